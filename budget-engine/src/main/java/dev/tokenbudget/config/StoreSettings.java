@@ -1,0 +1,22 @@
+package dev.tokenbudget.config;
+
+import java.time.Duration;
+
+/**
+ * Which store the engine runs on and how to reach it.
+ *
+ * @param type      {@code memory} (default) or {@code redis}
+ * @param redisUri  Lettuce URI ({@code redis://}, {@code rediss://}, {@code redis-sentinel://}); for a
+ *                  Cluster, comma-separated seed URIs with {@code cluster: true}
+ * @param cluster   whether the Redis URI names a Cluster
+ * @param timeout   how long a store call may take before the budget's fail mode applies
+ * @param keyPrefix prefix of every Redis key
+ */
+public record StoreSettings(String type, String redisUri, boolean cluster, Duration timeout, String keyPrefix) {
+
+    public static final StoreSettings MEMORY = new StoreSettings("memory", null, false, Duration.ofMillis(100), "tb");
+
+    public boolean isRedis() {
+        return "redis".equals(type);
+    }
+}

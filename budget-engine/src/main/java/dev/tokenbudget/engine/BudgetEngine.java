@@ -1,0 +1,509 @@
+package dev.tokenbudget.engine;
+
+import dev.tokenbudget.budget.Budget;
+import dev.tokenbudget.budget.Dimension;
+import dev.tokenbudget.budget.FailMode;
+import dev.tokenbudget.budget.Limits;
+import dev.tokenbudget.budget.Policy;
+import dev.tokenbudget.budget.Threshold;
+import dev.tokenbudget.budget.WindowLimit;
+import dev.tokenbudget.config.EngineConfig;
+import dev.tokenbudget.config.Quantities;
+import dev.tokenbudget.event.BudgetEvent;
+import dev.tokenbudget.event.BudgetEventListener;
+import dev.tokenbudget.event.EventBus;
+import dev.tokenbudget.identity.KeyHash;
+import dev.tokenbudget.identity.VirtualKey;
+import dev.tokenbudget.store.BudgetStore;
+import dev.tokenbudget.store.LeaseExpiry;
+import dev.tokenbudget.store.ReserveCommand;
+import dev.tokenbudget.store.ReserveResult;
+import dev.tokenbudget.store.SettleCommand;
+import dev.tokenbudget.store.SettleResult;
+import dev.tokenbudget.store.Slot;
+import dev.tokenbudget.store.SlotState;
+import dev.tokenbudget.store.ThresholdCrossing;
+import dev.tokenbudget.store.memory.InMemoryBudgetStore;
+import dev.tokenbudget.time.BudgetClock;
+import dev.tokenbudget.usage.TokenUsage;
+import dev.tokenbudget.window.WindowRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+
+/**
+ * The budget engine: the one API every gateway adapter calls.
+ *
+ * <pre>
+ *   VirtualKey key = engine.authenticate(secret).orElseThrow(...);      // 401 when empty
+ *   Ticket t = engine.reserve(new BudgetRequest(key, feature, user, model, inputEstimate, maxOutput));
+ *   switch (t.decision().outcome()) { ALLOW, DEGRADE (apply t.decision().directive()), REJECT }
+ *   ... when the response completes:  engine.settle(t, usage)  |  engine.settleUnknown(t)  |  engine.release(t)
+ * </pre>
+ *
+ * A reservation covers every window of every budget on the request's path atomically; a ticket
+ * settles at most once; a lease not settled in time is charged at its reserved amount. Thread-safe.
+ */
+public final class BudgetEngine implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BudgetEngine.class);
+    private static final Dimension[] DIMS = Dimension.values();
+    private static final Pattern USER = Pattern.compile("[A-Za-z0-9._@:+-]{1,128}");
+
+    private final BudgetStore store;
+    private final BudgetClock clock;
+    private final EventBus events = new EventBus();
+    private final String leasePrefix;
+    private final AtomicLong leaseCounter = new AtomicLong();
+    private volatile PathPlan plan;
+
+    private BudgetEngine(EngineConfig config, BudgetStore store, BudgetClock clock) {
+        this.plan = new PathPlan(Objects.requireNonNull(config, "config"));
+        this.store = Objects.requireNonNull(store, "store");
+        this.clock = Objects.requireNonNull(clock, "clock");
+        byte[] b = new byte[6];
+        new SecureRandom().nextBytes(b);
+        this.leasePrefix = HexFormat.of().formatHex(b) + "-";
+    }
+
+    /** An engine on the embedded in-memory store and the system clock. */
+    public static BudgetEngine inMemory(EngineConfig config) {
+        return builder(config).build();
+    }
+
+    public static Builder builder(EngineConfig config) {
+        return new Builder(config);
+    }
+
+    /** Builder: the store defaults to in-memory and the clock to the system clock. */
+    public static final class Builder {
+        private final EngineConfig config;
+        private BudgetStore store;
+        private BudgetClock clock = BudgetClock.system();
+
+        private Builder(EngineConfig config) {
+            this.config = config;
+        }
+
+        public Builder store(BudgetStore s) {
+            this.store = s;
+            return this;
+        }
+
+        public Builder clock(BudgetClock c) {
+            this.clock = c;
+            return this;
+        }
+
+        public BudgetEngine build() {
+            return new BudgetEngine(config, store != null ? store : new InMemoryBudgetStore(), clock);
+        }
+    }
+
+    public EngineConfig config() {
+        return plan.config;
+    }
+
+    public BudgetStore store() {
+        return store;
+    }
+
+    public BudgetClock clock() {
+        return clock;
+    }
+
+    public void subscribe(BudgetEventListener listener) {
+        events.subscribe(listener);
+    }
+
+    public void unsubscribe(BudgetEventListener listener) {
+        events.unsubscribe(listener);
+    }
+
+    /** The key whose SHA-256 matches {@code secret}, or empty (answer 401). */
+    public Optional<VirtualKey> authenticate(String secret) {
+        if (secret == null || secret.isEmpty() || secret.length() > 512) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(plan.keyByHash(KeyHash.of(secret)));
+    }
+
+    /** Admits, degrades or rejects a request, reserving its tokens on every budget of its path. */
+    public Ticket reserve(BudgetRequest r) {
+        PathPlan p = plan;
+        VirtualKey key = r.key();
+        String feature = r.feature() == null || r.feature().isBlank() ? key.defaultFeature() : r.feature().trim();
+        String chainStart = key.budget();
+        if (feature != null) {
+            if (!key.features().contains(feature)) {
+                return rejected(r, Decision.reject(Decision.Reason.FEATURE_FORBIDDEN, key.budget(),
+                        "key '" + key.name() + "' may not use feature '" + sanitise(feature) + "'"));
+            }
+            chainStart = feature;
+        }
+        String user = r.user() == null || r.user().isBlank() ? null : r.user().trim();
+        if (user != null && !USER.matcher(user).matches()) {
+            return rejected(r, Decision.reject(Decision.Reason.INVALID_REQUEST, key.budget(),
+                    "the user id must be 1-128 of A-Z a-z 0-9 . _ @ : + -"));
+        }
+        long input = Math.min(r.inputTokens(), Quantities.MAX_TOKENS / 4);
+        long output = Math.min(r.outputTokens(), Quantities.MAX_TOKENS / 4);
+        List<PathPlan.Entry> path = p.path(key, chainStart, user);
+        Instant now = clock.now();
+        List<Slot> slots = PathPlan.slots(path, now);
+        String treeId = p.config.budgets().rootOf(key.budget());
+        String leaseId = leasePrefix + Long.toString(leaseCounter.incrementAndGet(), 36);
+        Instant expiresAt = now.plus(p.config.leaseTtl());
+        ReserveResult res;
+        try {
+            res = store.reserve(new ReserveCommand(treeId, leaseId, now, expiresAt, slots, input, output));
+        } catch (RuntimeException e) {
+            return storeFailed(r, path, e, now);
+        }
+        publishExpired(res.expired(), now);
+        if (!res.admitted()) {
+            Decision d = exhausted(res, slots, path, input, output, now);
+            return rejected(r, d);
+        }
+        Decision d = admitted(res.states(), slots, path, r, output, now);
+        if (d.outcome() == Decision.Outcome.DEGRADE) {
+            events.publish(() -> new BudgetEvent.RequestDegraded(now, d.bindingBudget(), key.name(), r.model(),
+                    d.directive().model(), d.directive().route()));
+        }
+        return new Ticket(leaseId, treeId, key.name(), r.model(), d, input, output, expiresAt, slots, true);
+    }
+
+    private Ticket rejected(BudgetRequest r, Decision d) {
+        events.publish(() -> new BudgetEvent.RequestRejected(clock.now(), d.bindingBudget(), r.key().name(),
+                d.reason(), d.retryAfterSeconds()));
+        return new Ticket(null, null, r.key().name(), r.model(), d, 0, 0, null, List.of(), false);
+    }
+
+    private Ticket storeFailed(BudgetRequest r, List<PathPlan.Entry> path, RuntimeException e, Instant now) {
+        String closed = null;
+        for (PathPlan.Entry en : path) {
+            if (en.budget().failMode() == FailMode.CLOSED) {
+                closed = en.id();
+                break;
+            }
+        }
+        String first = path.get(0).id();
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        LOG.warn("budget store failed on reserve for key {}: {}", r.key().name(), message);
+        FailMode applied = closed != null ? FailMode.CLOSED : FailMode.OPEN;
+        String about = closed != null ? closed : first;
+        events.publish(() -> new BudgetEvent.StoreFailure(now, about, "reserve", message, applied));
+        if (closed != null) {
+            return rejected(r, new Decision(Decision.Outcome.REJECT, Decision.Reason.STORE_UNAVAILABLE, closed, null,
+                    null, 0, 0, 0, 0, 0, 1, null, "budget store unavailable and budget '" + closed
+                    + "' fails closed"));
+        }
+        Decision d = new Decision(Decision.Outcome.ALLOW, Decision.Reason.STORE_FAIL_OPEN, first, null, null, 0, 0, 0,
+                0, 0, 0, null, "budget store unavailable; admitted uncounted (fail open)");
+        return new Ticket(null, null, r.key().name(), r.model(), d, r.inputTokens(), r.outputTokens(), null,
+                List.of(), false);
+    }
+
+    private Decision exhausted(ReserveResult res, List<Slot> slots, List<PathPlan.Entry> path, long input,
+                               long output, Instant now) {
+        Slot s = slots.get(res.bindingSlot());
+        Dimension d = res.bindingDimension();
+        SlotState st = res.states().get(res.bindingSlot());
+        long cap = s.caps().get(d);
+        long request = switch (d) {
+            case INPUT -> input;
+            case OUTPUT -> output;
+            case TOTAL -> input + output;
+        };
+        long committed = st.committed().get(d);
+        long retry = retryAfter(s.window(), res.bindingBuckets(), committed + request - cap, now);
+        long limit = s.limits().get(d);
+        String msg = request > cap
+                ? "request needs " + request + " " + d.label() + " tokens but budget '" + s.budgetId()
+                + "' allows at most " + cap + " per " + windowName(s.window())
+                : "budget '" + s.budgetId() + "' has " + Math.max(0, cap - committed) + " of " + limit + " "
+                + d.label() + " tokens left in " + s.window().key() + "; this request needs " + request;
+        double util = limit > 0 ? (double) committed / limit : 0;
+        return new Decision(Decision.Outcome.REJECT, Decision.Reason.BUDGET_EXHAUSTED, s.budgetId(), s.window().key(),
+                d, limit, Math.max(0, cap - committed), util, resetSeconds(s.window(), now),
+                windowSeconds(s.window()), retry, null, msg);
+    }
+
+    private static String windowName(WindowRef w) {
+        int i = w.key().indexOf(':');
+        return i < 0 ? w.key() : w.key().substring(0, i);
+    }
+
+    /** Seconds until enough usage leaves the window for the request to fit (calendar: the reset). */
+    static long retryAfter(WindowRef w, long[] buckets, long mustFree, Instant now) {
+        Instant when = w.end();
+        if (w.isRolling() && buckets != null) {
+            long freed = 0;
+            when = null;
+            for (int j = 0; j < buckets.length; j++) {
+                freed += buckets[j];
+                if (freed >= mustFree) {
+                    when = w.rollOffTime(w.bucket() - buckets.length + 1 + j);
+                    break;
+                }
+            }
+            if (when == null) {
+                // reservations in flight hold the room: they settle or expire within a lease
+                when = now.plusMillis(w.bucketMillis());
+            }
+        }
+        long ms = Duration.between(now, when).toMillis();
+        return Math.max(1, (ms + 999) / 1000);
+    }
+
+    private static long resetSeconds(WindowRef w, Instant now) {
+        return Math.max(0, (Duration.between(now, w.end()).toMillis() + 999) / 1000);
+    }
+
+    private static long windowSeconds(WindowRef w) {
+        return w.isRolling() ? w.bucketMillis() * w.bucketCount() / 1000 : (w.bucketMillis() + 999) / 1000;
+    }
+
+    private Decision admitted(List<SlotState> states, List<Slot> slots, List<PathPlan.Entry> path, BudgetRequest r,
+                              long output, Instant now) {
+        int binding = -1;
+        Dimension bindingDim = null;
+        double maxUtil = -1;
+        long remaining = Long.MAX_VALUE;
+        int degradeSlot = -1;
+        double degradeUtil = -1;
+        for (int i = 0; i < slots.size(); i++) {
+            Slot s = slots.get(i);
+            SlotState st = states.get(i);
+            double slotUtil = 0;
+            for (Dimension d : DIMS) {
+                long limit = s.limits().get(d);
+                if (limit == Limits.NONE) {
+                    continue;
+                }
+                long committed = st.committed().get(d);
+                double u = (double) committed / limit;
+                slotUtil = Math.max(slotUtil, u);
+                if (u > maxUtil) {
+                    maxUtil = u;
+                    binding = i;
+                    bindingDim = d;
+                }
+                remaining = Math.min(remaining, Math.max(0, limit - committed));
+            }
+            Budget b = budgetOf(path, s.budgetId());
+            if (mostSevere(b, slotUtil * 100) == Policy.DEGRADE_ROUTE && slotUtil > degradeUtil) {
+                degradeUtil = slotUtil;
+                degradeSlot = i;
+            }
+        }
+        if (binding < 0) {
+            return new Decision(Decision.Outcome.ALLOW, Decision.Reason.WITHIN_BUDGET, null, null, null, 0,
+                    Long.MAX_VALUE, 0, 0, 0, 0, null, "admitted");
+        }
+        Slot bs = slots.get(binding);
+        long limit = bs.limits().get(bindingDim);
+        if (degradeSlot < 0) {
+            return new Decision(Decision.Outcome.ALLOW, Decision.Reason.WITHIN_BUDGET, bs.budgetId(), bs.window().key(),
+                    bindingDim, limit, remaining, maxUtil, resetSeconds(bs.window(), now), windowSeconds(bs.window()),
+                    0, null, "admitted");
+        }
+        Slot ds = slots.get(degradeSlot);
+        var spec = budgetOf(path, ds.budgetId()).degrade();
+        String model = r.model() == null ? null : spec.models().get(r.model());
+        long clamp = spec.maxOutputTokens();
+        if (spec.clampToRemaining()) {
+            long room = Math.max(1, remaining + output);
+            clamp = clamp < 0 ? room : Math.min(clamp, room);
+        }
+        RouteDirective directive = new RouteDirective(spec.route(), model, clamp, spec.promptVariants(),
+                spec.cacheTtl());
+        return new Decision(Decision.Outcome.DEGRADE, Decision.Reason.DEGRADE_THRESHOLD, ds.budgetId(),
+                ds.window().key(), bindingDim, limit, remaining, maxUtil, resetSeconds(bs.window(), now),
+                windowSeconds(bs.window()), 0, directive, "admitted on the '" + spec.route() + "' route: budget '"
+                + ds.budgetId() + "' is at " + Math.round(degradeUtil * 100) + "%");
+    }
+
+    /** The most severe policy among the thresholds reached: once degraded, a budget stays degraded. */
+    static Policy mostSevere(Budget b, double percent) {
+        Policy worst = null;
+        for (Threshold t : b.thresholds()) {
+            if (percent >= t.percent() && (worst == null || t.policy().ordinal() > worst.ordinal())) {
+                worst = t.policy();
+            }
+        }
+        return worst;
+    }
+
+    private static Budget budgetOf(List<PathPlan.Entry> path, String id) {
+        for (PathPlan.Entry e : path) {
+            if (e.id().equals(id)) {
+                return e.budget();
+            }
+        }
+        throw new IllegalStateException("budget " + id + " is not on the path");
+    }
+
+    /** Settles a ticket with the usage the provider reported. A second call is a no-op. */
+    public SettleResult.Status settle(Ticket t, TokenUsage usage) {
+        Objects.requireNonNull(usage, "usage");
+        return finish(t, usage.inputTokens(), usage.outputTokens(), false);
+    }
+
+    /**
+     * Settles a ticket whose response carried no usage, at its reservation (the estimate: input
+     * estimate plus output ceiling), and says so in an event.
+     */
+    public SettleResult.Status settleUnknown(Ticket t) {
+        SettleResult.Status s = finish(t, t.reservedInput(), t.reservedOutput(), false);
+        if (s == SettleResult.Status.SETTLED) {
+            events.publish(() -> new BudgetEvent.UsageUnknown(clock.now(), t.budgetIds().get(0), t.keyName(),
+                    t.reservedInput(), t.reservedOutput()));
+        }
+        return s;
+    }
+
+    /** Releases a ticket whose request used nothing (upstream refused it, client went away first). */
+    public SettleResult.Status release(Ticket t) {
+        return finish(t, 0, 0, true);
+    }
+
+    private SettleResult.Status finish(Ticket t, long input, long output, boolean release) {
+        if (!t.accounted() || !t.close()) {
+            return SettleResult.Status.UNKNOWN_LEASE;
+        }
+        Instant now = clock.now();
+        SettleResult res;
+        try {
+            res = store.settle(new SettleCommand(t.treeId(), t.leaseId(), now, input, output, release));
+        } catch (RuntimeException e) {
+            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            LOG.warn("budget store failed to settle lease {}; it will be charged at its reservation when it expires"
+                    + ": {}", t.leaseId(), message);
+            events.publish(() -> new BudgetEvent.StoreFailure(now, t.budgetIds().get(0), release ? "release"
+                    : "settle", message, FailMode.OPEN));
+            return SettleResult.Status.UNKNOWN_LEASE;
+        }
+        publishCrossings(res.crossings(), now);
+        publishExpired(res.expired(), now);
+        return res.status();
+    }
+
+    /** Settles every expired lease now (hosts call this periodically; calls also do it in passing). */
+    public int expireLeases() {
+        Instant now = clock.now();
+        List<LeaseExpiry> expired = store.expireLeases(now);
+        publishExpired(expired, now);
+        return expired.size();
+    }
+
+    private void publishExpired(List<LeaseExpiry> expired, Instant now) {
+        for (LeaseExpiry e : expired) {
+            LOG.info("lease {} expired unsettled; charged at its reservation {}", e.leaseId(), e.charged());
+            events.publish(() -> new BudgetEvent.LeaseExpired(now, e.budgetIds().get(0), e.leaseId(), e.charged(),
+                    e.budgetIds()));
+            publishCrossings(e.crossings(), now);
+        }
+    }
+
+    private void publishCrossings(List<ThresholdCrossing> crossings, Instant now) {
+        for (ThresholdCrossing c : crossings) {
+            events.publish(() -> new BudgetEvent.ThresholdCrossed(now, c.budgetId(), c.windowKey(), c.percent(),
+                    c.used(), c.limits()));
+        }
+    }
+
+    /** Status of every configured budget (user budgets are created on demand and not listed). */
+    public List<BudgetStatus> status() {
+        List<BudgetStatus> out = new ArrayList<>();
+        for (Budget b : plan.config.budgets().budgets()) {
+            out.add(status(b.id()).orElseThrow());
+        }
+        for (VirtualKey k : plan.config.keys()) {
+            k.own().ifPresent(b -> out.add(status(b.id()).orElseThrow()));
+        }
+        return out;
+    }
+
+    /** Status of one budget: each window's limits, used and reserved tokens, utilisation and state. */
+    public Optional<BudgetStatus> status(String budgetId) {
+        PathPlan p = plan;
+        PathPlan.Entry e = p.entry(budgetId);
+        if (e == null) {
+            return Optional.empty();
+        }
+        Instant now = clock.now();
+        List<Slot> slots = PathPlan.slots(List.of(e), now);
+        // key budgets hang below a tree budget without being in the tree: their parent's root is theirs
+        String tree = p.config.budgets().rootOf(e.budget().parent().orElse(e.id()));
+        List<SlotState> states = store.read(tree, slots, now);
+        List<BudgetStatus.WindowStatus> windows = new ArrayList<>();
+        for (int i = 0; i < slots.size(); i++) {
+            Slot s = slots.get(i);
+            SlotState st = states.get(i);
+            double util = 0;
+            for (Dimension d : DIMS) {
+                if (s.limits().has(d)) {
+                    util = Math.max(util, (double) st.committed().get(d) / s.limits().get(d));
+                }
+            }
+            Policy sev = mostSevere(e.budget(), util * 100);
+            BudgetStatus.State state = sev == null ? BudgetStatus.State.OK : switch (sev) {
+                case ALERT_ONLY -> BudgetStatus.State.WARNING;
+                case DEGRADE_ROUTE -> BudgetStatus.State.DEGRADED;
+                case HARD_STOP -> BudgetStatus.State.BLOCKED;
+            };
+            windows.add(new BudgetStatus.WindowStatus(s.window().key(), s.window().start(), s.window().end(),
+                    s.limits(), st.used(), st.reserved(), util, state));
+        }
+        return Optional.of(new BudgetStatus(e.id(), e.budget().parent().orElse(null), tree,
+                p.config.budgets().children(e.id()), windows));
+    }
+
+    /**
+     * Changes the limits of one window of a budget at run time, effective for the next request.
+     * Thresholds re-arm for the new limit.
+     */
+    public synchronized void updateLimits(String budgetId, String windowName, Limits limits) {
+        PathPlan p = plan;
+        Budget b = p.config.budgets().get(budgetId)
+                .orElseThrow(() -> new IllegalArgumentException("unknown budget '" + budgetId + "'"));
+        List<WindowLimit> ws = new ArrayList<>(b.windows());
+        int idx = -1;
+        for (int i = 0; i < ws.size(); i++) {
+            if (ws.get(i).window().name().equals(windowName)) {
+                idx = i;
+            }
+        }
+        if (idx < 0) {
+            throw new IllegalArgumentException("budget '" + budgetId + "' has no window '" + windowName + "'");
+        }
+        Limits before = ws.get(idx).limits();
+        ws.set(idx, ws.get(idx).withLimits(limits));
+        Budget nb = b.toBuilder().windows(ws).build();
+        plan = new PathPlan(p.config.withBudgets(p.config.budgets().with(nb)));
+        Instant now = clock.now();
+        events.publish(() -> new BudgetEvent.LimitsChanged(now, budgetId, windowName, before, limits));
+    }
+
+    /** Strips a client-supplied value to something safe to echo in messages and headers. */
+    static String sanitise(String s) {
+        String t = s.length() > 64 ? s.substring(0, 64) : s;
+        return t.replaceAll("[^A-Za-z0-9._:-]", "?");
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+}

@@ -1,0 +1,74 @@
+package dev.tokenbudget.engine;
+
+import dev.tokenbudget.budget.Dimension;
+
+/**
+ * The engine's answer to a request: admit it as asked, admit it degraded, or reject it, with the
+ * budget that decided and what it has left.
+ *
+ * @param outcome          ALLOW, DEGRADE or REJECT
+ * @param reason           why
+ * @param bindingBudget    the budget closest to its limit on the path (for REJECT: the one that
+ *                         refused); null when no budget was consulted
+ * @param bindingWindow    that budget's window key
+ * @param dimension        the limited dimension that binds
+ * @param limit            the binding limit
+ * @param remaining        tokens left on the path in that dimension after this reservation
+ * @param utilisation      the binding budget's utilisation after this reservation (1.0 = 100%)
+ * @param resetSeconds     seconds until the binding window resets (calendar) or rolls forward
+ * @param windowSeconds    the binding window's length in seconds
+ * @param retryAfterSeconds for REJECT, when a retry may succeed; else 0
+ * @param directive        for DEGRADE, what to change; else null
+ * @param message          a sentence for humans (error bodies, logs)
+ */
+public record Decision(Outcome outcome, Reason reason, String bindingBudget, String bindingWindow, Dimension dimension,
+                       long limit, long remaining, double utilisation, long resetSeconds, long windowSeconds,
+                       long retryAfterSeconds, RouteDirective directive, String message) {
+
+    /** What to do with the request. */
+    public enum Outcome {
+        ALLOW,
+        DEGRADE,
+        REJECT
+    }
+
+    /** Why. */
+    public enum Reason {
+        /** Every budget on the path has room below its degrade thresholds. */
+        WITHIN_BUDGET,
+        /** A budget on the path is past a degrade_route threshold. */
+        DEGRADE_THRESHOLD,
+        /** A hard_stop budget on the path has no room for the request. */
+        BUDGET_EXHAUSTED,
+        /** The request named a feature its key may not use. */
+        FEATURE_FORBIDDEN,
+        /** The request itself is unusable (e.g. an invalid user id). */
+        INVALID_REQUEST,
+        /** The store failed and a budget on the path fails closed. */
+        STORE_UNAVAILABLE,
+        /** The store failed and every budget on the path fails open: admitted, not counted. */
+        STORE_FAIL_OPEN
+    }
+
+    public boolean admitted() {
+        return outcome != Outcome.REJECT;
+    }
+
+    /** The HTTP status an adapter answers a REJECT with (200 for admitted requests). */
+    public int httpStatus() {
+        if (admitted()) {
+            return 200;
+        }
+        return switch (reason) {
+            case BUDGET_EXHAUSTED -> 429;
+            case FEATURE_FORBIDDEN -> 403;
+            case INVALID_REQUEST -> 400;
+            case STORE_UNAVAILABLE -> 503;
+            default -> 500;
+        };
+    }
+
+    static Decision reject(Reason reason, String budget, String message) {
+        return new Decision(Outcome.REJECT, reason, budget, null, null, 0, 0, 0, 0, 0, 0, null, message);
+    }
+}

@@ -1,0 +1,72 @@
+package dev.tokenbudget.engine;
+
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The response headers every adapter sets from a decision, so that clients see the same thing
+ * behind any gateway: remaining tokens, utilisation, the binding budget, the route of a degraded
+ * request, {@code Retry-After} on a rejection, and the IETF {@code RateLimit} /
+ * {@code RateLimit-Policy} fields (draft-ietf-httpapi-ratelimit-headers: a quoted policy name
+ * with {@code q} quota and {@code w} window seconds; {@code r} remaining and {@code t} seconds
+ * to reset).
+ */
+public final class DecisionHeaders {
+
+    public static final String DECISION = "x-tokenbudget-decision";
+    public static final String BUDGET = "x-tokenbudget-budget";
+    public static final String REMAINING = "x-tokenbudget-remaining-tokens";
+    public static final String UTILIZATION = "x-tokenbudget-utilization";
+    public static final String ROUTE = "x-tokenbudget-route";
+    public static final String DEGRADED_MODEL = "x-tokenbudget-degraded-model";
+    public static final String CACHE_TTL = "x-tokenbudget-cache-ttl";
+    public static final String RETRY_AFTER = "Retry-After";
+    public static final String RATELIMIT = "RateLimit";
+    public static final String RATELIMIT_POLICY = "RateLimit-Policy";
+
+    private DecisionHeaders() {
+    }
+
+    /** Headers for the client's response, in a stable order. */
+    public static Map<String, String> forResponse(Decision d) {
+        Map<String, String> h = new LinkedHashMap<>();
+        h.put(DECISION, d.outcome().name().toLowerCase(Locale.ROOT));
+        if (d.bindingBudget() != null) {
+            h.put(BUDGET, d.bindingBudget());
+        }
+        if (d.dimension() != null) {
+            h.put(REMAINING, Long.toString(d.remaining()));
+            h.put(UTILIZATION, String.format(Locale.ROOT, "%.4f", d.utilisation()));
+            String name = "\"" + d.bindingBudget() + "\"";
+            h.put(RATELIMIT_POLICY, name + ";q=" + d.limit() + ";w=" + d.windowSeconds());
+            h.put(RATELIMIT, name + ";r=" + d.remaining() + ";t=" + (d.admitted() ? d.resetSeconds()
+                    : d.retryAfterSeconds()));
+        }
+        if (d.directive() != null) {
+            h.put(ROUTE, d.directive().route());
+            if (d.directive().model() != null) {
+                h.put(DEGRADED_MODEL, d.directive().model());
+            }
+        }
+        if (!d.admitted()) {
+            h.put(RETRY_AFTER, Long.toString(Math.max(1, d.retryAfterSeconds())));
+        }
+        return h;
+    }
+
+    /**
+     * Headers for the upstream request of a degraded one: the route label (for a route predicate,
+     * Envoy's router or APISIX's traffic-split to match) and the cache-TTL directive.
+     */
+    public static Map<String, String> forUpstream(Decision d) {
+        Map<String, String> h = new LinkedHashMap<>();
+        if (d.directive() != null) {
+            h.put(ROUTE, d.directive().route());
+            if (d.directive().cacheTtl() != null) {
+                h.put(CACHE_TTL, d.directive().cacheTtl());
+            }
+        }
+        return h;
+    }
+}

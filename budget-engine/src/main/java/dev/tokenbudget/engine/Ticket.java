@@ -1,0 +1,102 @@
+package dev.tokenbudget.engine;
+
+import dev.tokenbudget.store.Slot;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A reservation handed back by {@link BudgetEngine#reserve}: the decision, and what the engine
+ * needs to settle or release it. Settle or release it exactly once; further calls are no-ops.
+ * A ticket of a rejected request holds nothing and settles to nothing.
+ */
+public final class Ticket {
+
+    private final String leaseId;
+    private final String treeId;
+    private final String keyName;
+    private final String model;
+    private final Decision decision;
+    private final long reservedInput;
+    private final long reservedOutput;
+    private final Instant leaseExpiresAt;
+    private final List<Slot> slots;
+    private final boolean accounted;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    Ticket(String leaseId, String treeId, String keyName, String model, Decision decision, long reservedInput,
+           long reservedOutput, Instant leaseExpiresAt, List<Slot> slots, boolean accounted) {
+        this.leaseId = leaseId;
+        this.treeId = treeId;
+        this.keyName = keyName;
+        this.model = model;
+        this.decision = decision;
+        this.reservedInput = reservedInput;
+        this.reservedOutput = reservedOutput;
+        this.leaseExpiresAt = leaseExpiresAt;
+        this.slots = slots;
+        this.accounted = accounted;
+    }
+
+    public Decision decision() {
+        return decision;
+    }
+
+    public String leaseId() {
+        return leaseId;
+    }
+
+    public String treeId() {
+        return treeId;
+    }
+
+    public String keyName() {
+        return keyName;
+    }
+
+    /** The model the client asked for. */
+    public String model() {
+        return model;
+    }
+
+    public long reservedInput() {
+        return reservedInput;
+    }
+
+    public long reservedOutput() {
+        return reservedOutput;
+    }
+
+    public Instant leaseExpiresAt() {
+        return leaseExpiresAt;
+    }
+
+    /** Budget ids charged by this ticket, deepest first. */
+    public List<String> budgetIds() {
+        return slots.stream().map(Slot::budgetId).distinct().toList();
+    }
+
+    List<Slot> slots() {
+        return slots;
+    }
+
+    /** False for a rejected request or one admitted uncounted because the store failed open. */
+    public boolean accounted() {
+        return accounted;
+    }
+
+    /** Marks the ticket closed; true only for the first caller. */
+    boolean close() {
+        return closed.compareAndSet(false, true);
+    }
+
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    @Override
+    public String toString() {
+        return "Ticket[" + leaseId + " " + decision.outcome() + " " + reservedInput + "/" + reservedOutput + "]";
+    }
+}
