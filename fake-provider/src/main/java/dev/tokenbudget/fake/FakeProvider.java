@@ -44,6 +44,9 @@ public final class FakeProvider implements AutoCloseable {
     /** Default answer length in tokens when the request's ceiling allows it. */
     public static final int DEFAULT_REPLY_TOKENS = 48;
 
+    /** Only the latest exchanges are kept, so that a long-running fake (the quickstart) stays small. */
+    public static final int MAX_EXCHANGES = 10_000;
+
     private final HttpServer server;
     private final ExecutorService executor;
     private final Map<String, ProviderApi> apis = new LinkedHashMap<>();
@@ -174,6 +177,9 @@ public final class FakeProvider implements AutoCloseable {
             record = new RecordedExchange(recordOf(ex, in.readAllBytes()));
         }
         exchanges.add(record);
+        while (exchanges.size() > MAX_EXCHANGES) {
+            exchanges.remove(0);
+        }
         ProviderApi api = apis.get(ex.getRequestURI().getPath());
         StreamPacer p = pacer;
         Wire wire = new Wire(ex, record, p);

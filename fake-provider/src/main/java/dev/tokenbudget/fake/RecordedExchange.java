@@ -1,5 +1,6 @@
 package dev.tokenbudget.fake;
 
+import java.io.ByteArrayOutputStream;
 import java.util.Optional;
 
 /**
@@ -14,6 +15,10 @@ public final class RecordedExchange {
     private volatile ReportedUsage usage;
     private volatile boolean completed;
     private volatile boolean aborted;
+    private final ByteArrayOutputStream sent = new ByteArrayOutputStream();
+
+    /** At most this many response bytes are kept per exchange, so a long-running fake stays small. */
+    public static final int MAX_KEPT_BYTES = 1 << 20;
 
     RecordedExchange(RecordedRequest request) {
         this.request = request;
@@ -48,6 +53,23 @@ public final class RecordedExchange {
     /** True when writing failed because the client went away, or a break was injected. */
     public boolean aborted() {
         return aborted;
+    }
+
+    /**
+     * The response body bytes exactly as written to the socket (chunk framing excluded), up to
+     * {@link #MAX_KEPT_BYTES}.
+     */
+    public byte[] sentBody() {
+        synchronized (sent) {
+            return sent.toByteArray();
+        }
+    }
+
+    void sent(byte[] b) {
+        synchronized (sent) {
+            int room = MAX_KEPT_BYTES - sent.size();
+            sent.write(b, 0, Math.min(room, b.length));
+        }
     }
 
     void status(int s, boolean isStream) {

@@ -46,6 +46,7 @@ final class Wire {
         exchange.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);
+            record.sent(bytes);
         }
     }
 
@@ -68,8 +69,10 @@ final class Wire {
             throw new Broken();
         }
         String text = (name == null ? "" : "event: " + name + "\n") + "data: " + data + "\n\n";
-        stream.write(text.getBytes(StandardCharsets.UTF_8));
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        stream.write(bytes);
         stream.flush();
+        record.sent(bytes);
     }
 
     void endStream() throws IOException {

@@ -58,6 +58,16 @@ class FakeProviderBehaviourTest {
     }
 
     @Test
+    void keepsTheExactResponseBytesItSent() {
+        HttpResponse<String> json = client.post("/v1/chat/completions", CHAT.formatted(""));
+        byte[] jsonSent = fake.lastExchange().sentBody();
+        HttpResponse<String> sse = client.post("/v1/chat/completions", CHAT.formatted(",\"stream\":true"));
+
+        assertThat(new String(jsonSent, StandardCharsets.UTF_8)).isEqualTo(json.body());
+        assertThat(new String(fake.lastExchange().sentBody(), StandardCharsets.UTF_8)).isEqualTo(sse.body());
+    }
+
+    @Test
     void totalReportedUsageAddsEveryResponse() {
         client.post("/v1/chat/completions", CHAT.formatted(",\"max_tokens\":4"));
         client.post("/v1/chat/completions", CHAT.formatted(",\"max_tokens\":6"));
