@@ -57,7 +57,8 @@ public final class RecordedExchange {
 
     /**
      * The response body bytes exactly as written to the socket (chunk framing excluded), up to
-     * {@link #MAX_KEPT_BYTES}.
+     * {@link #MAX_KEPT_BYTES}. Each piece is recorded just before it is written, so when the
+     * client went away the last piece may not have reached it.
      */
     public byte[] sentBody() {
         synchronized (sent) {

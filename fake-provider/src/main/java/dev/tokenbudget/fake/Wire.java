@@ -4,9 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.zip.GZIPOutputStream;
 
 /**
  * Writes one response: a JSON document, or a Server-Sent Events stream whose events go out one
@@ -39,14 +42,28 @@ final class Wire {
         exchange.getResponseHeaders().set(name, value);
     }
 
+    /**
+     * A JSON document; gzip-compressed when the request accepts gzip, as the providers' edges do
+     * for JSON (event streams stay uncompressed).
+     */
     void json(int status, JsonNode body) throws IOException {
         byte[] bytes = JSON.writeValueAsBytes(body);
         header("Content-Type", "application/json");
+        String accept = record.request().header("accept-encoding");
+        if (accept != null && accept.toLowerCase(Locale.ROOT).contains("gzip")) {
+            ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+            try (GZIPOutputStream gz = new GZIPOutputStream(zipped)) {
+                gz.write(bytes);
+            }
+            bytes = zipped.toByteArray();
+            header("Content-Encoding", "gzip");
+        }
         record.status(status, false);
         exchange.sendResponseHeaders(status, bytes.length);
+        // recorded before writing: a client that has read the whole body must find it recorded
+        record.sent(bytes);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(bytes);
-            record.sent(bytes);
         }
     }
 
@@ -70,9 +87,9 @@ final class Wire {
         }
         String text = (name == null ? "" : "event: " + name + "\n") + "data: " + data + "\n\n";
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        record.sent(bytes);
         stream.write(bytes);
         stream.flush();
-        record.sent(bytes);
     }
 
     void endStream() throws IOException {

@@ -94,7 +94,7 @@ class ChatCompletionsWireTest {
         assertThat(FakeClient.json(data.get(data.size() - 2)).get("choices").get(0).get("finish_reason").asText())
                 .isEqualTo("stop");
         assertThat(fake.lastExchange().usage()).isEmpty();
-        assertThat(fake.lastExchange().completed()).isTrue();
+        assertThat(FakeClient.eventually(() -> fake.lastExchange().completed())).isTrue();
     }
 
     @Test

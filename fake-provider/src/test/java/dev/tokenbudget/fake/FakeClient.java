@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 
 /** A plain JDK HTTP client pointed at one fake provider (tests only). */
 final class FakeClient {
@@ -46,6 +47,22 @@ final class FakeClient {
         return http.send(HttpRequest.newBuilder(URI.create(fake.baseUrl() + path))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
+    }
+
+    /** Polls a condition for up to 20 seconds; true as soon as it holds. */
+    static boolean eventually(BooleanSupplier condition) {
+        for (int i = 0; i < 2000; i++) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return condition.getAsBoolean();
     }
 
     static JsonNode json(String s) {

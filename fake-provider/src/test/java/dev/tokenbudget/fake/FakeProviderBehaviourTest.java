@@ -4,6 +4,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,7 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
+import java.util.zip.GZIPInputStream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -54,7 +55,8 @@ class FakeProviderBehaviourTest {
         assertThat(r.header("x-custom")).isEqualTo("a");
         assertThat(r.bodyText()).isEqualTo(CHAT.formatted(""));
         assertThat(fake.lastExchange().status()).isEqualTo(200);
-        assertThat(fake.lastExchange().completed()).isTrue();
+        // completion is marked after the last byte went out, so the client may be first
+        assertThat(FakeClient.eventually(() -> fake.lastExchange().completed())).isTrue();
     }
 
     @Test
@@ -65,6 +67,24 @@ class FakeProviderBehaviourTest {
 
         assertThat(new String(jsonSent, StandardCharsets.UTF_8)).isEqualTo(json.body());
         assertThat(new String(fake.lastExchange().sentBody(), StandardCharsets.UTF_8)).isEqualTo(sse.body());
+    }
+
+    @Test
+    void jsonIsGzippedWhenTheClientAcceptsItAndStreamsAreNot() throws IOException {
+        HttpResponse<String> plain = client.post("/v1/chat/completions", CHAT.formatted(""));
+        byte[] plainSent = fake.lastExchange().sentBody();
+        HttpResponse<String> gz = client.post("/v1/chat/completions", CHAT.formatted(""), "Accept-Encoding", "gzip");
+        byte[] gzSent = fake.lastExchange().sentBody();
+        HttpResponse<String> sse = client.post("/v1/chat/completions", CHAT.formatted(",\"stream\":true"),
+                "Accept-Encoding", "gzip");
+
+        assertThat(plain.headers().firstValue("content-encoding")).isEmpty();
+        assertThat(gz.headers().firstValue("content-encoding")).hasValue("gzip");
+        String unzipped = new String(new GZIPInputStream(new ByteArrayInputStream(gzSent))
+                .readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(FakeClient.json(unzipped).get("usage").get("completion_tokens").asInt()).isEqualTo(48);
+        assertThat(plainSent).isNotEqualTo(gzSent);
+        assertThat(sse.headers().firstValue("content-encoding")).isEmpty();
     }
 
     @Test
@@ -159,7 +179,7 @@ class FakeProviderBehaviourTest {
             byte[] some = new byte[512];
             assertThat(s.getInputStream().read(some)).isPositive();
         }
-        assertThat(poll(() -> fake.lastExchange().aborted())).isTrue();
+        assertThat(FakeClient.eventually(() -> fake.lastExchange().aborted())).isTrue();
         assertThat(fake.lastExchange().completed()).isFalse();
         assertThat(fake.lastExchange().usage()).isEmpty();
     }
@@ -176,13 +196,4 @@ class FakeProviderBehaviourTest {
         throw new IOException("stream ended inside an event: " + sb);
     }
 
-    private static boolean poll(BooleanSupplier condition) throws InterruptedException {
-        for (int i = 0; i < 2000; i++) {
-            if (condition.getAsBoolean()) {
-                return true;
-            }
-            Thread.sleep(10);
-        }
-        return condition.getAsBoolean();
-    }
 }
