@@ -108,6 +108,21 @@ class BudgetEnforcementTest extends GatewayTestBase {
     }
 
     @Test
+    void aClientThatAcceptsGzipIsStillSettledExactly() {
+        // SDKs send Accept-Encoding: gzip and providers' edges compress JSON when asked: the
+        // gateway must receive usage it can read, so it asks the upstream for an uncompressed body
+        EntityExchangeResult<byte[]> r = post("/v1/chat/completions", "vk-it-gzip", chat("gpt-4o", 50, false),
+                "Accept-Encoding", "gzip");
+
+        assertThat(r.getStatus().value()).isEqualTo(200);
+        assertThat(OPENAI.lastExchange().request().header("accept-encoding")).isNull();
+        assertThat(json(r.getResponseBodyContent()).get("usage")).isNotNull();
+        ReportedUsage reported = OPENAI.lastExchange().usage().orElseThrow();
+        await("settlement", () -> reserved("key:gzip").total() == 0);
+        assertThat(used("key:gzip").total()).isEqualTo(reported.totalTokens());
+    }
+
+    @Test
     void aFeatureTheKeyMayNotUseIsForbidden() {
         EntityExchangeResult<byte[]> r = post("/v1/chat/completions", "vk-it-team", chat("gpt-4o", 50, false),
                 "x-tokenbudget-feature", "team-secret");
