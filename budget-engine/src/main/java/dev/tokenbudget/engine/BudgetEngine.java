@@ -74,6 +74,8 @@ public final class BudgetEngine implements AutoCloseable {
         byte[] b = new byte[6];
         new SecureRandom().nextBytes(b);
         this.leasePrefix = HexFormat.of().formatHex(b) + "-";
+        store.onIncident(i -> events.publish(() -> new BudgetEvent.StoreFailure(clock.now(), i.treeId(),
+                i.operation(), i.message(), FailMode.OPEN)));
     }
 
     /** An engine on the embedded in-memory store and the system clock. */
