@@ -15,6 +15,7 @@ import dev.tokenbudget.event.EventBus;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.identity.VirtualKey;
 import dev.tokenbudget.store.BudgetStore;
+import dev.tokenbudget.store.BudgetStores;
 import dev.tokenbudget.store.LeaseExpiry;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
@@ -80,14 +81,17 @@ public final class BudgetEngine implements AutoCloseable {
 
     /** An engine on the embedded in-memory store and the system clock. */
     public static BudgetEngine inMemory(EngineConfig config) {
-        return builder(config).build();
+        return builder(config).store(new InMemoryBudgetStore()).build();
     }
 
     public static Builder builder(EngineConfig config) {
         return new Builder(config);
     }
 
-    /** Builder: the store defaults to in-memory and the clock to the system clock. */
+    /**
+     * Builder: the store defaults to the one the config names (in-memory unless {@code store: redis}),
+     * the clock to the system clock.
+     */
     public static final class Builder {
         private final EngineConfig config;
         private BudgetStore store;
@@ -108,7 +112,7 @@ public final class BudgetEngine implements AutoCloseable {
         }
 
         public BudgetEngine build() {
-            return new BudgetEngine(config, store != null ? store : new InMemoryBudgetStore(), clock);
+            return new BudgetEngine(config, store != null ? store : BudgetStores.open(config.store()), clock);
         }
     }
 
