@@ -31,12 +31,13 @@ local function server_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- The tree's generation: created with the tree, so a change means its state was lost.
+-- The tree's generation: server time in microseconds when the tree was created, so a newer one
+-- means its state was lost and begun again.
 local function tree_gen(lkey, create)
   local g = redis.call('HGET', lkey, '!gen')
   if not g and create then
     local t = redis.call('TIME')
-    g = t[1] .. '.' .. t[2]
+    g = t[1] .. string.format('%06d', tonumber(t[2]))
     redis.call('HSET', lkey, '!gen', g)
   end
   return g or ''

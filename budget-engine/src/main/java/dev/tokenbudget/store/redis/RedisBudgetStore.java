@@ -51,7 +51,7 @@ public final class RedisBudgetStore implements BudgetStore {
     private final RedisConnector connector;
     private final RedisKeys keys;
     private final Set<String> registeredTrees = ConcurrentHashMap.newKeySet();
-    private final Map<String, String> generations = new ConcurrentHashMap<>();
+    private final Map<String, Long> generations = new ConcurrentHashMap<>();
     private final List<Consumer<StoreIncident>> listeners = new CopyOnWriteArrayList<>();
 
     private RedisBudgetStore(RedisConnector connector, String keyPrefix) {
@@ -191,10 +191,25 @@ public final class RedisBudgetStore implements BudgetStore {
         }
     }
 
-    /** A tree whose generation changed (or vanished) lost its state: say so, once per change. */
+    /**
+     * A tree whose generation (its creation time on the server, in microseconds) is newer than
+     * the one seen before lost its state: say so once per new generation. Replies that carry no
+     * generation (the tree is gone) or an older one (a reply overtaken by another) say nothing new.
+     */
     private void checkGeneration(String tree, String gen) {
-        String before = generations.put(tree, gen);
-        if (before != null && !before.isEmpty() && !before.equals(gen)) {
+        if (gen.isEmpty()) {
+            return;
+        }
+        long g = Long.parseLong(gen);
+        Long before = generations.get(tree);
+        if (before != null && g <= before) {
+            return;
+        }
+        if (before == null ? generations.putIfAbsent(tree, g) != null : !generations.replace(tree, before, g)) {
+            checkGeneration(tree, gen);
+            return;
+        }
+        if (before != null) {
             registeredTrees.remove(tree);
             String why = "Redis lost the state of budget tree '" + tree + "' (FLUSHALL, restart without "
                     + "persistence, failover to a replica that had not caught up, eviction, or expiry after idling past "
