@@ -25,12 +25,25 @@ public final class RedisTestServer implements AutoCloseable {
     private final int port;
     private final Path dir;
     private final List<String> extra;
+    private Path configFile;
     private Process process;
 
     private RedisTestServer(int port, Path dir, List<String> extra) {
         this.port = port;
         this.dir = dir;
         this.extra = extra;
+    }
+
+    /** A Sentinel on a free port monitoring {@code master} as {@code mymaster} (quorum 1). */
+    public static RedisTestServer startSentinel(RedisTestServer master) throws IOException {
+        int port = freePort(false);
+        Path dir = Files.createTempDirectory("tokenbudget-sentinel-" + port + "-");
+        RedisTestServer s = new RedisTestServer(port, dir, List.of("--sentinel"));
+        s.configFile = dir.resolve("sentinel.conf");
+        Files.writeString(s.configFile, "sentinel monitor mymaster 127.0.0.1 " + master.port() + " 1\n"
+                + "sentinel down-after-milliseconds mymaster 60000\n");
+        s.restart();
+        return s;
     }
 
     /**
@@ -65,7 +78,11 @@ public final class RedisTestServer implements AutoCloseable {
         if (process != null && process.isAlive()) {
             return;
         }
-        List<String> cmd = new ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind",
+        List<String> cmd = new ArrayList<>(List.of("redis-server"));
+        if (configFile != null) {
+            cmd.add(configFile.toString());
+        }
+        cmd.addAll(List.of("--port", Integer.toString(port), "--bind",
                 "127.0.0.1", "--dir", dir.toString(), "--save", "", "--daemonize", "no", "--protected-mode", "no",
                 "--logfile", dir.resolve("redis.log").toString()));
         cmd.addAll(extra);
