@@ -43,42 +43,61 @@ local function tree_gen(lkey, create)
   return g or ''
 end
 
--- Sets a TTL on a key that has none, and lengthens one that is shorter; never shortens.
+-- Sets a TTL on a key that has none, and lengthens one that is shorter (by more than a little
+-- slack, to spare a write per call); never shortens.
 local function keep_for(key, ttl_ms)
-  redis.call('PEXPIRE', key, fmt(ttl_ms), 'NX')
-  redis.call('PEXPIRE', key, fmt(ttl_ms), 'GT')
+  local left = redis.call('PTTL', key)
+  if left < 0 or left < ttl_ms - math.min(60000, math.floor(ttl_ms / 10)) then
+    redis.call('PEXPIRE', key, fmt(ttl_ms))
+  end
 end
 
--- Used (summed over the buckets bucket-count+1 .. bucket) and reserved tokens of a window.
+-- One window as the scripts see it: used (summed over buckets bucket-count+1 .. bucket) and
+-- reserved per dimension, plus what settling needs: bucket fields (rolling), the newest bucket
+-- hb, the fired-threshold state fl/fp, and whether the key held anything at all.
 local function window_state(key, bucket, count)
-  local u, r = {0, 0, 0}, {0, 0, 0}
+  local st = {u = {0, 0, 0}, r = {0, 0, 0}, fv = {}, fresh = true}
   if count <= 1 then
-    local v = redis.call('HMGET', key, 'i0', 'o0', 't0', 'ri', 'ro', 'rt')
+    local v = redis.call('HMGET', key, 'i0', 'o0', 't0', 'ri', 'ro', 'rt', 'fl', 'fp')
     for d = 1, 3 do
-      u[d] = tonumber(v[d]) or 0
-      r[d] = tonumber(v[d + 3]) or 0
+      st.u[d] = tonumber(v[d]) or 0
+      st.r[d] = tonumber(v[d + 3]) or 0
     end
-    return {u = u, r = r}
+    for j = 1, 8 do
+      if v[j] then
+        st.fresh = false
+      end
+    end
+    st.fl, st.fp = v[7], v[8]
+    return st
   end
   local oldest = bucket - count + 1
   local all = redis.call('HGETALL', key)
+  st.fresh = #all == 0
   for j = 1, #all, 2 do
-    local f = all[j]
+    local f, v = all[j], all[j + 1]
     local c = string.sub(f, 1, 1)
     local d = DIM_OF[c]
     if d then
       local b = tonumber(string.sub(f, 2))
-      if b and b >= oldest and b <= bucket then
-        u[d] = u[d] + tonumber(all[j + 1])
+      if b then
+        st.fv[f] = b
+        if b >= oldest and b <= bucket then
+          st.u[d] = st.u[d] + tonumber(v)
+        end
       end
-    elseif c == 'r' then
-      d = DIM_OF[string.sub(f, 2)]
-      if d then
-        r[d] = tonumber(all[j + 1])
-      end
+    elseif c == 'r' and DIM_OF[string.sub(f, 2)] then
+      st.r[DIM_OF[string.sub(f, 2)]] = tonumber(v)
+    elseif f == 'hb' then
+      st.hb = tonumber(v)
+    elseif f == 'fl' then
+      st.fl = v
+    elseif f == 'fp' then
+      st.fp = v
     end
   end
-  return {u = u, r = r}
+  st.all = all
+  return st
 end
 
 -- Per-bucket usage of one dimension over a rolling window, oldest bucket first.
@@ -101,61 +120,59 @@ local function bucket_history(key, bucket, count, d)
   return out
 end
 
--- Drops the bucket fields of a rolling window that are older than its oldest counted bucket.
-local function prune(key, oldest)
-  local dead = {}
-  for _, f in ipairs(redis.call('HKEYS', key)) do
-    if DIM_OF[string.sub(f, 1, 1)] then
-      local b = tonumber(string.sub(f, 2))
-      if b and b < oldest then
-        dead[#dead + 1] = f
-      end
-    end
-  end
-  if #dead > 0 then
-    redis.call('HDEL', key, unpack(dead))
-  end
-end
-
--- Adds settled tokens to bucket b; usage for a bucket that already rolled off is outside the window.
-local function add_used(key, bucket, count, a)
+-- Adds settled tokens a = {i, o, t} to bucket b of window st, writing the changed fields into
+-- `set`; usage for a bucket that already rolled off is outside the window and dropped.
+local function add_used(key, st, bucket, count, a, set)
+  local value_of = {}
   if count > 1 then
-    local hb = tonumber(redis.call('HGET', key, 'hb'))
-    if hb and bucket <= hb - count then
+    if st.hb and bucket <= st.hb - count then
       return
     end
-    if not hb or bucket > hb then
-      redis.call('HSET', key, 'hb', fmt(bucket))
-      prune(key, bucket - count + 1)
+    if not st.hb or bucket > st.hb then
+      set[#set + 1] = 'hb'
+      set[#set + 1] = fmt(bucket)
+      local dead = {}
+      for f, b in pairs(st.fv) do
+        if b < bucket - count + 1 then
+          dead[#dead + 1] = f
+        end
+      end
+      if #dead > 0 then
+        redis.call('HDEL', key, unpack(dead))
+      end
+    end
+    for j = 1, #st.all, 2 do
+      value_of[st.all[j]] = tonumber(st.all[j + 1])
     end
   end
   for d = 1, 3 do
     if a[d] ~= 0 then
       local field = DIM[d] .. fmt(bucket)
-      if redis.call('HINCRBY', key, field, fmt(a[d])) > MAX then
-        redis.call('HSET', key, field, fmt(MAX))
-      end
+      local cur = count > 1 and (value_of[field] or 0) or st.u[d]
+      set[#set + 1] = field
+      set[#set + 1] = fmt(math.min(MAX, cur + a[d]))
+      st.u[d] = st.u[d] + a[d]
     end
   end
 end
 
--- Thresholds reached for the first time in this window and limit; a rolling window re-arms a
--- threshold once usage has rolled off below it. Returns crossings as flat records.
-local function crossings(s, out)
+-- Thresholds of slot s reached for the first time in this window and limit (st holds its usage
+-- after the settlement); a rolling window re-arms a threshold once usage has rolled off below
+-- it. Appends crossings to `out` and the changed state to `set`.
+local function crossings(s, st, out, set)
   local want = fmt(s.lim[1]) .. ',' .. fmt(s.lim[2]) .. ',' .. fmt(s.lim[3])
-  local st = redis.call('HMGET', s.key, 'fl', 'fp')
-  local fired = st[2] or ','
-  if st[1] ~= want then
+  local fired = st.fp or ','
+  local changed = st.fl ~= want
+  if changed then
     fired = ','
   end
-  local used = window_state(s.key, s.bucket, s.count).u
+  local used = st.u
   local pct = 0
   for d = 1, 3 do
     if s.lim[d] ~= -1 then
       pct = math.max(pct, used[d] * 100 / s.lim[d])
     end
   end
-  local changed = st[1] ~= want
   for p in string.gmatch(s.th, '%d+') do
     local pn = tonumber(p)
     local mark = ',' .. p .. ','
@@ -170,7 +187,10 @@ local function crossings(s, out)
     end
   end
   if changed then
-    redis.call('HSET', s.key, 'fl', want, 'fp', fired)
+    set[#set + 1] = 'fl'
+    set[#set + 1] = want
+    set[#set + 1] = 'fp'
+    set[#set + 1] = fired
   end
 end
 
@@ -188,20 +208,28 @@ local function lease_slots(lease)
 end
 
 -- Moves a lease from reserved to used at the amounts a = {i, o, t}; returns the crossings.
+-- One read and one write per window (a window twice on the path is read again after its write).
 local function apply_lease(lease, a)
   local out = {}
   for _, s in ipairs(lease_slots(lease)) do
+    local st = window_state(s.key, s.bucket, s.count)
+    local set = {}
     for d = 1, 3 do
       if lease[d] ~= 0 then
-        local left = redis.call('HINCRBY', s.key, 'r' .. DIM[d], fmt(-lease[d]))
-        if left < 0 then
-          redis.call('HSET', s.key, 'r' .. DIM[d], '0')
-        end
+        st.r[d] = math.max(0, st.r[d] - lease[d])
+        set[#set + 1] = 'r' .. DIM[d]
+        set[#set + 1] = fmt(st.r[d])
       end
     end
-    add_used(s.key, s.bucket, s.count, a)
-    redis.call('PEXPIREAT', s.key, fmt(s.wexp), 'NX')
-    crossings(s, out)
+    add_used(s.key, st, s.bucket, s.count, a, set)
+    crossings(s, st, out, set)
+    if #set > 0 then
+      redis.call('HSET', s.key, unpack(set))
+      if st.fresh then
+        -- the window had expired or vanished: give it back its lifetime
+        redis.call('PEXPIREAT', s.key, fmt(s.wexp))
+      end
+    end
   end
   return out
 end

@@ -67,18 +67,14 @@ local packed = {req[1], req[2], req[3]}
 local tree_ttl = lease_ttl
 for i = 1, n do
   local s = slots[i]
-  for d = 1, 3 do
-    if req[d] ~= 0 then
-      redis.call('HINCRBY', s.key, 'r' .. DIM[d], fmt(req[d]))
-    end
-  end
-  keep_for(s.key, s.wttl)
-  tree_ttl = math.max(tree_ttl, s.wttl)
   -- the same window may sit on a path twice: both occurrences count, as in memory
   local st = cache[s.key .. '#' .. s.bucket]
   for d = 1, 3 do
     st.r[d] = st.r[d] + req[d]
   end
+  redis.call('HSET', s.key, 'ri', fmt(st.r[1]), 'ro', fmt(st.r[2]), 'rt', fmt(st.r[3]))
+  keep_for(s.key, s.wttl)
+  tree_ttl = math.max(tree_ttl, s.wttl)
   for _, v in ipairs({s.key, s.bid, s.wk, s.bucket, s.count, now + s.wttl, s.lim[1], s.lim[2], s.lim[3], s.th}) do
     packed[#packed + 1] = v
   end

@@ -229,12 +229,6 @@ public final class RedisBudgetStore implements BudgetStore {
         }
     }
 
-    /** The no-op script, for the benchmark's ceiling: one EVALSHA round trip that does nothing. */
-    long noop(String tree) {
-        return RedisScripts.<Long>run(connector.link().scripting(), Script.NOOP, ScriptOutputType.INTEGER,
-                new String[] {keys.leases(tree)}, new String[0], tree, why -> { });
-    }
-
     /** What this store is connected to, for logs (credentials left out). */
     @Override
     public String toString() {
