@@ -51,11 +51,14 @@ class BudgetStoresTest {
 
     @Test
     void redisIsSharedBlockingAndOnServerTime() {
-        try (BudgetStore s = BudgetStores.open(redis(TestRedis.uri(), false))) {
+        StoreSettings settings = redis(TestRedis.uri(), false);
+        try (BudgetStore s = BudgetStores.open(settings)) {
             assertThat(s).isInstanceOf(RedisBudgetStore.class);
             assertThat(s.capabilities()).containsExactlyInAnyOrder(BudgetStore.Capability.SHARED,
                     BudgetStore.Capability.BLOCKING_IO, BudgetStore.Capability.SERVER_TIME);
             assertThat(reserveOne(s).admitted()).isTrue();
+        } finally {
+            dev.tokenbudget.store.redis.TestRedis.deleteKeys(settings.keyPrefix());
         }
     }
 
@@ -120,7 +123,18 @@ class BudgetStoresTest {
     void sentinelUrisFindTheMaster() throws Exception {
         try (RedisTestServer master = RedisTestServer.start();
              RedisTestServer sentinel = RedisTestServer.startSentinel(master)) {
-            StoreSettings settings = redis("redis-sentinel://127.0.0.1:" + sentinel.port() + "#mymaster", false);
+            int nobody;
+            try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+                nobody = free.getLocalPort();
+            }
+            // the first sentinel listed is down: Lettuce asks the next
+            StoreSettings settings = redis("redis-sentinel://127.0.0.1:" + nobody + ",127.0.0.1:" + sentinel.port()
+                    + "#mymaster", false);
+            assertThat(dev.tokenbudget.config.ConfigLoader.parse("""
+                    version: 1
+                    store: {type: redis, redis: {uri: "%s"}}
+                    budgets: [{id: org, windows: [{period: month, limits: {total: 1M}}]}]
+                    """.formatted(settings.redisUri())).store().redisUri()).isEqualTo(settings.redisUri());
             try (BudgetStore store = BudgetStores.open(settings)) {
                 assertThat(reserveOne(store).admitted()).isTrue();
             }

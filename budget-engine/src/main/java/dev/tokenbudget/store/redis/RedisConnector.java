@@ -120,7 +120,8 @@ final class RedisConnector implements AutoCloseable {
             throw new IllegalArgumentException("store.redis.uri: is required for the Redis store");
         }
         List<RedisURI> out = new ArrayList<>();
-        for (String u : text.split(",")) {
+        // commas also separate the sentinels inside one redis-sentinel:// URI: split only before a scheme
+        for (String u : text.split(",(?=\\s*[a-z-]+://)")) {
             try {
                 RedisURI uri = RedisURI.create(u.trim());
                 uri.setTimeout(timeout);

@@ -43,6 +43,11 @@ public final class TestRedis {
         return p < 0 ? 6379 : p;
     }
 
+    /** Deletes the keys under {@code prefix} from the shared Redis. */
+    public static void deleteKeys(String prefix) {
+        TestKeys.deleteByPrefix(uri(), prefix);
+    }
+
     /** A key prefix no other test uses. */
     public static String uniquePrefix(String what) {
         return "tbtest-" + what + "-" + Long.toString(System.nanoTime(), 36);
