@@ -50,6 +50,9 @@ public final class RedisBudgetStore implements BudgetStore {
 
     private final RedisConnector connector;
     private final RedisKeys keys;
+    /** Trees this process sent a reservation for: swept by {@link #expireLeases} whatever Redis says. */
+    private final Set<String> knownTrees = ConcurrentHashMap.newKeySet();
+    /** Of those, the ones confirmed in the shared set of trees, which every instance sweeps. */
     private final Set<String> registeredTrees = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> generations = new ConcurrentHashMap<>();
     private final List<Consumer<StoreIncident>> listeners = new CopyOnWriteArrayList<>();
@@ -111,12 +114,12 @@ public final class RedisBudgetStore implements BudgetStore {
             k[2 + i] = keys.window(tree, s);
             SlotArgs.write(a, 5 + i * 12, s, c.now());
         }
+        // known before the call: a reservation whose reply is lost may still have been recorded
+        knownTrees.add(tree);
         List<Object> reply = run(Script.RESERVE, k, a, tree);
         ReserveResult result = ScriptReplies.reserve(tree, reply);
         checkGeneration(tree, ScriptReplies.string(reply.get(0)));
-        if (result.admitted()) {
-            register(tree);
-        }
+        register(tree);
         return result;
     }
 
@@ -154,12 +157,13 @@ public final class RedisBudgetStore implements BudgetStore {
      */
     @Override
     public List<LeaseExpiry> expireLeases(Instant now) {
-        Set<String> trees = new LinkedHashSet<>(registeredTrees);
+        Set<String> trees = new LinkedHashSet<>(knownTrees);
         try {
             trees.addAll(connector.link().sets().smembers(keys.trees()));
         } catch (RedisException e) {
             throw new StoreUnavailableException("Redis: cannot list budget trees: " + e.getMessage(), e);
         }
+        knownTrees.forEach(this::register);
         List<LeaseExpiry> out = new ArrayList<>();
         for (String tree : trees) {
             List<Object> reply;
@@ -178,7 +182,10 @@ public final class RedisBudgetStore implements BudgetStore {
                 why -> incident(new StoreIncident(tree, StoreIncident.Kind.SCRIPTS_RELOADED, why)));
     }
 
-    /** Adds a tree to the set {@link #expireLeases} sweeps: once per tree and process (and after a reset). */
+    /**
+     * Adds a tree to the shared set every instance's {@link #expireLeases} sweeps: once per tree
+     * and process (again after a reset), so only a tree's first reservation costs a second round trip.
+     */
     private void register(String tree) {
         if (registeredTrees.contains(tree)) {
             return;

@@ -10,6 +10,7 @@ import dev.tokenbudget.event.BudgetEvent;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.identity.VirtualKey;
 import dev.tokenbudget.store.SettleResult;
+import dev.tokenbudget.store.StoreUnavailableException;
 import dev.tokenbudget.store.TokenCounts;
 import dev.tokenbudget.usage.TokenUsage;
 import org.junit.jupiter.api.AfterEach;
@@ -63,7 +64,7 @@ class RedisOutageTest {
                 lease_ttl: 2s
                 store:
                   type: redis
-                  redis: {uri: "%s", timeout: 300ms, key_prefix: tbtest-outage}
+                  redis: {uri: "%s", timeout: 1s, key_prefix: tbtest-outage}
                 budgets:
                 """.formatted(uri));
         StringBuilder keys = new StringBuilder("keys:\n");
@@ -162,6 +163,48 @@ class RedisOutageTest {
         chaos.assertInvariants(engine, expiredCharges("chaos-org"));
     }
 
+    @Test
+    void aRedisSlowerThanTheTimeoutCountsAsDownAndItsLateReservationsAreChargedOnce() throws Exception {
+        assertThat(redis.command("CLIENT", "PAUSE", "3000", "ALL")).isEqualTo("+OK");
+        Ticket open = engine.reserve(request("open", 11, 11));
+        Ticket closed = engine.reserve(request("closed", 13, 13));
+        assertThat(open.decision().reason()).isEqualTo(Decision.Reason.STORE_FAIL_OPEN);
+        assertThat(closed.decision().reason()).isEqualTo(Decision.Reason.STORE_UNAVAILABLE);
+        assertThat(storeFailures("reserve")).allSatisfy(f -> assertThat(f.message()).containsIgnoringCase("timed out"));
+
+        // a PING from another client waits out the pause; Redis then runs the two reservations
+        // the engine gave up on, and their leases are charged at their reservation on expiry
+        assertThat(redis.command("PING")).isEqualTo("+PONG");
+        awaitCounted("open");
+        List<BudgetEvent.LeaseExpired> late = awaitLateLeases(2);
+        assertThat(late).extracting(e -> e.charged().total()).containsExactlyInAnyOrder(22L, 26L);
+        assertThat(engine.status("open-org").orElseThrow().windows().get(0).used()).isEqualTo(TokenCounts.of(11, 11));
+        assertThat(engine.status("closed-org").orElseThrow().windows().get(0).used())
+                .isEqualTo(TokenCounts.of(13, 13));
+    }
+
+    private List<BudgetEvent.LeaseExpired> awaitLateLeases(int n) throws InterruptedException {
+        for (int i = 0; i < 2_000; i++) {
+            sweep();
+            List<BudgetEvent.LeaseExpired> seen = events.stream().filter(e -> e instanceof BudgetEvent.LeaseExpired)
+                    .map(e -> (BudgetEvent.LeaseExpired) e).toList();
+            if (seen.size() >= n) {
+                return seen;
+            }
+            Thread.sleep(10);
+        }
+        throw new AssertionError("the reservations Redis ran late did not expire");
+    }
+
+    /** A sweep that tolerates a call timing out on this busy machine (the next one goes on). */
+    private void sweep() {
+        try {
+            engine.expireLeases();
+        } catch (StoreUnavailableException e) {
+            // polled again below
+        }
+    }
+
     private VirtualKey key(String name) {
         return engine.authenticate("sk-" + name).orElseThrow();
     }
@@ -199,7 +242,7 @@ class RedisOutageTest {
 
     private List<String> awaitExpired(Set<String> ids) throws InterruptedException {
         for (int i = 0; i < 2_000; i++) {
-            engine.expireLeases();
+            sweep();
             List<String> seen = events.stream().filter(e -> e instanceof BudgetEvent.LeaseExpired)
                     .map(e -> ((BudgetEvent.LeaseExpired) e).leaseId()).filter(ids::contains).toList();
             if (new HashSet<>(seen).containsAll(ids)) {
@@ -245,6 +288,7 @@ class RedisOutageTest {
                     if (!t.accounted()) {
                         // uncounted (fail open), yet Redis may have run the reserve before the reply was lost
                         uncertain.addAndGet(10);
+                        Thread.sleep(1); // throttle: with Redis down, each call fails at once
                         continue;
                     }
                     if (engine.settle(t, TokenUsage.of(5, 2)) == SettleResult.Status.SETTLED) {
