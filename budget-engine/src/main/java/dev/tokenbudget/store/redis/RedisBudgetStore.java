@@ -103,7 +103,7 @@ public final class RedisBudgetStore implements BudgetStore {
         String[] k = new String[2 + slots.size()];
         k[0] = keys.leases(tree);
         k[1] = keys.expiries(tree);
-        String[] a = new String[5 + slots.size() * 12];
+        String[] a = new String[5 + slots.size() * SlotArgs.COUNT];
         a[0] = c.leaseId();
         a[1] = Long.toString(Math.max(1, Duration.between(c.now(), c.leaseExpiresAt()).toMillis()));
         a[2] = Long.toString(c.input());
@@ -112,7 +112,7 @@ public final class RedisBudgetStore implements BudgetStore {
         for (int i = 0; i < slots.size(); i++) {
             Slot s = slots.get(i);
             k[2 + i] = keys.window(tree, s);
-            SlotArgs.write(a, 5 + i * 12, s, c.now());
+            SlotArgs.write(a, 5 + i * SlotArgs.COUNT, s, c.now());
         }
         // known before the call: a reservation whose reply is lost may still have been recorded
         knownTrees.add(tree);
@@ -166,13 +166,18 @@ public final class RedisBudgetStore implements BudgetStore {
         knownTrees.forEach(this::register);
         List<LeaseExpiry> out = new ArrayList<>();
         for (String tree : trees) {
-            List<Object> reply;
-            do {
-                reply = run(Script.EXPIRE, new String[] {keys.leases(tree), keys.expiries(tree)},
-                        new String[] {Integer.toString(EXPIRE_SWEEP)}, tree);
-                checkGeneration(tree, ScriptReplies.string(reply.get(0)));
-                out.addAll(ScriptReplies.expired(tree, ScriptReplies.list(reply.get(1))));
-            } while (ScriptReplies.list(reply.get(1)).size() == EXPIRE_SWEEP);
+            try {
+                List<Object> reply;
+                do {
+                    reply = run(Script.EXPIRE, new String[] {keys.leases(tree), keys.expiries(tree)},
+                            new String[] {Integer.toString(EXPIRE_SWEEP)}, tree);
+                    checkGeneration(tree, ScriptReplies.string(reply.get(0)));
+                    out.addAll(ScriptReplies.expired(tree, ScriptReplies.list(reply.get(1))));
+                } while (ScriptReplies.list(reply.get(1)).size() == EXPIRE_SWEEP);
+            } catch (StoreUnavailableException e) {
+                // report what the other trees expired rather than lose it; this tree waits for the next sweep
+                LOG.warn("lease sweep of tree '{}' failed, retried on the next sweep: {}", tree, e.getMessage());
+            }
         }
         return out;
     }

@@ -10,6 +10,9 @@ import java.util.List;
 /** The twelve reserve-script arguments of one slot (reserve.lua, SLOT_ARGS). */
 final class SlotArgs {
 
+    /** Arguments per slot (SLOT_ARGS in common.lua). */
+    static final int COUNT = 12;
+
     private SlotArgs() {
     }
 

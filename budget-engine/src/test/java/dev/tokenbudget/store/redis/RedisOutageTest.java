@@ -64,7 +64,7 @@ class RedisOutageTest {
                 lease_ttl: 2s
                 store:
                   type: redis
-                  redis: {uri: "%s", timeout: 1s, key_prefix: tbtest-outage}
+                  redis: {uri: "%s", timeout: 2s, key_prefix: tbtest-outage}
                 budgets:
                 """.formatted(uri));
         StringBuilder keys = new StringBuilder("keys:\n");
@@ -165,7 +165,7 @@ class RedisOutageTest {
 
     @Test
     void aRedisSlowerThanTheTimeoutCountsAsDownAndItsLateReservationsAreChargedOnce() throws Exception {
-        assertThat(redis.command("CLIENT", "PAUSE", "3000", "ALL")).isEqualTo("+OK");
+        assertThat(redis.command("CLIENT", "PAUSE", "5000", "ALL")).isEqualTo("+OK");
         Ticket open = engine.reserve(request("open", 11, 11));
         Ticket closed = engine.reserve(request("closed", 13, 13));
         assertThat(open.decision().reason()).isEqualTo(Decision.Reason.STORE_FAIL_OPEN);

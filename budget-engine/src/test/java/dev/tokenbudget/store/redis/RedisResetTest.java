@@ -46,7 +46,7 @@ class RedisResetTest {
                 version: 1
                 store:
                   type: redis
-                  redis: {uri: "%s", timeout: 2s, key_prefix: tbtest-reset}
+                  redis: {uri: "%s", timeout: 5s, key_prefix: tbtest-reset}
                 budgets:
                   - id: org
                     windows: [{period: month, limits: {total: 100M}}]
