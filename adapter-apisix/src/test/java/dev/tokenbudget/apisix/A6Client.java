@@ -265,6 +265,19 @@ final class A6Client implements AutoCloseable {
         return io.github.api7.A6.Err.Resp.getRootAsResp(ByteBuffer.wrap(f.data)).code();
     }
 
+    /** Whether a runner accepts connections on {@code socket} (it is up). */
+    static boolean accepts(Path socket) {
+        if (!java.nio.file.Files.exists(socket)) {
+            return false;
+        }
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private SocketChannel pooled() throws IOException {
         if (pooled == null || !pooled.isOpen()) {
             pooled = connect();

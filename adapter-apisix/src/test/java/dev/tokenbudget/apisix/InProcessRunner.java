@@ -5,9 +5,6 @@ import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicReference;
@@ -55,7 +52,7 @@ final class InProcessRunner implements AutoCloseable {
             if (failure.get() != null) {
                 throw new IllegalStateException("the plugin runner failed to start", failure.get());
             }
-            if (runner.accepts()) {
+            if (A6Client.accepts(socket)) {
                 return runner;
             }
             Thread.sleep(25);
@@ -64,17 +61,6 @@ final class InProcessRunner implements AutoCloseable {
         throw new IllegalStateException("the plugin runner did not listen on " + socket);
     }
 
-    private boolean accepts() {
-        if (!Files.exists(socket)) {
-            return false;
-        }
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            ch.connect(UnixDomainSocketAddress.of(socket));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 
     Path socket() {
         return socket;

@@ -1,9 +1,6 @@
 package dev.tokenbudget.apisix;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,7 +43,7 @@ final class RunnerProcess implements AutoCloseable {
                 throw new IllegalStateException("the plugin runner exited with " + r.process.exitValue() + ":\n"
                         + r.log());
             }
-            if (r.accepts()) {
+            if (A6Client.accepts(r.socket)) {
                 return r;
             }
             Thread.sleep(25);
@@ -55,17 +52,6 @@ final class RunnerProcess implements AutoCloseable {
         throw new IllegalStateException("the plugin runner did not listen on " + socket + ":\n" + r.log());
     }
 
-    private boolean accepts() {
-        if (!Files.exists(socket)) {
-            return false;
-        }
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-            ch.connect(UnixDomainSocketAddress.of(socket));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
-    }
 
     A6Client client() {
         return new A6Client(socket);
