@@ -2,8 +2,11 @@ package dev.tokenbudget.apisix;
 
 import dev.tokenbudget.config.ConfigError;
 import dev.tokenbudget.config.ConfigException;
+import dev.tokenbudget.gateway.Reply;
 import org.apache.apisix.plugin.runner.HttpResponse;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 /** Answers the runner sends instead of forwarding a request (a {@code Stop} action). */
@@ -23,6 +26,16 @@ final class Replies {
                 : "the tokenbudget engine config of this route could not be loaded; the plugin runner's log says why";
         stop(response, 500, "{\"error\":{\"type\":\"tokenbudget_misconfigured\",\"message\":"
                 + Json.quote("TokenBudget on this route is misconfigured: " + detail) + "}}");
+    }
+
+    /** A reply of the gateway layer (401, 400, 413, 429, 403, 503...) with its headers and provider-shaped body. */
+    static void send(HttpResponse response, Reply reply) {
+        response.setStatusCode(reply.status());
+        for (Map.Entry<String, String> h : reply.headers().entrySet()) {
+            response.setHeader(h.getKey(), h.getValue());
+        }
+        // the runner writes the body string as UTF-8, which is what the reply's bytes are
+        response.setBody(new String(reply.body(), StandardCharsets.UTF_8));
     }
 
     static void stop(HttpResponse response, int status, String jsonBody) {

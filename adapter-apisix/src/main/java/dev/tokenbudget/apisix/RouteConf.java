@@ -5,14 +5,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenbudget.config.ConfigError;
 import dev.tokenbudget.config.ConfigException;
+import dev.tokenbudget.provider.Provider;
 
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * One route's TokenBudget settings: the JSON string APISIX passes as the {@code value} of the
@@ -20,14 +23,17 @@ import java.util.Set;
  * Reference: {@code docs/apisix.md}.
  *
  * <pre>
- * {"config": "/etc/tokenbudget/tokenbudget.yaml", "provider": "openai", "settle": "response"}
+ * {"config": "/etc/tokenbudget/tokenbudget.yaml", "provider": "openai", "settle": "response",
+ *  "feature_header": "x-feature", "user_header": "x-user"}
  * </pre>
  *
  * @param config         the engine YAML; every route naming the same file shares one engine
  * @param provider       the provider family, or null to detect it from the request path
  * @param settle         when the reservation is settled
+ * @param featureHeader  header naming the feature budget on this route, or null for the engine's
+ * @param userHeader     header naming the end user on this route, or null for the engine's
  */
-public record RouteConf(Path config, String provider, Settle settle) {
+public record RouteConf(Path config, Provider provider, Settle settle, String featureHeader, String userHeader) {
 
     /** When a route's reservations are settled. */
     public enum Settle {
@@ -40,8 +46,9 @@ public record RouteConf(Path config, String provider, Settle settle) {
         ESTIMATE
     }
 
-    static final Set<String> PROVIDERS = Set.of("openai", "anthropic", "gemini");
-    private static final Set<String> FIELDS = Set.of("config", "provider", "settle");
+    private static final Set<String> FIELDS = Set.of("config", "provider", "settle", "feature_header",
+            "user_header");
+    private static final Pattern HEADER = Pattern.compile("[a-z0-9!#$%&'*+.^_`|~-]{1,128}");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_LENGTH = 16 * 1024;
 
@@ -92,21 +99,33 @@ public record RouteConf(Path config, String provider, Settle settle) {
             }
         }
         Path config = configPath(root.get("config"), errors);
-        String provider = text(root, "provider", null, errors);
-        if (provider != null && !PROVIDERS.contains(provider)) {
-            errors.add(new ConfigError("provider", "must be one of " + PROVIDERS.stream().sorted().toList()
-                    + ", was \"" + provider + "\""));
+        String providerName = text(root, "provider", null, errors);
+        Provider provider = providerName == null ? null : Provider.byName(providerName).orElse(null);
+        if (providerName != null && provider == null) {
+            errors.add(new ConfigError("provider", "must be one of " + Arrays.stream(Provider.values())
+                    .map(Provider::configName).toList() + ", was \"" + providerName + "\""));
         }
         String settleText = text(root, "settle", "response", errors);
         Settle settle = switch (settleText == null ? "response" : settleText) {
             case "response" -> Settle.RESPONSE;
             case "estimate" -> Settle.ESTIMATE;
             default -> {
-                errors.add(new ConfigError("settle", "must be \"response\" or \"estimate\", was \"" + settleText + "\""));
+                errors.add(new ConfigError("settle", "must be \"response\" or \"estimate\", was \"" + settleText
+                        + "\""));
                 yield Settle.RESPONSE;
             }
         };
-        return new RouteConf(config, provider, settle);
+        return new RouteConf(config, provider, settle, header(root, "feature_header", errors),
+                header(root, "user_header", errors));
+    }
+
+    private static String header(JsonNode root, String field, List<ConfigError> errors) {
+        String h = text(root, field, null, errors);
+        if (h != null && !HEADER.matcher(h).matches()) {
+            errors.add(new ConfigError(field, "must be an HTTP header name, was \"" + h + "\""));
+            return null;
+        }
+        return h;
     }
 
     private static Path configPath(JsonNode n, List<ConfigError> errors) {
