@@ -2,18 +2,10 @@ package dev.tokenbudget.apisix;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tokenbudget.engine.BudgetEngine;
-import dev.tokenbudget.engine.BudgetStatus;
 import dev.tokenbudget.store.TokenCounts;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -22,82 +14,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * it, on the example routes of {@code examples/apisix/} with a loopback provider answering
  * recorded OpenAI and Anthropic responses.
  */
-class TokenBudgetOnApisixTest {
+class TokenBudgetOnApisixTest extends RouteTestSupport {
 
-    static final Path EXAMPLES = Path.of("..", "examples", "apisix");
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    Path dir;
-
-    private Path engineConfig;
-    private FakeUpstream openai;
-    private FakeUpstream openaiEconomy;
-    private FakeUpstream anthropic;
-    private FakeUpstream anthropicEconomy;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        // a fresh engine per test: the runner keeps one engine per config file
-        engineConfig = dir.resolve("tokenbudget.yaml");
-        Files.write(engineConfig, FakeUpstream.resource("/tokenbudget-apisix.yaml"));
-        openai = new FakeUpstream("openai");
-        openaiEconomy = new FakeUpstream("openai-economy");
-        anthropic = new FakeUpstream("anthropic");
-        anthropicEconomy = new FakeUpstream("anthropic-economy");
-    }
-
-    @AfterEach
-    void tearDown() {
-        openai.close();
-        openaiEconomy.close();
-        anthropic.close();
-        anthropicEconomy.close();
-    }
-
-    private MiniApisix openAiRoute() throws Exception {
-        return new MiniApisix(SharedRunner.get().client(), EXAMPLES.resolve("route-openai.json"), engineConfig,
-                openai, Map.of("openai-economy", openaiEconomy));
-    }
-
-    private MiniApisix anthropicRoute() throws Exception {
-        return new MiniApisix(SharedRunner.get().client(), EXAMPLES.resolve("route-anthropic.json"), engineConfig,
-                anthropic, Map.of("anthropic-economy", anthropicEconomy));
-    }
-
-    private BudgetEngine engine() {
-        return SharedRunner.get().bean(TokenBudgetPlugin.class).gateway(engineConfig).engine();
-    }
-
-    private TokenCounts used(String budget) {
-        return window(budget).used();
-    }
-
-    private TokenCounts reserved(String budget) {
-        return window(budget).reserved();
-    }
-
-    private BudgetStatus.WindowStatus window(String budget) {
-        return engine().status(budget).orElseThrow().windows().get(0);
-    }
-
-    private MiniApisix.Result openAiChat(String key, byte[] body) throws Exception {
-        try (MiniApisix apisix = openAiRoute()) {
-            return apisix.send("POST", "/v1/chat/completions", openAiHeaders(key), body);
-        }
-    }
-
-    static byte[] payload(String name) {
-        return FakeUpstream.resource("/payloads/" + name);
-    }
-
-    private static Map<String, String> openAiHeaders(String key) {
-        return Map.of("authorization", "Bearer " + key, "content-type", "application/json");
-    }
-
-    private static Map<String, String> anthropicHeaders(String key) {
-        return Map.of("x-api-key", key, "anthropic-version", "2023-06-01", "content-type", "application/json");
-    }
 
     @Test
     void admittedRequestGoesUpstreamWithTheProviderCredentialInsteadOfTheVirtualKeyAndSettlesItsUsage()
