@@ -1,6 +1,9 @@
 package dev.tokenbudget.apisix;
 
+import dev.tokenbudget.config.ConfigError;
+import dev.tokenbudget.config.ConfigException;
 import dev.tokenbudget.config.ConfigLoader;
+import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.GatewayOptions;
@@ -26,8 +29,17 @@ final class Gateways implements AutoCloseable {
      * @throws dev.tokenbudget.config.ConfigException when the file is missing or invalid
      */
     BudgetGateway get(Path config) {
-        return gateways.computeIfAbsent(config, p -> new BudgetGateway(
-                BudgetEngine.builder(ConfigLoader.load(p)).build(), GatewayOptions.ofDefaults()));
+        return gateways.computeIfAbsent(config, p -> new BudgetGateway(engine(ConfigLoader.load(p)),
+                GatewayOptions.ofDefaults()));
+    }
+
+    private static BudgetEngine engine(EngineConfig config) {
+        if (config.store().isRedis()) {
+            // never fall back to memory silently: budgets would look shared and not be
+            throw new ConfigException(List.of(new ConfigError("store.type", "redis is not supported by this build "
+                    + "of the APISIX plugin (the engine has no Redis store yet); use memory")));
+        }
+        return BudgetEngine.builder(config).build();
     }
 
     Collection<BudgetGateway> all() {

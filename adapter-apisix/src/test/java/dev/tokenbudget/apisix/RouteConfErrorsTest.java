@@ -4,8 +4,11 @@ import io.github.api7.A6.ExtraInfo.Info;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -64,6 +67,18 @@ class RouteConfErrorsTest {
         assertThat(a.status()).isEqualTo(500);
         assertThat(a.bodyText()).contains("engine config of this route could not be loaded")
                 .doesNotContain("/nonexistent");
+    }
+
+    @Test
+    void engineConfigOnRedisIsRefusedRatherThanCountedInMemoryAsIfShared(@TempDir Path dir) throws Exception {
+        Path config = dir.resolve("redis.yaml");
+        Files.writeString(config, "store: { type: redis, redis: { uri: \"redis://127.0.0.1:6379\" } }\n"
+                + new String(FakeUpstream.resource("/tokenbudget-apisix.yaml"), StandardCharsets.UTF_8));
+
+        A6Client.ReqCallAnswer a = call("TokenBudget", "{\"config\": " + Json.quote(config.toString()) + "}");
+
+        assertThat(a.status()).isEqualTo(500);
+        assertThat(a.bodyText()).contains("could not be loaded");
     }
 
     @Test
