@@ -50,8 +50,8 @@ final class A6Client implements AutoCloseable {
 
     /** The runner's answer to an HTTP request call. */
     record ReqCallAnswer(byte action, int status, Map<String, List<String>> stopHeaders, byte[] body,
-                         Map<String, String> rewriteHeaders, String rewritePath, List<Byte> infosAsked,
-                         Integer errorCode) {
+                         Map<String, String> rewriteHeaders, String rewritePath, Map<String, String> rewriteArgs,
+                         List<Byte> infosAsked, Integer errorCode) {
 
         boolean stopped() {
             return action == Action.Stop;
@@ -124,7 +124,7 @@ final class A6Client implements AutoCloseable {
         List<Byte> asked = new ArrayList<>();
         Frame f = call(ch, RPC_HTTP_REQ_CALL, b.sizedByteArray(), r, null, asked);
         if (f.type == RPC_ERROR) {
-            return new ReqCallAnswer(Action.NONE, 0, Map.of(), null, Map.of(), null, asked, errorCode(f));
+            return new ReqCallAnswer(Action.NONE, 0, Map.of(), null, Map.of(), null, Map.of(), asked, errorCode(f));
         }
         if (f.type != RPC_HTTP_REQ_CALL) {
             throw new IOException("failed to receive RPC_HTTP_REQ_CALL: unexpected type " + f.type);
@@ -144,7 +144,7 @@ final class A6Client implements AutoCloseable {
                 body[i] = (byte) stop.body(i);
             }
             int status = stop.status() == 0 ? 200 : stop.status();
-            return new ReqCallAnswer(Action.Stop, status, h, body, Map.of(), null, asked, null);
+            return new ReqCallAnswer(Action.Stop, status, h, body, Map.of(), null, Map.of(), asked, null);
         }
         if (resp.actionType() == Action.Rewrite) {
             Rewrite rw = (Rewrite) resp.action(new Rewrite());
@@ -153,9 +153,14 @@ final class A6Client implements AutoCloseable {
                 TextEntry e = rw.headers(i);
                 h.put(e.name(), e.value());
             }
-            return new ReqCallAnswer(Action.Rewrite, 0, Map.of(), null, h, rw.path(), asked, null);
+            Map<String, String> rwArgs = new LinkedHashMap<>();
+            for (int i = 0; i < rw.argsLength(); i++) {
+                TextEntry e = rw.args(i);
+                rwArgs.put(e.name(), e.value());
+            }
+            return new ReqCallAnswer(Action.Rewrite, 0, Map.of(), null, h, rw.path(), rwArgs, asked, null);
         }
-        return new ReqCallAnswer(resp.actionType(), 0, Map.of(), null, Map.of(), null, asked, null);
+        return new ReqCallAnswer(resp.actionType(), 0, Map.of(), null, Map.of(), null, Map.of(), asked, null);
     }
 
     /** Sends an HTTP response call (the ext-plugin-post-resp phase) and answers extra-info requests. */

@@ -67,6 +67,43 @@ class ReservationLifecycleTest extends RouteTestSupport {
     }
 
     @Test
+    void settleFilterMissingFromThePostResponsePhaseStillSettlesByEstimate() throws Exception {
+        String conf = "{\"config\":" + Json.quote(engineConfig.toString()) + "}";
+        try (A6Client client = SharedRunner.get().client()) {
+            long pre = client.prepareConf("misnamed#pre", List.of(Map.entry("TokenBudget", conf)));
+            // TokenBudget named in ext-plugin-post-resp by mistake: no response body is asked for
+            long post = client.prepareConf("misnamed#post", List.of(Map.entry("TokenBudget", conf)));
+            client.httpReqCall(pre, chat("000000000000000000000000000000bb", payload(BODY)));
+            TokenCounts held = reserved("support");
+
+            A6Client.RespCallAnswer a = client.httpRespCall(post, chat("000000000000000000000000000000bb", null),
+                    new A6Client.UpstreamResponse(200, Map.of(), payload("openai-chat-response.json")));
+
+            assertThat(a.infosAsked()).doesNotContain(io.github.api7.A6.ExtraInfo.Info.RespBody);
+            assertThat(reserved("support")).isEqualTo(TokenCounts.ZERO);
+            assertThat(used("support")).isEqualTo(held);
+        }
+    }
+
+    @Test
+    void geminiKeyInTheQueryIsAuthenticatedAndRemovedBeforeTheRequestGoesUpstream() throws Exception {
+        String conf = "{\"config\":" + Json.quote(engineConfig.toString()) + ",\"settle\":\"estimate\"}";
+        byte[] body = ("{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Hallo\"}]}],"
+                + "\"generationConfig\":{\"maxOutputTokens\":50}}").getBytes(StandardCharsets.UTF_8);
+        try (A6Client client = SharedRunner.get().client()) {
+            long pre = client.prepareConf("gemini#pre", List.of(Map.entry("TokenBudget", conf)));
+            A6Client.ReqCallAnswer a = client.httpReqCall(pre, new A6Client.Request("POST",
+                    "/v1beta/models/gemini-2.5-pro:generateContent", Map.of("content-type", "application/json"),
+                    Map.of("key", "sk-tb-apisix-support", "alt", "json"), Map.of("request_id", "c".repeat(32)), body));
+
+            assertThat(a.stopped()).as(a.bodyText()).isFalse();
+            assertThat(a.rewriteArgs()).containsEntry("key", null).doesNotContainKey("alt");
+            assertThat(a.rewritePath()).isNull();
+        }
+        assertThat(used("support").output()).isEqualTo(50);
+    }
+
+    @Test
     void estimateRouteSettlesAtAdmissionAndKeepsNothingInFlight() throws Exception {
         openai.answer(FakeUpstream.Answer.ofResource(200, "text/event-stream", "/payloads/openai-chat-stream.sse"));
         int before = plugin().inFlight();
