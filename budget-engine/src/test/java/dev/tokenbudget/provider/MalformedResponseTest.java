@@ -134,4 +134,33 @@ class MalformedResponseTest {
         assertThat(json.inputTokens()).isEqualTo(1200);
         assertThat(sse.outputTokens()).isEqualTo(15);
     }
+
+    @Test
+    void aStreamCutBetweenTwoCumulativeAnthropicDeltasIsPartial() {
+        byte[] s = Payloads.bytes("anthropic/messages-stream-server-tools.sse");
+        String text = new String(s, StandardCharsets.UTF_8);
+        int cut = text.indexOf("event: content_block_start", text.indexOf("\"output_tokens\":45"));
+        UsageReport r = read(Family.ANTHROPIC, Endpoint.MESSAGES, "text/event-stream", Arrays.copyOf(s, cut));
+        assertThat(r.outputTokens()).isEqualTo(45);
+        assertThat(r.complete()).isFalse();
+    }
+
+    @Test
+    void countsThatAddUpBeyondTheMaximumAreUnknown() {
+        long big = (1L << 52);
+        UsageReport r = read(Family.ANTHROPIC, Endpoint.MESSAGES, "application/json", "{\"type\":\"message\","
+                + "\"usage\":{\"input_tokens\":" + big + ",\"cache_read_input_tokens\":" + big
+                + ",\"output_tokens\":1}}");
+        assertThat(r.known()).isFalse();
+        assertThat(r.note()).contains("add up beyond");
+    }
+
+    @Test
+    void aBlockedGeminiPromptInAStreamIsFinal() {
+        UsageReport r = read(Family.GEMINI, Endpoint.STREAM_GENERATE_CONTENT, "text/event-stream",
+                "data: {\"promptFeedback\":{\"blockReason\":\"SAFETY\"},\"usageMetadata\":{\"promptTokenCount\":12,"
+                        + "\"totalTokenCount\":12},\"modelVersion\":\"gemini-2.5-flash\"}\r\n\r\n");
+        assertThat(r.complete()).isTrue();
+        assertThat(r.usage().orElseThrow().totalTokens()).isEqualTo(12);
+    }
 }
