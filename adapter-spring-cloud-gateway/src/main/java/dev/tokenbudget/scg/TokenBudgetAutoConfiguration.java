@@ -5,7 +5,7 @@ import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.GatewayOptions;
 import dev.tokenbudget.store.BudgetStore;
-import dev.tokenbudget.store.memory.InMemoryBudgetStore;
+import dev.tokenbudget.store.BudgetStores;
 import dev.tokenbudget.time.BudgetClock;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -22,8 +22,8 @@ import org.springframework.web.reactive.DispatcherHandler;
 
 /**
  * Sets up tokenbudget in a Spring Cloud Gateway (server-webflux) application: the engine from
- * {@code tokenbudget.config} on the embedded in-memory store (or a {@link BudgetStore} bean the
- * application defines, e.g. Redis), the gateway-neutral {@link BudgetGateway}, a lease sweeper,
+ * {@code tokenbudget.config} on the store that config names (embedded in-memory by default, or
+ * Redis), the gateway-neutral {@link BudgetGateway}, a lease sweeper,
  * and the {@code TokenBudget} filter factory. Every bean backs off when the application defines
  * its own.
  */
@@ -44,12 +44,8 @@ public class TokenBudgetAutoConfiguration {
     @ConditionalOnMissingBean
     @ConditionalOnBean(EngineConfig.class)
     BudgetStore tokenBudgetStore(EngineConfig config) {
-        if (config.store().isRedis()) {
-            throw new IllegalStateException("the engine config says store.type: redis, but this application defines "
-                    + "no BudgetStore bean: add the tokenbudget Redis store and define it as a bean, or use "
-                    + "store.type: memory");
-        }
-        return new InMemoryBudgetStore();
+        // memory, or Redis (standalone, Sentinel, Cluster) as store: in the engine YAML says
+        return BudgetStores.open(config.store());
     }
 
     @Bean(destroyMethod = "close")

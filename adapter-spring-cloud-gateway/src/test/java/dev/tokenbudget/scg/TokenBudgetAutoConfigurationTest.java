@@ -4,6 +4,8 @@ import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.memory.InMemoryBudgetStore;
+import dev.tokenbudget.store.redis.RedisBudgetStore;
+import dev.tokenbudget.store.redis.TestRedis;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
@@ -75,13 +77,26 @@ class TokenBudgetAutoConfigurationTest {
     }
 
     @Test
-    void aRedisStoreConfigNeedsAStoreBean(@TempDir Path dir) throws IOException {
-        Path yaml = Files.writeString(dir.resolve("redis.yaml"),
-                "store: { type: redis, redis: { uri: 'redis://127.0.0.1:6379' } }\n" + MINIMAL);
-        runner.withPropertyValues("tokenbudget.config=" + yaml).run(ctx -> {
-            assertThat(ctx).hasFailed();
-            assertThat(ctx.getStartupFailure()).hasStackTraceContaining("no BudgetStore bean");
-        });
+    void aRedisStoreConfigOpensTheRedisStoreWhichIsCalledOffTheEventLoop(@TempDir Path dir) throws IOException {
+        String prefix = TestRedis.uniquePrefix("scg-autoconfig");
+        Path yaml = Files.writeString(dir.resolve("redis.yaml"), "store: { type: redis, redis: { uri: '"
+                + TestRedis.uri() + "', key_prefix: " + prefix + " } }\n" + MINIMAL);
+        try {
+            runner.withPropertyValues("tokenbudget.config=" + yaml).run(ctx -> {
+                BudgetStore store = ctx.getBean(BudgetEngine.class).store();
+                assertThat(store).isInstanceOf(RedisBudgetStore.class);
+                assertThat(store.capabilities()).contains(BudgetStore.Capability.BLOCKING_IO);
+                assertThat(new EngineCalls(store).offloads()).isTrue();
+                assertThat(ctx.getBean(BudgetEngine.class).status("org")).isPresent();
+            });
+        } finally {
+            TestRedis.deleteKeys(prefix);
+        }
+    }
+
+    @Test
+    void aStoreBeanOfTheApplicationWins(@TempDir Path dir) throws IOException {
+        Path yaml = Files.writeString(dir.resolve("tb.yaml"), MINIMAL);
         runner.withPropertyValues("tokenbudget.config=" + yaml).withUserConfiguration(OwnStore.class).run(ctx ->
                 assertThat(ctx.getBean(BudgetEngine.class).store()).isSameAs(ctx.getBean("ownStore")));
     }
