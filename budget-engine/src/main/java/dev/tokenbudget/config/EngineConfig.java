@@ -1,5 +1,6 @@
 package dev.tokenbudget.config;
 
+import dev.tokenbudget.alert.AlertConfig;
 import dev.tokenbudget.budget.BudgetTree;
 import dev.tokenbudget.identity.VirtualKey;
 
@@ -21,10 +22,12 @@ import java.util.Map;
  * @param userHeader           request header naming the end user (trusted only if the gateway sets it)
  * @param providerKeyEnv       provider name to the environment variable holding its upstream key
  * @param prices               model to price, for the dollar view
+ * @param alerts               the {@code alerts:} section (docs/alerts.md)
  */
 public record EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSettings store, Duration leaseTtl,
                            long defaultOutputTokens, Map<String, Long> outputTokensByModel, String featureHeader,
-                           String userHeader, Map<String, String> providerKeyEnv, Map<String, ModelPrice> prices) {
+                           String userHeader, Map<String, String> providerKeyEnv, Map<String, ModelPrice> prices,
+                           AlertConfig alerts) {
 
     public static final Duration DEFAULT_LEASE_TTL = Duration.ofMinutes(10);
     public static final long DEFAULT_OUTPUT_TOKENS = 4096;
@@ -36,6 +39,15 @@ public record EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSetti
         outputTokensByModel = Map.copyOf(outputTokensByModel);
         providerKeyEnv = Map.copyOf(providerKeyEnv);
         prices = Map.copyOf(prices);
+        alerts = alerts == null ? AlertConfig.DEFAULTS : alerts;
+    }
+
+    /** A config without an {@code alerts:} section (the alert defaults). */
+    public EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSettings store, Duration leaseTtl,
+                        long defaultOutputTokens, Map<String, Long> outputTokensByModel, String featureHeader,
+                        String userHeader, Map<String, String> providerKeyEnv, Map<String, ModelPrice> prices) {
+        this(budgets, keys, store, leaseTtl, defaultOutputTokens, outputTokensByModel, featureHeader, userHeader,
+                providerKeyEnv, prices, AlertConfig.DEFAULTS);
     }
 
     /** Output ceiling to reserve for a request to {@code model} that sets none. */
@@ -46,6 +58,6 @@ public record EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSetti
 
     public EngineConfig withBudgets(BudgetTree tree) {
         return new EngineConfig(tree, keys, store, leaseTtl, defaultOutputTokens, outputTokensByModel, featureHeader,
-                userHeader, providerKeyEnv, prices);
+                userHeader, providerKeyEnv, prices, alerts);
     }
 }

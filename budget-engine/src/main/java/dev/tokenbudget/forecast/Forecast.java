@@ -19,13 +19,14 @@ import java.time.LocalDate;
  * @param exhaustion     when the expected burn reaches the limit; null when it does not before the window
  *                       ends (or there is no limit); {@code at} when the limit is already reached
  * @param stage          how much history the model had
+ * @param historyDays    days of usage the model learned from
  * @param dailyLevel     deseasonalised daily level in tokens
  * @param lastShift      first day of the last level shift detected, or null
  * @param trendPercent   the last 7 complete days against the 7 before, in percent (+25 = 25% more); null when
  *                       the earlier week had no usage
  */
 public record Forecast(Instant at, long used, long limit, double expected, double lower80, double upper80,
-                       double lower95, double upper95, Instant exhaustion, DailyModel.Stage stage, double dailyLevel,
+                       double lower95, double upper95, Instant exhaustion, DailyModel.Stage stage, int historyDays, double dailyLevel,
                        LocalDate lastShift, Double trendPercent) {
 
     /** Whether the expected burn reaches the limit before the window ends. */

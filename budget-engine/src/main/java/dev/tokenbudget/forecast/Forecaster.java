@@ -78,7 +78,7 @@ public final class Forecaster {
         Instant exhaustion = limit > 0 ? rollingExhaustion(history, today, now, zone, length, segs, used, limit)
                 : null;
         return new Forecast(f.at(), used, limit, f.expected(), f.lower80(), f.upper80(), f.lower95(), f.upper95(),
-                exhaustion, f.stage(), f.dailyLevel(), f.lastShift(), f.trendPercent());
+                exhaustion, f.stage(), f.historyDays(), f.dailyLevel(), f.lastShift(), f.trendPercent());
     }
 
     /** The model's daily rate, or, with no complete day yet, today's usage scaled to a whole day. */
@@ -156,7 +156,7 @@ public final class Forecaster {
         LocalDate lastShift = m.shifts().isEmpty() ? null : m.shifts().get(m.shifts().size() - 1);
         double level = m.stage() == DailyModel.Stage.NO_HISTORY ? rate.coldLevel() : m.level();
         return new Forecast(now, used, limit, base + mean, base + q[1], base + q[2], base + q[0], base + q[3],
-                exhaustion, m.stage(), level, lastShift, Trend.weekOverWeek(history, day));
+                exhaustion, m.stage(), m.days(), level, lastShift, Trend.weekOverWeek(history, day));
     }
 
     /** 2.5%, 10%, 90% and 97.5% quantiles of a log-normal with this mean and variance (usage is never negative). */
