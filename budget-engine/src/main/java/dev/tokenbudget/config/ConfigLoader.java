@@ -15,6 +15,9 @@ import dev.tokenbudget.budget.Threshold;
 import dev.tokenbudget.budget.WindowLimit;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.identity.VirtualKey;
+import dev.tokenbudget.routing.TierLimits;
+import dev.tokenbudget.routing.TierPresets;
+import dev.tokenbudget.routing.UpstreamSpec;
 import dev.tokenbudget.window.Period;
 import dev.tokenbudget.window.WindowSpec;
 
@@ -46,7 +49,7 @@ public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private static final Set<String> ROOT = Set.of("version", "store", "lease_ttl", "defaults", "headers", "providers",
-            "prices", "budgets", "keys", "alerts");
+            "prices", "budgets", "keys", "upstreams", "alerts");
     private static final Set<String> STORE = Set.of("type", "redis");
     private static final Set<String> REDIS = Set.of("uri", "cluster", "timeout", "key_prefix");
     private static final Set<String> DEFAULTS = Set.of("output_tokens", "output_tokens_by_model", "zone", "thresholds",
@@ -61,6 +64,11 @@ public final class ConfigLoader {
     private static final Set<String> THRESHOLD = Set.of("at", "policy");
     private static final Set<String> DEGRADE = Set.of("models", "max_output_tokens", "clamp_to_remaining",
             "prompt_variants", "cache_ttl", "route");
+    private static final Set<String> UPSTREAM = Set.of("name", "provider", "models", "preset", "limits", "max_wait",
+            "weights");
+    private static final Set<String> UPSTREAM_LIMITS = Set.of("requests_per_minute", "input_tokens_per_minute",
+            "output_tokens_per_minute", "tokens_per_minute");
+    private static final Set<String> PROVIDERS = Set.of("openai", "anthropic", "gemini", "azure", "openai_compatible");
     private static final Set<String> KEY = Set.of("name", "sha256", "budget", "features", "default_feature", "windows",
             "thresholds", "user_windows");
 
@@ -105,6 +113,8 @@ public final class ConfigLoader {
         private ZoneId defaultZone = ZoneId.of("UTC");
         private List<Threshold> defaultThresholds = Budget.DEFAULT_THRESHOLDS;
         private FailMode defaultFailMode = FailMode.OPEN;
+        private final Map<String, List<Threshold>> explicitThresholds = new HashMap<>();
+        private final Map<String, DegradeSpec> explicitDegrade = new HashMap<>();
 
         Reader(List<ConfigError> errors) {
             this.errors = errors;
@@ -172,14 +182,78 @@ public final class ConfigLoader {
                     budgets.add(budget);
                 }
             }
-            BudgetTree tree = tree(budgets, budgetPath);
+            BudgetTree tree = inherit(tree(budgets, budgetPath), budgetPath);
             List<VirtualKey> keys = keys(root.get("keys"), tree);
+            List<UpstreamSpec> upstreams = upstreams(root.get("upstreams"), tree);
             AlertConfig alerts = AlertConfigReader.read(root.get("alerts"), budgetIds(tree, keys));
             if (!errors.isEmpty()) {
                 return null;
             }
             return new EngineConfig(tree, keys, store, leaseTtl, outputTokens, byModel, featureHeader, userHeader,
-                    providerEnv, prices, alerts);
+                    providerEnv, prices, upstreams, alerts);
+        }
+
+        private List<UpstreamSpec> upstreams(ConfigNode n, BudgetTree tree) {
+            List<UpstreamSpec> out = new ArrayList<>();
+            Set<String> names = new HashSet<>();
+            for (ConfigNode u : n.list()) {
+                if (!u.expectObject(UPSTREAM)) {
+                    continue;
+                }
+                String name = id(u.get("name"));
+                if (name != null && !names.add(name)) {
+                    u.get("name").error("duplicate upstream name '" + name + "'");
+                }
+                String provider = u.get("provider").requiredString();
+                if (provider != null && !PROVIDERS.contains(provider)) {
+                    u.get("provider").error("must be one of " + String.join(", ", PROVIDERS.stream().sorted().toList())
+                            + ", was '" + provider + "'");
+                }
+                List<String> models = new ArrayList<>();
+                u.get("models").list().forEach(m -> {
+                    String s = m.requiredString();
+                    if (s != null) {
+                        models.add(s);
+                    }
+                });
+                TierLimits limits = new TierLimits(-1, -1, -1, -1);
+                String preset = u.get("preset").string(null);
+                if (preset != null) {
+                    limits = TierPresets.get(preset).orElse(null);
+                    if (limits == null) {
+                        u.get("preset").error("unknown preset '" + preset + "'; known: "
+                                + String.join(", ", TierPresets.names()));
+                        limits = new TierLimits(-1, -1, -1, -1);
+                    }
+                }
+                ConfigNode l = u.get("limits");
+                if (l.expectObject(UPSTREAM_LIMITS)) {
+                    limits = limits.overriddenBy(new TierLimits(l.get("requests_per_minute").positiveTokens(),
+                            l.get("input_tokens_per_minute").positiveTokens(),
+                            l.get("output_tokens_per_minute").positiveTokens(),
+                            l.get("tokens_per_minute").positiveTokens()));
+                }
+                if (limits.requestsPerMinute() < 0 && limits.inputTokensPerMinute() < 0
+                        && limits.outputTokensPerMinute() < 0 && limits.tokensPerMinute() < 0) {
+                    u.error("needs a preset or limits (requests_per_minute, input_tokens_per_minute, "
+                            + "output_tokens_per_minute, tokens_per_minute)");
+                }
+                Duration maxWait = u.get("max_wait").duration(Duration.ofSeconds(2));
+                Map<String, Integer> weights = new LinkedHashMap<>();
+                ConfigNode w = u.get("weights");
+                if (w.expectObject(Set.copyOf(w.fieldNames()))) {
+                    for (String tenant : w.fieldNames()) {
+                        if (!tree.contains(tenant)) {
+                            w.get(tenant).error("unknown budget '" + tenant + "'");
+                        }
+                        weights.put(tenant, w.get(tenant).integer(1, 1, 1000));
+                    }
+                }
+                if (name != null && provider != null) {
+                    out.add(new UpstreamSpec(name, provider, models, limits, maxWait, weights));
+                }
+            }
+            return out;
         }
 
         private static Set<String> budgetIds(BudgetTree tree, List<VirtualKey> keys) {
@@ -231,7 +305,7 @@ public final class ConfigLoader {
 
         private Map<String, String> providers(ConfigNode n) {
             Map<String, String> out = new LinkedHashMap<>();
-            if (!n.expectObject(Set.of("openai", "anthropic", "gemini", "azure", "openai_compatible"))) {
+            if (!n.expectObject(PROVIDERS)) {
                 return out;
             }
             for (String name : n.fieldNames()) {
@@ -275,15 +349,46 @@ public final class ConfigLoader {
             String id = id(b.get("id"));
             String parent = b.get("parent").string(null);
             List<WindowLimit> windows = windows(b.get("windows"), true);
-            List<Threshold> thresholds = b.has("thresholds") ? thresholds(b.get("thresholds")) : defaultThresholds;
-            DegradeSpec degrade = degrade(b.get("degrade"));
-            checkDegradePolicy(b, thresholds, degrade);
+            // thresholds and degrade left out are inherited from the nearest ancestor (see inherit)
+            List<Threshold> thresholds = b.has("thresholds") ? thresholds(b.get("thresholds")) : null;
+            DegradeSpec degrade = b.has("degrade") ? degrade(b.get("degrade")) : null;
             FailMode fail = b.get("on_store_failure").enumValue(FailMode.class, defaultFailMode, s -> s);
             if (id == null) {
                 return null;
             }
+            if (thresholds != null) {
+                explicitThresholds.put(id, thresholds);
+            }
+            if (degrade != null) {
+                explicitDegrade.put(id, degrade);
+            }
             return Budget.builder(id).parent(parent).windows(windows).thresholds(thresholds).degrade(degrade)
                     .failMode(fail).build();
+        }
+
+        /**
+         * Staged policies are inherited down the tree: a budget without its own thresholds or
+         * degrade section takes its nearest ancestor's, else the defaults.
+         */
+        private BudgetTree inherit(BudgetTree tree, Map<String, String> paths) {
+            List<Budget> out = new ArrayList<>();
+            for (Budget b : tree.budgets()) {
+                List<Threshold> ts = null;
+                DegradeSpec ds = null;
+                for (Budget a : tree.chain(b.id())) {
+                    if (ts == null) {
+                        ts = explicitThresholds.get(a.id());
+                    }
+                    if (ds == null) {
+                        ds = explicitDegrade.get(a.id());
+                    }
+                }
+                ts = ts == null ? defaultThresholds : ts;
+                ds = ds == null ? DegradeSpec.NONE : ds;
+                checkDegradePolicy(new ConfigNode(null, paths.get(b.id()), errors), ts, ds);
+                out.add(b.toBuilder().thresholds(ts).degrade(ds).build());
+            }
+            return new BudgetTree(out);
         }
 
         private void checkDegradePolicy(ConfigNode b, List<Threshold> thresholds, DegradeSpec degrade) {

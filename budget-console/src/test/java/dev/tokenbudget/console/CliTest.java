@@ -1,0 +1,70 @@
+package dev.tokenbudget.console;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CliTest {
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        CommandLine cl = new CommandLine(new TokenBudgetCli());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    @Test
+    void validatePrintsASummaryForAGoodConfig() {
+        int rc = run("validate", "../examples/config/tokenbudget.yaml");
+        assertThat(rc).isZero();
+        assertThat(out.toString()).contains("OK: 5 budgets (1 tree), 6 windows, 2 keys, store memory");
+        assertThat(out.toString().lines()).hasSize(1);
+    }
+
+    @Test
+    void validateListsEveryErrorWithItsPathAndFails(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, """
+                budgets:
+                  - id: a
+                    windows: [{ period: month, limits: { output: -5 } }]
+                  - id: b
+                    parent: nope
+                    windows: [{ period: day, limits: { total: 5 } }]
+                """);
+        int rc = run("validate", bad.toString());
+        assertThat(rc).isEqualTo(1);
+        assertThat(err.toString()).contains("2 errors")
+                .contains("budgets[0].windows[0].limits.output: must be > 0, was -5")
+                .contains("budgets[1].parent: unknown budget 'nope'");
+    }
+
+    @Test
+    void validateNamesAMissingFile() {
+        assertThat(run("validate", "does-not-exist.yaml")).isEqualTo(1);
+        assertThat(err.toString()).contains("cannot read does-not-exist.yaml");
+    }
+
+    @Test
+    void hashKeyPrintsTheSha256() {
+        assertThat(run("hash-key", "sk-tb-support-example")).isZero();
+        assertThat(out.toString().trim())
+                .isEqualTo("ac4caabd955cd62639dabe5992b8d2feffbcd314ae37a843a1a66a8c0f0d7da3");
+    }
+
+    @Test
+    void helpListsTheCommands() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString()).contains("validate").contains("hash-key");
+    }
+}

@@ -1,0 +1,239 @@
+package dev.tokenbudget.config;
+
+import dev.tokenbudget.budget.Policy;
+import dev.tokenbudget.window.Period;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+class ConfigLoaderTest {
+
+    private static final String HASH = "a".repeat(64);
+
+    private static final String OK_BUDGET = """
+            budgets:
+              - id: org
+                windows: [{ period: month, limits: { total: 1M } }]
+            """;
+
+    @Test
+    void readsAFullConfig() {
+        EngineConfig c = ConfigLoader.load(Path.of("../examples/config/tokenbudget.yaml"));
+        assertThat(c.budgets().budgets()).hasSize(5);
+        assertThat(c.budgets().chain("support-copilot")).extracting(b -> b.id())
+                .containsExactly("support-copilot", "support", "acme");
+        var support = c.budgets().get("support").orElseThrow();
+        assertThat(support.windows()).hasSize(2);
+        assertThat(support.windows().get(1).window().period()).isEqualTo(Period.ROLLING);
+        assertThat(support.windows().get(1).window().length()).isEqualTo(Duration.ofDays(7));
+        assertThat(support.windows().get(1).limits().total()).isEqualTo(150_000_000L);
+        assertThat(support.hardStopPercent()).isEqualTo(-1);
+        assertThat(support.degrade().models()).containsEntry("claude-opus-4-7", "claude-haiku-4-5");
+        assertThat(c.budgets().get("acme").orElseThrow().windows().get(0).window().zone().getId())
+                .isEqualTo("Europe/Berlin");
+        assertThat(c.budgets().get("internal-agents").orElseThrow().thresholds().get(2).policy())
+                .isEqualTo(Policy.HARD_STOP);
+        assertThat(c.keys()).hasSize(2);
+        assertThat(c.keys().get(0).userTemplate()).isNotNull();
+        assertThat(c.keys().get(1).ownBudget().id()).isEqualTo("key:agents");
+        assertThat(c.leaseTtl()).isEqualTo(Duration.ofMinutes(10));
+    }
+
+    static Stream<Arguments> badConfigs() {
+        return Stream.of(
+                Arguments.of("negative limit", """
+                        budgets:
+                          - id: a
+                            windows: [{ period: month, limits: { output: -5 } }]
+                        """, "budgets[0].windows[0].limits.output: must be > 0, was -5"),
+                Arguments.of("not YAML", "budgets: [ {id: a", "not valid YAML at line"),
+                Arguments.of("unknown field with a suggestion", """
+                        budgets:
+                          - id: a
+                            windows: [{ period: month, limts: { total: 5 } }]
+                        """, "budgets[0].windows[0].limts: unknown field (did you mean 'limits'?)"),
+                Arguments.of("missing id", """
+                        budgets:
+                          - windows: [{ period: month, limits: { total: 5 } }]
+                        """, "budgets[0].id: is required"),
+                Arguments.of("duplicate id", OK_BUDGET + """
+                          - id: org
+                            windows: [{ period: day, limits: { total: 5 } }]
+                        """, "budgets[1].id: duplicate budget id 'org', first defined at budgets[0]"),
+                Arguments.of("unknown parent", OK_BUDGET + """
+                          - id: b
+                            parent: orgg
+                            windows: [{ period: day, limits: { total: 5 } }]
+                        """, "budgets[1].parent: unknown budget 'orgg'"),
+                Arguments.of("parent cycle", """
+                        budgets:
+                          - { id: a, parent: b, windows: [{ period: day, limits: { total: 5 } }] }
+                          - { id: b, parent: a, windows: [{ period: day, limits: { total: 5 } }] }
+                        """, "budgets[0].parent: parents form a cycle through 'a'"),
+                Arguments.of("unknown period", """
+                        budgets:
+                          - id: a
+                            windows: [{ period: monthly, limits: { total: 5 } }]
+                        """, "budgets[0].windows[0].period: must be one of month, week, day, rolling, was 'monthly'"),
+                Arguments.of("rolling without length", """
+                        budgets:
+                          - id: a
+                            windows: [{ period: rolling, limits: { total: 5 } }]
+                        """, "budgets[0].windows[0].length: is required for a rolling window"),
+                Arguments.of("bad time zone", """
+                        budgets:
+                          - id: a
+                            windows: [{ period: day, zone: Mars/Olympus, limits: { total: 5 } }]
+                        """, "budgets[0].windows[0].zone: must be an IANA time zone"),
+                Arguments.of("window without limits", """
+                        budgets:
+                          - id: a
+                            windows: [{ period: day, limits: {} }]
+                        """, "budgets[0].windows[0].limits: must limit at least one of input, output, total"),
+                Arguments.of("threshold out of range", """
+                        budgets:
+                          - id: a
+                            windows: [{ period: day, limits: { total: 5 } }]
+                            thresholds: [{ at: 120, policy: hard_stop }]
+                        """, "budgets[0].thresholds[0].at: must be a whole number in 1..100, was 120"),
+                Arguments.of("unknown policy", """
+                        budgets:
+                          - id: a
+                            windows: [{ period: day, limits: { total: 5 } }]
+                            thresholds: [{ at: 90, policy: throttle }]
+                        """, "budgets[0].thresholds[0].policy: must be one of alert_only, degrade_route, hard_stop"),
+                Arguments.of("degrade without a degrade section", """
+                        budgets:
+                          - id: a
+                            windows: [{ period: day, limits: { total: 5 } }]
+                            thresholds: [{ at: 90, policy: degrade_route }]
+                        """, "budgets[0].degrade: a threshold uses degrade_route"),
+                Arguments.of("clear-text key", OK_BUDGET + """
+                        keys:
+                          - { name: k, sha256: sk-live-123, budget: org }
+                        """, "keys[0].sha256: must be the SHA-256 of the key"),
+                Arguments.of("key on unknown budget", OK_BUDGET + """
+                        keys:
+                          - { name: k, sha256: %s, budget: nope }
+                        """.formatted(HASH), "keys[0].budget: unknown budget 'nope'"),
+                Arguments.of("feature of another tenant", OK_BUDGET + """
+                          - { id: t1, parent: org, windows: [{ period: day, limits: { total: 5 } }] }
+                          - { id: t2, parent: org, windows: [{ period: day, limits: { total: 5 } }] }
+                        keys:
+                          - { name: k, sha256: %s, budget: t1, features: [t2] }
+                        """.formatted(HASH), "keys[0].features[0]: feature budget 't2' is not below the key's budget 't1'"),
+                Arguments.of("limit beyond 2^53", """
+                        budgets:
+                          - id: a
+                            windows: [{ period: day, limits: { total: 99999999999999999 } }]
+                        """, "budgets[0].windows[0].limits.total: must be at most 2^53-1"),
+                Arguments.of("bad duration", OK_BUDGET + "lease_ttl: ten minutes\n",
+                        "lease_ttl: must be a duration such as 50ms"),
+                Arguments.of("redis without uri", OK_BUDGET + "store: { type: redis }\n",
+                        "store.redis.uri: is required when store.type is redis"),
+                Arguments.of("unsafe budget id", """
+                        budgets:
+                          - id: "a b\\r\\nx"
+                            windows: [{ period: day, limits: { total: 5 } }]
+                        """, "budgets[0].id: must be 1-64 of A-Z a-z 0-9 . _ -"),
+                Arguments.of("empty config", "", "the config is empty"),
+                Arguments.of("unknown tier preset", OK_BUDGET + """
+                        upstreams:
+                          - { name: oa, provider: openai, preset: openai-tier-9 }
+                        """, "upstreams[0].preset: unknown preset 'openai-tier-9'"),
+                Arguments.of("provider key in clear", OK_BUDGET + """
+                        providers:
+                          openai: { api_key_env: "sk-proj-abc" }
+                        """, "providers.openai.api_key_env: must name an environment variable"));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badConfigs")
+    void rejectsBadConfigWithThePathAndTheProblem(String what, String yaml, String message) {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(yaml));
+        assertThat(e).as(what).isNotNull();
+        assertThat(e.errors()).as(what).anySatisfy(err -> assertThat(err.toString()).startsWith(message));
+    }
+
+    @Test
+    void stagedPoliciesAreInheritedDownTheTreeAndOverridable() {
+        EngineConfig c = ConfigLoader.parse("""
+                budgets:
+                  - id: child
+                    parent: org
+                    windows: [{ period: day, limits: { total: 5 } }]
+                  - id: org
+                    windows: [{ period: month, limits: { total: 1M } }]
+                    thresholds: [{ at: 80, policy: alert_only }, { at: 95, policy: degrade_route }]
+                    degrade: { models: { big: small } }
+                  - id: strict
+                    parent: org
+                    windows: [{ period: day, limits: { total: 5 } }]
+                    thresholds: [{ at: 100, policy: hard_stop }]
+                  - id: grandchild
+                    parent: strict
+                    windows: [{ period: day, limits: { total: 5 } }]
+                """);
+        var child = c.budgets().get("child").orElseThrow();
+        assertThat(child.thresholds()).extracting(t -> t.percent()).containsExactly(80, 95);
+        assertThat(child.degrade().models()).containsEntry("big", "small");
+        assertThat(c.budgets().get("grandchild").orElseThrow().hardStopPercent()).isEqualTo(100);
+        assertThat(c.budgets().get("grandchild").orElseThrow().degrade().models()).containsEntry("big", "small");
+    }
+
+    @Test
+    void upstreamQuotasTakeAPresetWithOverridesAndWeights() {
+        EngineConfig c = ConfigLoader.parse(OK_BUDGET + """
+                  - { id: a, parent: org, windows: [{ period: day, limits: { total: 5 } }] }
+                upstreams:
+                  - name: claude
+                    provider: anthropic
+                    models: [claude-opus-4-7]
+                    preset: anthropic-tier-2
+                    limits: { output_tokens_per_minute: 100k }
+                    max_wait: 500ms
+                    weights: { a: 3 }
+                """);
+        var u = c.upstreams().get(0);
+        assertThat(u.limits()).isEqualTo(new dev.tokenbudget.routing.TierLimits(1000, 450_000, 100_000, -1));
+        assertThat(u.maxWait()).isEqualTo(Duration.ofMillis(500));
+        assertThat(u.weights()).containsEntry("a", 3);
+        assertThat(u.matches("anthropic", "claude-opus-4-7")).isTrue();
+        assertThat(u.matches("anthropic", "claude-haiku-4-5")).isFalse();
+    }
+
+    @Test
+    void reportsEveryErrorNotJustTheFirst() {
+        String yaml = """
+                budgets:
+                  - id: a
+                    windows: [{ period: month, limits: { output: -5 } }]
+                  - id: b
+                    windows: [{ period: fortnight, limits: { total: 5 } }]
+                  - id: c
+                    parent: zzz
+                    windows: [{ period: day, limits: { total: 5 } }]
+                """;
+        assertThatThrownBy(() -> ConfigLoader.parse(yaml)).isInstanceOfSatisfying(ConfigException.class,
+                e -> assertThat(e.errors()).hasSizeGreaterThanOrEqualTo(3));
+    }
+
+    @Test
+    void tokenQuantitiesAcceptSuffixes() {
+        assertThat(Quantities.tokens("20M")).isEqualTo(20_000_000L);
+        assertThat(Quantities.tokens("1.5k")).isEqualTo(1500L);
+        assertThat(Quantities.tokens("1B")).isEqualTo(1_000_000_000L);
+        assertThatThrownBy(() -> Quantities.tokens("1.00005k")).hasMessageContaining("whole number");
+        assertThat(Quantities.duration("7d")).isEqualTo(Duration.ofDays(7));
+        assertThat(Quantities.duration("50ms")).isEqualTo(Duration.ofMillis(50));
+    }
+}
