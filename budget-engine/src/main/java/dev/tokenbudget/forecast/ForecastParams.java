@@ -14,12 +14,13 @@ package dev.tokenbudget.forecast;
  * @param priorSigma   relative day noise assumed before any day is seen
  * @param priorDays    how many days the prior noise weighs against measured residuals
  * @param noiseWindow  days over which the noise estimate averages, at most
- * @param drift        relative standard deviation of the level's random walk per day ahead
+ * @param drift        floor of the relative standard deviation of the level's random walk per day ahead
+ * @param todayWeight  how much of a day must pass before today's pace counts half against the model's
  */
 public record ForecastParams(double alpha, double weekDecay, double factorShrink, double cusumK, double cusumH,
                              double huber, double minSigma, double priorSigma, double priorDays, int noiseWindow,
-                             double drift) {
+                             double drift, double todayWeight) {
 
     public static final ForecastParams DEFAULTS = new ForecastParams(0.1, 0.97, 3.0, 0.75, 4.0, 3.0, 0.03, 0.35, 4,
-            28, 0.015);
+            28, 0.015, 0.5);
 }

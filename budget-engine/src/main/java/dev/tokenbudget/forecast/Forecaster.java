@@ -46,11 +46,17 @@ public final class Forecaster {
      */
     public Forecast span(DailySeries history, long today, Instant now, ZoneId zone, Instant start, Instant end,
                          long used, long limit) {
+        return span(history, today, IntradayProfile.uniform(), now, zone, start, end, used, limit);
+    }
+
+    /** As {@link #span(DailySeries, long, Instant, ZoneId, Instant, Instant, long, long)}, with how a day's usage spreads over its hours. */
+    public Forecast span(DailySeries history, long today, IntradayProfile profile, Instant now, ZoneId zone,
+                         Instant start, Instant end, long used, long limit) {
         LocalDate day = now.atZone(zone).toLocalDate();
         DailyModel m = DailyModel.fit(history.slice(history.start(), day), params);
-        Rate rate = rate(m, today, now, zone);
+        Rate rate = rate(m, today, profile, now, zone);
         Instant from = now.isAfter(start) ? now : start;
-        List<Segment> segs = segments(rate, zone, from, end);
+        List<Segment> segs = segments(rate, profile, zone, from, end);
         return build(m, rate, segs, history, day, now, used, limit, used);
     }
 
@@ -65,15 +71,21 @@ public final class Forecaster {
      */
     public Forecast rolling(DailySeries history, long today, Instant now, ZoneId zone, Duration length, long used,
                             long limit) {
+        return rolling(history, today, IntradayProfile.uniform(), now, zone, length, used, limit);
+    }
+
+    /** As {@link #rolling(DailySeries, long, Instant, ZoneId, Duration, long, long)}, with an intra-day profile. */
+    public Forecast rolling(DailySeries history, long today, IntradayProfile profile, Instant now, ZoneId zone,
+                            Duration length, long used, long limit) {
         if (length.compareTo(Duration.ofDays(1)) < 0) {
             throw new IllegalArgumentException("a burn-down forecast needs a window of at least a day, was "
                     + length);
         }
         LocalDate day = now.atZone(zone).toLocalDate();
         DailyModel m = DailyModel.fit(history.slice(history.start(), day), params);
-        Rate rate = rate(m, today, now, zone);
+        Rate rate = rate(m, today, profile, now, zone);
         Instant end = now.plus(length);
-        List<Segment> segs = segments(rate, zone, now, end);
+        List<Segment> segs = segments(rate, profile, zone, now, end);
         Forecast f = build(m, rate, segs, history, day, now, 0, limit, used);
         Instant exhaustion = limit > 0 ? rollingExhaustion(history, today, now, zone, length, segs, used, limit)
                 : null;
@@ -81,31 +93,44 @@ public final class Forecaster {
                 exhaustion, f.stage(), f.historyDays(), f.dailyLevel(), f.lastShift(), f.trendPercent());
     }
 
-    /** The model's daily rate, or, with no complete day yet, today's usage scaled to a whole day. */
-    private record Rate(DailyModel model, double coldLevel, double sigma, double levelSigma) {
+    /**
+     * The model's daily rate, with today's pace blended in; with no complete day yet, today's
+     * usage scaled to a whole day.
+     */
+    private record Rate(DailyModel model, double coldLevel, double todayFactor, LocalDate today, double sigma,
+                        double levelSigma) {
         double expected(LocalDate d) {
-            return model.stage() == DailyModel.Stage.NO_HISTORY ? coldLevel : model.expected(d);
+            double base = model.stage() == DailyModel.Stage.NO_HISTORY ? coldLevel : model.expected(d);
+            return d.equals(today) ? base * todayFactor : base;
         }
     }
 
-    private Rate rate(DailyModel m, long today, Instant now, ZoneId zone) {
-        if (m.stage() != DailyModel.Stage.NO_HISTORY) {
-            return new Rate(m, 0, m.sigma(), m.levelSigma());
-        }
+    private Rate rate(DailyModel m, long today, IntradayProfile profile, Instant now, ZoneId zone) {
         LocalDate d = now.atZone(zone).toLocalDate();
         Instant s = d.atStartOfDay(zone).toInstant();
-        Instant e = d.plusDays(1).atStartOfDay(zone).toInstant();
-        double elapsed = (double) Duration.between(s, now).toMillis() / Duration.between(s, e).toMillis();
-        // under an hour of a first day says too little: no projection beyond what is used
+        double elapsed = profile.share(zone, s, now);
+        if (m.stage() != DailyModel.Stage.NO_HISTORY) {
+            // today's pace so far against the model's, believed in proportion to how much of the
+            // day has passed: a burst day is seen by noon, one busy hour is not a burst
+            double soFar = m.expected(d) * elapsed;
+            double factor = 1;
+            if (soFar > 0 && elapsed > 0) {
+                double w = elapsed / (elapsed + params.todayWeight());
+                factor = Math.max(0, 1 + (today / soFar - 1) * w);
+            }
+            return new Rate(m, 0, factor, d, m.sigma(), m.levelSigma());
+        }
+        // under an hour's share of a first day says too little: no projection beyond what is used
         double level = today > 0 && elapsed >= 1.0 / 24 ? today / elapsed : 0;
-        return new Rate(m, level, 1.0, 1.0);
+        return new Rate(m, level, 1, d, 1.0, 1.0);
     }
 
     /** The part of each day from {@code from} to {@code end} and its expected usage. */
     private record Segment(Instant start, Instant end, double mean) {
     }
 
-    private static List<Segment> segments(Rate rate, ZoneId zone, Instant from, Instant end) {
+    private static List<Segment> segments(Rate rate, IntradayProfile profile, ZoneId zone, Instant from,
+                                          Instant end) {
         List<Segment> out = new ArrayList<>();
         if (!from.isBefore(end)) {
             return out;
@@ -120,7 +145,7 @@ public final class Forecaster {
             Instant s = ds.isBefore(from) ? from : ds;
             Instant e = de.isAfter(end) ? end : de;
             if (s.isBefore(e)) {
-                double frac = (double) Duration.between(s, e).toMillis() / Duration.between(ds, de).toMillis();
+                double frac = profile.share(zone, s, e);
                 out.add(new Segment(s, e, rate.expected(d) * frac));
             }
             d = d.plusDays(1);

@@ -22,6 +22,9 @@ public final class WindowForecasts {
     /** Days of history read for a forecast, as the store keeps them. */
     public static final int HISTORY_DAYS = 90;
 
+    /** Days the intra-day profile is learned from. */
+    public static final int PROFILE_DAYS = 28;
+
     private final Forecaster forecaster;
     private final UsageHistory history;
 
@@ -45,10 +48,11 @@ public final class WindowForecasts {
         LocalDate today = now.atZone(spec.zone()).toLocalDate();
         DailySeries days = history.daily(budgetId, d, spec.zone(), today.minusDays(HISTORY_DAYS), today);
         long todayUsed = history.between(budgetId, d, today.atStartOfDay(spec.zone()).toInstant(), now);
+        IntradayProfile profile = IntradayProfile.learn(history, budgetId, d, spec.zone(), today, PROFILE_DAYS);
         if (spec.period() == Period.ROLLING) {
-            return forecaster.rolling(days, todayUsed, now, spec.zone(), spec.length(), used, limit);
+            return forecaster.rolling(days, todayUsed, profile, now, spec.zone(), spec.length(), used, limit);
         }
-        return forecaster.span(days, todayUsed, now, spec.zone(), window.start(), window.end(), used, limit);
+        return forecaster.span(days, todayUsed, profile, now, spec.zone(), window.start(), window.end(), used, limit);
     }
 
     /** The binding forecast among the window's limited dimensions; empty when it has none or is not forecastable. */

@@ -72,8 +72,36 @@ class ForecasterTest {
         LocalDate today = LocalDate.of(2026, 6, 10); // a Wednesday, factor 1.1
         DailySeries h = exact(today, 60, 100_000);
         Instant noon = at(today).plus(Duration.ofHours(12));
-        Forecast f = forecaster.span(h, 40_000, noon, UTC, at(today), at(today.plusDays(1)), 40_000, -1);
-        assertThat(f.expected()).isCloseTo(40_000 + 0.5 * 110_000, within(1_000.0));
+        Forecast onPace = forecaster.span(h, 55_000, noon, UTC, at(today), at(today.plusDays(1)), 55_000, -1);
+        assertThat(onPace.expected()).isCloseTo(110_000, within(1.0));
+    }
+
+    @Test
+    void aBurstDaySeenByNoonRaisesTheRestOfThatDayOnly() {
+        LocalDate today = LocalDate.of(2026, 6, 10);
+        DailySeries h = exact(today, 60, 100_000);
+        Instant noon = at(today).plus(Duration.ofHours(12));
+        // twice the pace by noon: believed half (half a day passed, todayWeight 0.5), so x1.5 until midnight
+        Forecast day = forecaster.span(h, 110_000, noon, UTC, at(today), at(today.plusDays(1)), 110_000, -1);
+        assertThat(day.expected()).isCloseTo(110_000 + 55_000 * 1.5, within(1.0));
+        // the days after keep the model's level
+        Forecast week = forecaster.span(h, 110_000, noon, UTC, at(today), at(today.plusDays(2)), 110_000, -1);
+        assertThat(week.expected() - day.expected()).isCloseTo(110_000, within(1.0));
+    }
+
+    @Test
+    void theIntradayProfileKeepsAQuietEveningQuiet() {
+        LocalDate today = LocalDate.of(2026, 6, 10);
+        DailySeries h = exact(today, 60, 100_000);
+        double[] office = new double[24];
+        java.util.Arrays.fill(office, 8, 18, 1.0); // all usage between 08:00 and 18:00
+        IntradayProfile p = IntradayProfile.of(office);
+        Instant six = at(today).plus(Duration.ofHours(18));
+        Forecast f = forecaster.span(h, 110_000, p, six, UTC, at(today), at(today.plusDays(1)), 110_000, -1);
+        assertThat(f.expected()).isCloseTo(110_000, within(1.0));
+        Instant one = at(today).plus(Duration.ofHours(13));
+        Forecast mid = forecaster.span(h, 55_000, p, one, UTC, at(today), at(today.plusDays(1)), 55_000, -1);
+        assertThat(mid.expected()).isCloseTo(110_000, within(1.0));
     }
 
     @Test
