@@ -8,9 +8,10 @@ import java.time.Instant;
  * resolution and the like are announced once per budget, window and threshold, however many
  * gateway instances evaluate them.
  *
- * <p>{@link InMemoryAlertClaims} serves one process (and engines sharing it). The Redis
- * implementation ({@code SET key 1 NX PX ttl}) follows the Redis store. Implementations may throw
- * on a store failure; callers then skip the alert and try again at the next evaluation.
+ * <p>{@link InMemoryAlertClaims} serves one process (and engines sharing it);
+ * {@code store.redis.RedisAlertClaims} ({@code SET key 1 NX PX ttl}) every instance on one Redis.
+ * Implementations may throw on a store failure; callers then skip the alert and try again at the
+ * next evaluation.
  */
 public interface AlertClaims {
 

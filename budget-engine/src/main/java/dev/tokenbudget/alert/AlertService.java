@@ -1,5 +1,6 @@
 package dev.tokenbudget.alert;
 
+import dev.tokenbudget.config.StoreSettings;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.event.BudgetEvent;
 import dev.tokenbudget.event.BudgetEventListener;
@@ -8,6 +9,7 @@ import dev.tokenbudget.forecast.InMemoryUsageHistory;
 import dev.tokenbudget.forecast.StatusSampler;
 import dev.tokenbudget.forecast.UsageHistory;
 import dev.tokenbudget.forecast.WindowForecasts;
+import dev.tokenbudget.store.redis.RedisAlertClaims;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,10 +51,12 @@ public final class AlertService implements BudgetEventListener, AutoCloseable {
     private final ScheduledExecutorService timer;
     private final AtomicLong droppedEvents = new AtomicLong();
     private final AtomicLong raised = new AtomicLong();
+    private final AlertClaims claims;
 
     private AlertService(BudgetEngine engine, UsageHistory history, StatusSampler sampler, AlertClaims claims,
                          AlertDispatcher dispatcher) {
         this.engine = engine;
+        this.claims = claims;
         AlertConfig config = engine.config().alerts();
         this.evaluator = new AlertEvaluator(engine, new WindowForecasts(new Forecaster(), history), claims, config);
         this.dispatcher = dispatcher;
@@ -63,6 +67,19 @@ public final class AlertService implements BudgetEventListener, AutoCloseable {
         long every = config.evaluateEvery().toMillis();
         timer.scheduleWithFixedDelay(this::evaluateNow, every, every, TimeUnit.MILLISECONDS);
         engine.subscribe(this);
+    }
+
+    /**
+     * Starts alerting on {@code engine} with claims where its store is: in Redis (shared by every
+     * instance on it) for {@code store.type: redis}, in memory otherwise.
+     */
+    public static AlertService start(BudgetEngine engine, List<AlertSink> sinks) {
+        return start(engine, claimsFor(engine.config().store()), sinks);
+    }
+
+    /** Claims next to the store: {@link RedisAlertClaims} on the store's Redis and prefix, or in memory. */
+    public static AlertClaims claimsFor(StoreSettings store) {
+        return "redis".equals(store.type()) ? RedisAlertClaims.open(store) : new InMemoryAlertClaims();
     }
 
     /**
@@ -165,5 +182,12 @@ public final class AlertService implements BudgetEventListener, AutoCloseable {
             Thread.currentThread().interrupt();
         }
         dispatcher.shutdown(Duration.ofSeconds(5));
+        if (claims instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.debug("closing alert claims: {}", e.toString());
+            }
+        }
     }
 }
