@@ -61,7 +61,7 @@ public final class AlertEvaluator {
             return List.of();
         }
         Optional<Budget> budget = budget(t.budgetId());
-        Optional<WindowSpec> spec = budget.flatMap(b -> spec(b, t.windowKey(), t.at()));
+        Optional<WindowSpec> spec = budget.flatMap(b -> spec(b, t.windowKey()));
         if (budget.isEmpty() || spec.isEmpty()) {
             LOG.warn("threshold crossed on unknown budget window {}/{}", t.budgetId(), t.windowKey());
             return List.of();
@@ -110,7 +110,7 @@ public final class AlertEvaluator {
             return Optional.empty();
         }
         for (BudgetStatus.WindowStatus ws : status.get().windows()) {
-            Optional<WindowSpec> spec = spec(b, ws.window(), now);
+            Optional<WindowSpec> spec = spec(b, ws.window());
             if (spec.isEmpty()) {
                 continue;
             }
@@ -230,7 +230,7 @@ public final class AlertEvaluator {
     }
 
     /** The window spec behind a window key (calendar keys are {@code name:label}; rolling keys the name). */
-    private static Optional<WindowSpec> spec(Budget b, String windowKey, Instant at) {
+    private static Optional<WindowSpec> spec(Budget b, String windowKey) {
         for (WindowLimit wl : b.windows()) {
             WindowSpec s = wl.window();
             if (s.period().isCalendar() ? windowKey.startsWith(s.name() + ":") : windowKey.equals(s.name())) {

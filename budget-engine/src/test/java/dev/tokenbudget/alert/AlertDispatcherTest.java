@@ -7,8 +7,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -143,7 +141,5 @@ class AlertDispatcherTest {
         d.shutdown(Duration.ofSeconds(5));
         assertThat(d.publish(Alerts.threshold(75))).isZero();
         assertThat(d.dropped()).isEqualTo(1);
-        CountDownLatch never = new CountDownLatch(1);
-        assertThat(never.await(0, TimeUnit.MILLISECONDS)).isFalse();
     }
 }

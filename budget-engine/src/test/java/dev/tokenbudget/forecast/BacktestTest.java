@@ -79,7 +79,6 @@ class BacktestTest {
 
     @Test
     void nDayWindowsSkipHorizonsBeyondTheWindow() throws IOException {
-        String csv = "date,total_tokens\n" + "2026-01-01,100\n".repeat(0);
         StringBuilder sb = new StringBuilder("date,total_tokens\n");
         for (int i = 0; i < 40; i++) {
             sb.append(LocalDate.of(2026, 1, 1).plusDays(i)).append(",1000\n");
@@ -91,6 +90,5 @@ class BacktestTest {
         // a flat series is forecast exactly by all three
         assertThat(r.get(1).mapeModel()).isLessThan(0.01);
         assertThat(r.get(1).mapeLinear()).isLessThan(0.01);
-        assertThat(csv).isNotEmpty();
     }
 }
