@@ -109,4 +109,21 @@ class AlertConfigTest {
                 "PD_KEY", "routing")::get);
         assertThat(sinks).extracting(AlertSink::name).containsExactly("slack", "pagerduty");
     }
+
+    @Test
+    void minPercentKeepsLowerAlertsAwayFromASink() throws Exception {
+        try (LoopbackHttpServer pd = new LoopbackHttpServer().answer(202, "{}")) {
+            EngineConfig c = ConfigLoader.parse(BUDGETS + """
+                    alerts:
+                      sinks:
+                        - { type: pagerduty, routing_key_env: PD_KEY, min_percent: 90, url: "%s" }
+                    """.formatted(pd.uri("/v2/enqueue")));
+            AlertSink sink = AlertSinks.create(c.alerts(), Map.of("PD_KEY", "routing")::get).get(0);
+            assertThat(sink.export(Alerts.threshold(75))).isEqualTo(SinkResult.SUCCESS);
+            assertThat(pd.received()).isEmpty();
+            assertThat(sink.export(Alerts.threshold(90))).isEqualTo(SinkResult.SUCCESS);
+            assertThat(sink.export(Alerts.resolved())).isEqualTo(SinkResult.SUCCESS);
+            assertThat(pd.received()).hasSize(2);
+        }
+    }
 }
