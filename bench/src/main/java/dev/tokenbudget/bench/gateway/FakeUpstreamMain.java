@@ -18,6 +18,9 @@ public final class FakeUpstreamMain {
     }
 
     public static void main(String[] args) throws InterruptedException {
+        // the JDK's HTTP server leaves Nagle on unless told: its header and body writes then wait for
+        // a delayed ACK (~40 ms per request on loopback), which would make the upstream the bottleneck
+        System.setProperty("sun.net.httpserver.nodelay", "true");
         int port = Integer.parseInt(args[0]);
         FakeProvider fake = FakeProvider.start(port)
                 .replyTokens(Integer.parseInt(args[1]))
