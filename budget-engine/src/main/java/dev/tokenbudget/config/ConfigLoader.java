@@ -104,6 +104,8 @@ public final class ConfigLoader {
         private ZoneId defaultZone = ZoneId.of("UTC");
         private List<Threshold> defaultThresholds = Budget.DEFAULT_THRESHOLDS;
         private FailMode defaultFailMode = FailMode.OPEN;
+        private final Map<String, List<Threshold>> explicitThresholds = new HashMap<>();
+        private final Map<String, DegradeSpec> explicitDegrade = new HashMap<>();
 
         Reader(List<ConfigError> errors) {
             this.errors = errors;
@@ -171,7 +173,7 @@ public final class ConfigLoader {
                     budgets.add(budget);
                 }
             }
-            BudgetTree tree = tree(budgets, budgetPath);
+            BudgetTree tree = inherit(tree(budgets, budgetPath), budgetPath);
             List<VirtualKey> keys = keys(root.get("keys"), tree);
             if (!errors.isEmpty()) {
                 return null;
@@ -266,15 +268,46 @@ public final class ConfigLoader {
             String id = id(b.get("id"));
             String parent = b.get("parent").string(null);
             List<WindowLimit> windows = windows(b.get("windows"), true);
-            List<Threshold> thresholds = b.has("thresholds") ? thresholds(b.get("thresholds")) : defaultThresholds;
-            DegradeSpec degrade = degrade(b.get("degrade"));
-            checkDegradePolicy(b, thresholds, degrade);
+            // thresholds and degrade left out are inherited from the nearest ancestor (see inherit)
+            List<Threshold> thresholds = b.has("thresholds") ? thresholds(b.get("thresholds")) : null;
+            DegradeSpec degrade = b.has("degrade") ? degrade(b.get("degrade")) : null;
             FailMode fail = b.get("on_store_failure").enumValue(FailMode.class, defaultFailMode, s -> s);
             if (id == null) {
                 return null;
             }
+            if (thresholds != null) {
+                explicitThresholds.put(id, thresholds);
+            }
+            if (degrade != null) {
+                explicitDegrade.put(id, degrade);
+            }
             return Budget.builder(id).parent(parent).windows(windows).thresholds(thresholds).degrade(degrade)
                     .failMode(fail).build();
+        }
+
+        /**
+         * Staged policies are inherited down the tree: a budget without its own thresholds or
+         * degrade section takes its nearest ancestor's, else the defaults.
+         */
+        private BudgetTree inherit(BudgetTree tree, Map<String, String> paths) {
+            List<Budget> out = new ArrayList<>();
+            for (Budget b : tree.budgets()) {
+                List<Threshold> ts = null;
+                DegradeSpec ds = null;
+                for (Budget a : tree.chain(b.id())) {
+                    if (ts == null) {
+                        ts = explicitThresholds.get(a.id());
+                    }
+                    if (ds == null) {
+                        ds = explicitDegrade.get(a.id());
+                    }
+                }
+                ts = ts == null ? defaultThresholds : ts;
+                ds = ds == null ? DegradeSpec.NONE : ds;
+                checkDegradePolicy(new ConfigNode(null, paths.get(b.id()), errors), ts, ds);
+                out.add(b.toBuilder().thresholds(ts).degrade(ds).build());
+            }
+            return new BudgetTree(out);
         }
 
         private void checkDegradePolicy(ConfigNode b, List<Threshold> thresholds, DegradeSpec degrade) {

@@ -161,6 +161,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void stagedPoliciesAreInheritedDownTheTreeAndOverridable() {
+        EngineConfig c = ConfigLoader.parse("""
+                budgets:
+                  - id: child
+                    parent: org
+                    windows: [{ period: day, limits: { total: 5 } }]
+                  - id: org
+                    windows: [{ period: month, limits: { total: 1M } }]
+                    thresholds: [{ at: 80, policy: alert_only }, { at: 95, policy: degrade_route }]
+                    degrade: { models: { big: small } }
+                  - id: strict
+                    parent: org
+                    windows: [{ period: day, limits: { total: 5 } }]
+                    thresholds: [{ at: 100, policy: hard_stop }]
+                  - id: grandchild
+                    parent: strict
+                    windows: [{ period: day, limits: { total: 5 } }]
+                """);
+        var child = c.budgets().get("child").orElseThrow();
+        assertThat(child.thresholds()).extracting(t -> t.percent()).containsExactly(80, 95);
+        assertThat(child.degrade().models()).containsEntry("big", "small");
+        assertThat(c.budgets().get("grandchild").orElseThrow().hardStopPercent()).isEqualTo(100);
+        assertThat(c.budgets().get("grandchild").orElseThrow().degrade().models()).containsEntry("big", "small");
+    }
+
+    @Test
     void reportsEveryErrorNotJustTheFirst() {
         String yaml = """
                 budgets:
