@@ -73,23 +73,37 @@ public final class ExtProcServer implements AutoCloseable {
         return server.getPort();
     }
 
-    /**
-     * Stops taking streams and waits up to {@code timeout} for the open ones to end; cancels what
-     * is left. Returns true when every stream ended on its own. Idempotent.
-     */
+    /** {@link #drain(Duration, Duration)} without a notice period. */
     public boolean drain(Duration timeout) {
+        return drain(Duration.ZERO, timeout);
+    }
+
+    /**
+     * Reports NOT_SERVING and keeps serving for {@code notice} (so that Envoy's health checks take
+     * this processor out of the cluster before it refuses streams; an interrupt cuts it short),
+     * then stops taking streams and waits up to {@code timeout} for the open ones to end, and
+     * cancels what is left. Returns true when every stream ended on its own. Idempotent.
+     */
+    public boolean drain(Duration notice, Duration timeout) {
         if (server.isTerminated()) {
             return true;
         }
         health.enterTerminalState();
         LOG.atInfo().addKeyValue("event", "drain_start").addKeyValue("open_streams", openStreams.getAsInt())
-                .addKeyValue("timeout_ms", timeout.toMillis()).log("draining");
+                .addKeyValue("notice_ms", notice.toMillis()).addKeyValue("timeout_ms", timeout.toMillis())
+                .log("draining");
+        if (!notice.isZero()) {
+            try {
+                Thread.sleep(notice.toMillis());
+            } catch (InterruptedException e) {
+                LOG.atInfo().addKeyValue("event", "drain_notice_cut").log("notice period interrupted");
+            }
+        }
         server.shutdown();
         boolean clean;
         try {
             clean = server.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             clean = false;
         }
         int left = openStreams.getAsInt();
@@ -100,6 +114,7 @@ public final class ExtProcServer implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+
         }
         closeQuietly();
         LOG.atInfo().addKeyValue("event", "drain_end").addKeyValue("clean", clean).addKeyValue("cancelled_streams",

@@ -119,4 +119,21 @@ class EnvoyBootstrapSchemaTest {
     private static List<Route> routes() {
         return hcm.getRouteConfig().getVirtualHosts(0).getRoutesList();
     }
+
+    @Test
+    void exampleEngineConfigDegradesOntoTheEconomyRouteThatEnvoyMatches() {
+        var cfg = dev.tokenbudget.config.ConfigLoader.load(EnvoyBootstrapFile.example().resolveSibling("tokenbudget.yaml"));
+        var support = cfg.budgets().get("support").orElseThrow();
+        String label = routes().stream().flatMap(r -> r.getMatch().getHeadersList().stream())
+                .filter(h -> h.getName().equals(DecisionHeaders.ROUTE))
+                .map(h -> h.getStringMatch().getExact()).findFirst().orElseThrow();
+        assertThat(support.degrade().route()).isEqualTo(label);
+        assertThat(cfg.providerKeyEnv()).containsKeys("openai", "anthropic");
+    }
+
+    @Test
+    void economyRouteDropsTheProviderKeyBeforeTheInHouseCluster() {
+        Route economy = routes().stream().filter(r -> r.getMatch().getHeadersCount() > 0).findFirst().orElseThrow();
+        assertThat(economy.getRequestHeadersToRemoveList()).contains("authorization");
+    }
 }
