@@ -14,6 +14,9 @@ import dev.tokenbudget.budget.Threshold;
 import dev.tokenbudget.budget.WindowLimit;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.identity.VirtualKey;
+import dev.tokenbudget.routing.TierLimits;
+import dev.tokenbudget.routing.TierPresets;
+import dev.tokenbudget.routing.UpstreamSpec;
 import dev.tokenbudget.window.Period;
 import dev.tokenbudget.window.WindowSpec;
 
@@ -45,7 +48,7 @@ public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private static final Set<String> ROOT = Set.of("version", "store", "lease_ttl", "defaults", "headers", "providers",
-            "prices", "budgets", "keys");
+            "prices", "budgets", "keys", "upstreams");
     private static final Set<String> STORE = Set.of("type", "redis");
     private static final Set<String> REDIS = Set.of("uri", "cluster", "timeout", "key_prefix");
     private static final Set<String> DEFAULTS = Set.of("output_tokens", "output_tokens_by_model", "zone", "thresholds",
@@ -60,6 +63,11 @@ public final class ConfigLoader {
     private static final Set<String> THRESHOLD = Set.of("at", "policy");
     private static final Set<String> DEGRADE = Set.of("models", "max_output_tokens", "clamp_to_remaining",
             "prompt_variants", "cache_ttl", "route");
+    private static final Set<String> UPSTREAM = Set.of("name", "provider", "models", "preset", "limits", "max_wait",
+            "weights");
+    private static final Set<String> UPSTREAM_LIMITS = Set.of("requests_per_minute", "input_tokens_per_minute",
+            "output_tokens_per_minute", "tokens_per_minute");
+    private static final Set<String> PROVIDERS = Set.of("openai", "anthropic", "gemini", "azure", "openai_compatible");
     private static final Set<String> KEY = Set.of("name", "sha256", "budget", "features", "default_feature", "windows",
             "thresholds", "user_windows");
 
@@ -175,11 +183,75 @@ public final class ConfigLoader {
             }
             BudgetTree tree = inherit(tree(budgets, budgetPath), budgetPath);
             List<VirtualKey> keys = keys(root.get("keys"), tree);
+            List<UpstreamSpec> upstreams = upstreams(root.get("upstreams"), tree);
             if (!errors.isEmpty()) {
                 return null;
             }
             return new EngineConfig(tree, keys, store, leaseTtl, outputTokens, byModel, featureHeader, userHeader,
-                    providerEnv, prices);
+                    providerEnv, prices, upstreams);
+        }
+
+        private List<UpstreamSpec> upstreams(ConfigNode n, BudgetTree tree) {
+            List<UpstreamSpec> out = new ArrayList<>();
+            Set<String> names = new HashSet<>();
+            for (ConfigNode u : n.list()) {
+                if (!u.expectObject(UPSTREAM)) {
+                    continue;
+                }
+                String name = id(u.get("name"));
+                if (name != null && !names.add(name)) {
+                    u.get("name").error("duplicate upstream name '" + name + "'");
+                }
+                String provider = u.get("provider").requiredString();
+                if (provider != null && !PROVIDERS.contains(provider)) {
+                    u.get("provider").error("must be one of " + String.join(", ", PROVIDERS.stream().sorted().toList())
+                            + ", was '" + provider + "'");
+                }
+                List<String> models = new ArrayList<>();
+                u.get("models").list().forEach(m -> {
+                    String s = m.requiredString();
+                    if (s != null) {
+                        models.add(s);
+                    }
+                });
+                TierLimits limits = new TierLimits(-1, -1, -1, -1);
+                String preset = u.get("preset").string(null);
+                if (preset != null) {
+                    limits = TierPresets.get(preset).orElse(null);
+                    if (limits == null) {
+                        u.get("preset").error("unknown preset '" + preset + "'; known: "
+                                + String.join(", ", TierPresets.names()));
+                        limits = new TierLimits(-1, -1, -1, -1);
+                    }
+                }
+                ConfigNode l = u.get("limits");
+                if (l.expectObject(UPSTREAM_LIMITS)) {
+                    limits = limits.overriddenBy(new TierLimits(l.get("requests_per_minute").positiveTokens(),
+                            l.get("input_tokens_per_minute").positiveTokens(),
+                            l.get("output_tokens_per_minute").positiveTokens(),
+                            l.get("tokens_per_minute").positiveTokens()));
+                }
+                if (limits.requestsPerMinute() < 0 && limits.inputTokensPerMinute() < 0
+                        && limits.outputTokensPerMinute() < 0 && limits.tokensPerMinute() < 0) {
+                    u.error("needs a preset or limits (requests_per_minute, input_tokens_per_minute, "
+                            + "output_tokens_per_minute, tokens_per_minute)");
+                }
+                Duration maxWait = u.get("max_wait").duration(Duration.ofSeconds(2));
+                Map<String, Integer> weights = new LinkedHashMap<>();
+                ConfigNode w = u.get("weights");
+                if (w.expectObject(Set.copyOf(w.fieldNames()))) {
+                    for (String tenant : w.fieldNames()) {
+                        if (!tree.contains(tenant)) {
+                            w.get(tenant).error("unknown budget '" + tenant + "'");
+                        }
+                        weights.put(tenant, w.get(tenant).integer(1, 1, 1000));
+                    }
+                }
+                if (name != null && provider != null) {
+                    out.add(new UpstreamSpec(name, provider, models, limits, maxWait, weights));
+                }
+            }
+            return out;
         }
 
         private String header(ConfigNode n, String def) {
@@ -224,7 +296,7 @@ public final class ConfigLoader {
 
         private Map<String, String> providers(ConfigNode n) {
             Map<String, String> out = new LinkedHashMap<>();
-            if (!n.expectObject(Set.of("openai", "anthropic", "gemini", "azure", "openai_compatible"))) {
+            if (!n.expectObject(PROVIDERS)) {
                 return out;
             }
             for (String name : n.fieldNames()) {

@@ -2,6 +2,7 @@ package dev.tokenbudget.config;
 
 import dev.tokenbudget.budget.BudgetTree;
 import dev.tokenbudget.identity.VirtualKey;
+import dev.tokenbudget.routing.UpstreamSpec;
 
 import java.time.Duration;
 import java.util.List;
@@ -21,10 +22,12 @@ import java.util.Map;
  * @param userHeader           request header naming the end user (trusted only if the gateway sets it)
  * @param providerKeyEnv       provider name to the environment variable holding its upstream key
  * @param prices               model to price, for the dollar view
+ * @param upstreams            provider quotas shared by tenants (tier limits and fair share)
  */
 public record EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSettings store, Duration leaseTtl,
                            long defaultOutputTokens, Map<String, Long> outputTokensByModel, String featureHeader,
-                           String userHeader, Map<String, String> providerKeyEnv, Map<String, ModelPrice> prices) {
+                           String userHeader, Map<String, String> providerKeyEnv, Map<String, ModelPrice> prices,
+                           List<UpstreamSpec> upstreams) {
 
     public static final Duration DEFAULT_LEASE_TTL = Duration.ofMinutes(10);
     public static final long DEFAULT_OUTPUT_TOKENS = 4096;
@@ -36,6 +39,7 @@ public record EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSetti
         outputTokensByModel = Map.copyOf(outputTokensByModel);
         providerKeyEnv = Map.copyOf(providerKeyEnv);
         prices = Map.copyOf(prices);
+        upstreams = List.copyOf(upstreams);
     }
 
     /** Output ceiling to reserve for a request to {@code model} that sets none. */
@@ -46,6 +50,6 @@ public record EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSetti
 
     public EngineConfig withBudgets(BudgetTree tree) {
         return new EngineConfig(tree, keys, store, leaseTtl, defaultOutputTokens, outputTokensByModel, featureHeader,
-                userHeader, providerKeyEnv, prices);
+                userHeader, providerKeyEnv, prices, upstreams);
     }
 }

@@ -24,6 +24,7 @@ import dev.tokenbudget.store.Slot;
 import dev.tokenbudget.store.SlotState;
 import dev.tokenbudget.store.ThresholdCrossing;
 import dev.tokenbudget.store.memory.InMemoryBudgetStore;
+import dev.tokenbudget.telemetry.BudgetTelemetry;
 import dev.tokenbudget.time.BudgetClock;
 import dev.tokenbudget.usage.TokenUsage;
 import dev.tokenbudget.window.WindowRef;
@@ -62,15 +63,22 @@ public final class BudgetEngine implements AutoCloseable {
 
     private final BudgetStore store;
     private final BudgetClock clock;
+    private final BudgetTelemetry telemetry;
     private final EventBus events = new EventBus();
     private final String leasePrefix;
     private final AtomicLong leaseCounter = new AtomicLong();
     private volatile PathPlan plan;
 
-    private BudgetEngine(EngineConfig config, BudgetStore store, BudgetClock clock) {
+    private BudgetEngine(EngineConfig config, BudgetStore store, BudgetClock clock, BudgetTelemetry telemetry) {
         this.plan = new PathPlan(Objects.requireNonNull(config, "config"));
         this.store = Objects.requireNonNull(store, "store");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
+        if (telemetry != BudgetTelemetry.noop()) {
+            // only a real telemetry listens: with none, events stay unbuilt on the hot path
+            events.subscribe(telemetry::event);
+            telemetry.observeUtilisation(this::status);
+        }
         byte[] b = new byte[6];
         new SecureRandom().nextBytes(b);
         this.leasePrefix = HexFormat.of().formatHex(b) + "-";
@@ -90,6 +98,7 @@ public final class BudgetEngine implements AutoCloseable {
         private final EngineConfig config;
         private BudgetStore store;
         private BudgetClock clock = BudgetClock.system();
+        private BudgetTelemetry telemetry = BudgetTelemetry.noop();
 
         private Builder(EngineConfig config) {
             this.config = config;
@@ -105,8 +114,14 @@ public final class BudgetEngine implements AutoCloseable {
             return this;
         }
 
+        /** OpenTelemetry instruments; {@link BudgetTelemetry#noop()} by default. */
+        public Builder telemetry(BudgetTelemetry t) {
+            this.telemetry = t;
+            return this;
+        }
+
         public BudgetEngine build() {
-            return new BudgetEngine(config, store != null ? store : new InMemoryBudgetStore(), clock);
+            return new BudgetEngine(config, store != null ? store : new InMemoryBudgetStore(), clock, telemetry);
         }
     }
 
@@ -165,10 +180,13 @@ public final class BudgetEngine implements AutoCloseable {
         String leaseId = leasePrefix + Long.toString(leaseCounter.incrementAndGet(), 36);
         Instant expiresAt = now.plus(p.config.leaseTtl());
         ReserveResult res;
+        long t0 = clock.nanoTime();
         try {
             res = store.reserve(new ReserveCommand(treeId, leaseId, now, expiresAt, slots, input, output));
         } catch (RuntimeException e) {
             return storeFailed(r, path, e, now);
+        } finally {
+            telemetry.storeCall("reserve", clock.nanoTime() - t0);
         }
         publishExpired(res.expired(), now);
         if (!res.admitted()) {
@@ -176,6 +194,7 @@ public final class BudgetEngine implements AutoCloseable {
             return rejected(r, d);
         }
         Decision d = admitted(res.states(), slots, path, r, output, now);
+        telemetry.decision(d);
         if (d.outcome() == Decision.Outcome.DEGRADE) {
             events.publish(() -> new BudgetEvent.RequestDegraded(now, d.bindingBudget(), key.name(), r.model(),
                     d.directive().model(), d.directive().route()));
@@ -184,6 +203,7 @@ public final class BudgetEngine implements AutoCloseable {
     }
 
     private Ticket rejected(BudgetRequest r, Decision d) {
+        telemetry.decision(d);
         events.publish(() -> new BudgetEvent.RequestRejected(clock.now(), d.bindingBudget(), r.key().name(),
                 d.reason(), d.retryAfterSeconds()));
         return new Ticket(null, null, r.key().name(), r.model(), d, 0, 0, null, List.of(), false);
@@ -210,6 +230,7 @@ public final class BudgetEngine implements AutoCloseable {
         }
         Decision d = new Decision(Decision.Outcome.ALLOW, Decision.Reason.STORE_FAIL_OPEN, first, null, null, 0, 0, 0,
                 0, 0, 0, null, "budget store unavailable; admitted uncounted (fail open)");
+        telemetry.decision(d);
         return new Ticket(null, null, r.key().name(), r.model(), d, r.inputTokens(), r.outputTokens(), null,
                 List.of(), false);
     }
@@ -384,8 +405,10 @@ public final class BudgetEngine implements AutoCloseable {
         }
         Instant now = clock.now();
         SettleResult res;
+        long t0 = clock.nanoTime();
         try {
             res = store.settle(new SettleCommand(t.treeId(), t.leaseId(), now, input, output, release));
+            telemetry.storeCall(release ? "release" : "settle", clock.nanoTime() - t0);
         } catch (RuntimeException e) {
             String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
             LOG.warn("budget store failed to settle lease {}; it will be charged at its reservation when it expires"
@@ -393,6 +416,9 @@ public final class BudgetEngine implements AutoCloseable {
             events.publish(() -> new BudgetEvent.StoreFailure(now, t.budgetIds().get(0), release ? "release"
                     : "settle", message, FailMode.OPEN));
             return SettleResult.Status.UNKNOWN_LEASE;
+        }
+        if (res.status() == SettleResult.Status.SETTLED) {
+            telemetry.charged(t.budgetIds(), input, output);
         }
         publishCrossings(res.crossings(), now);
         publishExpired(res.expired(), now);
@@ -410,6 +436,7 @@ public final class BudgetEngine implements AutoCloseable {
     private void publishExpired(List<LeaseExpiry> expired, Instant now) {
         for (LeaseExpiry e : expired) {
             LOG.info("lease {} expired unsettled; charged at its reservation {}", e.leaseId(), e.charged());
+            telemetry.charged(e.budgetIds(), e.charged().input(), e.charged().output());
             events.publish(() -> new BudgetEvent.LeaseExpired(now, e.budgetIds().get(0), e.leaseId(), e.charged(),
                     e.budgetIds()));
             publishCrossings(e.crossings(), now);

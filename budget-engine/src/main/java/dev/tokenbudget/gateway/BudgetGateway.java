@@ -8,7 +8,7 @@ import dev.tokenbudget.engine.Decision;
 import dev.tokenbudget.engine.DecisionHeaders;
 import dev.tokenbudget.engine.RouteDirective;
 import dev.tokenbudget.engine.Ticket;
-import dev.tokenbudget.estimate.CharRatioEstimator;
+import dev.tokenbudget.estimate.TokenizerEstimator;
 import dev.tokenbudget.estimate.InputEstimator;
 import dev.tokenbudget.identity.VirtualKey;
 import dev.tokenbudget.provider.BodyChange;
@@ -57,10 +57,11 @@ public final class BudgetGateway {
     private final GatewayOptions options;
     private final InputEstimator estimator;
 
+    /** A gateway; without an estimator in the options it uses {@link TokenizerEstimator#shared()} (loaded now). */
     public BudgetGateway(BudgetEngine engine, GatewayOptions options) {
         this.engine = Objects.requireNonNull(engine, "engine");
         this.options = Objects.requireNonNull(options, "options");
-        this.estimator = options.estimator() != null ? options.estimator() : CharRatioEstimator.ofDefaults();
+        this.estimator = options.estimator() != null ? options.estimator() : TokenizerEstimator.shared();
     }
 
     public BudgetEngine engine() {

@@ -92,7 +92,7 @@ public final class GatewayOptions {
         return upstreamKeys;
     }
 
-    /** The input estimator, or null for the default ({@code BudgetGateway} builds it once). */
+    /** The input estimator, or null for the default {@code TokenizerEstimator.shared()}. */
     public InputEstimator estimator() {
         return estimator;
     }

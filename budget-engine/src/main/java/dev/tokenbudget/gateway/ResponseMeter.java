@@ -29,6 +29,13 @@ public final class ResponseMeter {
 
     private static final Logger LOG = LoggerFactory.getLogger(ResponseMeter.class);
 
+    /**
+     * The status to pass to {@link #onResponseHeaders} when the adapter sees the response body but
+     * not its status (APISIX's post-response phase): a body that is a provider error without any
+     * usage then counts as an upstream error (released); anything else is metered as usual.
+     */
+    public static final int STATUS_UNKNOWN = 0;
+
     private final BudgetEngine engine;
     private final Ticket ticket;
     private final Family family;
@@ -122,7 +129,7 @@ public final class ResponseMeter {
             return new MeterResult(MeterResult.Outcome.SETTLED_PARTIAL, report, u);
         }
         boolean noResponse = status < 0 && aborted;
-        boolean upstreamError = status >= 400;
+        boolean upstreamError = status >= 400 || status == STATUS_UNKNOWN && report.error() != null;
         if (noResponse || upstreamError) {
             engine.release(ticket);
             return new MeterResult(MeterResult.Outcome.RELEASED, report, null);

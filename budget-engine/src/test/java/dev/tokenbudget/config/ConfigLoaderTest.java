@@ -146,6 +146,10 @@ class ConfigLoaderTest {
                             windows: [{ period: day, limits: { total: 5 } }]
                         """, "budgets[0].id: must be 1-64 of A-Z a-z 0-9 . _ -"),
                 Arguments.of("empty config", "", "the config is empty"),
+                Arguments.of("unknown tier preset", OK_BUDGET + """
+                        upstreams:
+                          - { name: oa, provider: openai, preset: openai-tier-9 }
+                        """, "upstreams[0].preset: unknown preset 'openai-tier-9'"),
                 Arguments.of("provider key in clear", OK_BUDGET + """
                         providers:
                           openai: { api_key_env: "sk-proj-abc" }
@@ -184,6 +188,27 @@ class ConfigLoaderTest {
         assertThat(child.degrade().models()).containsEntry("big", "small");
         assertThat(c.budgets().get("grandchild").orElseThrow().hardStopPercent()).isEqualTo(100);
         assertThat(c.budgets().get("grandchild").orElseThrow().degrade().models()).containsEntry("big", "small");
+    }
+
+    @Test
+    void upstreamQuotasTakeAPresetWithOverridesAndWeights() {
+        EngineConfig c = ConfigLoader.parse(OK_BUDGET + """
+                  - { id: a, parent: org, windows: [{ period: day, limits: { total: 5 } }] }
+                upstreams:
+                  - name: claude
+                    provider: anthropic
+                    models: [claude-opus-4-7]
+                    preset: anthropic-tier-2
+                    limits: { output_tokens_per_minute: 100k }
+                    max_wait: 500ms
+                    weights: { a: 3 }
+                """);
+        var u = c.upstreams().get(0);
+        assertThat(u.limits()).isEqualTo(new dev.tokenbudget.routing.TierLimits(1000, 450_000, 100_000, -1));
+        assertThat(u.maxWait()).isEqualTo(Duration.ofMillis(500));
+        assertThat(u.weights()).containsEntry("a", 3);
+        assertThat(u.matches("anthropic", "claude-opus-4-7")).isTrue();
+        assertThat(u.matches("anthropic", "claude-haiku-4-5")).isFalse();
     }
 
     @Test

@@ -109,13 +109,13 @@ public final class Payloads {
     public static String describe(UsageReport r) {
         return "model=" + r.model() + " in=" + r.inputTokens() + " out=" + r.outputTokens() + " cached="
                 + r.cachedInputTokens() + " reasoning=" + r.reasoningTokens() + " complete=" + r.complete()
-                + " error=" + (r.error() != null);
+                + " error=" + r.error();
     }
 
     public static String describe(JsonNode e) {
         return "model=" + text(e, "model") + " in=" + text(e, "input_tokens") + " out=" + text(e, "output_tokens")
                 + " cached=" + text(e, "cached_input_tokens") + " reasoning=" + text(e, "reasoning_tokens")
-                + " complete=" + e.get("complete").asBoolean() + " error=" + !e.get("error").isNull();
+                + " complete=" + e.get("complete").asBoolean() + " error=" + text(e, "error");
     }
 
     private static String text(JsonNode e, String f) {
