@@ -4,7 +4,6 @@ import dev.tokenbudget.config.ConfigException;
 import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.config.Quantities;
-import dev.tokenbudget.config.StoreSettings;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.GatewayOptions;
@@ -107,15 +106,8 @@ public final class ExtProcMain implements Callable<Integer> {
     /** Builds the engine, the gateway layer and the gRPC server the flags describe (not started). */
     static ExtProcServer server(ExtProcSettings s) {
         EngineConfig cfg = ConfigLoader.load(s.config());
-        StoreSettings st = cfg.store();
-        if (s.store() != null || s.redisUri() != null) {
-            st = new StoreSettings(s.store() != null ? s.store() : st.type(),
-                    s.redisUri() != null ? s.redisUri() : st.redisUri(), st.cluster(), st.timeout(), st.keyPrefix());
-            cfg = new EngineConfig(cfg.budgets(), cfg.keys(), st, cfg.leaseTtl(), cfg.defaultOutputTokens(),
-                    cfg.outputTokensByModel(), cfg.featureHeader(), cfg.userHeader(), cfg.providerKeyEnv(),
-                    cfg.prices());
-        }
-        if (st.isRedis()) {
+        String storeType = s.store() != null ? s.store() : cfg.store().type();
+        if ("redis".equals(storeType)) {
             // never run on memory while the operator believes budgets are shared
             throw new IllegalStateException("store type 'redis' is not available in this build of the ext_proc "
                     + "server; use --store memory");
@@ -128,7 +120,7 @@ public final class ExtProcMain implements Callable<Integer> {
         ExtProcService service = new ExtProcService(new BudgetGateway(engine, GatewayOptions.ofDefaults()));
         LOG.atInfo().addKeyValue("event", "config_loaded").addKeyValue("config", s.config())
                 .addKeyValue("budgets", cfg.budgets().budgets().size()).addKeyValue("keys", cfg.keys().size())
-                .addKeyValue("store", st.type()).log("engine ready");
+                .addKeyValue("store", storeType).log("engine ready");
         return new ExtProcServer(new InetSocketAddress(s.grpcAddress(), s.grpcPort()), service,
                 service::openStreams, s.maxMessageBytes(), engine);
     }
