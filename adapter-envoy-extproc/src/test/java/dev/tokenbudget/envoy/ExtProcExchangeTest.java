@@ -197,4 +197,19 @@ class ExtProcExchangeTest {
             assertThat(c.getClearRouteCache()).isTrue();
         }
     }
+
+    @Test
+    void geminiKeyInTheQueryIsTakenOutOfThePathAndTheRouteChosenAgain() {
+        byte[] request = """
+                {"contents":[{"role":"user","parts":[{"text":"Hi"}]}],"generationConfig":{"maxOutputTokens":100}}"""
+                .getBytes(StandardCharsets.UTF_8);
+        try (EnvoyStream s = fx.stream()) {
+            ProcessingResponse[] r = EnvoySequences.request(s,
+                    "/v1beta/models/gemini-2.5-pro:generateContent?key=" + ExtProcFixture.MAIN, Map.of(), request);
+            CommonResponse c = r[1].getRequestBody().getResponse();
+            assertThat(Mutations.set(c.getHeaderMutation()))
+                    .containsEntry(":path", "/v1beta/models/gemini-2.5-pro:generateContent");
+            assertThat(c.getClearRouteCache()).isTrue();
+        }
+    }
 }
