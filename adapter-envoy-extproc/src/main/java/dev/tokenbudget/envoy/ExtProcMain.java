@@ -4,9 +4,12 @@ import dev.tokenbudget.config.ConfigException;
 import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.config.Quantities;
+import dev.tokenbudget.config.StoreSettings;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.GatewayOptions;
+import dev.tokenbudget.store.BudgetStore;
+import dev.tokenbudget.store.BudgetStores;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -47,7 +50,7 @@ public final class ExtProcMain implements Callable<Integer> {
     private int adminPort;
 
     @Option(names = "--store", paramLabel = "memory|redis",
-            description = "Overrides store.type of the config.")
+            description = "Overrides store.type of the config (redis: budgets shared with the other gateways).")
     private String store;
 
     @Option(names = "--redis-uri", paramLabel = "URI", description = "Overrides store.redis.uri of the config.")
@@ -88,7 +91,8 @@ public final class ExtProcMain implements Callable<Integer> {
             System.err.println("tokenbudget-envoy-extproc: invalid config " + config + ":");
             e.errors().forEach(err -> System.err.println("  " + err));
             return 2;
-        } catch (IllegalArgumentException | IllegalStateException e) {
+        } catch (RuntimeException e) {
+            // a bad store URI, an unusable address: say what, no stack trace
             System.err.println("tokenbudget-envoy-extproc: " + e.getMessage());
             return 2;
         }
@@ -106,21 +110,24 @@ public final class ExtProcMain implements Callable<Integer> {
     /** Builds the engine, the gateway layer and the gRPC server the flags describe (not started). */
     static ExtProcServer server(ExtProcSettings s) {
         EngineConfig cfg = ConfigLoader.load(s.config());
-        String storeType = s.store() != null ? s.store() : cfg.store().type();
-        if ("redis".equals(storeType)) {
-            // never run on memory while the operator believes budgets are shared
-            throw new IllegalStateException("store type 'redis' is not available in this build of the ext_proc "
-                    + "server; use --store memory");
+        StoreSettings st = cfg.store();
+        if (s.store() != null || s.redisUri() != null) {
+            st = new StoreSettings(s.store() != null ? s.store() : st.type(),
+                    s.redisUri() != null ? s.redisUri() : st.redisUri(), st.cluster(), st.timeout(), st.keyPrefix());
         }
+        if (st.isRedis() && (st.redisUri() == null || st.redisUri().isBlank())) {
+            throw new IllegalArgumentException("the redis store needs a URI: set store.redis.uri or --redis-uri");
+        }
+        BudgetStore store = BudgetStores.open(st);
         if (s.adminPort() >= 0) {
             LOG.atWarn().addKeyValue("event", "admin_port_reserved").addKeyValue("admin_port", s.adminPort())
                     .log("the admin API is not served by this version; --admin-port is ignored");
         }
-        BudgetEngine engine = BudgetEngine.builder(cfg).build();
+        BudgetEngine engine = BudgetEngine.builder(cfg).store(store).build();
         ExtProcService service = new ExtProcService(new BudgetGateway(engine, GatewayOptions.ofDefaults()));
         LOG.atInfo().addKeyValue("event", "config_loaded").addKeyValue("config", s.config())
                 .addKeyValue("budgets", cfg.budgets().budgets().size()).addKeyValue("keys", cfg.keys().size())
-                .addKeyValue("store", storeType).log("engine ready");
+                .addKeyValue("store", st.type()).log("engine ready");
         return new ExtProcServer(new InetSocketAddress(s.grpcAddress(), s.grpcPort()), service,
                 service::openStreams, s.maxMessageBytes(), engine);
     }

@@ -21,11 +21,11 @@ class ExtProcMainTest {
     Path dir;
 
     @Test
-    void redisStoreIsRefusedRatherThanSilentlyRunningInMemory() throws Exception {
+    void redisStoreWithoutAUriIsRefusedRatherThanGuessed() throws Exception {
         Path cfg = config(VALID);
         Run r = run("--config", cfg.toString(), "--grpc-port", "0", "--store", "redis");
         assertThat(r.code).isEqualTo(2);
-        assertThat(r.err).contains("redis").contains("--store memory");
+        assertThat(r.err).contains("store.redis.uri").contains("--redis-uri");
     }
 
     @Test
