@@ -46,9 +46,10 @@ class ExtProcRedisTest {
                   - { name: shared, sha256: %s, budget: org }
                 """.formatted(EngineFixture.sha("sk-tb-shared"));
         Path cfg = dir.resolve("tokenbudget.yaml");
-        // the config names a Redis nobody listens on; the flag points at the real one
-        Files.writeString(cfg, "store: { type: redis, redis: { uri: \"redis://127.0.0.1:1\", key_prefix: " + prefix
-                + " } }\n" + budgets);
+        // the config names a Redis nobody listens on; the flag points at the real one. A generous
+        // timeout: this test is about sharing, not about the fail mode of a slow machine
+        Files.writeString(cfg, "store: { type: redis, redis: { uri: \"redis://127.0.0.1:1\", timeout: 5s, "
+                + "key_prefix: " + prefix + " } }\n" + budgets);
         ExtProcServer server = ExtProcMain.server(new ExtProcMain.ExtProcSettings(cfg, "127.0.0.1", 0, -1, null,
                 redis, Duration.ZERO, Duration.ofSeconds(5), 32 << 20)).start();
         ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
@@ -61,7 +62,7 @@ class ExtProcRedisTest {
             server.drain(Duration.ofSeconds(5));
         }
         try (BudgetEngine other = BudgetEngine.builder(ConfigLoader.parse("store: { type: redis, redis: { uri: \""
-                + redis + "\", key_prefix: " + prefix + " } }\n" + budgets)).build()) {
+                + redis + "\", timeout: 5s, key_prefix: " + prefix + " } }\n" + budgets)).build()) {
             var window = other.status("org").orElseThrow().windows().get(0);
             assertThat(window.used().total()).isEqualTo(1187 + 46);
             assertThat(window.reserved().total()).isZero();
