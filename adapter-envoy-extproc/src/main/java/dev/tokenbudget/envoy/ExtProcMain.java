@@ -5,6 +5,7 @@ import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.config.Quantities;
 import dev.tokenbudget.config.StoreSettings;
+import dev.tokenbudget.alert.AlertService;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.GatewayOptions;
@@ -123,13 +124,18 @@ public final class ExtProcMain implements Callable<Integer> {
             LOG.atWarn().addKeyValue("event", "admin_port_reserved").addKeyValue("admin_port", s.adminPort())
                     .log("the admin API is not served by this version; --admin-port is ignored");
         }
-        BudgetEngine engine = BudgetEngine.builder(cfg).store(store).build();
+        BudgetEngine engine = BudgetEngine.builder(cfg).store(store).history(BudgetStores.history(st)).build();
+        // thresholds and projections go to the config's alert sinks, off the request path
+        AlertService alerts = AlertService.startFromConfig(engine, System::getenv);
         ExtProcService service = new ExtProcService(new BudgetGateway(engine, GatewayOptions.ofDefaults()));
         LOG.atInfo().addKeyValue("event", "config_loaded").addKeyValue("config", s.config())
                 .addKeyValue("budgets", cfg.budgets().budgets().size()).addKeyValue("keys", cfg.keys().size())
                 .addKeyValue("store", st.type()).log("engine ready");
         return new ExtProcServer(new InetSocketAddress(s.grpcAddress(), s.grpcPort()), service,
-                service::openStreams, s.maxMessageBytes(), engine);
+                service::openStreams, s.maxMessageBytes(), () -> {
+                    alerts.close();
+                    engine.close();
+                });
     }
 
     private static Duration duration(String flag, String text) {

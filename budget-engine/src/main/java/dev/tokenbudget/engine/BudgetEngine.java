@@ -12,6 +12,7 @@ import dev.tokenbudget.config.Quantities;
 import dev.tokenbudget.event.BudgetEvent;
 import dev.tokenbudget.event.BudgetEventListener;
 import dev.tokenbudget.event.EventBus;
+import dev.tokenbudget.forecast.UsageHistory;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.identity.VirtualKey;
 import dev.tokenbudget.store.BudgetStore;
@@ -66,12 +67,15 @@ public final class BudgetEngine implements AutoCloseable {
     private final BudgetStore store;
     private final BudgetClock clock;
     private final BudgetTelemetry telemetry;
+    private final UsageHistory history;
     private final EventBus events = new EventBus();
     private final String leasePrefix;
     private final AtomicLong leaseCounter = new AtomicLong();
     private volatile PathPlan plan;
 
-    private BudgetEngine(EngineConfig config, BudgetStore store, BudgetClock clock, BudgetTelemetry telemetry) {
+    private BudgetEngine(EngineConfig config, BudgetStore store, BudgetClock clock, BudgetTelemetry telemetry,
+                         UsageHistory history) {
+        this.history = Objects.requireNonNull(history, "history");
         this.plan = new PathPlan(Objects.requireNonNull(config, "config"));
         this.store = Objects.requireNonNull(store, "store");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -106,6 +110,7 @@ public final class BudgetEngine implements AutoCloseable {
         private BudgetStore store;
         private BudgetClock clock = BudgetClock.system();
         private BudgetTelemetry telemetry = BudgetTelemetry.noop();
+        private UsageHistory history;
 
         private Builder(EngineConfig config) {
             this.config = config;
@@ -127,9 +132,16 @@ public final class BudgetEngine implements AutoCloseable {
             return this;
         }
 
+        /** Where settled usage is recorded for forecasts; by default next to the config's store. */
+        public Builder history(UsageHistory h) {
+            this.history = h;
+            return this;
+        }
+
         public BudgetEngine build() {
+            UsageHistory h = history != null ? history : BudgetStores.history(config.store());
             return new BudgetEngine(config, store != null ? store : BudgetStores.open(config.store()), clock,
-                    telemetry);
+                    telemetry, h);
         }
     }
 
@@ -427,6 +439,7 @@ public final class BudgetEngine implements AutoCloseable {
         }
         if (res.status() == SettleResult.Status.SETTLED) {
             telemetry.charged(t.budgetIds(), input, output);
+            recordHistory(t.budgetIds(), now, input, output);
         }
         publishCrossings(res.crossings(), now);
         publishExpired(res.expired(), now);
@@ -454,10 +467,29 @@ public final class BudgetEngine implements AutoCloseable {
         for (LeaseExpiry e : expired) {
             LOG.info("lease {} expired unsettled; charged at its reservation {}", e.leaseId(), e.charged());
             telemetry.charged(e.budgetIds(), e.charged().input(), e.charged().output());
+            recordHistory(e.budgetIds(), now, e.charged().input(), e.charged().output());
             events.publish(() -> new BudgetEvent.LeaseExpired(now, e.budgetIds().get(0), e.leaseId(), e.charged(),
                     e.budgetIds()));
             publishCrossings(e.crossings(), now);
         }
+    }
+
+    /** Settled usage into the history forecasts read; per-user budgets are not kept (unbounded). */
+    private void recordHistory(List<String> budgetIds, Instant at, long input, long output) {
+        if (input == 0 && output == 0) {
+            return;
+        }
+        try {
+            List<String> kept = budgetIds.stream().filter(b -> !b.startsWith("user:")).toList();
+            history.record(kept, at, input, output);
+        } catch (RuntimeException e) {
+            LOG.warn("recording usage history failed: {}", e.toString());
+        }
+    }
+
+    /** The usage history this engine records settlements into (for forecasts and dashboards). */
+    public UsageHistory history() {
+        return history;
     }
 
     private void publishCrossings(List<ThresholdCrossing> crossings, Instant now) {
@@ -548,6 +580,13 @@ public final class BudgetEngine implements AutoCloseable {
 
     @Override
     public void close() {
+        if (history instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("closing the usage history failed: {}", e.toString());
+            }
+        }
         store.close();
     }
 }
