@@ -279,7 +279,8 @@ public final class ConfigLoader {
                 r.get("uri").error("is required when store.type is redis (e.g. redis://127.0.0.1:6379)");
             }
             if (uri != null) {
-                for (String u : uri.split(",")) {
+                // commas also separate the sentinels inside one redis-sentinel:// URI: split only before a scheme
+                for (String u : uri.split(",(?=\\s*[a-z-]+://)")) {
                     if (!u.trim().matches("(redis|rediss|redis-sentinel|redis-socket)://.+")) {
                         r.get("uri").error("must be a redis://, rediss:// or redis-sentinel:// URI, was '" + u.trim()
                                 + "'");

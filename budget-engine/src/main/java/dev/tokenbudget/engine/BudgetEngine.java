@@ -15,6 +15,7 @@ import dev.tokenbudget.event.EventBus;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.identity.VirtualKey;
 import dev.tokenbudget.store.BudgetStore;
+import dev.tokenbudget.store.BudgetStores;
 import dev.tokenbudget.store.LeaseExpiry;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
@@ -82,18 +83,23 @@ public final class BudgetEngine implements AutoCloseable {
         byte[] b = new byte[6];
         new SecureRandom().nextBytes(b);
         this.leasePrefix = HexFormat.of().formatHex(b) + "-";
+        store.onIncident(i -> events.publish(() -> new BudgetEvent.StoreFailure(clock.now(), i.treeId(),
+                i.operation(), i.message(), FailMode.OPEN)));
     }
 
     /** An engine on the embedded in-memory store and the system clock. */
     public static BudgetEngine inMemory(EngineConfig config) {
-        return builder(config).build();
+        return builder(config).store(new InMemoryBudgetStore()).build();
     }
 
     public static Builder builder(EngineConfig config) {
         return new Builder(config);
     }
 
-    /** Builder: the store defaults to in-memory and the clock to the system clock. */
+    /**
+     * Builder: the store defaults to the one the config names (in-memory unless {@code store: redis}),
+     * the clock to the system clock.
+     */
     public static final class Builder {
         private final EngineConfig config;
         private BudgetStore store;
@@ -121,7 +127,8 @@ public final class BudgetEngine implements AutoCloseable {
         }
 
         public BudgetEngine build() {
-            return new BudgetEngine(config, store != null ? store : new InMemoryBudgetStore(), clock, telemetry);
+            return new BudgetEngine(config, store != null ? store : BudgetStores.open(config.store()), clock,
+                    telemetry);
         }
     }
 

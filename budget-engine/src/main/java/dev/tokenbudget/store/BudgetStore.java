@@ -3,6 +3,7 @@ package dev.tokenbudget.store;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Storage SPI of the budget engine: where used and reserved tokens live.
@@ -44,6 +45,14 @@ public interface BudgetStore extends AutoCloseable {
 
     /** Settles every lease expired at {@code now}, in every tree, and forgets dead windows. */
     List<LeaseExpiry> expireLeases(Instant now);
+
+    /**
+     * Registers a listener for {@link StoreIncident incidents} the store handled itself (the engine
+     * turns them into store-failure events). Stores that cannot have any ignore it.
+     */
+    default void onIncident(Consumer<StoreIncident> listener) {
+        // nothing can happen to an embedded store that it would need to report
+    }
 
     @Override
     void close();

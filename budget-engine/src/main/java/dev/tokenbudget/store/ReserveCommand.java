@@ -1,10 +1,18 @@
 package dev.tokenbudget.store;
 
+import dev.tokenbudget.budget.Dimension;
+import dev.tokenbudget.budget.Limits;
+
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Reserve {@code input}/{@code output} tokens on every slot of a path, all or nothing.
+ *
+ * <p>Every count (tokens, limits, caps) must be at most {@link TokenCounts#MAX} (2^53-1), the
+ * largest integer a Lua number in Redis holds exactly; an absurd value is refused here, with a
+ * message naming it, so that every store refuses the same commands.
  *
  * @param treeId          the root budget of the path; every slot belongs to this tree
  * @param leaseId         unique id of the reservation, used to settle or release it
@@ -18,6 +26,25 @@ public record ReserveCommand(String treeId, String leaseId, Instant now, Instant
                              long input, long output) {
 
     public ReserveCommand {
+        Objects.requireNonNull(treeId, "treeId");
+        Objects.requireNonNull(leaseId, "leaseId");
+        Objects.requireNonNull(now, "now");
+        Objects.requireNonNull(leaseExpiresAt, "leaseExpiresAt");
         slots = List.copyOf(slots);
+        TokenCounts.checkAmounts("reserve of lease " + leaseId, input, output);
+        for (int i = 0; i < slots.size(); i++) {
+            Slot s = slots.get(i);
+            for (Dimension d : Dimension.values()) {
+                checkLimit(i, s, "limits", s.limits().get(d), d);
+                checkLimit(i, s, "caps", s.caps().get(d), d);
+            }
+        }
+    }
+
+    private static void checkLimit(int i, Slot s, String what, long v, Dimension d) {
+        if (v != Limits.NONE && v > TokenCounts.MAX) {
+            throw new IllegalArgumentException("slots[" + i + "] (" + s.key() + ") " + what + "." + d.label()
+                    + " must be at most 2^53-1 (" + TokenCounts.MAX + "), was " + v);
+        }
     }
 }

@@ -7,6 +7,9 @@ public record TokenCounts(long input, long output, long total) {
 
     public static final TokenCounts ZERO = new TokenCounts(0, 0, 0);
 
+    /** Largest count a store accepts: Lua numbers (Redis scripts) are exact only up to 2^53. */
+    public static final long MAX = (1L << 53) - 1;
+
     public static TokenCounts of(long input, long output) {
         return new TokenCounts(input, output, input + output);
     }
@@ -21,5 +24,13 @@ public record TokenCounts(long input, long output, long total) {
 
     public TokenCounts plus(TokenCounts o) {
         return new TokenCounts(input + o.input, output + o.output, total + o.total);
+    }
+
+    /** Refuses negative amounts and amounts whose total exceeds {@link #MAX}, naming {@code what}. */
+    static void checkAmounts(String what, long input, long output) {
+        if (input < 0 || output < 0 || input > MAX || output > MAX || input + output > MAX) {
+            throw new IllegalArgumentException(what + ": input and output tokens must be >= 0 and at most 2^53-1 ("
+                    + MAX + ") together, was input=" + input + " output=" + output);
+        }
     }
 }

@@ -1,0 +1,56 @@
+package dev.tokenbudget.apisix;
+
+import dev.tokenbudget.config.ConfigError;
+import dev.tokenbudget.config.ConfigException;
+import dev.tokenbudget.config.ConfigLoader;
+import dev.tokenbudget.config.EngineConfig;
+import dev.tokenbudget.engine.BudgetEngine;
+import dev.tokenbudget.gateway.BudgetGateway;
+import dev.tokenbudget.gateway.GatewayOptions;
+
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One engine (and its gateway layer) per engine-config file, shared by every route and both
+ * phases that name it, so that all routes charge the same budgets. A file that fails to load is
+ * not cached: the next request tries again, so fixing the file needs no runner restart.
+ */
+final class Gateways implements AutoCloseable {
+
+    private final Map<Path, BudgetGateway> gateways = new ConcurrentHashMap<>();
+
+    /**
+     * The gateway for {@code config}, loading its engine on first use.
+     *
+     * @throws dev.tokenbudget.config.ConfigException when the file is missing or invalid
+     */
+    BudgetGateway get(Path config) {
+        return gateways.computeIfAbsent(config, p -> new BudgetGateway(engine(ConfigLoader.load(p)),
+                GatewayOptions.ofDefaults()));
+    }
+
+    private static BudgetEngine engine(EngineConfig config) {
+        if (config.store().isRedis()) {
+            // never fall back to memory silently: budgets would look shared and not be
+            throw new ConfigException(List.of(new ConfigError("store.type", "redis is not supported by this build "
+                    + "of the APISIX plugin (the engine has no Redis store yet); use memory")));
+        }
+        return BudgetEngine.builder(config).build();
+    }
+
+    Collection<BudgetGateway> all() {
+        return List.copyOf(gateways.values());
+    }
+
+    @Override
+    public void close() {
+        for (BudgetGateway g : gateways.values()) {
+            g.engine().close();
+        }
+        gateways.clear();
+    }
+}

@@ -1,0 +1,63 @@
+package dev.tokenbudget.apisix;
+
+import dev.tokenbudget.engine.DecisionHeaders;
+import dev.tokenbudget.gateway.Forward;
+import org.apache.apisix.plugin.runner.HttpRequest;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Carries out a {@link Forward} with what APISIX's {@code Rewrite} action can change: request
+ * headers, the path and the query arguments. It cannot change the body, so a degraded request
+ * keeps its model in the body: the route label (and {@code x-tokenbudget-degraded-model}) tell
+ * the upstream that APISIX's {@code traffic-split} chose for it; a model named in the path
+ * (Gemini, Azure deployments) is changed in the path.
+ */
+final class UpstreamRewrite {
+
+    private UpstreamRewrite() {
+    }
+
+    static void apply(Forward f, HttpRequest request) {
+        // removals first: setting the credential afterwards overrides the removal of its header
+        for (String h : f.removeHeaders()) {
+            if (request.getHeaders().keySet().stream().anyMatch(h::equalsIgnoreCase)) {
+                request.setHeader(h, null);
+            }
+        }
+        for (Map.Entry<String, String> e : f.setHeaders().entrySet()) {
+            request.setHeader(e.getKey(), e.getValue());
+        }
+        if (f.degraded() && f.body() != null && f.model() != null) {
+            request.setHeader(DecisionHeaders.DEGRADED_MODEL, f.model());
+        }
+        if (f.path() != null) {
+            rewritePath(f.path(), request);
+        }
+    }
+
+    /** The forward path carries its query: APISIX takes the path and the arguments apart. */
+    private static void rewritePath(String pathWithQuery, HttpRequest request) {
+        int q = pathWithQuery.indexOf('?');
+        String path = q < 0 ? pathWithQuery : pathWithQuery.substring(0, q);
+        if (!path.equals(request.getPath())) {
+            request.setPath(path);
+        }
+        Set<String> kept = new HashSet<>();
+        if (q >= 0) {
+            for (String param : pathWithQuery.substring(q + 1).split("&")) {
+                int eq = param.indexOf('=');
+                kept.add(URLDecoder.decode(eq < 0 ? param : param.substring(0, eq), StandardCharsets.UTF_8));
+            }
+        }
+        for (String arg : request.getArgs().keySet()) {
+            if (!kept.contains(arg)) {
+                request.setArg(arg, null); // e.g. Gemini's ?key= carrying the virtual key
+            }
+        }
+    }
+}

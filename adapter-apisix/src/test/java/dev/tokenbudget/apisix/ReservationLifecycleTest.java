@@ -1,0 +1,201 @@
+package dev.tokenbudget.apisix;
+
+import dev.tokenbudget.config.ConfigLoader;
+import dev.tokenbudget.engine.BudgetEngine;
+import dev.tokenbudget.gateway.BudgetGateway;
+import dev.tokenbudget.gateway.Forward;
+import dev.tokenbudget.gateway.GatewayOptions;
+import dev.tokenbudget.gateway.Identified;
+import dev.tokenbudget.gateway.RequestView;
+import dev.tokenbudget.store.TokenCounts;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What happens to a reservation between the two phases: tracked, settled once, never leaked. */
+class ReservationLifecycleTest extends RouteTestSupport {
+
+    private static final String BODY = "openai-chat-request.json";
+
+    private TokenBudgetPlugin plugin() {
+        return SharedRunner.get().bean(TokenBudgetPlugin.class);
+    }
+
+    private A6Client.Request chat(String requestId, byte[] body) {
+        return new A6Client.Request("POST", "/v1/chat/completions",
+                Map.of("authorization", "Bearer sk-tb-apisix-support", "content-type", "application/json"),
+                Map.of(), Map.of("request_id", requestId), body);
+    }
+
+    @Test
+    void reservationWhoseResponseNeverComesIsChargedInFullWhenItsLeaseEndsAndOnlyOnce() throws Exception {
+        openai.answer(FakeUpstream.Answer.ofResource(200, "application/json", "/payloads/openai-chat-response.json"));
+        try (MiniApisix apisix = openAiRoute(); A6Client client = SharedRunner.get().client()) {
+            long pre = client.prepareConf("lost#pre", List.of(Map.entry("TokenBudget",
+                    "{\"config\":" + Json.quote(engineConfig.toString()) + "}")));
+            A6Client.ReqCallAnswer a = client.httpReqCall(pre, chat("00000000000000000000000000000042",
+                    payload(BODY)));
+            assertThat(a.rewriteHeaders()).containsKey("authorization");
+            TokenCounts held = reserved("support");
+            assertThat(held.total()).isPositive();
+
+            // the upstream failed and APISIX never made the response call: the lease ends
+            int settled = plugin().sweep(Instant.now().plus(Duration.ofMinutes(11)));
+
+            assertThat(settled).isEqualTo(1);
+            assertThat(reserved("support")).isEqualTo(TokenCounts.ZERO);
+            assertThat(used("support")).isEqualTo(held);
+
+            // a response call arriving after all finds nothing to settle: no double count
+            long post = client.prepareConf("lost#post", List.of(Map.entry("TokenBudgetSettle",
+                    "{\"config\":" + Json.quote(engineConfig.toString()) + "}")));
+            client.httpRespCall(post, chat("00000000000000000000000000000042", null),
+                    new A6Client.UpstreamResponse(200, Map.of(), payload("openai-chat-response.json")));
+            assertThat(used("support")).isEqualTo(held);
+        }
+    }
+
+    @Test
+    void settleFilterMissingFromThePostResponsePhaseStillSettlesByEstimate() throws Exception {
+        String conf = "{\"config\":" + Json.quote(engineConfig.toString()) + "}";
+        try (A6Client client = SharedRunner.get().client()) {
+            long pre = client.prepareConf("misnamed#pre", List.of(Map.entry("TokenBudget", conf)));
+            // TokenBudget named in ext-plugin-post-resp by mistake: no response body is asked for
+            long post = client.prepareConf("misnamed#post", List.of(Map.entry("TokenBudget", conf)));
+            client.httpReqCall(pre, chat("000000000000000000000000000000bb", payload(BODY)));
+            TokenCounts held = reserved("support");
+
+            A6Client.RespCallAnswer a = client.httpRespCall(post, chat("000000000000000000000000000000bb", null),
+                    new A6Client.UpstreamResponse(200, Map.of(), payload("openai-chat-response.json")));
+
+            assertThat(a.infosAsked()).doesNotContain(io.github.api7.A6.ExtraInfo.Info.RespBody);
+            assertThat(reserved("support")).isEqualTo(TokenCounts.ZERO);
+            assertThat(used("support")).isEqualTo(held);
+        }
+    }
+
+    @Test
+    void geminiKeyInTheQueryIsAuthenticatedAndRemovedBeforeTheRequestGoesUpstream() throws Exception {
+        String conf = "{\"config\":" + Json.quote(engineConfig.toString()) + ",\"settle\":\"estimate\"}";
+        byte[] body = ("{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Hallo\"}]}],"
+                + "\"generationConfig\":{\"maxOutputTokens\":50}}").getBytes(StandardCharsets.UTF_8);
+        try (A6Client client = SharedRunner.get().client()) {
+            long pre = client.prepareConf("gemini#pre", List.of(Map.entry("TokenBudget", conf)));
+            A6Client.ReqCallAnswer a = client.httpReqCall(pre, new A6Client.Request("POST",
+                    "/v1beta/models/gemini-2.5-pro:generateContent", Map.of("content-type", "application/json"),
+                    Map.of("key", "sk-tb-apisix-support", "alt", "json"), Map.of("request_id", "c".repeat(32)), body));
+
+            assertThat(a.stopped()).as(a.bodyText()).isFalse();
+            assertThat(a.rewriteArgs()).containsEntry("key", null).doesNotContainKey("alt");
+            assertThat(a.rewritePath()).isNull();
+        }
+        assertThat(used("support").output()).isEqualTo(50);
+    }
+
+    @Test
+    void estimateRouteSettlesAtAdmissionAndKeepsNothingInFlight() throws Exception {
+        openai.answer(FakeUpstream.Answer.ofResource(200, "text/event-stream", "/payloads/openai-chat-stream.sse"));
+        int before = plugin().inFlight();
+        try (MiniApisix apisix = new MiniApisix(SharedRunner.get().client(),
+                EXAMPLES.resolve("route-openai-stream.json"), engineConfig, openai,
+                Map.of("openai-economy", openaiEconomy))) {
+            MiniApisix.Result r = apisix.send("POST", "/stream/v1/chat/completions",
+                    Map.of("authorization", "Bearer sk-tb-apisix-support"), payload("openai-chat-stream-request.json"));
+
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.post()).isNull();
+        }
+        // input estimate plus the 60-token ceiling, charged at admission
+        assertThat(reserved("support")).isEqualTo(TokenCounts.ZERO);
+        assertThat(used("support").output()).isEqualTo(60);
+        assertThat(used("support").input()).isPositive();
+        assertThat(plugin().inFlight()).isEqualTo(before);
+    }
+
+    @Test
+    void utf8BodyIsReadAsTheBytesTheClientSentNotAsTheRunnersLatin1String() throws Exception {
+        byte[] body = payload(BODY);
+        try (A6Client client = SharedRunner.get().client()) {
+            long pre = client.prepareConf("utf8#pre", List.of(Map.entry("TokenBudget",
+                    "{\"config\":" + Json.quote(engineConfig.toString()) + ",\"settle\":\"estimate\"}")));
+            client.httpReqCall(pre, chat("000000000000000000000000000000aa", body));
+        }
+        long charged = used("support").input();
+
+        assertThat(charged).isEqualTo(directEstimate(body));
+        // the payload is one where mis-decoding shows: as ISO-8859-1 text it estimates differently
+        byte[] mangled = new String(body, StandardCharsets.ISO_8859_1).getBytes(StandardCharsets.UTF_8);
+        assertThat(directEstimate(mangled)).isNotEqualTo(charged);
+    }
+
+    /** The input the gateway layer reserves for {@code body} on a fresh engine of the same config. */
+    private long directEstimate(byte[] body) {
+        try (BudgetEngine engine = BudgetEngine.builder(ConfigLoader.load(engineConfig)).build()) {
+            BudgetGateway g = new BudgetGateway(engine, GatewayOptions.ofDefaults());
+            RequestView view = new RequestView() {
+                @Override
+                public String method() {
+                    return "POST";
+                }
+
+                @Override
+                public String path() {
+                    return "/v1/chat/completions";
+                }
+
+                @Override
+                public String header(String name) {
+                    return name.equalsIgnoreCase("authorization") ? "Bearer sk-tb-apisix-support" : null;
+                }
+            };
+            Forward f = (Forward) g.admit((Identified) g.identify(view), body);
+            return f.ticket().reservedInput();
+        }
+    }
+
+    @Test
+    void concurrentRequestsOnManyConnectionsAreEachSettledOnceFromTheirOwnResponse() throws Exception {
+        openai.answer(FakeUpstream.Answer.ofResource(200, "application/json", "/payloads/openai-chat-response.json"));
+        int threads = 8;
+        int perThread = 12;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<Integer>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                done.add(pool.submit(() -> {
+                    int ok = 0;
+                    try (MiniApisix apisix = openAiRoute()) {
+                        for (int i = 0; i < perThread; i++) {
+                            MiniApisix.Result r = apisix.send("POST", "/v1/chat/completions",
+                                    Map.of("authorization", "Bearer sk-tb-apisix-support"), payload(BODY));
+                            ok += r.status() == 200 ? 1 : 0;
+                        }
+                    }
+                    return ok;
+                }));
+            }
+            int ok = 0;
+            for (Future<Integer> f : done) {
+                ok += f.get(120, TimeUnit.SECONDS);
+            }
+            assertThat(ok).isEqualTo(threads * perThread);
+        } finally {
+            pool.shutdownNow();
+        }
+        int n = threads * perThread;
+        assertThat(used("support")).isEqualTo(TokenCounts.of(48L * n, 27L * n));
+        assertThat(reserved("support")).isEqualTo(TokenCounts.ZERO);
+        assertThat(openai.received()).hasSize(n);
+    }
+}

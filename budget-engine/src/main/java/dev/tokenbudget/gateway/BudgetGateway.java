@@ -1,0 +1,308 @@
+package dev.tokenbudget.gateway;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tokenbudget.config.EngineConfig;
+import dev.tokenbudget.engine.BudgetEngine;
+import dev.tokenbudget.engine.BudgetRequest;
+import dev.tokenbudget.engine.Decision;
+import dev.tokenbudget.engine.DecisionHeaders;
+import dev.tokenbudget.engine.RouteDirective;
+import dev.tokenbudget.engine.Ticket;
+import dev.tokenbudget.estimate.TokenizerEstimator;
+import dev.tokenbudget.estimate.InputEstimator;
+import dev.tokenbudget.identity.VirtualKey;
+import dev.tokenbudget.provider.BodyChange;
+import dev.tokenbudget.provider.Endpoint;
+import dev.tokenbudget.provider.Family;
+import dev.tokenbudget.provider.Provider;
+import dev.tokenbudget.provider.ProviderCodec;
+import dev.tokenbudget.provider.RequestFacts;
+import dev.tokenbudget.provider.RequestJson;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything the gateway adapters share: identify a request from its headers, admit it once its
+ * body is read, meter its response. An adapter only translates its gateway's types:
+ *
+ * <pre>
+ *   switch (gateway.identify(view)) {
+ *     case Reply r -> answer(r);                                   // 401
+ *     case Identified id -> switch (gateway.admit(id, body)) {     // body read with maxBodyBytes
+ *       case Reply r -> answer(r);                                 // 400, 413, 429, 403, 503
+ *       case Forward f -> send(f); then f.meter(): onResponseHeaders, onBytes..., complete() | abort()
+ *     }
+ *   }
+ * </pre>
+ *
+ * Two phases because Envoy's external processor sees the headers before the body. Thread-safe.
+ */
+public final class BudgetGateway {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BudgetGateway.class);
+
+    /** Headers that can carry a virtual key; all are removed before a request goes upstream. */
+    public static final List<String> KEY_HEADERS = List.of("authorization", "x-api-key", "x-goog-api-key", "api-key");
+
+    private static final String JSON = "application/json";
+
+    private final BudgetEngine engine;
+    private final GatewayOptions options;
+    private final InputEstimator estimator;
+
+    /** A gateway; without an estimator in the options it uses {@link TokenizerEstimator#shared()} (loaded now). */
+    public BudgetGateway(BudgetEngine engine, GatewayOptions options) {
+        this.engine = Objects.requireNonNull(engine, "engine");
+        this.options = Objects.requireNonNull(options, "options");
+        this.estimator = options.estimator() != null ? options.estimator() : TokenizerEstimator.shared();
+    }
+
+    public BudgetEngine engine() {
+        return engine;
+    }
+
+    public GatewayOptions options() {
+        return options;
+    }
+
+    /** Identifies a request from its method, path and headers, detecting the provider from the path. */
+    public Identification identify(RequestView req) {
+        return identify(req, null);
+    }
+
+    /**
+     * Identifies a request; {@code provider}, when not null, is the route's provider and wins over
+     * what the path suggests (e.g. an OpenAI-compatible server).
+     */
+    public Identification identify(RequestView req, Provider provider) {
+        String path = req.path() == null || req.path().isEmpty() ? "/" : req.path();
+        Route route = Route.of(req.method(), path, provider);
+        Family errors = errorFamily(route);
+        KeyLocation found = findKey(req, route, path);
+        if (found == null) {
+            return reply(errors, 401, "invalid_api_key", "missing API key: send your tokenbudget virtual key as "
+                    + keyHint(route.provider()));
+        }
+        Optional<VirtualKey> key = engine.authenticate(found.secret);
+        if (key.isEmpty()) {
+            return reply(errors, 401, "invalid_api_key", "invalid API key: the key in " + found.where
+                    + " is not a tokenbudget virtual key known to this gateway");
+        }
+        if (!route.known() && !options.forwardUnknownPosts()) {
+            return reply(errors, 404, "unknown_endpoint", "tokenbudget cannot meter POST " + stripQuery(path)
+                    + ": it is not a chat, responses, embeddings, messages or generateContent endpoint");
+        }
+        String credential = options.upstreamKeys().get(route.provider());
+        if (credential == null) {
+            String env = engine.config().providerKeyEnv().get(route.provider().configName());
+            if (env != null) {
+                credential = options.environment().apply(env);
+                if (credential == null || credential.isBlank()) {
+                    LOG.error("upstream key for provider '{}' is missing: environment variable {} is not set",
+                            route.provider().configName(), env);
+                    return reply(errors, 500, "upstream_key_missing", "the gateway has no upstream key for provider '"
+                            + route.provider().configName() + "': its environment variable is not set");
+                }
+            }
+        }
+        EngineConfig cfg = engine.config();
+        return new Identified(key.get(), route, trimToNull(req.header(cfg.featureHeader())),
+                trimToNull(req.header(cfg.userHeader())), path, found.upstreamPath, credential);
+    }
+
+    /**
+     * The 413 reply for a body over {@link GatewayOptions#maxBodyBytes()}, for adapters that stop
+     * reading at the bound (from {@code content-length} or mid-read) instead of calling {@link #admit}.
+     */
+    public Reply tooLarge(Identified id) {
+        return reply(errorFamily(id.route()), 413, "request_too_large", "the request body exceeds this gateway's "
+                + "limit of " + options.maxBodyBytes() + " bytes");
+    }
+
+    /**
+     * Admits a request with its whole body (null or empty for a request without one): checks the
+     * bound, parses, estimates, reserves, and says how to forward it or what to answer.
+     */
+    public Admission admit(Identified id, byte[] body) {
+        Route route = id.route();
+        Family errors = errorFamily(route);
+        if (body != null && body.length > options.maxBodyBytes()) {
+            return tooLarge(id);
+        }
+        if (route.endpoint() == Endpoint.UNMETERED) {
+            return forward(id, null, null, null, false, null, null, Map.of());
+        }
+        Family family = route.endpoint().family();
+        ProviderCodec codec = ProviderCodec.of(family);
+        RequestJson.Parsed parsed = RequestJson.parse(body);
+        if (parsed.problem() != null) {
+            return reply(errors, 400, "invalid_json", parsed.problem());
+        }
+        ObjectNode json = parsed.body();
+        RequestFacts facts = codec.inspect(route.endpoint(), json);
+        if (!facts.valid()) {
+            return reply(errors, 400, "invalid_request", facts.problem());
+        }
+        String model = facts.model() != null ? facts.model() : route.pathModel();
+        long input = estimator.inputTokens(family, model, facts.prompt());
+        long output = outputCeiling(route.endpoint(), facts, model);
+        Ticket ticket = engine.reserve(new BudgetRequest(id.key(), id.feature(), id.user(), model, input, output));
+        Decision d = ticket.decision();
+        if (!d.admitted()) {
+            Map<String, String> h = new LinkedHashMap<>(DecisionHeaders.forResponse(d));
+            h.put("content-type", JSON);
+            return new Reply(d.httpStatus(), h, ProviderCodec.of(errors).errorBody(d.httpStatus(), code(d.reason()),
+                    d.message()));
+        }
+        try {
+            return admitted(id, ticket, codec, json, facts, model);
+        } catch (RuntimeException e) {
+            engine.release(ticket);
+            LOG.error("admitting request of key {} failed after reserving; released", id.key().name(), e);
+            return reply(errors, 500, "internal_error", "tokenbudget failed to prepare the request");
+        }
+    }
+
+    private Admission admitted(Identified id, Ticket ticket, ProviderCodec codec, ObjectNode json, RequestFacts facts,
+                               String model) {
+        Route route = id.route();
+        RouteDirective dir = ticket.decision().outcome() == Decision.Outcome.DEGRADE ? ticket.decision().directive()
+                : null;
+        boolean askUsage = options.requestStreamUsage() && facts.stream() && !facts.streamUsage()
+                && codec.family() == Family.OPENAI;
+        String newModel = dir == null || dir.model() == null || dir.model().equals(model) ? null : dir.model();
+        BodyChange change = new BodyChange(newModel, dir == null ? -1 : dir.maxOutputTokens(),
+                dir == null ? Map.of() : promptSwaps(dir), askUsage);
+        byte[] newBody = null;
+        if (!change.isEmpty() && codec.rewrite(route.endpoint(), route.provider(), json, change)) {
+            newBody = RequestJson.write(json);
+        }
+        String path = id.upstreamPath();
+        if (newModel != null && route.pathModel() != null) {
+            path = route.withModel(path, newModel);
+        }
+        return forward(id, ticket, newBody, path.equals(id.path()) ? null : path, facts.stream(),
+                newModel != null ? newModel : model, codec.family(), DecisionHeaders.forUpstream(ticket.decision()));
+    }
+
+    private Forward forward(Identified id, Ticket ticket, byte[] body, String path, boolean stream, String model,
+                            Family family, Map<String, String> directive) {
+        Map<String, String> set = new LinkedHashMap<>();
+        if (id.credential() != null) {
+            set.put(id.provider().credentialHeader(), id.provider().credentialValue(id.credential()));
+        }
+        set.putAll(directive);
+        String p = path;
+        if (ticket == null && !id.upstreamPath().equals(id.path())) {
+            p = id.upstreamPath();
+        }
+        Map<String, String> response = ticket == null ? Map.of() : DecisionHeaders.forResponse(ticket.decision());
+        ResponseMeter meter = new ResponseMeter(engine, ticket, family, id.endpoint());
+        return new Forward(ticket, id.provider(), id.endpoint(), model, stream, body, p, KEY_HEADERS, set, response,
+                meter);
+    }
+
+    private Map<String, String> promptSwaps(RouteDirective dir) {
+        Map<String, String> swaps = new HashMap<>();
+        dir.promptVariants().forEach((from, to) -> {
+            String fromText = options.prompts().get(from);
+            String toText = options.prompts().get(to);
+            if (fromText != null && toText != null) {
+                swaps.put(fromText, toText);
+            } else {
+                LOG.warn("prompt variant {} -> {} is not registered with the gateway; prompt left unchanged", from, to);
+            }
+        });
+        return swaps;
+    }
+
+    private long outputCeiling(Endpoint e, RequestFacts facts, String model) {
+        if (!e.generatesOutput()) {
+            return 0;
+        }
+        long perChoice = facts.maxOutputTokens() >= 0 ? facts.maxOutputTokens()
+                : engine.config().outputTokensFor(model);
+        long total = perChoice * facts.choices();
+        return total < 0 || total / facts.choices() != perChoice ? Long.MAX_VALUE / 4 : total;
+    }
+
+    private static String code(Decision.Reason r) {
+        return switch (r) {
+            case BUDGET_EXHAUSTED -> "token_budget_exceeded";
+            case FEATURE_FORBIDDEN -> "feature_not_allowed";
+            case INVALID_REQUEST -> "invalid_request";
+            case STORE_UNAVAILABLE -> "budget_store_unavailable";
+            default -> "token_budget_error";
+        };
+    }
+
+    /** The family whose error shape the client's SDK reads: the endpoint's, or the provider's. */
+    private static Family errorFamily(Route r) {
+        return r.endpoint().family() != null ? r.endpoint().family() : r.provider().family();
+    }
+
+    private static Reply reply(Family family, int status, String code, String message) {
+        return new Reply(status, Map.of("content-type", JSON), ProviderCodec.of(family).errorBody(status, code,
+                message));
+    }
+
+    private record KeyLocation(String secret, String where, String upstreamPath) {
+    }
+
+    /** The virtual key, looked for in the provider's own header first, then the others; Gemini also in {@code ?key=}. */
+    private static KeyLocation findKey(RequestView req, Route route, String path) {
+        List<String> order = switch (route.provider()) {
+            case ANTHROPIC -> List.of("x-api-key", "authorization", "api-key", "x-goog-api-key");
+            case AZURE_OPENAI -> List.of("api-key", "authorization", "x-api-key", "x-goog-api-key");
+            case GEMINI -> List.of("x-goog-api-key", "authorization", "x-api-key", "api-key");
+            default -> List.of("authorization", "x-api-key", "api-key", "x-goog-api-key");
+        };
+        QueryKey q = QueryKey.of(path);
+        for (String h : order) {
+            String v = req.header(h);
+            if (v == null || v.isBlank()) {
+                continue;
+            }
+            v = v.trim();
+            if (h.equals("authorization")) {
+                if (v.regionMatches(true, 0, "Bearer ", 0, 7)) {
+                    v = v.substring(7).trim();
+                } else {
+                    continue; // Basic or other schemes carry no virtual key
+                }
+            }
+            if (!v.isEmpty()) {
+                return new KeyLocation(v, "the " + h + " header", q.pathWithout());
+            }
+        }
+        if (q.value() != null) {
+            return new KeyLocation(q.value(), "the key query parameter", q.pathWithout());
+        }
+        return null;
+    }
+
+    private static String keyHint(Provider p) {
+        return switch (p) {
+            case ANTHROPIC -> "the x-api-key header";
+            case AZURE_OPENAI -> "the api-key header";
+            case GEMINI -> "the x-goog-api-key header";
+            default -> "Authorization: Bearer <key>";
+        };
+    }
+
+    private static String stripQuery(String path) {
+        int q = path.indexOf('?');
+        return q < 0 ? path : path.substring(0, q);
+    }
+
+    private static String trimToNull(String s) {
+        return s == null || s.isBlank() ? null : s.trim();
+    }
+}

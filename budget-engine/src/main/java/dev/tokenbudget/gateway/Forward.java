@@ -1,0 +1,54 @@
+package dev.tokenbudget.gateway;
+
+import dev.tokenbudget.engine.Decision;
+import dev.tokenbudget.engine.Ticket;
+import dev.tokenbudget.provider.Endpoint;
+import dev.tokenbudget.provider.Provider;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * How to send an admitted request upstream and what to tell the client. An adapter, in this order:
+ * removes {@link #removeHeaders()} from the upstream request, then sets {@link #setHeaders()};
+ * sends {@link #body()} instead of the client's body when it is not null (with a matching
+ * {@code content-length}); sends to {@link #path()} when it is not null; adds
+ * {@link #responseHeaders()} to the client's response; and feeds the response through
+ * {@link #meter()}, calling {@link ResponseMeter#complete()} or {@link ResponseMeter#abort()} once.
+ *
+ * @param ticket          the reservation (null for an unmetered endpoint)
+ * @param provider        the upstream provider
+ * @param endpoint        the operation
+ * @param model           the model the upstream will serve (after a degrade), or null when unknown
+ * @param stream          the client asked for a streamed response
+ * @param body            the rewritten body, or null when the client's body goes unchanged
+ * @param path            the rewritten path with query (model in the path changed, a {@code key=}
+ *                        parameter removed), or null when unchanged
+ * @param removeHeaders   upstream request headers to remove (lower case): every header that can carry a virtual key
+ * @param setHeaders      upstream request headers to set: the provider credential and the route directive
+ * @param responseHeaders headers for the client's response (decision, remaining tokens, RateLimit fields)
+ * @param meter           reads the response's usage as it passes and settles the ticket
+ */
+public record Forward(Ticket ticket, Provider provider, Endpoint endpoint, String model, boolean stream, byte[] body,
+                      String path, List<String> removeHeaders, Map<String, String> setHeaders,
+                      Map<String, String> responseHeaders, ResponseMeter meter) implements Admission {
+
+    public Forward {
+        removeHeaders = List.copyOf(removeHeaders);
+        setHeaders = Collections.unmodifiableMap(new LinkedHashMap<>(setHeaders));
+        responseHeaders = Collections.unmodifiableMap(new LinkedHashMap<>(responseHeaders));
+    }
+
+    /** The engine's decision (ALLOW or DEGRADE), or null for an unmetered endpoint. */
+    public Decision decision() {
+        return ticket == null ? null : ticket.decision();
+    }
+
+    /** True when the request was degraded (model, output ceiling or prompt changed; a route header set). */
+    public boolean degraded() {
+        Decision d = decision();
+        return d != null && d.outcome() == Decision.Outcome.DEGRADE;
+    }
+}

@@ -1,0 +1,144 @@
+package dev.tokenbudget.gateway;
+
+import dev.tokenbudget.engine.BudgetEngine;
+import dev.tokenbudget.engine.Ticket;
+import dev.tokenbudget.provider.Endpoint;
+import dev.tokenbudget.provider.Family;
+import dev.tokenbudget.provider.UsageReader;
+import dev.tokenbudget.provider.UsageReport;
+import dev.tokenbudget.usage.TokenUsage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Objects;
+
+/**
+ * Reads one upstream response as it passes to the client and settles its ticket at the end.
+ * The adapter calls {@link #onResponseHeaders}, then {@link #onBytes} for each chunk in order
+ * (the bytes are read, never kept or changed, so the whole stream is never buffered), then
+ * exactly one of {@link #complete()} (the response ended normally) or {@link #abort()} (client
+ * cancel, upstream failure mid-stream).
+ *
+ * <p>Settlement never undercounts: final usage settles as reported; a response cut before its
+ * final usage settles what it reported raised to the reservation; a response with no usage
+ * settles at the reservation; only a request that got no response, or an upstream error status
+ * without usage, is released. Thread-safe: chunks, completion and abort may come from different
+ * threads, and the first {@code complete()} / {@code abort()} wins; later calls return its result.
+ */
+public final class ResponseMeter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ResponseMeter.class);
+
+    /**
+     * The status to pass to {@link #onResponseHeaders} when the adapter sees the response body but
+     * not its status (APISIX's post-response phase): a body that is a provider error without any
+     * usage then counts as an upstream error (released); anything else is metered as usual.
+     */
+    public static final int STATUS_UNKNOWN = 0;
+
+    private final BudgetEngine engine;
+    private final Ticket ticket;
+    private final Family family;
+    private final Endpoint endpoint;
+    private int status = -1;
+    private UsageReader reader;
+    private MeterResult result;
+
+    ResponseMeter(BudgetEngine engine, Ticket ticket, Family family, Endpoint endpoint) {
+        this.engine = Objects.requireNonNull(engine, "engine");
+        this.ticket = ticket;
+        this.family = family;
+        this.endpoint = endpoint;
+    }
+
+    /** The upstream response's status and content type (null when absent) arrived. */
+    public synchronized void onResponseHeaders(int status, String contentType) {
+        if (result != null || this.status >= 0) {
+            return;
+        }
+        this.status = status;
+        if (family != null) {
+            reader = UsageReader.of(family, endpoint, contentType);
+        }
+    }
+
+    /** A chunk of the response body passed to the client. */
+    public synchronized void onBytes(byte[] b, int off, int len) {
+        if (result != null || reader == null) {
+            return;
+        }
+        try {
+            reader.feed(b, off, len);
+        } catch (RuntimeException e) {
+            // the reader does not throw on bad input; this guards the response path against a bug
+            LOG.warn("usage reader failed; the response will be settled conservatively", e);
+            reader = null;
+        }
+    }
+
+    /** The response ended normally: settle with its usage. */
+    public synchronized MeterResult complete() {
+        return finish(false);
+    }
+
+    /** The response was cut short (client cancel, upstream failure): settle what was seen, conservatively. */
+    public synchronized MeterResult abort() {
+        return finish(true);
+    }
+
+    /** The result, once completed or aborted; null before. */
+    public synchronized MeterResult result() {
+        return result;
+    }
+
+    /** Usage seen so far. */
+    public synchronized UsageReport current() {
+        return reader == null ? UsageReport.NONE : reader.current();
+    }
+
+    private MeterResult finish(boolean aborted) {
+        if (result != null) {
+            return result;
+        }
+        UsageReport report = reader == null ? UsageReport.NONE : reader.finish();
+        try {
+            result = settle(report, aborted);
+        } catch (RuntimeException e) {
+            LOG.warn("settling ticket {} failed; its lease will expire and be charged at the reservation", ticket, e);
+            result = new MeterResult(MeterResult.Outcome.SETTLED_UNKNOWN, report, null);
+        }
+        return result;
+    }
+
+    private MeterResult settle(UsageReport report, boolean aborted) {
+        if (ticket == null || !ticket.accounted()) {
+            return new MeterResult(MeterResult.Outcome.NOT_METERED, report, null);
+        }
+        if (report.complete() && report.known()) {
+            TokenUsage u = report.usage().orElseThrow();
+            engine.settle(ticket, u);
+            return new MeterResult(MeterResult.Outcome.SETTLED, report, u);
+        }
+        if (report.inputTokens() != null || report.outputTokens() != null) {
+            // cut before the final count: the provider may have generated up to the ceiling
+            long in = Math.max(orZero(report.inputTokens()), ticket.reservedInput());
+            long out = Math.max(orZero(report.outputTokens()), ticket.reservedOutput());
+            TokenUsage u = new TokenUsage(in, out, Math.min(orZero(report.cachedInputTokens()), in),
+                    Math.min(orZero(report.reasoningTokens()), out));
+            engine.settle(ticket, u);
+            return new MeterResult(MeterResult.Outcome.SETTLED_PARTIAL, report, u);
+        }
+        boolean noResponse = status < 0 && aborted;
+        boolean upstreamError = status >= 400 || status == STATUS_UNKNOWN && report.error() != null;
+        if (noResponse || upstreamError) {
+            engine.release(ticket);
+            return new MeterResult(MeterResult.Outcome.RELEASED, report, null);
+        }
+        engine.settleUnknown(ticket);
+        return new MeterResult(MeterResult.Outcome.SETTLED_UNKNOWN, report, null);
+    }
+
+    private static long orZero(Long v) {
+        return v == null ? 0 : v;
+    }
+}

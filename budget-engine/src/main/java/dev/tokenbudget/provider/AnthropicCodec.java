@@ -1,0 +1,132 @@
+package dev.tokenbudget.provider;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tokenbudget.provider.json.JsonScanner;
+
+/** Anthropic's Messages API. */
+final class AnthropicCodec implements ProviderCodec {
+
+    static final AnthropicCodec INSTANCE = new AnthropicCodec();
+
+    private AnthropicCodec() {
+    }
+
+    @Override
+    public Family family() {
+        return Family.ANTHROPIC;
+    }
+
+    @Override
+    public RequestFacts inspect(Endpoint endpoint, ObjectNode body) {
+        try {
+            String model = BodyFields.string(body, "model");
+            boolean stream = BodyFields.bool(body, "stream");
+            long max = BodyFields.count(body, "max_tokens", 1);
+            return new RequestFacts(model, stream, stream, max, 1, PromptText.of(body), null);
+        } catch (BodyFields.Invalid e) {
+            return RequestFacts.invalid(e.getMessage());
+        }
+    }
+
+    @Override
+    public boolean rewrite(Endpoint endpoint, Provider provider, ObjectNode body, BodyChange change) {
+        boolean changed = false;
+        if (change.model() != null && !change.model().equals(body.path("model").asText())) {
+            body.put("model", change.model());
+            changed = true;
+        }
+        if (change.maxOutputTokens() >= 0) {
+            changed |= BodyFields.clamp(body, "max_tokens", Math.max(1, change.maxOutputTokens()));
+        }
+        changed |= BodyFields.swapPrompt(body, "system", change.systemPrompts());
+        return changed;
+    }
+
+    @Override
+    public UsageCollector usageCollector(Endpoint endpoint) {
+        return new MessagesUsage();
+    }
+
+    @Override
+    public byte[] errorBody(int status, String code, String message) {
+        String type = switch (status) {
+            case 400 -> "invalid_request_error";
+            case 401 -> "authentication_error";
+            case 403 -> "permission_error";
+            case 404 -> "not_found_error";
+            case 413 -> "request_too_large";
+            case 429 -> "rate_limit_error";
+            case 503, 529 -> "overloaded_error";
+            default -> "api_error";
+        };
+        ObjectNode error = RequestJson.object().put("type", type).put("message", message);
+        ObjectNode root = RequestJson.object().put("type", "error");
+        root.set("error", error);
+        return RequestJson.write(root);
+    }
+
+    /**
+     * Usage of a Messages response: in the body's {@code usage}; in a stream, input in
+     * {@code message_start}'s {@code message.usage}, output in each {@code message_delta}'s
+     * {@code usage}, which is cumulative (assigned, never added) and may also restate input and
+     * cache counts.
+     */
+    private static final class MessagesUsage extends UsageCollector {
+        private static final JsonScanner.Paths PATHS = JsonScanner.Paths.of("type", "model", "message.model",
+                "usage.input_tokens", "usage.output_tokens", "usage.cache_creation_input_tokens",
+                "usage.cache_read_input_tokens", "message.usage.input_tokens", "message.usage.output_tokens",
+                "message.usage.cache_creation_input_tokens", "message.usage.cache_read_input_tokens",
+                "error.type", "error.message");
+
+        private Long uncached;
+        private Long cacheWrite;
+        private Long cacheRead;
+
+        @Override
+        protected JsonScanner.Paths paths() {
+            return PATHS;
+        }
+
+        @Override
+        protected void apply() {
+            String type = text("type");
+            if ("error".equals(type) || has("error.type")) {
+                error(text("error.message") != null ? text("error.message") : text("error.type"));
+                return;
+            }
+            model(text("model"));
+            model(text("message.model"));
+            if ("message_start".equals(type)) {
+                take("message.usage.");
+            } else if ("message_delta".equals(type)) {
+                take("usage.");
+                complete = output != null;
+            } else if ("message".equals(type) || (type == null && has("usage.output_tokens"))) {
+                take("usage.");
+                complete = input != null && output != null;
+            }
+        }
+
+        private void take(String prefix) {
+            Long in = count(prefix + "input_tokens");
+            Long write = count(prefix + "cache_creation_input_tokens");
+            Long read = count(prefix + "cache_read_input_tokens");
+            Long out = count(prefix + "output_tokens");
+            if (in != null) {
+                uncached = in;
+            }
+            if (write != null) {
+                cacheWrite = write;
+            }
+            if (read != null) {
+                cacheRead = read;
+            }
+            if (out != null) {
+                output = out;
+            }
+            // our convention: input is all input billed, cache reads and writes included
+            input = uncached == null ? null : sum(uncached, cacheWrite, cacheRead);
+            cached = cacheRead;
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package dev.tokenbudget.provider;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * One provider family's wire format: what a request asks for, how to rewrite it for the routing
+ * loop, where the response reports usage, and what its error bodies look like. Implementations
+ * are stateless and thread-safe; no method throws on any input (bad requests come back as
+ * {@link RequestFacts#problem()}, bad responses as a {@link UsageReport} with a note).
+ */
+public interface ProviderCodec {
+
+    Family family();
+
+    /** Reads model, stream flag, output ceiling, choices and prompt text of a parsed request body. */
+    RequestFacts inspect(Endpoint endpoint, ObjectNode body);
+
+    /**
+     * Applies {@code change} to {@code body} in place, keeping every other field and the field
+     * order as they were.
+     *
+     * @return true when the body changed
+     */
+    boolean rewrite(Endpoint endpoint, Provider provider, ObjectNode body, BodyChange change);
+
+    /** A fresh collector for one response of {@code endpoint}. */
+    UsageCollector usageCollector(Endpoint endpoint);
+
+    /**
+     * An error body shaped like the provider's own, which its SDKs parse: OpenAI
+     * {@code {"error":{"message","type","param","code"}}}, Anthropic
+     * {@code {"type":"error","error":{"type","message"}}}, Gemini
+     * {@code {"error":{"code","message","status"}}}.
+     *
+     * @param status  the HTTP status it goes with (picks the error type)
+     * @param code    a machine-readable code of ours (e.g. {@code token_budget_exceeded}), used
+     *                where the format has a field for it
+     * @param message a sentence for the developer
+     */
+    byte[] errorBody(int status, String code, String message);
+
+    /** The codec of a family. */
+    static ProviderCodec of(Family family) {
+        return switch (family) {
+            case OPENAI -> OpenAiCodec.INSTANCE;
+            case ANTHROPIC -> AnthropicCodec.INSTANCE;
+            case GEMINI -> GeminiCodec.INSTANCE;
+        };
+    }
+}

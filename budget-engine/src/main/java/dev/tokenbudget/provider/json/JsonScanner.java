@@ -1,0 +1,236 @@
+package dev.tokenbudget.provider.json;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.async.ByteArrayFeeder;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Reads a JSON text incrementally, chunk by chunk as it arrives (Jackson's non-blocking parser),
+ * and reports the scalars found at a fixed set of paths. Memory stays bounded: only the current
+ * path and the current token are held, never the document.
+ *
+ * <p>A path names object fields from the root joined by {@code '.'}; arrays add no segment, so
+ * {@code usage.prompt_tokens} matches in {@code {"usage":{...}}} and in every element of a root
+ * array {@code [{"usage":{...}}, ...]} (Gemini's non-SSE stream). Subtrees no wanted path enters are
+ * skipped cheaply. Several root values in a row are accepted.
+ *
+ * <p>After malformed input the scanner stops and {@link #failure()} says why; it never throws.
+ * Not thread-safe.
+ */
+public final class JsonScanner {
+
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxStringLength(16 << 20)
+                    .maxNestingDepth(512)
+                    .maxNumberLength(64)
+                    .build())
+            .build();
+
+    /** Receives matched scalars. */
+    @FunctionalInterface
+    public interface Sink {
+        void value(String path, Scalar value);
+    }
+
+    /** A fixed set of wanted paths with their prefixes, computed once and shared by scanners. */
+    public static final class Paths {
+        private final Set<String> paths;
+        private final Set<String> prefixes;
+
+        private Paths(Set<String> paths) {
+            this.paths = Set.copyOf(paths);
+            HashSet<String> pre = new java.util.HashSet<>();
+            for (String p : this.paths) {
+                for (int i = p.indexOf('.'); i >= 0; i = p.indexOf('.', i + 1)) {
+                    pre.add(p.substring(0, i + 1));
+                }
+                pre.add(p + "."); // a wanted path may also hold an array of scalars
+            }
+            this.prefixes = Set.copyOf(pre);
+        }
+
+        public static Paths of(String... paths) {
+            return new Paths(Set.of(paths));
+        }
+
+        public static Paths of(Set<String> paths) {
+            return new Paths(paths);
+        }
+
+        public Set<String> paths() {
+            return paths;
+        }
+    }
+
+    private final Set<String> paths;
+    private final Set<String> wantedPrefixes;
+    private final Sink sink;
+    private final JsonParser parser;
+    private final ByteArrayFeeder feeder;
+    // per level, the dotted path leading to it ("usage.") or null when no wanted path lies below
+    private String[] prefixes = new String[16];
+    private int depth;
+    private String pendingField;
+    private String failure;
+    private boolean sawValue;
+
+    public JsonScanner(Paths paths, Sink sink) {
+        this.paths = paths.paths;
+        this.wantedPrefixes = paths.prefixes;
+        this.sink = Objects.requireNonNull(sink, "sink");
+        JsonParser p;
+        try {
+            p = FACTORY.createNonBlockingByteArrayParser();
+        } catch (IOException e) {
+            throw new IllegalStateException("Jackson cannot create a non-blocking parser", e);
+        }
+        this.parser = p;
+        this.feeder = (ByteArrayFeeder) p.getNonBlockingInputFeeder();
+    }
+
+    /** Feeds the next bytes. The array is read before this returns and not kept. */
+    public void feed(byte[] b, int off, int len) {
+        if (failure != null || len == 0) {
+            return;
+        }
+        try {
+            feeder.feedInput(b, off, off + len);
+            drain();
+        } catch (IOException | RuntimeException e) {
+            fail(e);
+        }
+    }
+
+    /** Signals the end of input: an unfinished document becomes a failure. */
+    public void end() {
+        if (failure != null) {
+            return;
+        }
+        try {
+            feeder.endOfInput();
+            drain();
+            if (depth > 0 && failure == null) {
+                failure = "truncated JSON: the input ended inside a value";
+            }
+        } catch (IOException | RuntimeException e) {
+            fail(e);
+        }
+    }
+
+    /** Why scanning stopped early, or null while the input is well-formed so far. */
+    public String failure() {
+        return failure;
+    }
+
+    /** True once at least one complete or partial root value was seen. */
+    public boolean sawValue() {
+        return sawValue;
+    }
+
+    private void fail(Exception e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        int nl = m.indexOf('\n');
+        failure = "malformed JSON: " + (nl > 0 ? m.substring(0, nl) : m);
+    }
+
+    private void drain() throws IOException {
+        JsonToken t;
+        while ((t = parser.nextToken()) != null && t != JsonToken.NOT_AVAILABLE) {
+            sawValue = true;
+            switch (t) {
+                case START_OBJECT, START_ARRAY -> push(pendingField);
+                case END_OBJECT, END_ARRAY -> depth--;
+                case FIELD_NAME -> pendingField = parser.currentName();
+                default -> scalar(t);
+            }
+            if (t != JsonToken.FIELD_NAME) {
+                pendingField = null;
+            }
+        }
+    }
+
+    private void push(String name) {
+        if (depth == prefixes.length) {
+            prefixes = Arrays.copyOf(prefixes, depth * 2);
+        }
+        // a level carries the name of the field holding it; array elements and roots add nothing
+        String parent = depth == 0 ? "" : prefixes[depth - 1];
+        String prefix;
+        if (parent == null) {
+            prefix = null; // below a subtree that no wanted path enters
+        } else if (name == null) {
+            prefix = parent;
+        } else {
+            prefix = parent + name + ".";
+            if (!wantedPrefixes.contains(prefix)) {
+                prefix = null;
+            }
+        }
+        prefixes[depth++] = prefix;
+    }
+
+    private void scalar(JsonToken t) throws IOException {
+        String path = path(pendingField);
+        if (path == null || !paths.contains(path)) {
+            return;
+        }
+        Scalar s = switch (t) {
+            case VALUE_NUMBER_INT -> intScalar();
+            case VALUE_NUMBER_FLOAT -> floatScalar();
+            case VALUE_STRING -> {
+                String v = parser.getText();
+                yield new Scalar(Scalar.Kind.STRING, v.length() > Scalar.TEXT_CAP ? v.substring(0, Scalar.TEXT_CAP)
+                        : v, Scalar.INVALID);
+            }
+            case VALUE_TRUE, VALUE_FALSE -> new Scalar(Scalar.Kind.BOOLEAN, parser.getText(), Scalar.INVALID);
+            default -> new Scalar(Scalar.Kind.NULL, null, Scalar.INVALID);
+        };
+        sink.value(path, s);
+    }
+
+    private Scalar intScalar() throws IOException {
+        String text = parser.getText();
+        BigInteger v = parser.getBigIntegerValue();
+        long count = v.signum() >= 0 && v.bitLength() <= 53 && v.longValue() <= Scalar.MAX_COUNT ? v.longValue()
+                : Scalar.INVALID;
+        return new Scalar(Scalar.Kind.NUMBER, text, count);
+    }
+
+    private Scalar floatScalar() throws IOException {
+        String text = parser.getText();
+        long count = Scalar.INVALID;
+        try {
+            BigDecimal d = new BigDecimal(text);
+            if (d.signum() >= 0 && d.compareTo(BigDecimal.valueOf(Scalar.MAX_COUNT)) <= 0
+                    && d.stripTrailingZeros().scale() <= 0) {
+                count = d.longValueExact(); // 12.0 is twelve tokens; 12.5 is not a count
+            }
+        } catch (NumberFormatException | ArithmeticException e) {
+            count = Scalar.INVALID;
+        }
+        return new Scalar(Scalar.Kind.NUMBER, text, count);
+    }
+
+    /** The dotted path of a value named {@code field} at the current depth, or null when none can match. */
+    private String path(String field) {
+        String prefix = depth == 0 ? "" : prefixes[depth - 1];
+        if (prefix == null) {
+            return null;
+        }
+        if (field != null) {
+            return prefix + field;
+        }
+        return prefix.isEmpty() ? null : prefix.substring(0, prefix.length() - 1);
+    }
+}

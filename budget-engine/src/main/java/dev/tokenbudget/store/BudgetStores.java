@@ -1,0 +1,31 @@
+package dev.tokenbudget.store;
+
+import dev.tokenbudget.config.StoreSettings;
+import dev.tokenbudget.store.memory.InMemoryBudgetStore;
+import dev.tokenbudget.store.redis.RedisBudgetStore;
+
+/** Opens the store a configuration names ({@code store.type} in the engine YAML). */
+public final class BudgetStores {
+
+    private BudgetStores() {
+    }
+
+    /**
+     * The embedded store for {@code memory}; for {@code redis}, a {@link RedisBudgetStore} on
+     * {@code store.redis.uri}: standalone ({@code redis://}, TLS with {@code rediss://}, AUTH as
+     * {@code redis://user:password@host}), Sentinel ({@code redis-sentinel://host:26379#master}) or,
+     * with {@code cluster: true}, a Cluster (comma-separated seed URIs). Calls time out after
+     * {@code store.redis.timeout}; see docs/redis.md.
+     *
+     * @throws IllegalArgumentException for an unknown type or a URI that cannot be parsed
+     */
+    public static BudgetStore open(StoreSettings settings) {
+        if (settings == null || "memory".equals(settings.type())) {
+            return new InMemoryBudgetStore();
+        }
+        if (settings.isRedis()) {
+            return RedisBudgetStore.open(settings);
+        }
+        throw new IllegalArgumentException("store.type: must be 'memory' or 'redis', was '" + settings.type() + "'");
+    }
+}

@@ -1,0 +1,87 @@
+-- tokenbudget reserve: all or nothing over every window of a request's path, in one call.
+-- KEYS: 1 leases hash, 2 lease-expiry zset, 3.. one window hash per slot (all in the tree's hash slot)
+-- ARGV: 1 lease id, 2 lease ttl ms, 3 input, 4 output, 5 expiry batch,
+--       then per slot (SLOT_ARGS): budget, window key, bucket, bucket count, window ttl ms,
+--       cap i, cap o, cap t, limit i, limit o, limit t, thresholds ("50,90,100"); -1 = none
+-- Returns {gen, admitted 0/1, binding slot (0-based, -1), binding dim (0..2, -1),
+--          states {ui uo ut ri ro rt per slot}, binding buckets {} or per bucket, expired leases}
+local lkey, xkey = KEYS[1], KEYS[2]
+local lease_id = ARGV[1]
+local lease_ttl = math.max(1, num(ARGV[2], 'lease ttl'))
+local req = {num(ARGV[3], 'input'), num(ARGV[4], 'output')}
+req[3] = req[1] + req[2]
+if req[1] < 0 or req[2] < 0 or req[3] > MAX then
+  error('tokenbudget: input and output must be >= 0 and at most 2^53-1 together')
+end
+local batch = num(ARGV[5], 'expiry batch')
+local n = #KEYS - 2
+if #ARGV ~= 5 + n * SLOT_ARGS then
+  error('tokenbudget: reserve expects ' .. (5 + n * SLOT_ARGS) .. ' arguments for ' .. n .. ' slots, got ' .. #ARGV)
+end
+
+local now = server_ms()
+local gen = tree_gen(lkey, true)
+local expired = expire_due(lkey, xkey, now, batch)
+
+local slots, cache = {}, {}
+local function states_upto(last)
+  local flat = {}
+  for i = 1, n do
+    local st = i <= last and cache[slots[i].key .. '#' .. slots[i].bucket] or nil
+    for d = 1, 3 do
+      flat[#flat + 1] = st and st.u[d] or 0
+    end
+    for d = 1, 3 do
+      flat[#flat + 1] = st and st.r[d] or 0
+    end
+  end
+  return flat
+end
+
+for i = 1, n do
+  local a = 5 + (i - 1) * SLOT_ARGS
+  local s = {key = KEYS[i + 2], bid = ARGV[a + 1], wk = ARGV[a + 2], bucket = num(ARGV[a + 3], 'bucket'),
+    count = num(ARGV[a + 4], 'bucket count'), wttl = math.max(1, num(ARGV[a + 5], 'window ttl')),
+    cap = {num(ARGV[a + 6], 'cap'), num(ARGV[a + 7], 'cap'), num(ARGV[a + 8], 'cap')},
+    lim = {num(ARGV[a + 9], 'limit'), num(ARGV[a + 10], 'limit'), num(ARGV[a + 11], 'limit')},
+    th = ARGV[a + 12]}
+  slots[i] = s
+  local ck = s.key .. '#' .. s.bucket
+  local st = cache[ck]
+  if not st then
+    st = window_state(s.key, s.bucket, s.count)
+    cache[ck] = st
+  end
+  for d = 1, 3 do
+    if s.cap[d] ~= -1 and st.u[d] + st.r[d] + req[d] > s.cap[d] then
+      local buckets = {}
+      if s.count > 1 then
+        buckets = bucket_history(s.key, s.bucket, s.count, d)
+      end
+      return {gen, 0, i - 1, d - 1, states_upto(i), buckets, expired}
+    end
+  end
+end
+
+local packed = {req[1], req[2], req[3]}
+local tree_ttl = lease_ttl
+for i = 1, n do
+  local s = slots[i]
+  -- the same window may sit on a path twice: both occurrences count, as in memory
+  local st = cache[s.key .. '#' .. s.bucket]
+  for d = 1, 3 do
+    st.r[d] = st.r[d] + req[d]
+  end
+  redis.call('HSET', s.key, 'ri', fmt(st.r[1]), 'ro', fmt(st.r[2]), 'rt', fmt(st.r[3]))
+  keep_for(s.key, s.wttl)
+  tree_ttl = math.max(tree_ttl, s.wttl)
+  for _, v in ipairs({s.key, s.bid, s.wk, s.bucket, s.count, now + s.wttl, s.lim[1], s.lim[2], s.lim[3], s.th}) do
+    packed[#packed + 1] = v
+  end
+end
+redis.call('HSET', lkey, lease_id, cmsgpack.pack(packed))
+redis.call('ZADD', xkey, fmt(now + lease_ttl), lease_id)
+-- tree keys outlive the windows their leases charge, plus a day for a late sweep
+keep_for(lkey, tree_ttl + 86400000)
+keep_for(xkey, tree_ttl + 86400000)
+return {gen, 1, -1, -1, states_upto(n), {}, expired}

@@ -1,0 +1,310 @@
+package dev.tokenbudget.gateway;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenbudget.engine.Decision;
+import dev.tokenbudget.event.BudgetEvent;
+import dev.tokenbudget.provider.Endpoint;
+import dev.tokenbudget.provider.Payloads;
+import dev.tokenbudget.provider.Provider;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+
+import static dev.tokenbudget.gateway.GatewayFixture.CHEAP;
+import static dev.tokenbudget.gateway.GatewayFixture.MAIN;
+import static dev.tokenbudget.gateway.GatewayFixture.TIGHT;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class BudgetGatewayTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String CHAT = """
+            {"model":"gpt-4.1","messages":[{"role":"system","content":"You are terse."},\
+            {"role":"user","content":"What is the capital of France?"}],"max_completion_tokens":300}""";
+    private static final String MESSAGES = """
+            {"model":"claude-opus-4-1","max_tokens":400,"messages":[{"role":"user","content":"Hello"}]}""";
+
+    private final GatewayFixture fx = new GatewayFixture();
+
+    private static JsonNode json(byte[] b) throws Exception {
+        return JSON.readTree(b);
+    }
+
+    @Test
+    void unknownKeyGets401ShapedLikeOpenAi() throws Exception {
+        Reply r = fx.reply(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer sk-nope"), CHAT);
+        assertThat(r.status()).isEqualTo(401);
+        JsonNode e = json(r.body()).get("error");
+        assertThat(e.get("type").asText()).isEqualTo("authentication_error");
+        assertThat(e.get("code").asText()).isEqualTo("invalid_api_key");
+        assertThat(e.has("param")).isTrue();
+        assertThat(e.get("message").asText()).contains("authorization header");
+    }
+
+    @Test
+    void missingKeyOnAnthropicRouteGets401ShapedLikeAnthropic() throws Exception {
+        Reply r = fx.reply(TestRequest.post("/v1/messages"), MESSAGES);
+        assertThat(r.status()).isEqualTo(401);
+        JsonNode b = json(r.body());
+        assertThat(b.get("type").asText()).isEqualTo("error");
+        assertThat(b.at("/error/type").asText()).isEqualTo("authentication_error");
+        assertThat(b.at("/error/message").asText()).contains("x-api-key");
+    }
+
+    @Test
+    void openAiChatIsForwardedWithTheUpstreamKeyAndSettledWithReportedUsage() {
+        Forward f = fx.forward(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + MAIN,
+                "x-tokenbudget-feature", "copilot"), CHAT);
+        assertThat(f.provider()).isEqualTo(Provider.OPENAI);
+        assertThat(f.endpoint()).isEqualTo(Endpoint.CHAT_COMPLETIONS);
+        assertThat(f.body()).as("an unchanged request keeps the client's bytes").isNull();
+        assertThat(f.path()).isNull();
+        assertThat(f.removeHeaders()).containsExactlyInAnyOrder("authorization", "x-api-key", "x-goog-api-key",
+                "api-key");
+        assertThat(f.setHeaders()).containsEntry("authorization", "Bearer " + GatewayFixture.UPSTREAM_OPENAI);
+        assertThat(f.responseHeaders()).containsEntry("x-tokenbudget-decision", "allow");
+        assertThat(f.ticket().reservedOutput()).isEqualTo(300);
+        assertThat(fx.reserved("copilot")).isGreaterThan(300);
+
+        MeterResult m = GatewayFixture.respond(f, 200, "application/json", Payloads.bytes("openai/chat.json"), 7);
+        assertThat(m.outcome()).isEqualTo(MeterResult.Outcome.SETTLED);
+        assertThat(m.charged().inputTokens()).isEqualTo(1200);
+        assertThat(m.charged().outputTokens()).isEqualTo(18);
+        assertThat(fx.used("copilot")).isEqualTo(1218);
+        assertThat(fx.reserved("copilot")).isZero();
+    }
+
+    @Test
+    void openAiStreamWithoutUsageIsRewrittenToAskForItKeepingFieldOrder() throws Exception {
+        String body = "{\"model\":\"gpt-4.1\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                + "\"temperature\":0.70,\"metadata\":{\"z\":\"1\",\"a\":\"2\"}}";
+        Forward f = fx.forward(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + MAIN), body);
+        assertThat(f.stream()).isTrue();
+        String sent = new String(f.body(), StandardCharsets.UTF_8);
+        assertThat(sent).isEqualTo("{\"model\":\"gpt-4.1\",\"stream\":true,\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"hi\"}],\"temperature\":0.70,\"metadata\":{\"z\":\"1\",\"a\":\"2\"},"
+                + "\"stream_options\":{\"include_usage\":true}}");
+
+        MeterResult m = GatewayFixture.respond(f, 200, "text/event-stream", Payloads.bytes("openai/chat-stream.sse"),
+                13);
+        assertThat(m.outcome()).isEqualTo(MeterResult.Outcome.SETTLED);
+        assertThat(m.charged().totalTokens()).isEqualTo(51);
+        assertThat(fx.used("org")).isEqualTo(51);
+    }
+
+    @Test
+    void streamThatAlreadyAsksForUsageIsLeftAlone() {
+        String body = "{\"model\":\"gpt-4.1\",\"stream\":true,\"stream_options\":{\"include_usage\":true},"
+                + "\"messages\":[]}";
+        Forward f = fx.forward(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + MAIN), body);
+        assertThat(f.body()).isNull();
+    }
+
+    @Test
+    void anthropicStreamSettlesInputFromMessageStartAndCumulativeOutput() {
+        Forward f = fx.forward(TestRequest.post("/v1/messages", "x-api-key", MAIN, "anthropic-version",
+                "2023-06-01"), MESSAGES.replace("}]}", "}],\"stream\":true}"));
+        assertThat(f.setHeaders()).containsEntry("x-api-key", GatewayFixture.UPSTREAM_ANTHROPIC);
+        assertThat(f.body()).isNull();
+        MeterResult m = GatewayFixture.respond(f, 200, "text/event-stream",
+                Payloads.bytes("anthropic/messages-stream.sse"), 5);
+        assertThat(m.outcome()).isEqualTo(MeterResult.Outcome.SETTLED);
+        assertThat(m.charged().inputTokens()).isEqualTo(125);
+        assertThat(m.charged().cachedInputTokens()).isEqualTo(100);
+        assertThat(m.charged().outputTokens()).isEqualTo(15);
+    }
+
+    @Test
+    void anthropicJsonSettlesCacheWritesAndReadsAsInput() {
+        Forward f = fx.forward(TestRequest.post("/v1/messages", "x-api-key", MAIN), MESSAGES);
+        MeterResult m = GatewayFixture.respond(f, 200, "application/json", Payloads.bytes("anthropic/messages.json"),
+                1000);
+        assertThat(m.charged().inputTokens()).isEqualTo(12 + 2048 + 4096);
+        assertThat(fx.used("org")).isEqualTo(12 + 2048 + 4096 + 9);
+    }
+
+    @Test
+    void exhaustedHardStopBudgetAnswers429ShapedLikeTheProviderWithRetryAfter() throws Exception {
+        String big = MESSAGES.replace("\"max_tokens\":400", "\"max_tokens\":6000");
+        Reply r = fx.reply(TestRequest.post("/v1/messages", "x-api-key", TIGHT), big);
+        assertThat(r.status()).isEqualTo(429);
+        assertThat(r.headers()).containsKey("Retry-After").containsEntry("x-tokenbudget-decision", "reject")
+                .containsEntry("content-type", "application/json");
+        JsonNode b = json(r.body());
+        assertThat(b.get("type").asText()).isEqualTo("error");
+        assertThat(b.at("/error/type").asText()).isEqualTo("rate_limit_error");
+        assertThat(b.at("/error/message").asText()).contains("tight");
+
+        Reply o = fx.reply(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + TIGHT),
+                CHAT.replace("300", "6000"));
+        assertThat(json(o.body()).at("/error/code").asText()).isEqualTo("token_budget_exceeded");
+        assertThat(fx.reserved("tight")).isZero();
+    }
+
+    @Test
+    void forbiddenFeatureIs403() {
+        Reply r = fx.reply(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + TIGHT,
+                "x-tokenbudget-feature", "copilot"), CHAT);
+        assertThat(r.status()).isEqualTo(403);
+    }
+
+    @Test
+    void oversizedBodyIs413WithAClearMessage() throws Exception {
+        GatewayFixture small = new GatewayFixture(GatewayOptions.custom().maxBodyBytes(100));
+        Reply r = small.reply(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + MAIN),
+                CHAT + " ".repeat(100));
+        assertThat(r.status()).isEqualTo(413);
+        assertThat(json(r.body()).at("/error/message").asText()).contains("100 bytes");
+        assertThat(small.reserved("org")).isZero();
+    }
+
+    @Test
+    void malformedJsonIs400AndReservesNothing() throws Exception {
+        Reply r = fx.reply(TestRequest.post("/v1/messages", "x-api-key", MAIN), "{\"model\":\"claude\",\"max_");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(json(r.body()).at("/error/type").asText()).isEqualTo("invalid_request_error");
+        assertThat(json(r.body()).at("/error/message").asText()).contains("not valid JSON");
+        assertThat(fx.reserved("org")).isZero();
+    }
+
+    @Test
+    void duplicatedFieldsAreRefusedSoNoOneReadsTheBodyDifferently() throws Exception {
+        Reply r = fx.reply(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + MAIN),
+                "{\"model\":\"gpt-4.1\",\"max_tokens\":1,\"max_tokens\":900000,\"messages\":[]}");
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(json(r.body()).at("/error/message").asText()).contains("max_tokens");
+    }
+
+    @Test
+    void negativeOrNonNumericCeilingIs400() throws Exception {
+        for (String v : new String[] {"-5", "\"100\"", "1.5"}) {
+            Reply r = fx.reply(TestRequest.post("/v1/messages", "x-api-key", MAIN),
+                    MESSAGES.replace("400", v));
+            assertThat(r.status()).as(v).isEqualTo(400);
+            assertThat(json(r.body()).at("/error/message").asText()).as(v).contains("max_tokens");
+        }
+    }
+
+    @Test
+    void degradedRequestGetsCheaperModelClampedCeilingPromptVariantAndRouteHeader() throws Exception {
+        String body = "{\"model\":\"gpt-4.1\",\"messages\":[{\"role\":\"system\",\"content\":\""
+                + GatewayFixture.SUPPORT_PROMPT + "\"},{\"role\":\"user\",\"content\":\"Where is my order?\"}],"
+                + "\"max_completion_tokens\":6000}";
+        Forward f = fx.forward(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + CHEAP), body);
+        assertThat(f.degraded()).isTrue();
+        assertThat(f.model()).isEqualTo("gpt-4.1-mini");
+        JsonNode sent = json(f.body());
+        assertThat(sent.get("model").asText()).isEqualTo("gpt-4.1-mini");
+        assertThat(sent.get("max_completion_tokens").asLong()).isEqualTo(256);
+        assertThat(sent.at("/messages/0/content").asText()).isEqualTo(GatewayFixture.SUPPORT_SHORT);
+        assertThat(sent.at("/messages/1/content").asText()).isEqualTo("Where is my order?");
+        assertThat(f.setHeaders()).containsEntry("x-tokenbudget-route", "economy");
+        assertThat(f.responseHeaders()).containsEntry("x-tokenbudget-decision", "degrade")
+                .containsEntry("x-tokenbudget-degraded-model", "gpt-4.1-mini");
+    }
+
+    @Test
+    void degradedGeminiRequestChangesTheModelInThePathAndDropsTheQueryKey() {
+        Forward f = fx.forward(TestRequest.post("/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse&key="
+                + CHEAP), "{\"contents\":[{\"parts\":[{\"text\":\"hi\"}]}],"
+                + "\"generationConfig\":{\"maxOutputTokens\":8000}}");
+        assertThat(f.provider()).isEqualTo(Provider.GEMINI);
+        assertThat(f.stream()).isTrue();
+        assertThat(f.path()).isEqualTo("/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
+        assertThat(new String(f.body(), StandardCharsets.UTF_8)).contains("\"maxOutputTokens\":256");
+        MeterResult m = GatewayFixture.respond(f, 200, "text/event-stream",
+                Payloads.bytes("gemini/stream-generate-content.sse"), 64);
+        assertThat(m.charged().outputTokens()).isEqualTo(117);
+    }
+
+    @Test
+    void abortBeforeAnyResponseReleasesTheReservation() {
+        Forward f = fx.forward(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + MAIN), CHAT);
+        assertThat(f.meter().abort().outcome()).isEqualTo(MeterResult.Outcome.RELEASED);
+        assertThat(fx.used("org")).isZero();
+        assertThat(fx.reserved("org")).isZero();
+    }
+
+    @Test
+    void streamCutAfterMessageStartSettlesSeenInputAndTheOutputCeiling() {
+        Forward f = fx.forward(TestRequest.post("/v1/messages", "x-api-key", MAIN),
+                MESSAGES.replace("}]}", "}],\"stream\":true}"));
+        byte[] s = Payloads.bytes("anthropic/messages-stream.sse");
+        String text = new String(s, StandardCharsets.UTF_8);
+        int cut = text.indexOf("event: content_block_delta");
+        f.meter().onResponseHeaders(200, "text/event-stream");
+        f.meter().onBytes(s, 0, cut);
+        MeterResult m = f.meter().abort();
+        assertThat(m.outcome()).isEqualTo(MeterResult.Outcome.SETTLED_PARTIAL);
+        assertThat(m.charged().inputTokens()).isEqualTo(Math.max(125, f.ticket().reservedInput()));
+        assertThat(m.charged().outputTokens()).isEqualTo(400);
+    }
+
+    @Test
+    void streamWithoutAnyUsageSettlesAtTheReservationAndSaysSo() {
+        Forward f = fx.forward(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + MAIN), CHAT);
+        byte[] s = "data: {\"choices\":[{\"delta\":{\"content\":\"hi\"}}]}\n\ndata: [DONE]\n\n"
+                .getBytes(StandardCharsets.UTF_8);
+        MeterResult m = GatewayFixture.respond(f, 200, "text/event-stream", s, 3);
+        assertThat(m.outcome()).isEqualTo(MeterResult.Outcome.SETTLED_UNKNOWN);
+        assertThat(fx.used("org")).isEqualTo(f.ticket().reservedInput() + f.ticket().reservedOutput());
+        assertThat(fx.engine.events(BudgetEvent.UsageUnknown.class)).hasSize(1);
+    }
+
+    @Test
+    void upstreamErrorWithoutUsageReleases() {
+        Forward f = fx.forward(TestRequest.post("/v1/messages", "x-api-key", MAIN), MESSAGES);
+        byte[] err = "{\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}"
+                .getBytes(StandardCharsets.UTF_8);
+        MeterResult m = GatewayFixture.respond(f, 529, "application/json", err, 10);
+        assertThat(m.outcome()).isEqualTo(MeterResult.Outcome.RELEASED);
+        assertThat(m.report().error()).isEqualTo("Overloaded");
+        assertThat(fx.used("org")).isZero();
+    }
+
+    @Test
+    void completeAndAbortAreIdempotentAndFirstWins() {
+        Forward f = fx.forward(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + MAIN), CHAT);
+        MeterResult first = GatewayFixture.respond(f, 200, "application/json", Payloads.bytes("openai/chat.json"),
+                100);
+        assertThat(f.meter().abort()).isSameAs(first);
+        assertThat(f.meter().complete()).isSameAs(first);
+        assertThat(fx.used("org")).isEqualTo(1218);
+    }
+
+    @Test
+    void unmeteredEndpointsAreForwardedWithoutReservation() {
+        TestRequest get = new TestRequest("GET", "/v1/models", java.util.Map.of("authorization", "Bearer " + MAIN));
+        Identified id = (Identified) fx.gateway.identify(get);
+        assertThat(id.metered()).isFalse();
+        Forward f = (Forward) fx.gateway.admit(id, null);
+        assertThat(f.ticket()).isNull();
+        assertThat(f.setHeaders()).containsKey("authorization");
+        assertThat(f.meter().complete().outcome()).isEqualTo(MeterResult.Outcome.NOT_METERED);
+    }
+
+    @Test
+    void unknownPostIsRefusedRatherThanForwardedUnmetered() {
+        Reply r = fx.reply(TestRequest.post("/v1/batches", "Authorization", "Bearer " + MAIN), "{}");
+        assertThat(r.status()).isEqualTo(404);
+    }
+
+    @Test
+    void missingUpstreamKeyInTheEnvironmentIsAClear500() {
+        GatewayFixture noEnv = new GatewayFixture(GatewayOptions.custom());
+        BudgetGateway g = new BudgetGateway(noEnv.engine.engine, GatewayOptions.custom().environment(n -> null)
+                .build());
+        Reply r = (Reply) g.identify(TestRequest.post("/v1/messages", "x-api-key", MAIN));
+        assertThat(r.status()).isEqualTo(500);
+        assertThat(r.bodyText()).contains("anthropic").doesNotContain("TB_ANTHROPIC");
+    }
+
+    @Test
+    void rejectedDecisionStatusComesFromTheEngine() {
+        Reply r = fx.reply(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + TIGHT),
+                CHAT.replace("300", "9000"));
+        assertThat(r.status()).isEqualTo(429);
+        assertThat(Decision.Reason.BUDGET_EXHAUSTED).isNotNull();
+    }
+}

@@ -1,0 +1,729 @@
+package dev.tokenbudget.store;
+
+import dev.tokenbudget.budget.Dimension;
+import dev.tokenbudget.budget.Limits;
+import dev.tokenbudget.window.Period;
+import dev.tokenbudget.window.WindowRef;
+import dev.tokenbudget.window.WindowSpec;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The storage conformance suite: every {@link BudgetStore} runs it by supplying a fresh store,
+ * so that the in-memory and Redis stores cannot drift apart.
+ *
+ * <p>Time: commands carry the engine's {@code now}; stores with {@link BudgetStore.Capability#SERVER_TIME}
+ * time leases by their own clock, so lease tests reserve with a short lease and call
+ * {@link #letStoreTimePass} before they pass a later {@code now}; tests that move {@code now} far
+ * ahead settle their leases first.
+ */
+public abstract class AbstractBudgetStoreTest {
+
+    protected static final Instant T0 = Instant.parse("2026-05-10T10:00:00Z");
+    /** Long enough never to expire during a test, on any clock. */
+    protected static final Duration LONG_LEASE = Duration.ofDays(60);
+    /** Short enough to wait out in a lease-expiry test. */
+    protected static final Duration SHORT_LEASE = Duration.ofMillis(150);
+
+    private static final WindowSpec MONTH = WindowSpec.calendar(Period.MONTH, ZoneOffset.UTC);
+    private static final WindowSpec HOUR = WindowSpec.rolling(Duration.ofHours(1));
+    private static final List<Integer> THRESHOLDS = List.of(50, 90, 100);
+
+    protected BudgetStore store;
+    private String tree;
+    private int leaseCounter;
+
+    /** A new, empty store (or one whose keys no other test uses). */
+    protected abstract BudgetStore createStore();
+
+    /**
+     * Returns once the store's own lease clock has moved on by at least {@code d}. Stores without
+     * {@code SERVER_TIME} time leases by the command's {@code now}, which the tests move themselves.
+     */
+    protected void letStoreTimePass(Duration d) {
+        // the command's now is the store's clock
+    }
+
+    /** Reserve/settle rounds per thread in the concurrency tests. */
+    protected int concurrencyRounds() {
+        return 400;
+    }
+
+    @BeforeEach
+    void openStore() {
+        store = createStore();
+        tree = "tree-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    @AfterEach
+    void closeStore() {
+        store.close();
+    }
+
+    // ---- fixtures ----------------------------------------------------------------------------
+
+    protected String tree() {
+        return tree;
+    }
+
+    protected static Slot month(String budget, Instant at, Limits limits, Limits caps) {
+        return new Slot(budget, MONTH.at(at), limits, caps, THRESHOLDS);
+    }
+
+    protected static Slot month(String budget, Instant at, long totalCap) {
+        return month(budget, at, Limits.total(totalCap), Limits.total(totalCap));
+    }
+
+    protected static Slot hour(String budget, Instant at, long totalCap) {
+        return new Slot(budget, HOUR.at(at), Limits.total(totalCap), Limits.total(totalCap), THRESHOLDS);
+    }
+
+    protected static Slot soft(String budget, Instant at, long totalLimit) {
+        return month(budget, at, Limits.total(totalLimit), new Limits(Limits.NONE, Limits.NONE, Limits.NONE));
+    }
+
+    protected String nextLease() {
+        return "lease-" + (++leaseCounter);
+    }
+
+    protected ReserveResult reserve(String lease, Instant now, Duration ttl, long in, long out, Slot... slots) {
+        return store.reserve(new ReserveCommand(tree, lease, now, now.plus(ttl), List.of(slots), in, out));
+    }
+
+    protected String admit(Instant now, long in, long out, Slot... slots) {
+        String lease = nextLease();
+        ReserveResult r = reserve(lease, now, LONG_LEASE, in, out, slots);
+        assertThat(r.admitted()).as("reservation %s admitted", lease).isTrue();
+        return lease;
+    }
+
+    /** Reserves at {@link #T0} on a {@link #SHORT_LEASE}, asserting admission. */
+    protected String admitShort(long in, long out, Slot... slots) {
+        String lease = nextLease();
+        assertThat(reserve(lease, T0, SHORT_LEASE, in, out, slots).admitted()).isTrue();
+        return lease;
+    }
+
+    /** Lets short leases run out on the store's clock; returns a command time past them. */
+    protected Instant pastShortLease() {
+        letStoreTimePass(SHORT_LEASE);
+        return T0.plus(SHORT_LEASE).plusMillis(1);
+    }
+
+    protected SettleResult settle(String lease, Instant now, long in, long out) {
+        return store.settle(new SettleCommand(tree, lease, now, in, out, false));
+    }
+
+    protected SettleResult release(String lease, Instant now) {
+        return store.settle(SettleCommand.release(tree, lease, now));
+    }
+
+    protected SlotState read(Instant now, Slot slot) {
+        return store.read(tree, List.of(slot), now).get(0);
+    }
+
+    protected static SlotState state(long usedIn, long usedOut, long resIn, long resOut) {
+        return new SlotState(TokenCounts.of(usedIn, usedOut), TokenCounts.of(resIn, resOut));
+    }
+
+    // ---- reserve: atomic over the path, caps per dimension -------------------------------------
+
+    @Test
+    void reserveChargesEverySlotOfThePath() {
+        Slot child = month("team", T0, 1_000);
+        Slot parent = month("org", T0, 5_000);
+        Slot rolling = hour("org", T0, 2_000);
+        ReserveResult r = reserve(nextLease(), T0, LONG_LEASE, 30, 70, child, parent, rolling);
+
+        assertThat(r.admitted()).isTrue();
+        assertThat(r.bindingSlot()).isEqualTo(-1);
+        assertThat(r.bindingDimension()).isNull();
+        assertThat(r.bindingBuckets()).isNull();
+        assertThat(r.expired()).isEmpty();
+        assertThat(r.states()).containsExactly(state(0, 0, 30, 70), state(0, 0, 30, 70), state(0, 0, 30, 70));
+        assertThat(store.read(tree, List.of(child, parent, rolling), T0)).isEqualTo(r.states());
+    }
+
+    @Test
+    void refusalByOneSlotChargesNoSlot() {
+        Slot child = month("team", T0, 1_000);
+        Slot parent = month("org", T0, 100);
+        Slot grand = month("root", T0, 1_000);
+        admit(T0, 40, 40, child, parent, grand);
+
+        ReserveResult r = reserve(nextLease(), T0, LONG_LEASE, 10, 11, child, parent, grand);
+
+        assertThat(r.admitted()).isFalse();
+        assertThat(r.bindingSlot()).isEqualTo(1);
+        assertThat(r.bindingDimension()).isEqualTo(Dimension.TOTAL);
+        assertThat(r.states()).hasSize(3);
+        assertThat(r.states().get(1)).isEqualTo(state(0, 0, 40, 40));
+        assertThat(store.read(tree, List.of(child, parent, grand), T0))
+                .containsOnly(state(0, 0, 40, 40));
+    }
+
+    @Test
+    void theFirstRefusingSlotIsBinding() {
+        Slot a = month("a", T0, 50);
+        Slot b = month("b", T0, 50);
+        ReserveResult r = reserve(nextLease(), T0, LONG_LEASE, 60, 0, month("c", T0, 1_000), a, b);
+        assertThat(r.admitted()).isFalse();
+        assertThat(r.bindingSlot()).isEqualTo(1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Dimension.class)
+    void capsAreEnforcedPerDimensionAndInclusive(Dimension d) {
+        Limits caps = new Limits(Limits.NONE, Limits.NONE, Limits.NONE).with(d, 100);
+        Slot s = month("team", T0, caps, caps);
+        switch (d) {
+            case INPUT -> admit(T0, 100, 0, s);
+            case OUTPUT -> admit(T0, 0, 100, s);
+            case TOTAL -> admit(T0, 60, 40, s);
+        }
+
+        ReserveResult more = reserve(nextLease(), T0, LONG_LEASE, d == Dimension.OUTPUT ? 0 : 1,
+                d == Dimension.INPUT ? 0 : 1, s);
+        assertThat(more.admitted()).isFalse();
+        assertThat(more.bindingDimension()).isEqualTo(d);
+
+        // the dimension without a cap still admits
+        if (d == Dimension.INPUT) {
+            assertThat(reserve(nextLease(), T0, LONG_LEASE, 0, 10_000, s).admitted()).isTrue();
+        } else if (d == Dimension.OUTPUT) {
+            assertThat(reserve(nextLease(), T0, LONG_LEASE, 10_000, 0, s).admitted()).isTrue();
+        }
+    }
+
+    @Test
+    void aRequestLargerThanTheCapIsRefusedOnAnEmptyWindow() {
+        ReserveResult r = reserve(nextLease(), T0, LONG_LEASE, 80, 21, month("team", T0, 100));
+        assertThat(r.admitted()).isFalse();
+        assertThat(r.states().get(0)).isEqualTo(SlotState.EMPTY);
+    }
+
+    @Test
+    void aSlotWithoutCapsNeverRefuses() {
+        Slot s = soft("team", T0, 100);
+        ReserveResult r = reserve(nextLease(), T0, LONG_LEASE, 5_000, 5_000, s);
+        assertThat(r.admitted()).isTrue();
+        assertThat(r.states().get(0)).isEqualTo(state(0, 0, 5_000, 5_000));
+    }
+
+    @Test
+    void usedPlusReservedCountsAgainstTheCap() {
+        Slot s = month("team", T0, 100);
+        String held = admit(T0, 30, 30, s);
+        String done = admit(T0, 20, 10, s);
+        settle(done, T0, 20, 10);
+        assertThat(read(T0, s)).isEqualTo(state(20, 10, 30, 30));
+
+        assertThat(reserve(nextLease(), T0, LONG_LEASE, 5, 6, s).admitted()).isFalse();
+        ReserveResult fits = reserve(nextLease(), T0, LONG_LEASE, 5, 5, s);
+        assertThat(fits.admitted()).isTrue();
+        assertThat(fits.states().get(0)).isEqualTo(state(20, 10, 35, 35));
+        assertThat(held).isNotNull();
+    }
+
+    // ---- settle and release ----------------------------------------------------------------------
+
+    @Test
+    void settleMovesReservedToUsedAtTheActualAmounts() {
+        Slot child = month("team", T0, 1_000);
+        Slot parent = month("org", T0, 1_000);
+        String lease = admit(T0, 100, 50, child, parent);
+
+        SettleResult r = settle(lease, T0, 70, 20);
+
+        assertThat(r.status()).isEqualTo(SettleResult.Status.SETTLED);
+        assertThat(r.expired()).isEmpty();
+        assertThat(store.read(tree, List.of(child, parent), T0)).containsOnly(state(70, 20, 0, 0));
+    }
+
+    @Test
+    void settleAboveTheReservationChargesTheActualAmount() {
+        Slot s = month("team", T0, 100);
+        String lease = admit(T0, 50, 50, s);
+        settle(lease, T0, 80, 60);
+        assertThat(read(T0, s)).isEqualTo(state(80, 60, 0, 0));
+        assertThat(reserve(nextLease(), T0, LONG_LEASE, 1, 0, s).admitted()).isFalse();
+    }
+
+    @Test
+    void releaseFreesTheReservationAndChargesNothing() {
+        Slot s = month("team", T0, 100);
+        String lease = admit(T0, 60, 40, s);
+        SettleResult r = release(lease, T0);
+        assertThat(r.status()).isEqualTo(SettleResult.Status.RELEASED);
+        assertThat(r.crossings()).isEmpty();
+        assertThat(read(T0, s)).isEqualTo(SlotState.EMPTY);
+        assertThat(reserve(nextLease(), T0, LONG_LEASE, 60, 40, s).admitted()).isTrue();
+    }
+
+    @Test
+    void aSecondSettleIsANoOp() {
+        Slot s = month("team", T0, 1_000);
+        String lease = admit(T0, 100, 100, s);
+        settle(lease, T0, 10, 10);
+        SettleResult again = settle(lease, T0, 50, 50);
+        assertThat(again.status()).isEqualTo(SettleResult.Status.UNKNOWN_LEASE);
+        assertThat(again.crossings()).isEmpty();
+        assertThat(release(lease, T0).status()).isEqualTo(SettleResult.Status.UNKNOWN_LEASE);
+        assertThat(read(T0, s)).isEqualTo(state(10, 10, 0, 0));
+    }
+
+    @Test
+    void settleAfterReleaseIsANoOp() {
+        Slot s = month("team", T0, 1_000);
+        String lease = admit(T0, 100, 100, s);
+        release(lease, T0);
+        assertThat(settle(lease, T0, 50, 50).status()).isEqualTo(SettleResult.Status.UNKNOWN_LEASE);
+        assertThat(read(T0, s)).isEqualTo(SlotState.EMPTY);
+    }
+
+    @Test
+    void settleOfAnUnknownLeaseOrTreeChangesNothing() {
+        Slot s = month("team", T0, 1_000);
+        admit(T0, 10, 10, s);
+        assertThat(settle("never-reserved", T0, 5, 5).status()).isEqualTo(SettleResult.Status.UNKNOWN_LEASE);
+        SettleResult other = store.settle(new SettleCommand("no-such-tree-" + UUID.randomUUID(), "x", T0, 1, 1,
+                false));
+        assertThat(other.status()).isEqualTo(SettleResult.Status.UNKNOWN_LEASE);
+        assertThat(read(T0, s)).isEqualTo(state(0, 0, 10, 10));
+    }
+
+    // ---- leases ----------------------------------------------------------------------------------
+
+    @Test
+    void anExpiredLeaseIsChargedAtItsReservationExactlyOnce() {
+        Slot child = month("team", T0, 1_000);
+        Slot parent = month("org", T0, 1_000);
+        Slot parentRolling = hour("org", T0, 1_000);
+        String lease = admitShort(40, 60, child, parent, parentRolling);
+        Instant later = pastShortLease();
+        List<LeaseExpiry> expired = store.expireLeases(later);
+
+        assertThat(expired).hasSize(1);
+        LeaseExpiry e = expired.get(0);
+        assertThat(e.treeId()).isEqualTo(tree);
+        assertThat(e.leaseId()).isEqualTo(lease);
+        assertThat(e.charged()).isEqualTo(TokenCounts.of(40, 60));
+        assertThat(e.budgetIds()).containsExactly("team", "org");
+        assertThat(store.read(tree, List.of(child, parent, parentRolling), later)).containsOnly(state(40, 60, 0, 0));
+
+        assertThat(store.expireLeases(later.plusSeconds(1))).noneMatch(x -> x.leaseId().equals(lease));
+        assertThat(settle(lease, later, 1, 1).status()).isEqualTo(SettleResult.Status.UNKNOWN_LEASE);
+        assertThat(release(lease, later).status()).isEqualTo(SettleResult.Status.UNKNOWN_LEASE);
+        assertThat(read(later, child)).isEqualTo(state(40, 60, 0, 0));
+    }
+
+    @Test
+    void aLeaseNotYetExpiredIsLeftAlone() {
+        Slot s = month("team", T0, 1_000);
+        String lease = admit(T0, 10, 10, s);
+        assertThat(store.expireLeases(T0.plusSeconds(1))).noneMatch(x -> x.leaseId().equals(lease));
+        assertThat(settle(lease, T0, 5, 5).status()).isEqualTo(SettleResult.Status.SETTLED);
+    }
+
+    @Test
+    void reserveReportsLeasesItFoundExpiredInPassing() {
+        Slot s = month("team", T0, 1_000);
+        String shortLease = admitShort(10, 20, s);
+        String longLease = admit(T0, 1, 1, s);
+        Instant later = pastShortLease();
+        ReserveResult r = reserve(nextLease(), later, LONG_LEASE, 5, 5, s);
+
+        assertThat(r.admitted()).isTrue();
+        assertThat(r.expired()).extracting(LeaseExpiry::leaseId).containsExactly(shortLease);
+        assertThat(r.expired().get(0).charged()).isEqualTo(TokenCounts.of(10, 20));
+        assertThat(r.states().get(0)).isEqualTo(state(10, 20, 6, 6));
+        assertThat(store.expireLeases(later)).noneMatch(x -> x.leaseId().equals(shortLease));
+        assertThat(settle(longLease, later, 1, 1).status()).isEqualTo(SettleResult.Status.SETTLED);
+    }
+
+    @Test
+    void settleReportsLeasesItFoundExpiredInPassing() {
+        Slot s = month("team", T0, 1_000);
+        String shortLease = admitShort(10, 20, s);
+        String longLease = admit(T0, 1, 1, s);
+        Instant later = pastShortLease();
+        SettleResult r = settle(longLease, later, 1, 1);
+
+        assertThat(r.status()).isEqualTo(SettleResult.Status.SETTLED);
+        assertThat(r.expired()).extracting(LeaseExpiry::leaseId).containsExactly(shortLease);
+        assertThat(read(later, s)).isEqualTo(state(11, 21, 0, 0));
+        assertThat(store.expireLeases(later)).noneMatch(x -> x.leaseId().equals(shortLease));
+    }
+
+    @Test
+    void settlingALeaseAfterItExpiredReportsTheExpiryOnceAndChargesTheReservation() {
+        Slot s = month("team", T0, 1_000);
+        String lease = admitShort(10, 20, s);
+        Instant later = pastShortLease();
+        SettleResult r = settle(lease, later, 1, 1);
+
+        assertThat(r.status()).isEqualTo(SettleResult.Status.UNKNOWN_LEASE);
+        assertThat(r.expired()).extracting(LeaseExpiry::leaseId).containsExactly(lease);
+        assertThat(read(later, s)).isEqualTo(state(10, 20, 0, 0));
+        SettleResult again = settle(lease, later, 1, 1);
+        assertThat(again.expired()).isEmpty();
+    }
+
+    @Test
+    void leasesExpireOnlyThroughTheirOwnTree() {
+        Slot s = month("team", T0, 1_000);
+        String lease = admitShort(10, 20, s);
+        Instant later = pastShortLease();
+        String otherTree = "other-" + UUID.randomUUID().toString().substring(0, 8);
+        ReserveResult elsewhere = store.reserve(new ReserveCommand(otherTree, "o-1", later, later.plus(LONG_LEASE),
+                List.of(month("team", later, 1_000)), 1, 1));
+        assertThat(elsewhere.expired()).isEmpty();
+        assertThat(store.read(otherTree, List.of(month("team", later, 1_000)), later).get(0))
+                .isEqualTo(state(0, 0, 1, 1));
+
+        assertThat(store.expireLeases(later)).filteredOn(x -> x.leaseId().equals(lease)).hasSize(1)
+                .allMatch(x -> x.treeId().equals(tree));
+        store.settle(new SettleCommand(otherTree, "o-1", later, 1, 1, false));
+    }
+
+    @Test
+    void anExpiredLeaseCanCrossThresholds() {
+        Slot s = month("team", T0, 100);
+        admitShort(30, 30, s);
+        List<LeaseExpiry> expired = store.expireLeases(pastShortLease());
+        assertThat(expired).hasSize(1);
+        assertThat(expired.get(0).crossings()).extracting(ThresholdCrossing::percent).containsExactly(50);
+    }
+
+    // ---- thresholds ------------------------------------------------------------------------------
+
+    @Test
+    void eachThresholdFiresOncePerWindowAndLimit() {
+        Slot s = month("team", T0, 100);
+        assertThat(settleNew(s, T0, 60)).extracting(ThresholdCrossing::percent).containsExactly(50);
+        assertThat(settleNew(s, T0, 10)).isEmpty();
+        List<ThresholdCrossing> at95 = settleNew(s, T0, 25);
+        assertThat(at95).extracting(ThresholdCrossing::percent).containsExactly(90);
+        assertThat(at95.get(0).used()).isEqualTo(TokenCounts.of(95, 0));
+        assertThat(at95.get(0).limits()).isEqualTo(Limits.total(100));
+        assertThat(at95.get(0).budgetId()).isEqualTo("team");
+        assertThat(at95.get(0).windowKey()).isEqualTo(s.window().key());
+        assertThat(settleNew(s, T0, 5)).extracting(ThresholdCrossing::percent).containsExactly(100);
+        assertThat(settleNew(s, T0, 50)).isEmpty();
+    }
+
+    @Test
+    void oneSettlementCanCrossSeveralThresholdsInOrder() {
+        Slot child = month("team", T0, 100);
+        Slot parent = month("org", T0, 1_000);
+        List<ThresholdCrossing> c = settleNew(List.of(child, parent), T0, 95);
+        assertThat(c).extracting(ThresholdCrossing::budgetId, ThresholdCrossing::percent)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("team", 50),
+                        org.assertj.core.groups.Tuple.tuple("team", 90));
+    }
+
+    @Test
+    void thresholdsUseTheMostUsedLimitedDimension() {
+        Limits limits = new Limits(1_000, 100, Limits.NONE);
+        Slot s = month("team", T0, limits, limits);
+        String lease = admit(T0, 10, 60, s);
+        assertThat(settle(lease, T0, 10, 60).crossings()).extracting(ThresholdCrossing::percent)
+                .containsExactly(50);
+    }
+
+    @Test
+    void reservationsAloneCrossNoThreshold() {
+        Slot s = month("team", T0, 100);
+        admit(T0, 95, 0, s);
+        String lease = admit(T0, 1, 0, s);
+        assertThat(release(lease, T0).crossings()).isEmpty();
+    }
+
+    @Test
+    void thresholdsRearmWhenTheLimitChanges() {
+        Slot s100 = month("team", T0, 100);
+        assertThat(settleNew(s100, T0, 60)).extracting(ThresholdCrossing::percent).containsExactly(50);
+        Slot s200 = month("team", T0, 200);
+        assertThat(settleNew(s200, T0, 50)).extracting(ThresholdCrossing::percent).containsExactly(50);
+        assertThat(settleNew(s200, T0, 1)).isEmpty();
+    }
+
+    @Test
+    void thresholdsRearmInANewCalendarWindow() {
+        Slot may = month("team", T0, 100);
+        assertThat(settleNew(may, T0, 60)).extracting(ThresholdCrossing::percent).containsExactly(50);
+        Instant june = Instant.parse("2026-06-02T00:00:00Z");
+        Slot juneSlot = month("team", june, 100);
+        assertThat(juneSlot.window().key()).isNotEqualTo(may.window().key());
+        assertThat(read(june, juneSlot)).isEqualTo(SlotState.EMPTY);
+        assertThat(settleNew(juneSlot, june, 60)).extracting(ThresholdCrossing::percent).containsExactly(50);
+        assertThat(read(june, may)).isEqualTo(state(60, 0, 0, 0));
+    }
+
+    @Test
+    void aRollingThresholdRearmsOnceUsageRollsOffBelowIt() {
+        Slot first = hour("team", T0, 100);
+        assertThat(settleNew(first, T0, 60)).extracting(ThresholdCrossing::percent).containsExactly(50);
+        Instant later = T0.plus(Duration.ofMinutes(61));
+        Slot after = hour("team", later, 100);
+        assertThat(settleNew(after, later, 10)).isEmpty();
+        assertThat(settleNew(after, later, 45)).extracting(ThresholdCrossing::percent).containsExactly(50);
+    }
+
+    private List<ThresholdCrossing> settleNew(Slot s, Instant now, long tokens) {
+        return settleNew(List.of(s), now, tokens);
+    }
+
+    private List<ThresholdCrossing> settleNew(List<Slot> slots, Instant now, long tokens) {
+        String lease = nextLease();
+        ReserveResult r = store.reserve(new ReserveCommand(tree, lease, now, now.plus(LONG_LEASE), slots, 0, 0));
+        assertThat(r.admitted()).isTrue();
+        SettleResult s = settle(lease, now, tokens, 0);
+        assertThat(s.status()).isEqualTo(SettleResult.Status.SETTLED);
+        return s.crossings();
+    }
+
+    // ---- rolling windows -------------------------------------------------------------------------
+
+    @Test
+    void rollingUsageCountsForItsLengthThenRollsOff() {
+        Slot s = hour("team", T0, 1_000);
+        String lease = admit(T0, 100, 0, s);
+        settle(lease, T0, 100, 0);
+        WindowRef w = s.window();
+        Instant lastCounted = w.rollOffTime(w.bucket()).minusMillis(1);
+        Instant rolledOff = w.rollOffTime(w.bucket());
+
+        assertThat(read(T0.plus(Duration.ofMinutes(30)), hour("team", T0.plus(Duration.ofMinutes(30)), 1_000)))
+                .isEqualTo(state(100, 0, 0, 0));
+        assertThat(read(lastCounted, hour("team", lastCounted, 1_000))).isEqualTo(state(100, 0, 0, 0));
+        assertThat(read(rolledOff, hour("team", rolledOff, 1_000))).isEqualTo(SlotState.EMPTY);
+        ReserveResult r = reserve(nextLease(), rolledOff, LONG_LEASE, 1_000, 0, hour("team", rolledOff, 1_000));
+        assertThat(r.admitted()).isTrue();
+    }
+
+    @Test
+    void aRollingRefusalReportsThePerBucketUsageOfTheBindingDimension() {
+        Slot first = hour("team", T0, 100);
+        settle(admit(T0, 30, 0, first), T0, 30, 0);
+        Instant t10 = T0.plus(Duration.ofMinutes(10));
+        settle(admit(t10, 20, 5, hour("team", t10, 100)), t10, 20, 5);
+        Instant t20 = T0.plus(Duration.ofMinutes(20));
+        Slot now = hour("team", t20, 100);
+
+        ReserveResult r = reserve(nextLease(), t20, LONG_LEASE, 50, 0, now);
+
+        assertThat(r.admitted()).isFalse();
+        assertThat(r.bindingDimension()).isEqualTo(Dimension.TOTAL);
+        long[] buckets = r.bindingBuckets();
+        assertThat(buckets).hasSize(WindowSpec.ROLLING_BUCKETS);
+        long oldest = now.window().bucket() - WindowSpec.ROLLING_BUCKETS + 1;
+        long[] expected = new long[WindowSpec.ROLLING_BUCKETS];
+        expected[(int) (first.window().bucket() - oldest)] = 30;
+        expected[(int) (hour("team", t10, 100).window().bucket() - oldest)] = 25;
+        assertThat(buckets).containsExactly(expected);
+        assertThat(r.states().get(0)).isEqualTo(state(50, 5, 0, 0));
+    }
+
+    @Test
+    void aCalendarRefusalHasNoBuckets() {
+        ReserveResult r = reserve(nextLease(), T0, LONG_LEASE, 101, 0, month("team", T0, 100));
+        assertThat(r.admitted()).isFalse();
+        assertThat(r.bindingBuckets()).isNull();
+    }
+
+    @Test
+    void usageIsCountedInTheBucketOfItsReservation() {
+        Slot s = hour("team", T0, 1_000);
+        String lease = admit(T0, 10, 0, s);
+        Instant settledAt = T0.plus(Duration.ofMinutes(5));
+        settle(lease, settledAt, 10, 0);
+        Instant justBeforeRollOff = s.window().rollOffTime(s.window().bucket()).minusMillis(1);
+        Instant atRollOff = s.window().rollOffTime(s.window().bucket());
+        assertThat(read(justBeforeRollOff, hour("team", justBeforeRollOff, 1_000)).used())
+                .isEqualTo(TokenCounts.of(10, 0));
+        assertThat(read(atRollOff, hour("team", atRollOff, 1_000))).isEqualTo(SlotState.EMPTY);
+    }
+
+    // ---- read ------------------------------------------------------------------------------------
+
+    @Test
+    void readOfAbsentWindowsIsEmpty() {
+        Slot s = month("team", T0, 100);
+        assertThat(store.read("absent-" + UUID.randomUUID(), List.of(s, hour("team", T0, 100)), T0))
+                .containsExactly(SlotState.EMPTY, SlotState.EMPTY);
+        admit(T0, 1, 1, s);
+        assertThat(store.read(tree, List.of(month("other", T0, 100), s), T0))
+                .containsExactly(SlotState.EMPTY, state(0, 0, 1, 1));
+    }
+
+    @Test
+    void treesDoNotShareWindows() {
+        Slot s = month("team", T0, 100);
+        admit(T0, 100, 0, s);
+        String other = "other-" + UUID.randomUUID().toString().substring(0, 8);
+        ReserveResult r = store.reserve(new ReserveCommand(other, "x-1", T0, T0.plus(LONG_LEASE), List.of(s), 100,
+                0));
+        assertThat(r.admitted()).isTrue();
+        store.settle(SettleCommand.release(other, "x-1", T0));
+    }
+
+    // ---- bad input -------------------------------------------------------------------------------
+
+    @Test
+    void absurdAmountsAreRefusedWithAClearError() {
+        Slot s = month("team", T0, 100);
+        assertThatThrownBy(() -> reserve(nextLease(), T0, LONG_LEASE, TokenCounts.MAX, 1, s))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2^53-1");
+        assertThatThrownBy(() -> reserve(nextLease(), T0, LONG_LEASE, -1, 0, s))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("input=-1");
+        assertThatThrownBy(() -> settle("x", T0, Long.MAX_VALUE, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("settle of lease x");
+        Slot huge = month("team", T0, Limits.total(Long.MAX_VALUE / 2), Limits.total(100));
+        assertThatThrownBy(() -> reserve(nextLease(), T0, LONG_LEASE, 1, 1, huge))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("limits.total");
+        assertThat(read(T0, s)).isEqualTo(SlotState.EMPTY);
+    }
+
+    // ---- concurrency -----------------------------------------------------------------------------
+
+    @Test
+    void concurrentReservationsNeverExceedTheCapAndSettlementsAreConserved() throws Exception {
+        int threads = 16;
+        int rounds = concurrencyRounds();
+        long cap = threads * rounds * 20L;
+        Slot child = month("team", T0, cap / 2);
+        Slot parent = month("org", T0, cap);
+        Slot rolling = hour("org", T0, cap);
+        AtomicLong settledIn = new AtomicLong();
+        AtomicLong settledOut = new AtomicLong();
+        AtomicLong admitted = new AtomicLong();
+        AtomicLong overCap = new AtomicLong();
+        runConcurrently(threads, t -> {
+            ThreadLocalRandom rnd = ThreadLocalRandom.current();
+            for (int i = 0; i < rounds; i++) {
+                String lease = "c-" + t + "-" + i;
+                long in = rnd.nextLong(1, 40);
+                long out = rnd.nextLong(1, 40);
+                ReserveResult r = reserve(lease, T0, LONG_LEASE, in, out, child, parent, rolling);
+                if (!r.admitted()) {
+                    continue;
+                }
+                admitted.incrementAndGet();
+                if (r.states().get(0).committed().total() > cap / 2 || r.states().get(1).committed().total() > cap) {
+                    overCap.incrementAndGet();
+                }
+                if (rnd.nextInt(5) == 0) {
+                    assertThat(release(lease, T0).status()).isEqualTo(SettleResult.Status.RELEASED);
+                } else {
+                    long ai = rnd.nextLong(0, in + 1);
+                    long ao = rnd.nextLong(0, out + 1);
+                    assertThat(settle(lease, T0, ai, ao).status()).isEqualTo(SettleResult.Status.SETTLED);
+                    settledIn.addAndGet(ai);
+                    settledOut.addAndGet(ao);
+                }
+            }
+        });
+        assertThat(overCap).hasValue(0);
+        assertThat(admitted.get()).isPositive();
+        SlotState expected = state(settledIn.get(), settledOut.get(), 0, 0);
+        assertThat(store.read(tree, List.of(child, parent, rolling), T0)).containsOnly(expected);
+        assertThat(expected.used().total()).isLessThanOrEqualTo(cap / 2);
+    }
+
+    @Test
+    void concurrentReservationsAgainstAFullCapAdmitExactlyWhatFits() throws Exception {
+        int threads = 16;
+        int rounds = concurrencyRounds() / 4;
+        long cap = 1_000;
+        Slot s = month("team", T0, cap);
+        AtomicLong admittedTokens = new AtomicLong();
+        runConcurrently(threads, t -> {
+            for (int i = 0; i < rounds; i++) {
+                String lease = "f-" + t + "-" + i;
+                if (reserve(lease, T0, LONG_LEASE, 3, 4, s).admitted()) {
+                    admittedTokens.addAndGet(7);
+                    settle(lease, T0, 3, 4);
+                }
+            }
+        });
+        // every reservation was settled at its full amount, so used is exactly what was admitted
+        assertThat(admittedTokens.get()).isEqualTo(cap / 7 * 7);
+        assertThat(read(T0, s)).isEqualTo(state(cap / 7 * 3, cap / 7 * 4, 0, 0));
+    }
+
+    @Test
+    void concurrentSettlesOfTheSameLeaseApplyItOnce() throws Exception {
+        Slot s = month("team", T0, 1_000_000);
+        int leases = Math.max(20, concurrencyRounds() / 10);
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < leases; i++) {
+            ids.add(admit(T0, 10, 10, s));
+        }
+        Map<String, AtomicLong> applied = new ConcurrentHashMap<>();
+        runConcurrently(8, t -> {
+            for (String id : ids) {
+                SettleResult r = t % 2 == 0 ? settle(id, T0, 7, 3) : release(id, T0);
+                if (r.status() != SettleResult.Status.UNKNOWN_LEASE) {
+                    applied.computeIfAbsent(id, k -> new AtomicLong()).incrementAndGet();
+                }
+            }
+        });
+        assertThat(applied).hasSize(leases);
+        assertThat(applied.values()).allMatch(a -> a.get() == 1);
+        SlotState st = read(T0, s);
+        assertThat(st.reserved()).isEqualTo(TokenCounts.ZERO);
+        assertThat(st.used().input() % 7).isZero();
+        assertThat(st.used().input() / 7).isEqualTo(st.used().output() / 3).isLessThanOrEqualTo(leases);
+    }
+
+    /** A body run by one worker thread, given its index. */
+    protected interface Worker {
+        void run(int thread) throws Exception;
+    }
+
+    protected static void runConcurrently(int threads, Worker worker) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> futures = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int index = t;
+                futures.add(pool.submit(() -> {
+                    start.await();
+                    worker.run(index);
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : futures) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+            pool.awaitTermination(1, TimeUnit.MINUTES);
+        }
+    }
+}

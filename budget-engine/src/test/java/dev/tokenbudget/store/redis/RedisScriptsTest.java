@@ -1,0 +1,208 @@
+package dev.tokenbudget.store.redis;
+
+import dev.tokenbudget.budget.Limits;
+import dev.tokenbudget.store.Slot;
+import dev.tokenbudget.store.redis.RedisScripts.Script;
+import dev.tokenbudget.window.Period;
+import dev.tokenbudget.window.WindowSpec;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.codec.StringCodec;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The Lua scripts called directly with EVALSHA against a real Redis, as the store calls them. */
+class RedisScriptsTest {
+
+    private static final Instant NOW = Instant.parse("2026-05-10T10:00:00Z");
+
+    private RedisClient client;
+    private StatefulRedisConnection<String, String> connection;
+    private RedisCommands<String, String> redis;
+    private String prefix;
+    private RedisKeys keys;
+    private final String tree = "org";
+
+    @BeforeEach
+    void connect() {
+        client = RedisClient.create(TestRedis.uri());
+        connection = client.connect(StringCodec.UTF8);
+        redis = connection.sync();
+        RedisScripts.loadAll(redis);
+        prefix = TestRedis.uniquePrefix("lua");
+        keys = new RedisKeys(prefix);
+    }
+
+    @AfterEach
+    void disconnect() {
+        connection.close();
+        client.shutdown();
+        TestKeys.deleteByPrefix(TestRedis.uri(), prefix);
+    }
+
+    private Slot month(String budget, long cap) {
+        return new Slot(budget, WindowSpec.calendar(Period.MONTH, ZoneOffset.UTC).at(NOW), Limits.total(cap),
+                Limits.total(cap), List.of(50, 100));
+    }
+
+    private List<Object> reserve(String lease, long ttlMs, long in, long out, Slot... slots) {
+        String[] k = new String[2 + slots.length];
+        k[0] = keys.leases(tree);
+        k[1] = keys.expiries(tree);
+        String[] a = new String[5 + SlotArgs.COUNT * slots.length];
+        a[0] = lease;
+        a[1] = Long.toString(ttlMs);
+        a[2] = Long.toString(in);
+        a[3] = Long.toString(out);
+        a[4] = "32";
+        for (int i = 0; i < slots.length; i++) {
+            k[2 + i] = keys.window(tree, slots[i]);
+            SlotArgs.write(a, 5 + SlotArgs.COUNT * i, slots[i], NOW);
+        }
+        return redis.evalsha(Script.RESERVE.sha, ScriptOutputType.MULTI, k, a);
+    }
+
+    private List<Object> settle(String lease, long in, long out) {
+        return redis.evalsha(Script.SETTLE.sha, ScriptOutputType.MULTI,
+                new String[] {keys.leases(tree), keys.expiries(tree)}, lease, Long.toString(in), Long.toString(out),
+                "0", "32");
+    }
+
+    @Test
+    void scriptLoadReturnsTheDigestsTheStoreCallsWith() {
+        for (Script s : Script.values()) {
+            assertThat(redis.scriptExists(s.sha)).containsExactly(true);
+            assertThat(redis.scriptLoad(s.body)).isEqualTo(s.sha);
+        }
+    }
+
+    @Test
+    void reserveChargesEveryWindowHashAndRecordsTheLeaseOnServerTime() {
+        Slot team = month("team", 1_000);
+        Slot org = month("org", 5_000);
+        long before = Long.parseLong(redis.time().get(0)) * 1000;
+
+        List<Object> r = reserve("l-1", 60_000, 30, 70, team, org);
+
+        assertThat(r.get(1)).isEqualTo(1L);
+        assertThat(r.get(0).toString()).isNotEmpty();
+        assertThat(ScriptReplies.list(r.get(4))).containsExactly(0L, 0L, 0L, 30L, 70L, 100L, 0L, 0L, 0L, 30L, 70L, 100L);
+        for (Slot s : List.of(team, org)) {
+            Map<String, String> h = redis.hgetall(keys.window(tree, s));
+            assertThat(h).containsEntry("ri", "30").containsEntry("ro", "70").containsEntry("rt", "100");
+            long ttl = redis.pttl(keys.window(tree, s));
+            long expected = Duration.between(NOW, s.window().expiresAt()).toMillis();
+            assertThat(ttl).isPositive().isLessThanOrEqualTo(expected).isGreaterThan(expected - 60_000);
+        }
+        assertThat(redis.hexists(keys.leases(tree), "l-1")).isTrue();
+        Double score = redis.zscore(keys.expiries(tree), "l-1");
+        assertThat(score).isBetween((double) before + 60_000, (double) before + 120_000);
+        assertThat(redis.pttl(keys.leases(tree))).isPositive();
+        assertThat(redis.pttl(keys.expiries(tree))).isPositive();
+    }
+
+    @Test
+    void everyKeyOfATreeHashesToOneClusterSlot() {
+        Slot team = month("team", 1_000);
+        reserve("l-1", 60_000, 1, 1, team);
+        int slot = SlotHash.getSlot(keys.leases(tree));
+        assertThat(SlotHash.getSlot(keys.expiries(tree))).isEqualTo(slot);
+        assertThat(SlotHash.getSlot(keys.window(tree, team))).isEqualTo(slot);
+        assertThat(SlotHash.getSlot(keys.window(tree, month("another-budget", 1)))).isEqualTo(slot);
+        assertThat(keys.window(tree, team)).isEqualTo(prefix + ":{org}:w:team/" + team.window().key());
+    }
+
+    @Test
+    void aRefusalWritesNothing() {
+        Slot team = month("team", 100);
+        List<Object> r = reserve("l-1", 60_000, 80, 21, team);
+        assertThat(r.get(1)).isEqualTo(0L);
+        assertThat(r.get(2)).isEqualTo(0L);
+        assertThat(r.get(3)).isEqualTo(2L);
+        assertThat(redis.exists(keys.window(tree, team))).isZero();
+        assertThat(redis.hexists(keys.leases(tree), "l-1")).isFalse();
+    }
+
+    @Test
+    void settleMovesTheLeaseAndReportsCrossingsOnce() {
+        Slot team = month("team", 100);
+        reserve("l-1", 60_000, 40, 40, team);
+
+        List<Object> r = settle("l-1", 30, 30);
+
+        assertThat(r.get(1)).isEqualTo(0L);
+        List<?> crossings = (List<?>) r.get(2);
+        assertThat(crossings).hasSize(1);
+        assertThat(ScriptReplies.list(crossings.get(0))).containsExactly("team", team.window().key(), 50L, 30L, 30L, 60L, -1L,
+                -1L, 100L);
+        Map<String, String> h = redis.hgetall(keys.window(tree, team));
+        assertThat(h).containsEntry("ri", "0").containsEntry("i0", "30").containsEntry("t0", "60")
+                .containsEntry("fp", ",50,");
+        assertThat(settle("l-1", 30, 30).get(1)).isEqualTo(2L);
+        assertThat(redis.zscore(keys.expiries(tree), "l-1")).isNull();
+    }
+
+    @Test
+    void anExpiredLeaseIsChargedByTheExpireScript() {
+        Slot team = month("team", 1_000);
+        reserve("l-1", 1, 5, 7, team);
+        RedisTime.waitFor(TestRedis.port(), Duration.ofMillis(2));
+
+        List<Object> r = redis.evalsha(Script.EXPIRE.sha, ScriptOutputType.MULTI,
+                new String[] {keys.leases(tree), keys.expiries(tree)}, "10");
+
+        List<?> expired = (List<?>) r.get(1);
+        assertThat(expired).hasSize(1);
+        assertThat(ScriptReplies.list(expired.get(0)).subList(0, 5)).containsExactly("l-1", 5L, 7L, 12L, List.of("team"));
+        assertThat(r.get(2)).isEqualTo(0L);
+        assertThat(redis.hgetall(keys.window(tree, team))).containsEntry("i0", "5").containsEntry("o0", "7")
+                .containsEntry("rt", "0");
+    }
+
+    @Test
+    void readReturnsUsedAndReservedWithoutWriting() {
+        Slot team = month("team", 1_000);
+        reserve("l-1", 60_000, 5, 7, team);
+        List<Object> r = redis.evalsha(Script.READ.sha, ScriptOutputType.MULTI,
+                new String[] {keys.window(tree, team), keys.window(tree, month("absent", 1))}, "0", "1", "0", "1");
+        assertThat(r).containsExactly(0L, 0L, 0L, 5L, 7L, 12L, 0L, 0L, 0L, 0L, 0L, 0L);
+        assertThat(redis.exists(keys.window(tree, month("absent", 1)))).isZero();
+    }
+
+    @Test
+    void numbersBeyondTwoToThe53AreRefusedByTheScriptItself() {
+        Slot team = month("team", 1_000);
+        assertThatThrownBy(() -> reserve("l-1", 60_000, 1L << 53, 0, team))
+                .isInstanceOf(RedisCommandExecutionException.class)
+                .hasMessageContaining("tokenbudget: input must be a whole number in -1..2^53-1");
+        assertThatThrownBy(() -> settle("l-1", 1, (1L << 53) + 2))
+                .isInstanceOf(RedisCommandExecutionException.class).hasMessageContaining("tokenbudget: output");
+        assertThatThrownBy(() -> redis.evalsha(Script.RESERVE.sha, ScriptOutputType.MULTI,
+                new String[] {keys.leases(tree), keys.expiries(tree), keys.window(tree, team)}, "l-2", "1000", "1",
+                "1", "32"))
+                .isInstanceOf(RedisCommandExecutionException.class).hasMessageContaining("arguments for 1 slots");
+        assertThat(redis.exists(keys.window(tree, team))).isZero();
+    }
+
+    @Test
+    void anUnknownDigestAnswersNoScript() {
+        assertThatThrownBy(() -> redis.evalsha("0000000000000000000000000000000000000000", ScriptOutputType.MULTI,
+                new String[] {keys.leases(tree)}))
+                .isInstanceOf(RedisNoScriptException.class);
+    }
+}
