@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.event.EventLog;
 import dev.tokenbudget.ledger.Ledger;
+import dev.tokenbudget.store.BudgetStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,9 +37,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   admin.close();
  * </pre>
  *
- * Besides serving, it keeps the engine's recent events ({@link EventLog}, subscribed on start) and
+ * Besides serving, it keeps the engine's recent events ({@link EventLog}, subscribed on start),
  * samples every budget's usage at an interval for the burn-down charts (the engine keeps counters,
- * not history; see {@link BurnHistory}).
+ * not history; see {@link BurnHistory}) and, on a shared store, applies the limit changes other
+ * instances made ({@code engine.syncLimits()}, every second).
  */
 public final class AdminServer implements AutoCloseable {
 
@@ -48,6 +50,7 @@ public final class AdminServer implements AutoCloseable {
     public static final int DEFAULT_PORT = 8081;
     public static final Duration DEFAULT_SAMPLE_INTERVAL = Duration.ofMinutes(1);
     public static final int DEFAULT_HISTORY_POINTS = 720;
+    public static final Duration DEFAULT_LIMITS_SYNC_INTERVAL = Duration.ofSeconds(1);
 
     private final BudgetEngine engine;
     private final EventLog events;
@@ -55,6 +58,7 @@ public final class AdminServer implements AutoCloseable {
     private final Ledger ledger;
     private final BurnHistory history;
     private final Duration sampleInterval;
+    private final Duration limitsSyncInterval;
     private final Routes routes;
     private final HttpServer http;
     private final ExecutorService workers;
@@ -67,6 +71,9 @@ public final class AdminServer implements AutoCloseable {
         this.ledger = b.ledger != null ? b.ledger : Ledger.inMemory();
         this.history = new BurnHistory(b.historyPoints);
         this.sampleInterval = b.sampleInterval;
+        // only engines sharing a store can miss a change made elsewhere
+        this.limitsSyncInterval = engine.store().capabilities().contains(BudgetStore.Capability.SHARED)
+                ? b.limitsSyncInterval : Duration.ZERO;
         ObjectMapper json = Json.mapper();
         BudgetViews views = new BudgetViews(engine, b.forecasts, json);
         BudgetsApi budgets = new BudgetsApi(engine, views, history, sampleInterval, ledger, json);
@@ -96,10 +103,16 @@ public final class AdminServer implements AutoCloseable {
             engine.subscribe(events);
         }
         sample();
-        if (!sampleInterval.isZero()) {
+        if (!sampleInterval.isZero() || !limitsSyncInterval.isZero()) {
             sampler = Executors.newSingleThreadScheduledExecutor(daemon("tokenbudget-admin-sampler"));
+        }
+        if (!sampleInterval.isZero()) {
             long ms = sampleInterval.toMillis();
             sampler.scheduleAtFixedRate(this::sample, ms, ms, TimeUnit.MILLISECONDS);
+        }
+        if (!limitsSyncInterval.isZero()) {
+            long ms = limitsSyncInterval.toMillis();
+            sampler.scheduleWithFixedDelay(this::syncLimits, ms, ms, TimeUnit.MILLISECONDS);
         }
         http.start();
         LOG.info("tokenbudget admin API and dashboard on {}", uri());
@@ -113,6 +126,18 @@ public final class AdminServer implements AutoCloseable {
         } catch (RuntimeException e) {
             // the store may be down: skip this point, keep the schedule alive
             LOG.warn("burn-down sample skipped: {}", e.toString());
+        }
+    }
+
+    private void syncLimits() {
+        try {
+            int n = engine.syncLimits();
+            if (n > 0) {
+                LOG.info("applied {} limit change(s) made on another instance", n);
+            }
+        } catch (RuntimeException e) {
+            // Redis down: the budgets' fail modes already apply; the next round catches up
+            LOG.debug("limit sync skipped: {}", e.toString());
         }
     }
 
@@ -187,6 +212,7 @@ public final class AdminServer implements AutoCloseable {
         private EventLog events;
         private Duration sampleInterval = DEFAULT_SAMPLE_INTERVAL;
         private int historyPoints = DEFAULT_HISTORY_POINTS;
+        private Duration limitsSyncInterval = DEFAULT_LIMITS_SYNC_INTERVAL;
 
         private Builder(BudgetEngine engine) {
             this.engine = Objects.requireNonNull(engine, "engine");
@@ -247,10 +273,7 @@ public final class AdminServer implements AutoCloseable {
 
         /** How often usage is sampled for the burn-down charts; {@link Duration#ZERO} samples only on {@link #sample()}. */
         public Builder sampleInterval(Duration d) {
-            if (d.isNegative() || (!d.isZero() && d.toMillis() < 1)) {
-                throw new IllegalArgumentException("sample interval must be zero or at least 1 ms, was " + d);
-            }
-            this.sampleInterval = d;
+            this.sampleInterval = interval(d, "sample interval");
             return this;
         }
 
@@ -258,6 +281,23 @@ public final class AdminServer implements AutoCloseable {
         public Builder historyPoints(int n) {
             this.historyPoints = n;
             return this;
+        }
+
+        /**
+         * How often the engine applies limit changes other instances saved in the shared store
+         * ({@code engine.syncLimits()}; 1 s by default, only on a shared store such as Redis);
+         * {@link Duration#ZERO} leaves it to the host.
+         */
+        public Builder limitsSyncInterval(Duration d) {
+            this.limitsSyncInterval = interval(d, "limits sync interval");
+            return this;
+        }
+
+        private static Duration interval(Duration d, String what) {
+            if (d.isNegative() || (!d.isZero() && d.toMillis() < 1)) {
+                throw new IllegalArgumentException(what + " must be zero or at least 1 ms, was " + d);
+            }
+            return d;
         }
 
         /** Binds the port (not yet serving: call {@link AdminServer#start()}). */
