@@ -1,7 +1,5 @@
 package dev.tokenbudget.apisix;
 
-import dev.tokenbudget.config.ConfigError;
-import dev.tokenbudget.config.ConfigException;
 import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.engine.BudgetEngine;
@@ -33,12 +31,8 @@ final class Gateways implements AutoCloseable {
                 GatewayOptions.ofDefaults()));
     }
 
+    /** The engine on the store its config names: in memory, or Redis shared with the other gateways. */
     private static BudgetEngine engine(EngineConfig config) {
-        if (config.store().isRedis()) {
-            // never fall back to memory silently: budgets would look shared and not be
-            throw new ConfigException(List.of(new ConfigError("store.type", "redis is not supported by this build "
-                    + "of the APISIX plugin (the engine has no Redis store yet); use memory")));
-        }
         return BudgetEngine.builder(config).build();
     }
 

@@ -1,5 +1,8 @@
 package dev.tokenbudget.apisix;
 
+import dev.tokenbudget.config.ConfigLoader;
+import dev.tokenbudget.engine.BudgetEngine;
+import dev.tokenbudget.store.redis.TestRedis;
 import io.github.api7.A6.ExtraInfo.Info;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -70,15 +73,24 @@ class RouteConfErrorsTest {
     }
 
     @Test
-    void engineConfigOnRedisIsRefusedRatherThanCountedInMemoryAsIfShared(@TempDir Path dir) throws Exception {
+    void engineConfigOnRedisChargesTheSharedStore(@TempDir Path dir) throws Exception {
+        String prefix = TestRedis.uniquePrefix("apisix");
         Path config = dir.resolve("redis.yaml");
-        Files.writeString(config, "store: { type: redis, redis: { uri: \"redis://127.0.0.1:6379\" } }\n"
-                + new String(FakeUpstream.resource("/tokenbudget-apisix.yaml"), StandardCharsets.UTF_8));
-
-        A6Client.ReqCallAnswer a = call("TokenBudget", "{\"config\": " + Json.quote(config.toString()) + "}");
-
-        assertThat(a.status()).isEqualTo(500);
-        assertThat(a.bodyText()).contains("could not be loaded");
+        String yaml = "store: { type: redis, redis: { uri: \"" + TestRedis.uri() + "\", key_prefix: " + prefix
+                + ", timeout: 2s } }\n" + new String(FakeUpstream.resource("/tokenbudget-apisix.yaml"),
+                StandardCharsets.UTF_8);
+        Files.writeString(config, yaml);
+        try {
+            A6Client.ReqCallAnswer a = call("TokenBudget", "{\"config\": " + Json.quote(config.toString()) + "}");
+            assertThat(a.status()).as(a.bodyText()).isNotEqualTo(500);
+            // another engine on the same Redis (another gateway, another process) sees the reservation
+            try (BudgetEngine other = BudgetEngine.builder(ConfigLoader.parse(yaml)).build()) {
+                assertThat(other.status().stream().mapToLong(s -> s.windows().get(0).reserved().total()).sum())
+                        .isPositive();
+            }
+        } finally {
+            TestRedis.deleteKeys(prefix);
+        }
     }
 
     @Test

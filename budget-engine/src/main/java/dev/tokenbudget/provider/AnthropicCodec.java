@@ -69,14 +69,14 @@ final class AnthropicCodec implements ProviderCodec {
      * Usage of a Messages response: in the body's {@code usage}; in a stream, input in
      * {@code message_start}'s {@code message.usage}, output in each {@code message_delta}'s
      * {@code usage}, which is cumulative (assigned, never added) and may also restate input and
-     * cache counts.
+     * cache counts; the count is final with the delta that carries a stop reason, or at {@code message_stop}.
      */
     private static final class MessagesUsage extends UsageCollector {
         private static final JsonScanner.Paths PATHS = JsonScanner.Paths.of("type", "model", "message.model",
                 "usage.input_tokens", "usage.output_tokens", "usage.cache_creation_input_tokens",
                 "usage.cache_read_input_tokens", "message.usage.input_tokens", "message.usage.output_tokens",
                 "message.usage.cache_creation_input_tokens", "message.usage.cache_read_input_tokens",
-                "error.type", "error.message");
+                "error.type", "error.message", "delta.stop_reason");
 
         private Long uncached;
         private Long cacheWrite;
@@ -100,6 +100,9 @@ final class AnthropicCodec implements ProviderCodec {
                 take("message.usage.");
             } else if ("message_delta".equals(type)) {
                 take("usage.");
+                // server tools send several deltas; only the one with a stop reason is final
+                complete = output != null && has("delta.stop_reason");
+            } else if ("message_stop".equals(type)) {
                 complete = output != null;
             } else if ("message".equals(type) || (type == null && has("usage.output_tokens"))) {
                 take("usage.");

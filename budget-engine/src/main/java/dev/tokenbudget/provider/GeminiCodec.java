@@ -95,7 +95,7 @@ final class GeminiCodec implements ProviderCodec {
         private static final String U = "usageMetadata.";
         private static final JsonScanner.Paths PATHS = JsonScanner.Paths.of("modelVersion", U + "promptTokenCount",
                 U + "candidatesTokenCount", U + "thoughtsTokenCount", U + "cachedContentTokenCount",
-                U + "toolUsePromptTokenCount", U + "totalTokenCount", "candidates.finishReason", "error.code",
+                U + "toolUsePromptTokenCount", U + "totalTokenCount", "candidates.finishReason", "promptFeedback.blockReason", "error.code",
                 "error.message", "error.status");
 
         @Override
@@ -119,7 +119,7 @@ final class GeminiCodec implements ProviderCodec {
             output = sum(0L, candidates, thoughts);
             cached = count(U + "cachedContentTokenCount");
             reasoning = thoughts;
-            if (has("candidates.finishReason")) {
+            if (has("candidates.finishReason") || has("promptFeedback.blockReason")) {
                 complete = true;
             }
         }

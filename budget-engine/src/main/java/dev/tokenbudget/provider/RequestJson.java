@@ -31,6 +31,7 @@ public final class RequestJson {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
             .disable(JsonWriteFeature.ESCAPE_NON_ASCII)
+            .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8)
             .build();
 
     private RequestJson() {
@@ -44,6 +45,10 @@ public final class RequestJson {
     public static Parsed parse(byte[] bytes) {
         if (bytes == null || bytes.length == 0) {
             return new Parsed(null, "the request body is empty; a JSON object is required");
+        }
+        int bad = Utf8.firstInvalid(bytes);
+        if (bad >= 0) {
+            return new Parsed(null, "the request body is not valid JSON: invalid UTF-8 at byte " + bad);
         }
         try {
             JsonNode n = MAPPER.readTree(bytes);

@@ -110,7 +110,12 @@ public abstract class UsageCollector {
                 total = (total == null ? 0 : total) + p;
             }
         }
-        return total == null || total > Scalar.MAX_COUNT ? null : total;
+        if (total != null && total > Scalar.MAX_COUNT) {
+            invalid = true;
+            note("counts add up beyond " + Scalar.MAX_COUNT + "; usage treated as unknown");
+            return null;
+        }
+        return total;
     }
 
     /** Keeps a non-blank model name. */

@@ -5,7 +5,6 @@ import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
 import dev.tokenbudget.provider.Family;
-import dev.tokenbudget.provider.PromptText;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -77,10 +76,40 @@ public final class EstimateCalibration {
             report("chars/3 (CharRatioEstimator default)", testText, testY, s -> s.length() / 3.0);
             report("features", testText, testY, s -> TextFeatures.estimate(TextFeatures.of(s), w));
             report("features x1.1 (margin)", testText, testY, s -> 1.1 * TextFeatures.estimate(TextFeatures.of(s), w));
+            double[] shipped = type == EncodingType.O200K_BASE ? TokenizerEstimator.O200K_WEIGHTS
+                    : TokenizerEstimator.CL100K_WEIGHTS;
+            report("shipped weights x margin", testText, testY, s -> TokenizerEstimator.DEFAULT_MARGIN
+                    * TextFeatures.estimate(TextFeatures.of(s), shipped));
             timing(enc, testText, w);
+            if (type == EncodingType.O200K_BASE) {
+                tradeOff(testText, testY);
+            }
         }
-        TokenizerEstimator est = TokenizerEstimator.create();
-        timingEstimator(est, files);
+    }
+
+    /** Error and cost of the whole estimator for several exact-count bounds, on the held-out samples. */
+    private static void tradeOff(List<String> texts, List<Integer> exact) {
+        System.out.printf(Locale.ROOT, "%n  TokenizerEstimator (gpt-4.1, margin %.2f) by exact-count bound:%n",
+                TokenizerEstimator.DEFAULT_MARGIN);
+        for (int bound : new int[] {0, 256, 1000, 4000, Integer.MAX_VALUE}) {
+            TokenizerEstimator est = TokenizerEstimator.create(bound, TokenizerEstimator.DEFAULT_MARGIN);
+            report("exact up to " + (bound == Integer.MAX_VALUE ? "any" : bound) + " chars", texts, exact,
+                    s -> est.textTokens(Family.OPENAI, "gpt-4.1", s));
+            for (int len : LENGTHS) {
+                List<String> bucket = texts.stream().filter(t -> t.length() == len).toList();
+                double best = Double.MAX_VALUE;
+                long sink = 0;
+                for (int round = 0; round < 3; round++) {
+                    long t0 = System.nanoTime();
+                    for (String t : bucket) {
+                        sink += (long) est.textTokens(Family.OPENAI, "gpt-4.1", t);
+                    }
+                    best = Math.min(best, (System.nanoTime() - t0) / 1e3 / Math.max(1, bucket.size()));
+                }
+                System.out.printf(Locale.ROOT, "      %5d chars: %7.1f us per call (%d samples%s)%n", len, best,
+                        bucket.size(), sink < 0 ? "!" : "");
+            }
+        }
     }
 
     /** Least squares with non-negative weights (active-set: refit without weights that come out negative). */
@@ -205,32 +234,6 @@ public final class EstimateCalibration {
                 System.out.printf(Locale.ROOT, "  cost per 1,000 chars: exact %.1f us, features %.2f us  (%d)%n",
                         (t1 - t0) / 1e3 / (chars / 1000.0), (t2 - t1) / 1e3 / (chars / 1000.0), sink % 10);
             }
-        }
-    }
-
-    private static void timingEstimator(TokenizerEstimator est, List<String> files) {
-        System.out.printf(Locale.ROOT, "%n== TokenizerEstimator (gpt-4.1), per call ==%n");
-        for (int len : new int[] {200, 1000, 2000, 8000, 32000}) {
-            List<PromptText> ps = new ArrayList<>();
-            for (String f : files) {
-                if (f.length() >= len) {
-                    ps.add(new PromptText(f.substring(0, len), 2, 0, 0));
-                }
-            }
-            if (ps.isEmpty()) {
-                continue;
-            }
-            long sink = 0;
-            double best = Double.MAX_VALUE;
-            for (int round = 0; round < 5; round++) {
-                long t0 = System.nanoTime();
-                for (PromptText p : ps) {
-                    sink += est.inputTokens(Family.OPENAI, "gpt-4.1", p);
-                }
-                best = Math.min(best, (System.nanoTime() - t0) / 1e3 / ps.size());
-            }
-            System.out.printf(Locale.ROOT, "  %6d chars: %8.2f us  (%d prompts, %d)%n", len, best, ps.size(),
-                    sink % 10);
         }
     }
 

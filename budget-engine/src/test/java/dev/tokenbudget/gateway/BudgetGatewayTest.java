@@ -307,4 +307,75 @@ class BudgetGatewayTest {
         assertThat(r.status()).isEqualTo(429);
         assertThat(Decision.Reason.BUDGET_EXHAUSTED).isNotNull();
     }
+
+    @Test
+    void azureDeploymentInThePathIsReplacedWhenDegradedAndTheKeyComesFromApiKey() {
+        String path = "/openai/deployments/gpt-4.1/chat/completions?api-version=2024-10-21";
+        Identified id = fx.identify(TestRequest.post(path, "api-key", CHEAP));
+        assertThat(id.provider()).isEqualTo(Provider.AZURE_OPENAI);
+        assertThat(id.pathModel()).isEqualTo("gpt-4.1");
+        Forward f = (Forward) fx.gateway.admit(id, ("{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                + "\"max_tokens\":6000}").getBytes(StandardCharsets.UTF_8));
+        assertThat(f.degraded()).isTrue();
+        assertThat(f.path()).isEqualTo("/openai/deployments/gpt-4.1-mini/chat/completions?api-version=2024-10-21");
+        assertThat(new String(f.body(), StandardCharsets.UTF_8)).doesNotContain("\"model\"")
+                .contains("\"max_tokens\":256");
+        MeterResult m = GatewayFixture.respond(f, 200, "text/event-stream", Payloads.bytes("azure/chat-stream.sse"),
+                11);
+        assertThat(m.charged().totalTokens()).isEqualTo(60);
+    }
+
+    @Test
+    void responsesStreamIsMeteredFromItsTerminalEvent() {
+        Forward f = fx.forward(TestRequest.post("/v1/responses", "Authorization", "Bearer " + MAIN),
+                "{\"model\":\"gpt-4.1\",\"input\":\"hi\",\"stream\":true}");
+        assertThat(f.endpoint()).isEqualTo(Endpoint.RESPONSES);
+        assertThat(f.body()).as("Responses streams always report usage: nothing to add").isNull();
+        MeterResult m = GatewayFixture.respond(f, 200, "text/event-stream",
+                Payloads.bytes("openai/responses-stream.sse"), 17);
+        assertThat(m.charged().totalTokens()).isEqualTo(48);
+    }
+
+    @Test
+    void aRouteMayForceTheProviderForAnOpenAiCompatibleServer() {
+        Identified id = (Identified) fx.gateway.identify(TestRequest.post("/v1/chat/completions", "Authorization",
+                "Bearer " + CHEAP), Provider.OPENAI_COMPATIBLE);
+        assertThat(id.provider()).isEqualTo(Provider.OPENAI_COMPATIBLE);
+        Forward f = (Forward) fx.gateway.admit(id, "{\"model\":\"llama\",\"messages\":[],\"max_tokens\":6000}"
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(f.setHeaders()).doesNotContainKey("authorization"); // no key configured for compatible servers
+        assertThat(f.removeHeaders()).contains("authorization");
+    }
+
+    @Test
+    void geminiKeyHeaderIsAcceptedAndReplaced() {
+        GatewayFixture g = new GatewayFixture(GatewayOptions.custom().upstreamKey(Provider.GEMINI, "AIza-upstream"));
+        Forward f = g.forward(TestRequest.post("/v1beta/models/gemini-2.5-flash:generateContent", "x-goog-api-key",
+                MAIN), "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}]}");
+        assertThat(f.model()).isEqualTo("gemini-2.5-flash");
+        assertThat(f.setHeaders()).containsEntry("x-goog-api-key", "AIza-upstream");
+        assertThat(f.ticket().reservedOutput()).isEqualTo(1000);
+        MeterResult m = GatewayFixture.respond(f, 200, "application/json",
+                Payloads.bytes("gemini/generate-content.json"), 50);
+        assertThat(m.charged().reasoningTokens()).isEqualTo(1021);
+    }
+
+    @Test
+    void aBodyJustUnderTheBoundIsParsedAndEstimated() {
+        String text = "word ".repeat(1_900_000);
+        Forward f = fx.forward(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + MAIN),
+                "{\"model\":\"gpt-4.1\",\"messages\":[{\"role\":\"user\",\"content\":\"" + text + "\"}],"
+                        + "\"max_tokens\":10}");
+        assertThat(f.ticket().reservedInput()).isBetween(1_500_000L, 3_000_000L);
+        f.meter().abort();
+    }
+
+    @Test
+    void invalidUtf8BodyIs400() {
+        Identified id = fx.identify(TestRequest.post("/v1/messages", "x-api-key", MAIN));
+        byte[] body = {'{', '"', 'm', 'o', 'd', 'e', 'l', '"', ':', '"', (byte) 0xC0, (byte) 0xAF, '"', '}'};
+        Reply r = (Reply) fx.gateway.admit(id, body);
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.bodyText()).contains("not valid JSON");
+    }
 }

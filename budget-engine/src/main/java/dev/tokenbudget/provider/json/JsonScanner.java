@@ -120,11 +120,11 @@ public final class JsonScanner {
         try {
             feeder.endOfInput();
             drain();
-            if (depth > 0 && failure == null) {
-                failure = "truncated JSON: the input ended inside a value";
-            }
         } catch (IOException | RuntimeException e) {
             fail(e);
+        }
+        if (depth > 0) {
+            failure = "truncated JSON: the input ended inside a value";
         }
     }
 
@@ -140,8 +140,14 @@ public final class JsonScanner {
 
     private void fail(Exception e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        int nl = m.indexOf('\n');
-        failure = "malformed JSON: " + (nl > 0 ? m.substring(0, nl) : m);
+        // Jackson appends location noise about a redacted source; the first clause says what went wrong
+        for (String cut : new String[] {"\n", " (start marker", " at [Source"}) {
+            int i = m.indexOf(cut);
+            if (i > 0) {
+                m = m.substring(0, i);
+            }
+        }
+        failure = "malformed JSON: " + m;
     }
 
     private void drain() throws IOException {

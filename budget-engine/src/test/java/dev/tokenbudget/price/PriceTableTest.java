@@ -1,0 +1,42 @@
+package dev.tokenbudget.price;
+
+import dev.tokenbudget.config.ModelPrice;
+import dev.tokenbudget.usage.TokenUsage;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+class PriceTableTest {
+
+    @Test
+    void datedSnapshotsArePricedAsTheirModelButNotAsAShorterFamily() {
+        PriceTable t = PriceTable.ofDefaults();
+        assertThat(t.forModel("gpt-4.1-2025-04-14")).contains(t.entries().get("gpt-4.1"));
+        assertThat(t.forModel("gpt-4.1-mini-2025-04-14")).contains(t.entries().get("gpt-4.1-mini"));
+        assertThat(t.forModel("claude-sonnet-4-5-20250929")).contains(t.entries().get("claude-sonnet-4-5"));
+        assertThat(t.forModel("gpt-4")).isEmpty();
+        assertThat(t.forModel("gpt-4.10")).isEmpty();
+        assertThat(t.forModel("openai/gpt-4o")).contains(t.entries().get("gpt-4o"));
+        assertThat(t.forModel(null)).isEmpty();
+    }
+
+    @Test
+    void configPricesReplaceDefaultsAndAddModels() {
+        PriceTable t = PriceTable.of(Map.of("gpt-4.1", new ModelPrice(1, 2, 0.5), "my-llama", new ModelPrice(0.1,
+                0.1, 0.1)));
+        assertThat(t.forModel("gpt-4.1").orElseThrow().input()).isEqualTo(1);
+        assertThat(t.forModel("my-llama-70b").orElseThrow().output()).isEqualTo(0.1);
+        assertThat(t.forModel("gpt-4o").orElseThrow().input()).isEqualTo(2.5);
+    }
+
+    @Test
+    void costPricesCachedInputAtItsOwnRate() {
+        PriceTable t = PriceTable.of(Map.of("m", new ModelPrice(2, 8, 0.5)));
+        double c = t.cost("m", new TokenUsage(1_000_000, 500_000, 400_000, 0)).orElseThrow();
+        assertThat(c).isCloseTo(0.6 * 2 + 0.4 * 0.5 + 0.5 * 8, within(1e-9));
+        assertThat(t.cost("unknown", TokenUsage.of(1, 1))).isEmpty();
+    }
+}

@@ -1,0 +1,104 @@
+package dev.tokenbudget.provider.json;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class JsonScannerTest {
+
+    private static final JsonScanner.Paths PATHS = JsonScanner.Paths.of("model", "usage.in", "usage.deep.x",
+            "list");
+
+    private static Map<String, Scalar> scan(String json, int... cuts) {
+        Map<String, Scalar> seen = new LinkedHashMap<>();
+        JsonScanner s = new JsonScanner(PATHS, seen::put);
+        byte[] b = json.getBytes(StandardCharsets.UTF_8);
+        int from = 0;
+        for (int c : cuts) {
+            s.feed(b, from, c - from);
+            from = c;
+        }
+        s.feed(b, from, b.length - from);
+        s.end();
+        if (s.failure() != null) {
+            seen.put("failure", new Scalar(Scalar.Kind.STRING, s.failure(), Scalar.INVALID));
+        }
+        return seen;
+    }
+
+    @Test
+    void reportsOnlyTheWantedPaths() {
+        Map<String, Scalar> m = scan("{\"model\":\"m\",\"other\":{\"model\":\"no\"},\"usage\":{\"in\":5,\"out\":6,"
+                + "\"deep\":{\"x\":7}}}");
+        assertThat(m.keySet()).containsExactly("model", "usage.in", "usage.deep.x");
+        assertThat(m.get("usage.in").count()).isEqualTo(5);
+        assertThat(m.get("model").text()).isEqualTo("m");
+    }
+
+    @Test
+    void arraysAddNoPathSegment() {
+        Map<String, Scalar> m = scan("[{\"usage\":{\"in\":1}},{\"usage\":{\"in\":2}}]");
+        assertThat(m.get("usage.in").count()).isEqualTo(2);
+        assertThat(scan("{\"list\":[3,4]}").get("list").count()).isEqualTo(4);
+    }
+
+    @Test
+    void countsOutsideZeroTo2Pow53AreInvalid() {
+        assertThat(scan("{\"usage\":{\"in\":-1}}").get("usage.in").isCount()).isFalse();
+        assertThat(scan("{\"usage\":{\"in\":9223372036854775808}}").get("usage.in").isCount()).isFalse();
+        assertThat(scan("{\"usage\":{\"in\":9007199254740992}}").get("usage.in").isCount()).isFalse();
+        assertThat(scan("{\"usage\":{\"in\":9007199254740991}}").get("usage.in").count())
+                .isEqualTo(9007199254740991L);
+        assertThat(scan("{\"usage\":{\"in\":\"12\"}}").get("usage.in").isCount()).isFalse();
+        assertThat(scan("{\"usage\":{\"in\":1.5}}").get("usage.in").isCount()).isFalse();
+        assertThat(scan("{\"usage\":{\"in\":12.0}}").get("usage.in").count()).isEqualTo(12);
+        assertThat(scan("{\"usage\":{\"in\":1e400}}").get("usage.in").isCount()).isFalse();
+    }
+
+    @Test
+    void nanAndInfinityAreMalformedNotNumbers() {
+        assertThat(scan("{\"usage\":{\"in\":NaN}}").get("failure").text()).startsWith("malformed JSON");
+        assertThat(scan("{\"usage\":{\"in\":Infinity}}").get("failure")).isNotNull();
+    }
+
+    @Test
+    void truncatedInputIsAFailureWithWhatWasSeenKept() {
+        Map<String, Scalar> m = scan("{\"model\":\"m\",\"usage\":{\"in\":5");
+        assertThat(m.get("model").text()).isEqualTo("m");
+        assertThat(m.get("failure").text()).contains("truncated");
+    }
+
+    @Test
+    void invalidUtf8IsAFailureNotAnException() {
+        JsonScanner s = new JsonScanner(PATHS, (p, v) -> { });
+        byte[] b = {'{', '"', 'm', 'o', 'd', 'e', 'l', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
+        s.feed(b, 0, b.length);
+        s.end();
+        assertThat(s.failure()).startsWith("malformed JSON");
+    }
+
+    @Test
+    void longStringsAreCutInTheReport() {
+        String longModel = "m".repeat(5000);
+        assertThat(scan("{\"model\":\"" + longModel + "\"}").get("model").text()).hasSize(Scalar.TEXT_CAP);
+    }
+
+    @Test
+    void multiByteTextSplitAnywhereIsDecoded() {
+        String json = "{\"model\":\"gpt-ü-你好-👋\"}";
+        int n = json.getBytes(StandardCharsets.UTF_8).length;
+        for (int cut = 0; cut <= n; cut++) {
+            assertThat(scan(json, cut).get("model").text()).as("cut %d", cut).isEqualTo("gpt-ü-你好-👋");
+        }
+    }
+
+    @Test
+    void deepNestingBeyondTheLimitFailsCleanly() {
+        String deep = "[".repeat(2000) + "]".repeat(2000);
+        assertThat(scan(deep).get("failure").text()).startsWith("malformed JSON");
+    }
+}
