@@ -11,9 +11,11 @@ import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.budget.Threshold;
 import dev.tokenbudget.budget.WindowLimit;
 import dev.tokenbudget.config.EngineConfig;
+import dev.tokenbudget.config.ModelPrice;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.engine.BudgetStatus;
 import dev.tokenbudget.identity.VirtualKey;
+import dev.tokenbudget.price.PriceTable;
 import dev.tokenbudget.store.TokenCounts;
 
 import java.time.Duration;
@@ -24,6 +26,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /** Budgets as the admin API shows them: status, windows, thresholds, forecast and dollars. */
 final class BudgetViews {
@@ -163,28 +167,34 @@ final class BudgetViews {
 
     /**
      * Used tokens in dollars. Usage is counted per budget, not per model, so the view is a range:
-     * the used tokens priced at the cheapest and at the dearest configured model (one number when
-     * one model is priced). Null when the config has no prices.
+     * the used tokens priced at the cheapest and at the dearest of the models the config names
+     * (its {@code prices}, degrade model maps and per-model output defaults), each priced by the
+     * {@link PriceTable} (the config's prices over the dated defaults). Null when none has a price.
      */
     private JsonNode dollars(TokenCounts used) {
         EngineConfig c = engine.config();
-        if (c.prices().isEmpty()) {
-            return NullNode.getInstance();
-        }
+        PriceTable table = PriceTable.of(c);
         String cheapest = null;
         String dearest = null;
         double low = Double.MAX_VALUE;
         double high = -1;
-        for (var e : c.prices().entrySet()) {
-            double cost = e.getValue().cost(used.input(), used.output(), 0);
-            if (cost < low || (cost == low && e.getKey().compareTo(cheapest) < 0)) {
+        for (String model : namedModels(c)) {
+            Optional<ModelPrice> p = table.forModel(model);
+            if (p.isEmpty()) {
+                continue;
+            }
+            double cost = p.get().cost(used.input(), used.output(), 0);
+            if (cost < low) {
                 low = cost;
-                cheapest = e.getKey();
+                cheapest = model;
             }
-            if (cost > high || (cost == high && e.getKey().compareTo(dearest) < 0)) {
+            if (cost > high) {
                 high = cost;
-                dearest = e.getKey();
+                dearest = model;
             }
+        }
+        if (cheapest == null) {
+            return NullNode.getInstance();
         }
         ObjectNode n = json.createObjectNode();
         n.put("currency", "USD");
@@ -193,8 +203,19 @@ final class BudgetViews {
         n.put("cheapest_model", cheapest);
         n.put("dearest_model", dearest);
         n.put("basis", "used tokens at list price without cache discounts; usage is counted per budget, not per "
-                + "model, so this is the range between the cheapest and the dearest configured model");
+                + "model, so this is the range between the cheapest and the dearest model the config names");
         return n;
+    }
+
+    /** Models the config names, sorted: what this deployment's traffic is likely to use. */
+    static SortedSet<String> namedModels(EngineConfig c) {
+        SortedSet<String> models = new TreeSet<>(c.prices().keySet());
+        models.addAll(c.outputTokensByModel().keySet());
+        for (Budget b : c.budgets().budgets()) {
+            models.addAll(b.degrade().models().keySet());
+            models.addAll(b.degrade().models().values());
+        }
+        return models;
     }
 
     /** The budget's definition: a tree budget or a key's own budget. */

@@ -78,7 +78,13 @@ class AdminApiTest {
         assertThat(month.path("utilisation").asDouble()).isEqualTo(0.3);
         assertThat(month.path("state").asText()).isEqualTo("ok");
         assertThat(month.path("forecast").isNull()).isTrue();
-        assertThat(month.path("dollars").isNull()).isTrue(); // the example config has no prices
+        // the example config names claude-opus-4-7 (no default price), claude-haiku-4-5, gpt-4.1 and
+        // gpt-4.1-mini (dated default prices): 100M input + 20M output at $0.40/$1.60 to $2/$8 per million
+        JsonNode dollars = month.path("dollars");
+        assertThat(dollars.path("cheapest_model").asText()).isEqualTo("gpt-4.1-mini");
+        assertThat(dollars.path("low").asDouble()).isEqualTo(72.0);
+        assertThat(dollars.path("dearest_model").asText()).isEqualTo("gpt-4.1");
+        assertThat(dollars.path("high").asDouble()).isEqualTo(360.0);
         JsonNode week = support.path("windows").get(1);
         assertThat(week.path("name").asText()).isEqualTo("rolling-7d");
         assertThat(week.path("length_seconds").asLong()).isEqualTo(7 * 86_400);

@@ -113,7 +113,7 @@ class BurnDownApiTest {
     }
 
     @Test
-    void dollarsAreARangeOverTheConfiguredPrices() {
+    void dollarsAreARangeOverTheModelsTheConfigPricesOrNames() {
         String yaml = """
                 defaults: { zone: UTC }
                 prices:
@@ -122,6 +122,8 @@ class BurnDownApiTest {
                 budgets:
                   - id: team
                     windows: [{ period: month, limits: { total: 100M } }]
+                    thresholds: [{ at: 90, policy: degrade_route }]
+                    degrade: { models: { dear-model: unpriced-model } }
                 keys:
                   - name: k
                     sha256: %s
@@ -136,6 +138,20 @@ class BurnDownApiTest {
             assertThat(d.path("high").asDouble()).isEqualTo(35.0); // 2M x 5 + 1M x 25
             assertThat(d.path("cheapest_model").asText()).isEqualTo("cheap-model");
             assertThat(d.path("dearest_model").asText()).isEqualTo("dear-model");
+        }
+    }
+
+    @Test
+    void noDollarsWhenNoModelTheConfigNamesHasAPrice() {
+        String yaml = """
+                defaults: { zone: UTC }
+                budgets:
+                  - id: team
+                    windows: [{ period: month, limits: { total: 100M } }]
+                """;
+        try (AdminFixture f = new AdminFixture(yaml, b -> {
+        })) {
+            assertThat(f.ok("/v1/budgets/team").path("windows").get(0).path("dollars").isNull()).isTrue();
         }
     }
 
