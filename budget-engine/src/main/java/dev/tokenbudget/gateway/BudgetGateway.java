@@ -51,6 +51,14 @@ public final class BudgetGateway {
     /** Headers that can carry a virtual key; all are removed before a request goes upstream. */
     public static final List<String> KEY_HEADERS = List.of("authorization", "x-api-key", "x-goog-api-key", "api-key");
 
+    /**
+     * Headers removed from a metered request: the key headers, and {@code accept-encoding}, since
+     * usage can only be read from an uncompressed response (SDKs ask for gzip, and providers'
+     * edges then compress JSON); the client receives the response uncompressed.
+     */
+    public static final List<String> METERED_REMOVE_HEADERS = List.of("authorization", "x-api-key", "x-goog-api-key",
+            "api-key", "accept-encoding");
+
     private static final String JSON = "application/json";
 
     private final BudgetEngine engine;
@@ -205,8 +213,8 @@ public final class BudgetGateway {
         }
         Map<String, String> response = ticket == null ? Map.of() : DecisionHeaders.forResponse(ticket.decision());
         ResponseMeter meter = new ResponseMeter(engine, ticket, family, id.endpoint());
-        return new Forward(ticket, id.provider(), id.endpoint(), model, stream, body, p, KEY_HEADERS, set, response,
-                meter);
+        return new Forward(ticket, id.provider(), id.endpoint(), model, stream, body, p,
+                ticket == null ? KEY_HEADERS : METERED_REMOVE_HEADERS, set, response, meter);
     }
 
     private Map<String, String> promptSwaps(RouteDirective dir) {
