@@ -450,7 +450,16 @@ public final class BudgetEngine implements AutoCloseable {
     /** Settles every expired lease now (hosts call this periodically; calls also do it in passing). */
     public int expireLeases() {
         Instant now = clock.now();
-        List<LeaseExpiry> expired = store.expireLeases(now);
+        List<LeaseExpiry> expired;
+        try {
+            expired = store.expireLeases(now);
+        } catch (StoreUnavailableException e) {
+            // a sweep is housekeeping: the next one (or the next call on the tree) catches up
+            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            LOG.warn("budget store unavailable for the lease sweep: {}", message);
+            events.publish(() -> new BudgetEvent.StoreFailure(now, "*", "expire-leases", message, FailMode.OPEN));
+            return 0;
+        }
         publishExpired(expired, now);
         return expired.size();
     }

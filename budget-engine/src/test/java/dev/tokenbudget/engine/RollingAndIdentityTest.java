@@ -174,6 +174,11 @@ class RollingAndIdentityTest {
         assertThat(closed.decision().httpStatus()).isEqualTo(503);
         assertThat(f.events(BudgetEvent.StoreFailure.class)).extracting(BudgetEvent.StoreFailure::applied)
                 .containsExactly(FailMode.OPEN, FailMode.CLOSED);
+        f.events.clear();
+        // a sweep while the store is down is reported, not thrown at the host's scheduler
+        assertThat(f.engine.expireLeases()).isZero();
+        assertThat(f.events(BudgetEvent.StoreFailure.class)).singleElement()
+                .satisfies(e -> assertThat(e.operation()).isEqualTo("expire-leases"));
         // settling the pre-outage ticket fails now; its lease is charged in full when it expires
         assertThat(f.engine.settle(before, TokenUsage.of(50, 50))).isEqualTo(SettleResult.Status.UNKNOWN_LEASE);
         store.down.set(false);
