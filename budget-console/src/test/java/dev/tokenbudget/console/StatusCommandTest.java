@@ -45,7 +45,7 @@ class StatusCommandTest {
                 .forecasts((id, w) -> id.equals("support") && w.window().startsWith("month:")
                         ? Optional.of(new WindowForecast(clock.now(), "total", 300_000_000, 400_000_000, 450_000_000,
                         410_000_000, 490_000_000, 380_000_000, 520_000_000, w.end(),
-                        Instant.parse("2026-11-27T14:00:00Z"), "full", 8.0))
+                        Instant.parse("2026-11-27T14:00:00Z"), "weekday", 40, 8.0))
                         : Optional.empty())
                 .start();
         Ticket t = engine.reserve(new BudgetRequest(engine.authenticate("sk-tb-support-example").orElseThrow(), null,

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.event.EventLog;
+import dev.tokenbudget.forecast.InMemoryUsageHistory;
+import dev.tokenbudget.forecast.StatusSampler;
+import dev.tokenbudget.forecast.UsageHistory;
 import dev.tokenbudget.ledger.Ledger;
 import dev.tokenbudget.store.BudgetStore;
 import org.slf4j.Logger;
@@ -57,6 +60,9 @@ public final class AdminServer implements AutoCloseable {
     private final boolean ownEvents;
     private final Ledger ledger;
     private final BurnHistory history;
+    private final UsageHistory usage;
+    /** Feeds {@link #usage} when the server owns it; null when the host feeds it. */
+    private final StatusSampler usageSampler;
     private final Duration sampleInterval;
     private final Duration limitsSyncInterval;
     private final Routes routes;
@@ -70,12 +76,21 @@ public final class AdminServer implements AutoCloseable {
         this.events = ownEvents ? new EventLog() : b.events;
         this.ledger = b.ledger != null ? b.ledger : Ledger.inMemory();
         this.history = new BurnHistory(b.historyPoints);
+        if (b.usage != null) {
+            this.usage = b.usage;
+            this.usageSampler = null;
+        } else {
+            InMemoryUsageHistory own = new InMemoryUsageHistory();
+            this.usage = own;
+            this.usageSampler = new StatusSampler(engine, own);
+        }
+        ForecastSource forecasts = b.forecasts != null ? b.forecasts : new HistoryForecasts(engine, usage);
         this.sampleInterval = b.sampleInterval;
         // only engines sharing a store can miss a change made elsewhere
         this.limitsSyncInterval = engine.store().capabilities().contains(BudgetStore.Capability.SHARED)
                 ? b.limitsSyncInterval : Duration.ZERO;
         ObjectMapper json = Json.mapper();
-        BudgetViews views = new BudgetViews(engine, b.forecasts, json);
+        BudgetViews views = new BudgetViews(engine, forecasts, json);
         BudgetsApi budgets = new BudgetsApi(engine, views, history, sampleInterval, ledger, json);
         this.routes = new Routes();
         budgets.register(routes);
@@ -119,10 +134,16 @@ public final class AdminServer implements AutoCloseable {
         return this;
     }
 
-    /** Records every budget's usage now for the burn-down charts (the sampler calls this at its interval). */
-    public void sample() {
+    /**
+     * Records every budget's usage now for the burn-down charts and the forecasts' history (the
+     * sampler calls this at its interval; call it yourself with a zero interval).
+     */
+    public synchronized void sample() {
         try {
             history.sample(engine.status(), engine.clock().now());
+            if (usageSampler != null) {
+                usageSampler.sample();
+            }
         } catch (RuntimeException e) {
             // the store may be down: skip this point, keep the schedule alive
             LOG.warn("burn-down sample skipped: {}", e.toString());
@@ -156,6 +177,15 @@ public final class AdminServer implements AutoCloseable {
     /** The events this server lists: subscribe other readers here rather than keeping a second log. */
     public EventLog events() {
         return events;
+    }
+
+    /**
+     * The usage history behind the forecasts: the host's, or one this server keeps and feeds from
+     * the engine's status at each sample. Hand it to {@code AlertService.start(engine, history,
+     * claims, dispatcher)} so that alerts and the dashboard project from the same history.
+     */
+    public UsageHistory usageHistory() {
+        return usage;
     }
 
     /** The ledger limit changes and reservations are recorded in. */
@@ -206,7 +236,8 @@ public final class AdminServer implements AutoCloseable {
         private AdminToken token;
         private String host = DEFAULT_HOST;
         private int port = DEFAULT_PORT;
-        private ForecastSource forecasts = ForecastSource.none();
+        private ForecastSource forecasts;
+        private UsageHistory usage;
         private ReservationService reservations;
         private Ledger ledger;
         private EventLog events;
@@ -247,9 +278,22 @@ public final class AdminServer implements AutoCloseable {
             return this;
         }
 
-        /** Burn-down forecasts; none by default (forecast fields are null). */
+        /**
+         * Where forecasts come from; by default the engine's forecaster over {@link #usageHistory}.
+         * {@link ForecastSource#none()} turns them off (forecast fields are null).
+         */
         public Builder forecasts(ForecastSource f) {
             this.forecasts = Objects.requireNonNull(f, "forecasts");
+            return this;
+        }
+
+        /**
+         * A usage history the host feeds (e.g. one it shares with alerts); by default the server
+         * keeps one in memory, fed from the engine's status at each sample (history starts when
+         * the host starts).
+         */
+        public Builder usageHistory(UsageHistory h) {
+            this.usage = Objects.requireNonNull(h, "usage history");
             return this;
         }
 

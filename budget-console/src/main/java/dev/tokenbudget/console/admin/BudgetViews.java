@@ -161,6 +161,7 @@ final class BudgetViews {
         n.put("horizon_end", x.horizonEnd().toString());
         n.put("exhaustion", x.exhaustion() == null ? null : x.exhaustion().toString());
         n.put("method", x.method());
+        n.put("history_days", x.historyDays());
         n.put("trend_percent", x.trendPercent() == null ? null : round(x.trendPercent()));
         return n;
     }
@@ -220,12 +221,16 @@ final class BudgetViews {
 
     /** The budget's definition: a tree budget or a key's own budget. */
     Optional<Budget> budgetConfig(String id) {
-        Optional<Budget> b = engine.config().budgets().get(id);
+        return budgetConfig(engine.config(), id);
+    }
+
+    static Optional<Budget> budgetConfig(EngineConfig c, String id) {
+        Optional<Budget> b = c.budgets().get(id);
         if (b.isPresent()) {
             return b;
         }
-        return engine.config().keys().stream().map(VirtualKey::own).flatMap(Optional::stream)
-                .filter(x -> x.id().equals(id)).findFirst();
+        return c.keys().stream().map(VirtualKey::own).flatMap(Optional::stream).filter(x -> x.id().equals(id))
+                .findFirst();
     }
 
     static Optional<WindowLimit> windowConfig(Budget b, String windowKey) {

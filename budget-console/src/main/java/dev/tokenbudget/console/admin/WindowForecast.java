@@ -16,10 +16,11 @@ import java.time.Instant;
  * @param upper95      upper bound of the 95% band
  * @param horizonEnd   the instant the projection reaches (the window's end; for a rolling window, one length ahead)
  * @param exhaustion   when the limit is projected to be reached, or null when not within the horizon
- * @param method       how the projection was made (the model's stage, e.g. {@code full}, {@code cold_start})
+ * @param method       how the projection was made (the model's stage: {@code no_history}, {@code flat}, {@code weekday})
+ * @param historyDays  days of usage history the projection learned from
  * @param trendPercent last 7 days against the 7 before, in percent, or null when unknown
  */
 public record WindowForecast(Instant at, String dimension, long used, long limit, double expected, double lower80,
                              double upper80, double lower95, double upper95, Instant horizonEnd, Instant exhaustion,
-                             String method, Double trendPercent) {
+                             String method, int historyDays, Double trendPercent) {
 }

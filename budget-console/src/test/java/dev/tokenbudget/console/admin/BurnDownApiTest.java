@@ -34,7 +34,7 @@ class BurnDownApiTest {
             Instant exhaustion = rate > 0 && !rolling && expected >= limit
                     ? now.plusMillis((long) ((limit - used) / rate)) : null;
             return Optional.of(new WindowForecast(now, d.label(), used, limit, expected, expected * 0.8,
-                    expected * 1.2, expected * 0.7, expected * 1.3, horizon, exhaustion, "linear", 12.5));
+                    expected * 1.2, expected * 0.7, expected * 1.3, horizon, exhaustion, "linear", 30, 12.5));
         };
     }
 
@@ -69,6 +69,46 @@ class BurnDownApiTest {
     }
 
     @Test
+    void byDefaultForecastsComeFromTheEnginesForecasterOverTheSampledHistory() {
+        try (AdminFixture f = new AdminFixture()) {
+            // two weeks of support traffic, sampled every two hours as the admin server would
+            for (int step = 0; step < 14 * 12; step++) {
+                f.clock.advance(Duration.ofHours(2));
+                f.spend(AdminFixture.SUPPORT_KEY, 800_000, 200_000);
+                f.server.sample();
+            }
+            JsonNode w = f.ok("/v1/budgets/support/forecast").path("windows");
+            JsonNode month = w.get(0).path("forecast");
+            assertThat(month.path("dimension").asText()).isEqualTo("total");
+            assertThat(month.path("method").asText()).isEqualTo("weekday");
+            assertThat(month.path("history_days").asInt()).isBetween(12, 14);
+            long used = month.path("used").asLong();
+            assertThat(used).isEqualTo(14 * 12 * 1_000_000L);
+            // 12M a day for the 6 days and 23 hours left of November (Berlin)
+            long expected = month.path("expected").asLong();
+            assertThat(expected).isBetween(used + 75_000_000L, used + 92_000_000L);
+            assertThat(month.path("band80").path("lower").asLong()).isBetween(used, expected);
+            assertThat(month.path("band80").path("upper").asLong()).isGreaterThan(expected);
+            assertThat(month.path("horizon_end").asText()).isEqualTo("2026-11-30T23:00:00Z");
+            assertThat(month.path("exhaustion").isNull()).isTrue();
+            // the rolling week is projected one length ahead: another 84M, under its 150M
+            JsonNode week = w.get(1).path("forecast");
+            assertThat(Instant.parse(week.path("horizon_end").asText())).isEqualTo(f.clock.now().plus(Duration.ofDays(7)));
+            assertThat(week.path("expected").asLong()).isBetween(75_000_000L, 92_000_000L);
+            assertThat(week.path("exhaustion").isNull()).isTrue();
+        }
+    }
+
+    @Test
+    void forecastsCanBeTurnedOff() {
+        try (AdminFixture f = new AdminFixture(AdminFixture.exampleConfig(), b -> b.forecasts(ForecastSource.none()))) {
+            f.spend(AdminFixture.SUPPORT_KEY, 1_000_000, 0);
+            assertThat(f.ok("/v1/budgets/support/forecast").path("windows").get(0).path("forecast").isNull()).isTrue();
+            assertThat(f.ok("/v1/budgets/support").path("windows").get(0).path("forecast").isNull()).isTrue();
+        }
+    }
+
+    @Test
     void forecastsFromTheHostsSourceShowWithBandsAndExhaustion() {
         AdminFixture[] ref = new AdminFixture[1];
         try (AdminFixture f = new AdminFixture(AdminFixture.exampleConfig(), b -> b.forecasts(linear(ref)))) {
@@ -86,6 +126,7 @@ class BurnDownApiTest {
             assertThat(fc.path("band95").path("upper").asLong()).isCloseTo(Math.round(expected * 1.3), within());
             assertThat(fc.path("horizon_end").asText()).isEqualTo("2026-11-30T23:00:00Z");
             assertThat(fc.path("method").asText()).isEqualTo("linear");
+            assertThat(fc.path("history_days").asInt()).isEqualTo(30);
             assertThat(fc.path("trend_percent").asDouble()).isEqualTo(12.5);
             // the same forecast is part of the budget view and the list
             assertThat(f.ok("/v1/budgets/support").path("windows").get(0).path("forecast")).isEqualTo(fc);

@@ -115,6 +115,22 @@
     return b.windows.reduce((m, w) => (m === null || w.utilisation > m.utilisation ? w : m), null);
   }
 
+  function worstProjection(b) {
+    let worst = null;
+    for (const w of b.windows) {
+      const f = w.forecast;
+      if (!f || f.expected_utilisation === null) continue;
+      if (!worst) {
+        worst = w;
+        continue;
+      }
+      const wf = worst.forecast;
+      const first = f.exhaustion && (!wf.exhaustion || Date.parse(f.exhaustion) < Date.parse(wf.exhaustion));
+      if (first || (!f.exhaustion && !wf.exhaustion && f.expected_utilisation > wf.expected_utilisation)) worst = w;
+    }
+    return worst;
+  }
+
   // ---- the tree ----
   function renderTree() {
     const body = $('tree');
@@ -142,9 +158,11 @@
       const used = el('td', { class: 'num' }, w && dim ? tokens(w.used[dim] + w.reserved[dim]) + ' / ' + tokens(w.limits[dim]) : '—');
       if (w) used.setAttribute('title', w.key + (dim && dim !== 'total' ? ', ' + dim + ' tokens' : ''));
       tr.appendChild(used);
-      const f = w && w.forecast;
-      const proj = el('td', { class: 'num' + (f && f.exhaustion ? ' over' : '') }, f && f.expected_utilisation !== null ? pct(f.expected_utilisation) : '—');
-      if (f && f.exhaustion) proj.setAttribute('title', 'projected to run out ' + time(f.exhaustion));
+      // the projection that matters most: a window projected to run out first, else the highest
+      const fw = worstProjection(b);
+      const f = fw && fw.forecast;
+      const proj = el('td', { class: 'num' + (f && f.exhaustion ? ' over' : '') }, f ? pct(f.expected_utilisation) : '—');
+      if (f) proj.setAttribute('title', fw.key + (f.exhaustion ? ': projected to run out ' + time(f.exhaustion) : ''));
       tr.appendChild(proj);
       tr.addEventListener('click', () => { selected = b.id; renderTree(); refreshCharts(); });
       body.appendChild(tr);
