@@ -130,20 +130,21 @@ final class BudgetsApi {
         WindowLimit window = window(b, body.get("window"));
         Limits after = limits(body.get("limits"));
         String reason = reason(body.get("reason"));
+        String name = window.window().name();
+        Limits before;
         LedgerEntry entry;
         // one change at a time, so that the ledger's "before" is what this change replaced
         synchronized (this) {
-            Limits before = engine.config().budgets().get(id).flatMap(x -> BudgetViews.windowConfig(x,
-                    window.window().name())).map(WindowLimit::limits).orElse(window.limits());
-            engine.updateLimits(id, window.window().name(), after);
-            entry = ledger.append(engine.clock().now(), new LedgerChange(LedgerChange.Kind.LIMITS_CHANGED, id,
-                    window.window().name(), amounts(before), amounts(after), "admin-api " + r.caller(), reason,
-                    null));
+            before = engine.config().budgets().get(id).flatMap(x -> BudgetViews.windowConfig(x, name))
+                    .orElseThrow().limits();
+            engine.updateLimits(id, name, after);
+            entry = ledger.append(engine.clock().now(), new LedgerChange(LedgerChange.Kind.LIMITS_CHANGED, id, name,
+                    amounts(before), amounts(after), "admin-api " + r.caller(), reason, null));
         }
         ObjectNode n = json.createObjectNode();
         n.put("budget_id", id);
-        n.put("window", window.window().name());
-        n.set("before", views.limits(toLimits(entry.change().before())));
+        n.put("window", name);
+        n.set("before", views.limits(before));
         n.set("after", views.limits(after));
         n.put("ledger_seq", entry.seq());
         n.set("budget", views.budget(status(id), -1));
@@ -235,11 +236,6 @@ final class BudgetsApi {
             }
         }
         return m;
-    }
-
-    private static Limits toLimits(Map<String, Long> m) {
-        return new Limits(m.getOrDefault("input", Limits.NONE), m.getOrDefault("output", Limits.NONE),
-                m.getOrDefault("total", Limits.NONE));
     }
 
     BudgetStatus status(String id) {
