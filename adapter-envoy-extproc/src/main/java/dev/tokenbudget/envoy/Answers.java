@@ -1,7 +1,7 @@
 package dev.tokenbudget.envoy;
 
 import com.google.protobuf.ByteString;
-import dev.tokenbudget.engine.DecisionHeaders;
+import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.Forward;
 import dev.tokenbudget.gateway.Reply;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
@@ -24,8 +24,8 @@ import java.util.Map;
  */
 final class Answers {
 
-    /** Route directive headers a client may not choose for itself. */
-    static final List<String> DIRECTIVE_HEADERS = List.of(DecisionHeaders.ROUTE, DecisionHeaders.CACHE_TTL);
+    /** Route directive headers a client may not choose for itself (the gateway layer removes them). */
+    static final List<String> DIRECTIVE_HEADERS = BudgetGateway.DIRECTIVE_HEADERS;
 
     private static final CommonResponse CONTINUE = CommonResponse.getDefaultInstance();
 
@@ -57,7 +57,9 @@ final class Answers {
         boolean reroute = f.degraded() || f.path() != null;
         for (String h : DIRECTIVE_HEADERS) {
             if (request.containsKey(h) && !set.containsKey(h)) {
-                remove.add(h);
+                if (!remove.contains(h)) {
+                    remove.add(h);
+                }
                 reroute = true; // the route was chosen with the client's label: choose again without it
             }
         }

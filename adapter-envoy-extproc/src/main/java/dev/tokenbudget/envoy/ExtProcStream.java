@@ -183,7 +183,8 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
         Map<String, List<String>> headers = HeaderMaps.read(h.getHeaders());
         int status = statusOf(HeaderMaps.first(headers, ":status"));
         ResponseMeter meter = forward.meter();
-        meter.onResponseHeaders(status, HeaderMaps.first(headers, "content-type"));
+        meter.onResponseHeaders(status, HeaderMaps.first(headers, "content-type"),
+                name -> HeaderMaps.first(headers, name.toLowerCase(java.util.Locale.ROOT)));
         record.responseStatus(status);
         boolean metered = forward.ticket() != null && forward.ticket().accounted();
         if (h.getEndOfStream() || !metered) {
