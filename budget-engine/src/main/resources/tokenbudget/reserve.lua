@@ -7,7 +7,7 @@
 --          states {ui uo ut ri ro rt per slot}, binding buckets {} or per bucket, expired leases}
 local lkey, xkey = KEYS[1], KEYS[2]
 local lease_id = ARGV[1]
-local lease_ttl = math.max(1, num(ARGV[2], 'lease ttl'))
+local lease_ttl = max(1, num(ARGV[2], 'lease ttl'))
 local req = {num(ARGV[3], 'input'), num(ARGV[4], 'output')}
 req[3] = req[1] + req[2]
 if req[1] < 0 or req[2] < 0 or req[3] > MAX then
@@ -19,15 +19,21 @@ if #ARGV ~= 5 + n * SLOT_ARGS then
   error('tokenbudget: reserve expects ' .. (5 + n * SLOT_ARGS) .. ' arguments for ' .. n .. ' slots, got ' .. #ARGV)
 end
 
-local now = server_ms()
-local gen = tree_gen(lkey, true)
-local expired = expire_due(lkey, xkey, now, batch)
+local now, time = server_time()
+local tree = call('HMGET', lkey, '!gen', '!ex')
+local gen, tree_ex = tree[1], tree[2]
+if not gen then
+  -- a new tree (or one whose state was lost): its generation is its creation time in microseconds
+  gen = time[1] .. string.format('%06d', tonumber(time[2]))
+  call('HSET', lkey, '!gen', gen)
+end
+local expired, xkey_renewed = expire_in_passing(lkey, xkey, now, batch)
 
 local slots, cache = {}, {}
 local function states_upto(last)
   local flat = {}
   for i = 1, n do
-    local st = i <= last and cache[slots[i].key .. '#' .. slots[i].bucket] or nil
+    local st = i <= last and cache[slots[i].ck] or nil
     for d = 1, 3 do
       flat[#flat + 1] = st and st.u[d] or 0
     end
@@ -40,17 +46,16 @@ end
 
 for i = 1, n do
   local a = 5 + (i - 1) * SLOT_ARGS
-  local s = {key = KEYS[i + 2], bid = ARGV[a + 1], wk = ARGV[a + 2], bucket = num(ARGV[a + 3], 'bucket'),
-    count = num(ARGV[a + 4], 'bucket count'), wttl = math.max(1, num(ARGV[a + 5], 'window ttl')),
+  local s = {key = KEYS[i + 2], bucket = num(ARGV[a + 3], 'bucket'), count = num(ARGV[a + 4], 'bucket count'),
+    wttl = max(1, num(ARGV[a + 5], 'window ttl')),
     cap = {num(ARGV[a + 6], 'cap'), num(ARGV[a + 7], 'cap'), num(ARGV[a + 8], 'cap')},
-    lim = {num(ARGV[a + 9], 'limit'), num(ARGV[a + 10], 'limit'), num(ARGV[a + 11], 'limit')},
-    th = ARGV[a + 12]}
+    lim = {num(ARGV[a + 9], 'limit'), num(ARGV[a + 10], 'limit'), num(ARGV[a + 11], 'limit')}, a = a}
+  s.ck = s.key .. '#' .. s.bucket
   slots[i] = s
-  local ck = s.key .. '#' .. s.bucket
-  local st = cache[ck]
+  local st = cache[s.ck]
   if not st then
-    st = window_state(s.key, s.bucket, s.count)
-    cache[ck] = st
+    st = window_state(s.key, s.bucket, s.count, false)
+    cache[s.ck] = st
   end
   for d = 1, 3 do
     if s.cap[d] ~= -1 and st.u[d] + st.r[d] + req[d] > s.cap[d] then
@@ -67,21 +72,50 @@ local packed = {req[1], req[2], req[3]}
 local tree_ttl = lease_ttl
 for i = 1, n do
   local s = slots[i]
+  local a = s.a
   -- the same window may sit on a path twice: both occurrences count, as in memory
-  local st = cache[s.key .. '#' .. s.bucket]
+  local st = cache[s.ck]
   for d = 1, 3 do
     st.r[d] = st.r[d] + req[d]
   end
-  redis.call('HSET', s.key, 'ri', fmt(st.r[1]), 'ro', fmt(st.r[2]), 'rt', fmt(st.r[3]))
-  keep_for(s.key, s.wttl)
-  tree_ttl = math.max(tree_ttl, s.wttl)
-  for _, v in ipairs({s.key, s.bid, s.wk, s.bucket, s.count, now + s.wttl, s.lim[1], s.lim[2], s.lim[3], s.th}) do
-    packed[#packed + 1] = v
+  local want = now + s.wttl
+  local at, ex = expiry_plan(s.key, st.ex, now, want, slack(s.wttl))
+  if at then
+    st.ex = fmt(ex)
+    call('HSET', s.key, 'ri', fmt(st.r[1]), 'ro', fmt(st.r[2]), 'rt', fmt(st.r[3]), 'ex', st.ex)
+    call('PEXPIREAT', s.key, fmt(at))
+  elseif not st.ex then
+    st.ex = fmt(ex)
+    call('HSET', s.key, 'ri', fmt(st.r[1]), 'ro', fmt(st.r[2]), 'rt', fmt(st.r[3]), 'ex', st.ex)
+  else
+    call('HSET', s.key, 'ri', fmt(st.r[1]), 'ro', fmt(st.r[2]), 'rt', fmt(st.r[3]))
   end
+  tree_ttl = max(tree_ttl, s.wttl)
+  local p = #packed
+  packed[p + 1] = ARGV[a + 1]
+  packed[p + 2] = ARGV[a + 2]
+  packed[p + 3] = s.bucket
+  packed[p + 4] = s.count
+  packed[p + 5] = want
+  packed[p + 6] = s.lim[1]
+  packed[p + 7] = s.lim[2]
+  packed[p + 8] = s.lim[3]
+  packed[p + 9] = ARGV[a + 12]
 end
-redis.call('HSET', lkey, lease_id, cmsgpack.pack(packed))
-redis.call('ZADD', xkey, fmt(now + lease_ttl), lease_id)
 -- tree keys outlive the windows their leases charge, plus a day for a late sweep
-keep_for(lkey, tree_ttl + 86400000)
-keep_for(xkey, tree_ttl + 86400000)
+local tree_want = now + tree_ttl + 86400000
+local tree_at, tree_exp = expiry_plan(lkey, tree_ex, now, tree_want, slack(tree_ttl + 86400000))
+if tree_at or not tree_ex then
+  call('HSET', lkey, lease_id, cmsgpack.pack(packed), '!ex', fmt(tree_exp))
+else
+  call('HSET', lkey, lease_id, cmsgpack.pack(packed))
+end
+call('ZADD', xkey, fmt(now + lease_ttl), lease_id)
+if tree_at then
+  call('PEXPIREAT', lkey, fmt(tree_at))
+end
+if tree_at or xkey_renewed then
+  -- :x lives as long as :l; it is created anew whenever its last lease leaves
+  call('PEXPIREAT', xkey, fmt(tree_at or tree_exp))
+end
 return {gen, 1, -1, -1, states_upto(n), {}, expired}
