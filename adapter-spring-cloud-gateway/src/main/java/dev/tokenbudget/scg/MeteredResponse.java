@@ -79,7 +79,8 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
             clientHeaders.forEach(headers::set);
         }
         HttpStatusCode status = getStatusCode();
-        meter.onResponseHeaders(status == null ? 200 : status.value(), headers.getFirst(HttpHeaders.CONTENT_TYPE));
+        meter.onResponseHeaders(status == null ? 200 : status.value(), headers.getFirst(HttpHeaders.CONTENT_TYPE),
+                headers::getFirst);
     }
 
     private void meter(DataBuffer buffer) {

@@ -1,6 +1,7 @@
 package dev.tokenbudget.scg;
 
 import dev.tokenbudget.config.EngineConfig;
+import dev.tokenbudget.alert.AlertService;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.GatewayOptions;
@@ -69,6 +70,14 @@ public class TokenBudgetAutoConfiguration {
                 .environment(env::getProperty)
                 .build();
         return new BudgetGateway(engine, options);
+    }
+
+    /** Thresholds and projections to the engine config's alert sinks (secrets from the environment). */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(BudgetEngine.class)
+    AlertService tokenBudgetAlerts(BudgetEngine engine, Environment env) {
+        return AlertService.startFromConfig(engine, env::getProperty);
     }
 
     @Bean

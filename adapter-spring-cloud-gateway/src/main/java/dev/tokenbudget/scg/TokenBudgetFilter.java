@@ -77,7 +77,8 @@ final class TokenBudgetFilter implements GatewayFilter, Ordered {
         return RequestBody.read(exchange.getRequest(), gateway.options().maxBodyBytes())
                 .flatMap(body -> body.isEmpty()
                         ? Replies.write(exchange.getResponse(), gateway.tooLarge(id))
-                        : calls.call(() -> gateway.admit(id, body.get()))
+                        : calls.call(() -> gateway.admitAsync(id, body.get()))
+                        .flatMap(Mono::fromCompletionStage) // waits, without a thread, for an upstream quota
                         .flatMap(admission -> admitted(exchange, chain, admission, body.get())));
     }
 

@@ -51,7 +51,7 @@ class TokenBudgetAutoConfigurationTest {
         Path yaml = Files.writeString(dir.resolve("tb.yaml"), MINIMAL);
         runner.withPropertyValues("tokenbudget.config=" + yaml, "tokenbudget.max-body-size=1MB").run(ctx -> {
             assertThat(ctx).hasSingleBean(BudgetEngine.class).hasSingleBean(BudgetGateway.class)
-                    .hasSingleBean(LeaseSweeper.class);
+                    .hasSingleBean(LeaseSweeper.class).hasSingleBean(dev.tokenbudget.alert.AlertService.class);
             assertThat(ctx.getBean(BudgetEngine.class).store()).isInstanceOf(InMemoryBudgetStore.class);
             assertThat(ctx.getBean(BudgetGateway.class).options().maxBodyBytes()).isEqualTo(1024 * 1024);
             assertThat(ctx.getBean(LeaseSweeper.class).isRunning()).isTrue();

@@ -5,7 +5,6 @@ import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.event.BudgetEvent;
 import dev.tokenbudget.event.BudgetEventListener;
 import dev.tokenbudget.forecast.Forecaster;
-import dev.tokenbudget.forecast.InMemoryUsageHistory;
 import dev.tokenbudget.forecast.StatusSampler;
 import dev.tokenbudget.forecast.UsageHistory;
 import dev.tokenbudget.forecast.WindowForecasts;
@@ -77,6 +76,16 @@ public final class AlertService implements BudgetEventListener, AutoCloseable {
         return start(engine, claimsFor(engine.config().store()), sinks);
     }
 
+    /**
+     * Starts alerting as the engine's config says: its {@code alerts:} sinks (secrets from
+     * {@code env}, e.g. {@code System::getenv}), claims next to its store. What every host calls.
+     *
+     * @throws IllegalStateException naming the sink and variable when a sink's secret is unset
+     */
+    public static AlertService startFromConfig(BudgetEngine engine, java.util.function.UnaryOperator<String> env) {
+        return start(engine, AlertSinks.create(engine.config().alerts(), env));
+    }
+
     /** Claims next to the store: {@link RedisAlertClaims} on the store's Redis and prefix, or in memory. */
     public static AlertClaims claimsFor(StoreSettings store) {
         return "redis".equals(store.type()) ? RedisAlertClaims.open(store) : new InMemoryAlertClaims();
@@ -84,14 +93,14 @@ public final class AlertService implements BudgetEventListener, AutoCloseable {
 
     /**
      * Starts alerting on {@code engine} with its config's {@code alerts:} section and an
-     * in-process history fed by sampling the engine's status (until the store keeps history).
+     * the usage history the engine records next to its store.
      */
     public static AlertService start(BudgetEngine engine, AlertClaims claims, List<AlertSink> sinks) {
         AlertConfig.Delivery d = engine.config().alerts().delivery();
         AlertDispatcher dispatcher = AlertDispatcher.builder().sinks(sinks).queueSize(d.queueSize())
                 .maxAttempts(d.maxAttempts()).backoff(d.initialBackoff(), d.maxBackoff()).build();
-        InMemoryUsageHistory history = new InMemoryUsageHistory();
-        return new AlertService(engine, history, new StatusSampler(engine, history), claims, dispatcher);
+        // the engine records every settlement into the history next to its store: no sampling needed
+        return new AlertService(engine, engine.history(), null, claims, dispatcher);
     }
 
     /** Starts alerting with a given history (fed by its owner) and dispatcher. */

@@ -12,11 +12,14 @@ import dev.tokenbudget.config.Quantities;
 import dev.tokenbudget.event.BudgetEvent;
 import dev.tokenbudget.event.BudgetEventListener;
 import dev.tokenbudget.event.EventBus;
+import dev.tokenbudget.forecast.UsageHistory;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.identity.VirtualKey;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.BudgetStores;
 import dev.tokenbudget.store.LeaseExpiry;
+import dev.tokenbudget.store.LimitOverride;
+import dev.tokenbudget.store.LimitOverrides;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
@@ -67,12 +70,19 @@ public final class BudgetEngine implements AutoCloseable {
     private final BudgetStore store;
     private final BudgetClock clock;
     private final BudgetTelemetry telemetry;
+    private final UsageHistory history;
     private final EventBus events = new EventBus();
     private final String leasePrefix;
     private final AtomicLong leaseCounter = new AtomicLong();
     private volatile PathPlan plan;
+    /** The config as built: the limits run-time changes are made against. */
+    private final EngineConfig configured;
+    /** Newest store version of limit changes applied; guarded by this. */
+    private long limitsVersion;
 
-    private BudgetEngine(EngineConfig config, BudgetStore store, BudgetClock clock, BudgetTelemetry telemetry) {
+    private BudgetEngine(EngineConfig config, BudgetStore store, BudgetClock clock, BudgetTelemetry telemetry,
+                         UsageHistory history) {
+        this.history = Objects.requireNonNull(history, "history");
         this.plan = new PathPlan(Objects.requireNonNull(config, "config"));
         this.store = Objects.requireNonNull(store, "store");
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -87,6 +97,14 @@ public final class BudgetEngine implements AutoCloseable {
         this.leasePrefix = HexFormat.of().formatHex(b) + "-";
         store.onIncident(i -> events.publish(() -> new BudgetEvent.StoreFailure(clock.now(), i.treeId(),
                 i.operation(), i.message(), FailMode.OPEN)));
+        this.configured = config;
+        try {
+            // limits changed at run time by other engines (or before a restart) hold here too
+            syncLimits();
+        } catch (StoreUnavailableException e) {
+            LOG.warn("could not read run-time limit changes from the store yet; the next syncLimits() will: {}",
+                    e.getMessage());
+        }
     }
 
     /** An engine on the embedded in-memory store and the system clock. */
@@ -107,6 +125,7 @@ public final class BudgetEngine implements AutoCloseable {
         private BudgetStore store;
         private BudgetClock clock = BudgetClock.system();
         private BudgetTelemetry telemetry = BudgetTelemetry.noop();
+        private UsageHistory history;
 
         private Builder(EngineConfig config) {
             this.config = config;
@@ -128,9 +147,16 @@ public final class BudgetEngine implements AutoCloseable {
             return this;
         }
 
+        /** Where settled usage is recorded for forecasts; by default next to the config's store. */
+        public Builder history(UsageHistory h) {
+            this.history = h;
+            return this;
+        }
+
         public BudgetEngine build() {
+            UsageHistory h = history != null ? history : BudgetStores.history(config.store());
             return new BudgetEngine(config, store != null ? store : BudgetStores.open(config.store()), clock,
-                    telemetry);
+                    telemetry, h);
         }
     }
 
@@ -428,6 +454,7 @@ public final class BudgetEngine implements AutoCloseable {
         }
         if (res.status() == SettleResult.Status.SETTLED) {
             telemetry.charged(t.budgetIds(), input, output);
+            recordHistory(t.budgetIds(), now, input, output);
         }
         publishCrossings(res.crossings(), now);
         publishExpired(res.expired(), now);
@@ -455,10 +482,29 @@ public final class BudgetEngine implements AutoCloseable {
         for (LeaseExpiry e : expired) {
             LOG.info("lease {} expired unsettled; charged at its reservation {}", e.leaseId(), e.charged());
             telemetry.charged(e.budgetIds(), e.charged().input(), e.charged().output());
+            recordHistory(e.budgetIds(), now, e.charged().input(), e.charged().output());
             events.publish(() -> new BudgetEvent.LeaseExpired(now, e.budgetIds().get(0), e.leaseId(), e.charged(),
                     e.budgetIds()));
             publishCrossings(e.crossings(), now);
         }
+    }
+
+    /** Settled usage into the history forecasts read; per-user budgets are not kept (unbounded). */
+    private void recordHistory(List<String> budgetIds, Instant at, long input, long output) {
+        if (input == 0 && output == 0) {
+            return;
+        }
+        try {
+            List<String> kept = budgetIds.stream().filter(b -> !b.startsWith("user:")).toList();
+            history.record(kept, at, input, output);
+        } catch (RuntimeException e) {
+            LOG.warn("recording usage history failed: {}", e.toString());
+        }
+    }
+
+    /** The usage history this engine records settlements into (for forecasts and dashboards). */
+    public UsageHistory history() {
+        return history;
     }
 
     private void publishCrossings(List<ThresholdCrossing> crossings, Instant now) {
@@ -517,21 +563,66 @@ public final class BudgetEngine implements AutoCloseable {
 
     /**
      * Changes the limits of one window of a budget at run time, effective for the next request.
-     * Thresholds re-arm for the new limit.
+     * Thresholds re-arm for the new limit. The change is saved in the store first, so that every
+     * engine sharing it applies it too ({@link #syncLimits}); a store that cannot save it throws
+     * {@link dev.tokenbudget.store.StoreUnavailableException} and nothing changes.
      */
     public synchronized void updateLimits(String budgetId, String windowName, Limits limits) {
+        window(plan.config, budgetId, windowName).orElseThrow(() -> plan.config.budgets().contains(budgetId)
+                ? new IllegalArgumentException("budget '" + budgetId + "' has no window '" + windowName + "'")
+                : new IllegalArgumentException("unknown budget '" + budgetId + "'"));
+        Limits base = window(configured, budgetId, windowName).map(WindowLimit::limits).orElseThrow();
+        store.saveLimits(new LimitOverride(budgetId, windowName, base, limits, 0));
+        apply(budgetId, windowName, limits);
+    }
+
+    /**
+     * Applies the limit changes other engines saved in the shared store since the last call (one
+     * cheap store call when there are none); hosts call it every second or so, the admin server
+     * does. A change made against other configured limits than this engine's (its config was
+     * edited since) is ignored: the config wins. Returns how many windows changed.
+     *
+     * @throws dev.tokenbudget.store.StoreUnavailableException when the store cannot be read
+     */
+    public synchronized int syncLimits() {
+        LimitOverrides o = store.limitOverrides(limitsVersion);
+        if (o.version() < limitsVersion) {
+            // the store lost its changes (a flushed Redis): start counting again from its version
+            limitsVersion = 0;
+            o = store.limitOverrides(0);
+        }
+        int changed = 0;
+        for (LimitOverride x : o.overrides()) {
+            Optional<WindowLimit> base = window(configured, x.budgetId(), x.window());
+            if (base.isEmpty() || !base.get().limits().equals(x.base())) {
+                LOG.info("limit change {} of budget '{}' window '{}' ignored: it was made against limits {}, this "
+                        + "engine's config has {}", x.version(), x.budgetId(), x.window(), x.base(),
+                        base.map(WindowLimit::limits).map(Object::toString).orElse("no such window"));
+                continue;
+            }
+            if (!window(plan.config, x.budgetId(), x.window()).orElseThrow().limits().equals(x.limits())) {
+                apply(x.budgetId(), x.window(), x.limits());
+                changed++;
+            }
+        }
+        limitsVersion = o.version();
+        return changed;
+    }
+
+    private static Optional<WindowLimit> window(EngineConfig c, String budgetId, String windowName) {
+        return c.budgets().get(budgetId).flatMap(b -> b.windows().stream()
+                .filter(w -> w.window().name().equals(windowName)).findFirst());
+    }
+
+    private void apply(String budgetId, String windowName, Limits limits) {
         PathPlan p = plan;
-        Budget b = p.config.budgets().get(budgetId)
-                .orElseThrow(() -> new IllegalArgumentException("unknown budget '" + budgetId + "'"));
+        Budget b = p.config.budgets().get(budgetId).orElseThrow();
         List<WindowLimit> ws = new ArrayList<>(b.windows());
         int idx = -1;
         for (int i = 0; i < ws.size(); i++) {
             if (ws.get(i).window().name().equals(windowName)) {
                 idx = i;
             }
-        }
-        if (idx < 0) {
-            throw new IllegalArgumentException("budget '" + budgetId + "' has no window '" + windowName + "'");
         }
         Limits before = ws.get(idx).limits();
         ws.set(idx, ws.get(idx).withLimits(limits));
@@ -549,6 +640,13 @@ public final class BudgetEngine implements AutoCloseable {
 
     @Override
     public void close() {
+        if (history instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("closing the usage history failed: {}", e.toString());
+            }
+        }
         store.close();
     }
 }

@@ -37,7 +37,7 @@ public final class InMemoryUsageHistory implements UsageHistory {
         }
     }
 
-    /** Adds settled usage at {@code at} to every budget in {@code budgetIds}. */
+    @Override
     public void record(Collection<String> budgetIds, Instant at, long input, long output) {
         if (input < 0 || output < 0) {
             throw new IllegalArgumentException("usage must be >= 0, was " + input + "/" + output);

@@ -7,14 +7,16 @@ import java.time.LocalDate;
 import java.time.ZoneId;
 
 /**
- * Where the forecaster reads a budget's past usage: settled tokens per day and within today.
- *
- * <p>The store will provide this for both stores (90 days per budget, written with each
- * settlement); until then {@link InMemoryUsageHistory} keeps it in process. Implementations
- * must be thread-safe and must not block for long: forecasts run off the request path, but on
- * a shared evaluation thread.
+ * A budget's past usage, kept next to its store: settled tokens in hourly buckets (90 days), read
+ * per day and within today. The engine records every settlement and expired lease into it
+ * ({@link InMemoryUsageHistory} for the in-memory store, {@code RedisUsageHistory} for Redis,
+ * shared by every instance). Implementations must be thread-safe and must not block for long:
+ * recording happens on settlement, forecasts run off the request path on a shared thread.
  */
 public interface UsageHistory {
+
+    /** Adds settled usage at {@code at} to every budget in {@code budgetIds}. */
+    void record(java.util.Collection<String> budgetIds, Instant at, long input, long output);
 
     /**
      * Tokens of {@code dimension} used by {@code budgetId} on each day from {@code from}

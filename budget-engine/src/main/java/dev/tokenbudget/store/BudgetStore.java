@@ -47,6 +47,27 @@ public interface BudgetStore extends AutoCloseable {
     List<LeaseExpiry> expireLeases(Instant now);
 
     /**
+     * Saves a run-time limit change so that every engine on this store applies it (see
+     * {@link #limitOverrides}); the change replaces any earlier one of the same budget window.
+     *
+     * @return the change's version, higher than every version saved before; 0 from a store that
+     *         keeps no limit changes (the default), whose engines apply a change only themselves
+     * @throws StoreUnavailableException when it cannot be saved (then nothing was saved)
+     */
+    default long saveLimits(LimitOverride change) {
+        return 0;
+    }
+
+    /**
+     * The latest limit change of every budget window when any was saved after {@code knownVersion},
+     * else {@link LimitOverrides#unchanged} with the current version. One cheap call, for engines to
+     * poll. A store that keeps no limit changes (the default) never has any.
+     */
+    default LimitOverrides limitOverrides(long knownVersion) {
+        return LimitOverrides.unchanged(0);
+    }
+
+    /**
      * Registers a listener for {@link StoreIncident incidents} the store handled itself (the engine
      * turns them into store-failure events). Stores that cannot have any ignore it.
      */

@@ -699,6 +699,33 @@ public abstract class AbstractBudgetStoreTest {
         assertThat(st.used().input() / 7).isEqualTo(st.used().output() / 3).isLessThanOrEqualTo(leases);
     }
 
+    // ---- run-time limit changes, shared by every engine on the store -----------------------------
+
+    @Test
+    void limitChangesAreReadBackTheLatestPerWindowWithRisingVersions() {
+        String b = tree();
+        long v0 = store.limitOverrides(0).version();
+        assertThat(store.limitOverrides(v0).overrides()).isEmpty();
+
+        long v1 = store.saveLimits(new LimitOverride(b, "month", Limits.total(1000), Limits.total(500), 0));
+        long v2 = store.saveLimits(new LimitOverride(b, "day", Limits.total(100), new Limits(40, 30, Limits.NONE), 0));
+        long v3 = store.saveLimits(new LimitOverride(b, "month", Limits.total(1000), Limits.total(700), 0));
+        assertThat(v1).isGreaterThan(v0);
+        assertThat(v2).isGreaterThan(v1);
+        assertThat(v3).isGreaterThan(v2);
+
+        LimitOverrides all = store.limitOverrides(v0);
+        assertThat(all.version()).isEqualTo(v3);
+        List<LimitOverride> mine = all.overrides().stream().filter(o -> o.budgetId().equals(b)).toList();
+        assertThat(mine).containsExactlyInAnyOrder(
+                new LimitOverride(b, "month", Limits.total(1000), Limits.total(700), v3),
+                new LimitOverride(b, "day", Limits.total(100), new Limits(40, 30, Limits.NONE), v2));
+        // a reader that has applied the newest sees nothing new, and learns the version
+        LimitOverrides none = store.limitOverrides(v3);
+        assertThat(none.overrides()).isEmpty();
+        assertThat(none.version()).isEqualTo(v3);
+    }
+
     /** A body run by one worker thread, given its index. */
     protected interface Worker {
         void run(int thread) throws Exception;

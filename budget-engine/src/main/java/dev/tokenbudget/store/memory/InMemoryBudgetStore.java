@@ -4,6 +4,8 @@ import dev.tokenbudget.budget.Dimension;
 import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.LeaseExpiry;
+import dev.tokenbudget.store.LimitOverride;
+import dev.tokenbudget.store.LimitOverrides;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
@@ -18,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,6 +38,8 @@ public final class InMemoryBudgetStore implements BudgetStore {
     private static final Comparator<Lease> BY_EXPIRY = Comparator.comparing(Lease::expiresAt).thenComparing(Lease::id);
 
     private final ConcurrentHashMap<String, Tree> trees = new ConcurrentHashMap<>();
+    private final Map<String, LimitOverride> limits = new LinkedHashMap<>();
+    private long limitsVersion;
 
     @Override
     public Set<Capability> capabilities() {
@@ -133,6 +138,22 @@ public final class InMemoryBudgetStore implements BudgetStore {
 
     private static boolean isIdle(WindowState w) {
         return w.reserved[0] == 0 && w.reserved[1] == 0 && w.reserved[2] == 0;
+    }
+
+    @Override
+    public synchronized long saveLimits(LimitOverride change) {
+        limitsVersion++;
+        limits.put(change.budgetId() + "/" + change.window(), new LimitOverride(change.budgetId(), change.window(),
+                change.base(), change.limits(), limitsVersion));
+        return limitsVersion;
+    }
+
+    @Override
+    public synchronized LimitOverrides limitOverrides(long knownVersion) {
+        if (limitsVersion <= knownVersion) {
+            return LimitOverrides.unchanged(limitsVersion);
+        }
+        return new LimitOverrides(limitsVersion, new ArrayList<>(limits.values()));
     }
 
     @Override

@@ -1,8 +1,11 @@
 package dev.tokenbudget.store.redis;
 
+import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.config.StoreSettings;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.LeaseExpiry;
+import dev.tokenbudget.store.LimitOverride;
+import dev.tokenbudget.store.LimitOverrides;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
@@ -180,6 +183,41 @@ public final class RedisBudgetStore implements BudgetStore {
             }
         }
         return out;
+    }
+
+    @Override
+    public long saveLimits(LimitOverride c) {
+        String[] a = {c.budgetId() + "/" + c.window(), limits(c.base()), limits(c.limits())};
+        Long v = RedisScripts.run(connector.link().scripting(), Script.SAVE_LIMITS, ScriptOutputType.INTEGER,
+                new String[] {keys.limits()}, a, "(limits)", why -> incident(new StoreIncident(c.budgetId(),
+                        StoreIncident.Kind.SCRIPTS_RELOADED, why)));
+        return v;
+    }
+
+    @Override
+    public LimitOverrides limitOverrides(long knownVersion) {
+        List<Object> reply = RedisScripts.run(connector.link().scripting(), Script.LIMITS, ScriptOutputType.MULTI,
+                new String[] {keys.limits()}, new String[] {Long.toString(knownVersion)}, "(limits)",
+                why -> incident(new StoreIncident("(limits)", StoreIncident.Kind.SCRIPTS_RELOADED, why)));
+        long version = (Long) reply.get(0);
+        List<LimitOverride> out = new ArrayList<>();
+        for (int i = 1; i + 1 < reply.size(); i += 2) {
+            String field = ScriptReplies.string(reply.get(i));
+            String[] v = ScriptReplies.string(reply.get(i + 1)).split("\\|");
+            int slash = field.indexOf('/');
+            out.add(new LimitOverride(field.substring(0, slash), field.substring(slash + 1), limits(v[1]),
+                    limits(v[2]), Long.parseLong(v[0])));
+        }
+        return new LimitOverrides(version, out);
+    }
+
+    private static String limits(Limits l) {
+        return l.input() + "," + l.output() + "," + l.total();
+    }
+
+    private static Limits limits(String s) {
+        String[] p = s.split(",");
+        return new Limits(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]));
     }
 
     private List<Object> run(Script script, String[] k, String[] a, String tree) {

@@ -28,6 +28,11 @@ record RedisKeys(String prefix) {
         return prefix + ":trees";
     }
 
+    /** Run-time limit changes of every budget (not tree-tagged: one per store, touched alone). */
+    String limits() {
+        return prefix + ":limits";
+    }
+
     private String tag(String tree) {
         if (tree.isEmpty() || tree.indexOf('{') >= 0 || tree.indexOf('}') >= 0) {
             throw new IllegalArgumentException("budget tree id must be non-empty and free of '{' and '}' (it is the "

@@ -32,7 +32,9 @@ final class RedisScripts {
         RESERVE("reserve"),
         SETTLE("settle"),
         EXPIRE("expire"),
-        READ("read");
+        READ("read"),
+        SAVE_LIMITS("save-limits"),
+        LIMITS("limits");
 
         final String name;
         final String body;
