@@ -21,10 +21,13 @@ public final class Stats {
         return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
     }
 
-    /** The median of {@code values} (the lower middle one for an even count). */
+    /** The median of {@code values} (the mean of the two middle ones for an even count). */
     public static double median(List<Double> values) {
         double[] s = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return s.length == 0 ? 0 : s[(s.length - 1) / 2];
+        if (s.length == 0) {
+            return 0;
+        }
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     /** Sorted copy of many latency arrays merged. */
