@@ -257,7 +257,8 @@ public final class InMemoryBudgetStore implements BudgetStore {
                 java.util.Arrays.fill(buckets[i], 0);
             }
             for (int k = 0; k < 3; k++) {
-                buckets[i][k] += amounts[k];
+                // saturates at 2^53-1 as the Redis scripts do: lies about usage can exhaust a budget, never wrap it
+                buckets[i][k] = Math.min(TokenCounts.MAX, buckets[i][k] + amounts[k]);
             }
         }
 
