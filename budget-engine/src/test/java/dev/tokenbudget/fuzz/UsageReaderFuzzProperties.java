@@ -102,6 +102,10 @@ class UsageReaderFuzzProperties {
         UsageReport r = read(shape.endpoint, shape.contentType, b, Chunks.cuts(b.length, seed));
 
         Long expected = validCount(v);
+        if (expected != null && expected + 5 > TokenUsage.MAX) {
+            // every shape reports 5 output tokens: a pair adding up beyond 2^53-1 is refused as a whole
+            expected = null;
+        }
         if (expected != null) {
             assertThat(r.known()).as(r.toString()).isTrue();
             assertThat(r.complete()).as(r.toString()).isTrue();
