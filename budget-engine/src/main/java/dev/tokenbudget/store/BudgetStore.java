@@ -1,5 +1,7 @@
 package dev.tokenbudget.store;
 
+import dev.tokenbudget.ledger.LedgerEntry;
+
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -31,7 +33,12 @@ public interface BudgetStore extends AutoCloseable {
         /** Calls may block on network I/O: reactive hosts should call off their event loop. */
         BLOCKING_IO,
         /** Lease expiry is timed by the store's own clock, not the command's {@code now}. */
-        SERVER_TIME
+        SERVER_TIME,
+        /**
+         * Cross-team allocation: {@link SlotAllocation}s on reservations (pool draws, holds,
+         * mirrors), {@link #rebalance}, {@link #changeHold}, {@link #readAllocation} and {@link #ledger}.
+         */
+        ALLOCATION
     }
 
     Set<Capability> capabilities();
@@ -45,6 +52,33 @@ public interface BudgetStore extends AutoCloseable {
 
     /** Settles every lease expired at {@code now}, in every tree, and forgets dead windows. */
     List<LeaseExpiry> expireLeases(Instant now);
+
+    /**
+     * Claims the rebalance of a pool window instance and, if this call claimed it, moves the
+     * children's contributions into the pool and records them in the ledger, all in one atomic
+     * step (see {@link RebalanceCommand}). A claimed rebalance is never run again.
+     */
+    default RebalanceCommand.Result rebalance(RebalanceCommand command) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support allocation");
+    }
+
+    /** Creates or deletes a run-time hold and records it in the ledger, atomically. */
+    default HoldCommand.Result changeHold(HoldCommand command) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support allocation");
+    }
+
+    /**
+     * The pool of a window instance ({@code parent}) and what its linked {@code children} gave and
+     * draw; run-time holds that ended by {@code now} are left out.
+     */
+    default AllocationState readAllocation(String treeId, Slot parent, List<Slot> children, Instant now) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support allocation");
+    }
+
+    /** Up to {@code max} ledger entries of a tree numbered after {@code afterSeq}, oldest first. */
+    default List<LedgerEntry> ledger(String treeId, long afterSeq, int max) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support allocation");
+    }
 
     /**
      * Registers a listener for {@link StoreIncident incidents} the store handled itself (the engine
