@@ -5,14 +5,20 @@
 --   <prefix>:{tree}:w:<budget>/<window>  HASH  one window: ri ro rt (reserved), i<b> o<b> t<b> (used
 --                                 in bucket b; calendar windows use b = 0), hb (newest bucket of a
 --                                 rolling window), fl (limits the fired thresholds refer to), fp
---                                 (fired percents, ",50,90,")
+--                                 (fired percents, ",50,90,"); allocation (docs/allocation.md, calendar
+--                                 windows only): gi go gt (given to the parent's pool), di do dt (draw
+--                                 from it), ci co ct (pool: contributions), pi po pt (pool: used),
+--                                 m:<child> ("i,o,t" mirror of a child's used + reserved), hn (number
+--                                 of run-time holds), h:<id> ("for|i|o|t|until ms"), rb (rebalanced at)
+--   <prefix>:{tree}:g            LIST  the ledger: one JSON entry per allocation move
 -- Every number is an integer below 2^53 (checked by num); numbers handed to redis.call are
 -- formatted with %d so that no exponent notation can reach Redis.
 
 local MAX = 9007199254740991
 local DIM = {'i', 'o', 't'}
 local DIM_OF = {i = 1, o = 2, t = 3}
-local SLOT_ARGS = 12
+local LABEL = {'input', 'output', 'total'}
+local SLOT_ARGS = 14
 
 local function fmt(n)
   return string.format('%d', n)
@@ -58,17 +64,18 @@ end
 local function window_state(key, bucket, count)
   local st = {u = {0, 0, 0}, r = {0, 0, 0}, fv = {}, fresh = true}
   if count <= 1 then
-    local v = redis.call('HMGET', key, 'i0', 'o0', 't0', 'ri', 'ro', 'rt', 'fl', 'fp')
+    local v = redis.call('HMGET', key, 'i0', 'o0', 't0', 'ri', 'ro', 'rt', 'fl', 'fp', 'hn')
     for d = 1, 3 do
       st.u[d] = tonumber(v[d]) or 0
       st.r[d] = tonumber(v[d + 3]) or 0
     end
-    for j = 1, 8 do
+    for j = 1, 9 do
       if v[j] then
         st.fresh = false
       end
     end
     st.fl, st.fp = v[7], v[8]
+    st.hn = tonumber(v[9]) or 0
     return st
   end
   local oldest = bucket - count + 1
@@ -194,24 +201,149 @@ local function crossings(s, st, out, set)
   end
 end
 
--- A lease as stored: {ri, ro, rt, then per slot: key, budget, window, bucket, count, wexp, li, lo, lt, th}.
-local LEASE_SLOT = 10
+-- ---- cross-team allocation (docs/allocation.md; PathAdmission.java is the same rule in memory) ----
+
+local function triple(v)
+  return {tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0}
+end
+
+-- Reads the allocation counters of a window into st (once): given, draw, pool contributions and use.
+local function load_alloc(key, st)
+  if st.g then
+    return
+  end
+  local v = redis.call('HMGET', key, 'gi', 'go', 'gt', 'di', 'do', 'dt', 'ci', 'co', 'ct', 'pi', 'po', 'pt')
+  st.g = triple({v[1], v[2], v[3]})
+  st.dr = triple({v[4], v[5], v[6]})
+  st.c = triple({v[7], v[8], v[9]})
+  st.p = triple({v[10], v[11], v[12]})
+end
+
+local function split(text, sep)
+  local out, from = {}, 1
+  while true do
+    local at = string.find(text, sep, from, true)
+    if not at then
+      out[#out + 1] = string.sub(text, from)
+      return out
+    end
+    out[#out + 1] = string.sub(text, from, at - 1)
+    from = at + 1
+  end
+end
+
+-- A hold as "for|i|o|t|until" (for empty when held for nobody); config holds come as "id|" .. that.
+local function parse_hold(id, text)
+  local f = split(text, '|')
+  return {id = id, fb = f[1] ~= '' and f[1] or nil, t = {tonumber(f[2]), tonumber(f[3]), tonumber(f[4])},
+    untl = tonumber(f[5])}
+end
+
+-- Reads a window's run-time holds and its children's mirrors into st (once).
+local function load_holds(key, st)
+  if st.holds then
+    return
+  end
+  st.holds, st.m = {}, {}
+  local all = redis.call('HGETALL', key)
+  for j = 1, #all, 2 do
+    local f, v = all[j], all[j + 1]
+    local p = string.sub(f, 1, 2)
+    if p == 'h:' then
+      st.holds[#st.holds + 1] = parse_hold(string.sub(f, 3), v)
+    elseif p == 'm:' then
+      local m = {}
+      for n in string.gmatch(v, '[^,]+') do
+        m[#m + 1] = tonumber(n)
+      end
+      st.m[string.sub(f, 3)] = m
+    end
+  end
+end
+
+-- The part of hold h its beneficiary has not consumed yet, per dimension (all of it without one).
+local function unconsumed(h, st)
+  local m = h.fb and st.m[h.fb] or {0, 0, 0}
+  return {math.max(0, h.t[1] - m[1]), math.max(0, h.t[2] - m[2]), math.max(0, h.t[3] - m[3])}
+end
+
+-- A linked child's used or reserved tokens changed (st holds the new values): recomputes its draw
+-- from the parent's pool, returning the changed draw fields in `set` and, in `pending` (the
+-- parent's), the change of the pool's use and the child's mirror. Returns the change of the draw.
+local function follow(s, st, set, pending)
+  local delta = {0, 0, 0}
+  local committed = {}
+  for d = 1, 3 do
+    committed[d] = st.u[d] + st.r[d]
+    local draw = 0
+    if s.overflow and s.cap[d] ~= -1 then
+      draw = math.max(0, committed[d] - math.max(0, s.cap[d] - st.g[d]))
+    end
+    delta[d] = draw - st.dr[d]
+    if delta[d] ~= 0 then
+      st.dr[d] = draw
+      set[#set + 1] = 'd' .. DIM[d]
+      set[#set + 1] = fmt(draw)
+      pending.dp[d] = pending.dp[d] + delta[d]
+    end
+  end
+  pending.m[#pending.m + 1] = 'm:' .. s.bid
+  pending.m[#pending.m + 1] = fmt(committed[1]) .. ',' .. fmt(committed[2]) .. ',' .. fmt(committed[3])
+  return delta
+end
+
+-- Writes what children left for their parent window: the pool's use and their mirrors.
+local function settle_pending(st, pending, set)
+  if not pending then
+    return
+  end
+  for d = 1, 3 do
+    if pending.dp[d] ~= 0 then
+      st.p[d] = st.p[d] + pending.dp[d]
+      set[#set + 1] = 'p' .. DIM[d]
+      set[#set + 1] = fmt(st.p[d])
+    end
+  end
+  for j = 1, #pending.m do
+    set[#set + 1] = pending.m[j]
+  end
+end
+
+local function new_pending()
+  return {dp = {0, 0, 0}, m = {}}
+end
+
+-- Appends a ledger entry (numbers as strings: JSON numbers would lose digits past 10^14).
+local function ledger_append(gkey, ttl_ms, e)
+  local seq = redis.call('LLEN', gkey) + 1
+  e.seq = fmt(seq)
+  redis.call('RPUSH', gkey, cjson.encode(e))
+  keep_for(gkey, ttl_ms)
+  return e
+end
+
+-- A lease as stored: {ri, ro, rt, then per slot: key, budget, window, bucket, count, wexp, li, lo, lt, th,
+-- ci, co, ct (caps), parent (1-based slot of the lease, 0 for none), overflow (0/1)}.
+local LEASE_SLOT = 15
 
 local function lease_slots(lease)
   local slots = {}
   for i = 4, #lease, LEASE_SLOT do
     slots[#slots + 1] = {key = lease[i], bid = lease[i + 1], wk = lease[i + 2], bucket = lease[i + 3],
       count = lease[i + 4], wexp = lease[i + 5], lim = {lease[i + 6], lease[i + 7], lease[i + 8]},
-      th = lease[i + 9]}
+      th = lease[i + 9], cap = {lease[i + 10], lease[i + 11], lease[i + 12]}, parent = lease[i + 13],
+      overflow = lease[i + 14] == 1}
   end
   return slots
 end
 
--- Moves a lease from reserved to used at the amounts a = {i, o, t}; returns the crossings.
--- One read and one write per window (a window twice on the path is read again after its write).
+-- Moves a lease from reserved to used at the amounts a = {i, o, t}, brings draws, pool use and
+-- mirrors along, and returns the crossings. One read and one write per window (a window twice on
+-- the path is read again after its write); a child's slot precedes its parent's.
 local function apply_lease(lease, a)
   local out = {}
-  for _, s in ipairs(lease_slots(lease)) do
+  local pendings = {}
+  for i, s in ipairs(lease_slots(lease)) do
     local st = window_state(s.key, s.bucket, s.count)
     local set = {}
     for d = 1, 3 do
@@ -222,6 +354,15 @@ local function apply_lease(lease, a)
       end
     end
     add_used(s.key, st, s.bucket, s.count, a, set)
+    if s.parent > 0 then
+      load_alloc(s.key, st)
+      pendings[s.parent] = pendings[s.parent] or new_pending()
+      follow(s, st, set, pendings[s.parent])
+    end
+    if pendings[i] then
+      load_alloc(s.key, st)
+      settle_pending(st, pendings[i], set)
+    end
     crossings(s, st, out, set)
     if #set > 0 then
       redis.call('HSET', s.key, unpack(set))

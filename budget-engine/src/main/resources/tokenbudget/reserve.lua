@@ -1,10 +1,17 @@
--- tokenbudget reserve: all or nothing over every window of a request's path, in one call.
+-- tokenbudget reserve: all or nothing over every window of a request's path, in one call,
+-- cross-team allocation included (pool draws, holds, mirrors: docs/allocation.md).
 -- KEYS: 1 leases hash, 2 lease-expiry zset, 3.. one window hash per slot (all in the tree's hash slot)
--- ARGV: 1 lease id, 2 lease ttl ms, 3 input, 4 output, 5 expiry batch,
+-- ARGV: 1 lease id, 2 lease ttl ms, 3 input, 4 output, 5 expiry batch, 6 engine time ms (holds),
 --       then per slot (SLOT_ARGS): budget, window key, bucket, bucket count, window ttl ms,
---       cap i, cap o, cap t, limit i, limit o, limit t, thresholds ("50,90,100"); -1 = none
+--       cap i, cap o, cap t, limit i, limit o, limit t, thresholds ("50,90,100"),
+--       allocation ("" or "parent,overflow,cap i,cap o,cap t,pool,headroom i,headroom o,headroom t":
+--       parent is the 1-based slot of the parent pool or 0, overflow and pool are 0/1, the caps those
+--       of the overflow), config holds ("" or "id|for|i|o|t|until ms;..."); -1 = none
 -- Returns {gen, admitted 0/1, binding slot (0-based, -1), binding dim (0..2, -1),
---          states {ui uo ut ri ro rt per slot}, binding buckets {} or per bucket, expired leases}
+--          states {ui uo ut ri ro rt per slot}, binding buckets {} or per bucket, expired leases,
+--          cause (0 cap, 1 pool, 2 overflow cap, 3 hold; -1), room,
+--          uses {slot (0-based), pooled i o t, held i o t per use}}
+local HEAD = 6
 local lkey, xkey = KEYS[1], KEYS[2]
 local lease_id = ARGV[1]
 local lease_ttl = math.max(1, num(ARGV[2], 'lease ttl'))
@@ -15,19 +22,47 @@ if req[1] < 0 or req[2] < 0 or req[3] > MAX then
 end
 local batch = num(ARGV[5], 'expiry batch')
 local n = #KEYS - 2
-if #ARGV ~= 5 + n * SLOT_ARGS then
-  error('tokenbudget: reserve expects ' .. (5 + n * SLOT_ARGS) .. ' arguments for ' .. n .. ' slots, got ' .. #ARGV)
+if #ARGV ~= HEAD + n * SLOT_ARGS then
+  error('tokenbudget: reserve expects ' .. (HEAD + n * SLOT_ARGS) .. ' arguments for ' .. n .. ' slots, got '
+    .. #ARGV)
 end
+local enow = num(ARGV[6], 'engine time')
 
 local now = server_ms()
 local gen = tree_gen(lkey, true)
 local expired = expire_due(lkey, xkey, now, batch)
 
-local slots, cache = {}, {}
+local function parse_alloc(text)
+  if text == '' then
+    return nil
+  end
+  local f = split(text, ',')
+  return {parent = num(f[1], 'parent slot'), overflow = f[2] == '1',
+    oc = {num(f[3], 'overflow cap'), num(f[4], 'overflow cap'), num(f[5], 'overflow cap')}, pool = f[6] == '1',
+    head = {num(f[7], 'headroom'), num(f[8], 'headroom'), num(f[9], 'headroom')}}
+end
+
+local function parse_config_holds(text)
+  local out = {}
+  if text == '' then
+    return out
+  end
+  for _, h in ipairs(split(text, ';')) do
+    local bar = string.find(h, '|', 1, true)
+    out[#out + 1] = parse_hold(string.sub(h, 1, bar - 1), string.sub(h, bar + 1))
+  end
+  return out
+end
+
+local slots, cache, onpath = {}, {}, {}
+local function state(i)
+  return cache[slots[i].key .. '#' .. slots[i].bucket]
+end
+
 local function states_upto(last)
   local flat = {}
   for i = 1, n do
-    local st = i <= last and cache[slots[i].key .. '#' .. slots[i].bucket] or nil
+    local st = i <= last and state(i) or nil
     for d = 1, 3 do
       flat[#flat + 1] = st and st.u[d] or 0
     end
@@ -39,43 +74,151 @@ local function states_upto(last)
 end
 
 for i = 1, n do
-  local a = 5 + (i - 1) * SLOT_ARGS
+  local a = HEAD + (i - 1) * SLOT_ARGS
   local s = {key = KEYS[i + 2], bid = ARGV[a + 1], wk = ARGV[a + 2], bucket = num(ARGV[a + 3], 'bucket'),
     count = num(ARGV[a + 4], 'bucket count'), wttl = math.max(1, num(ARGV[a + 5], 'window ttl')),
     cap = {num(ARGV[a + 6], 'cap'), num(ARGV[a + 7], 'cap'), num(ARGV[a + 8], 'cap')},
     lim = {num(ARGV[a + 9], 'limit'), num(ARGV[a + 10], 'limit'), num(ARGV[a + 11], 'limit')},
-    th = ARGV[a + 12]}
+    th = ARGV[a + 12], a = parse_alloc(ARGV[a + 13]), chold = parse_config_holds(ARGV[a + 14])}
+  s.parent = s.a and s.a.parent or 0
+  s.overflow = s.a ~= nil and s.a.overflow
   slots[i] = s
+  onpath[s.bid] = true
   local ck = s.key .. '#' .. s.bucket
   local st = cache[ck]
   if not st then
     st = window_state(s.key, s.bucket, s.count)
     cache[ck] = st
   end
-  for d = 1, 3 do
-    if s.cap[d] ~= -1 and st.u[d] + st.r[d] + req[d] > s.cap[d] then
-      local buckets = {}
-      if s.count > 1 then
-        buckets = bucket_history(s.key, s.bucket, s.count, d)
-      end
-      return {gen, 0, i - 1, d - 1, states_upto(i), buckets, expired}
+  if s.a then
+    load_alloc(s.key, st)
+  end
+  if #s.chold > 0 or (st.hn or 0) > 0 then
+    load_holds(s.key, st)
+  end
+end
+
+-- holds of slot i in force at the engine's time: the config's, then those made at run time
+local function active(i)
+  local out = {}
+  for _, h in ipairs(slots[i].chold) do
+    if h.untl > enow then
+      out[#out + 1] = h
     end
+  end
+  for _, h in ipairs(state(i).holds or {}) do
+    if h.untl > enow then
+      out[#out + 1] = h
+    end
+  end
+  return out
+end
+
+-- per dimension, what holds of slot i keep from this request (or, `mine`, what they give it)
+local function held(i, mine)
+  local out = {0, 0, 0}
+  if not state(i).holds then
+    return out
+  end
+  for _, h in ipairs(active(i)) do
+    local for_path = h.fb ~= nil and onpath[h.fb] == true
+    if for_path == mine then
+      local left = unconsumed(h, state(i))
+      for d = 1, 3 do
+        out[d] = out[d] + (mine and math.min(req[d], left[d]) or left[d])
+      end
+    end
+  end
+  return out
+end
+
+for i = 1, n do
+  local s, st = slots[i], state(i)
+  local keep = held(i, false)
+  for d = 1, 3 do
+    local cap = s.cap[d]
+    if cap ~= -1 then
+      local committed = st.u[d] + st.r[d]
+      local own = s.parent > 0 and math.max(0, cap - st.g[d]) or cap
+      local drawable, pool_left = 0, 0
+      if s.overflow then
+        local ps = slots[s.parent]
+        local pst = state(s.parent)
+        pool_left = math.max(0, ps.a.head[d] + pst.c[d] - pst.p[d] + st.dr[d])
+        drawable = s.a.oc[d] == -1 and pool_left or math.min(s.a.oc[d], pool_left)
+      end
+      local room = own + drawable - keep[d] - committed
+      if req[d] > room then
+        local cause = 0
+        if keep[d] > 0 and committed + req[d] <= own + drawable then
+          cause = 3
+        elseif s.overflow and committed + req[d] > own then
+          cause = (s.a.oc[d] ~= -1 and s.a.oc[d] <= pool_left) and 2 or 1
+        end
+        local buckets = {}
+        if s.count > 1 then
+          buckets = bucket_history(s.key, s.bucket, s.count, d)
+        end
+        return {gen, 0, i - 1, d - 1, states_upto(i), buckets, expired, cause, math.max(0, room), {}}
+      end
+    end
+  end
+end
+
+-- admitted: what it takes out of holds for its path (before mirrors move), then charge every slot
+local uses = {}
+for i = 1, n do
+  local taken = held(i, true)
+  if taken[1] > 0 or taken[2] > 0 or taken[3] > 0 then
+    for _, v in ipairs({i - 1, 0, 0, 0, taken[1], taken[2], taken[3]}) do
+      uses[#uses + 1] = v
+    end
+  end
+end
+for i = 1, n do
+  -- the same window may sit on a path twice: both occurrences count, as in memory
+  local st = state(i)
+  for d = 1, 3 do
+    st.r[d] = st.r[d] + req[d]
   end
 end
 
 local packed = {req[1], req[2], req[3]}
 local tree_ttl = lease_ttl
+local pendings = {}
 for i = 1, n do
-  local s = slots[i]
-  -- the same window may sit on a path twice: both occurrences count, as in memory
-  local st = cache[s.key .. '#' .. s.bucket]
-  for d = 1, 3 do
-    st.r[d] = st.r[d] + req[d]
+  local s, st = slots[i], state(i)
+  local set = {'ri', fmt(st.r[1]), 'ro', fmt(st.r[2]), 'rt', fmt(st.r[3])}
+  if s.parent > 0 then
+    pendings[s.parent] = pendings[s.parent] or new_pending()
+    local delta = follow(s, st, set, pendings[s.parent])
+    if delta[1] > 0 or delta[2] > 0 or delta[3] > 0 then
+      for _, v in ipairs({i - 1, math.max(0, delta[1]), math.max(0, delta[2]), math.max(0, delta[3]), 0, 0, 0}) do
+        uses[#uses + 1] = v
+      end
+    end
   end
-  redis.call('HSET', s.key, 'ri', fmt(st.r[1]), 'ro', fmt(st.r[2]), 'rt', fmt(st.r[3]))
+  settle_pending(st, pendings[i], set)
+  if st.holds and not st.pruned then
+    -- run-time holds that have ended leave the window
+    local ended = {}
+    for _, h in ipairs(st.holds) do
+      if h.untl <= enow then
+        ended[#ended + 1] = 'h:' .. h.id
+      end
+    end
+    if #ended > 0 then
+      redis.call('HDEL', s.key, unpack(ended))
+      set[#set + 1] = 'hn'
+      set[#set + 1] = fmt(math.max(0, st.hn - #ended))
+    end
+    st.pruned = true
+  end
+  redis.call('HSET', s.key, unpack(set))
   keep_for(s.key, s.wttl)
   tree_ttl = math.max(tree_ttl, s.wttl)
-  for _, v in ipairs({s.key, s.bid, s.wk, s.bucket, s.count, now + s.wttl, s.lim[1], s.lim[2], s.lim[3], s.th}) do
+  for _, v in ipairs({s.key, s.bid, s.wk, s.bucket, s.count, now + s.wttl, s.lim[1], s.lim[2], s.lim[3], s.th,
+    s.cap[1], s.cap[2], s.cap[3], s.parent, s.overflow and 1 or 0}) do
     packed[#packed + 1] = v
   end
 end
@@ -84,4 +227,4 @@ redis.call('ZADD', xkey, fmt(now + lease_ttl), lease_id)
 -- tree keys outlive the windows their leases charge, plus a day for a late sweep
 keep_for(lkey, tree_ttl + 86400000)
 keep_for(xkey, tree_ttl + 86400000)
-return {gen, 1, -1, -1, states_upto(n), {}, expired}
+return {gen, 1, -1, -1, states_upto(n), {}, expired, -1, 0, uses}

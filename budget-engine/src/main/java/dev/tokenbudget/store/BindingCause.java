@@ -1,6 +1,6 @@
 package dev.tokenbudget.store;
 
-/** What refused a reservation at its binding slot. */
+/** What refused a reservation at its binding slot (declaration order = the codes reserve.lua returns). */
 public enum BindingCause {
     /** The slot's own cap (lowered by what it gave in a rebalance). */
     CAP,

@@ -2,6 +2,7 @@ package dev.tokenbudget.store;
 
 import java.time.Instant;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * Tokens of a budget window held back, as a store applies it: while {@code now < until}, a
@@ -18,14 +19,17 @@ import java.util.Objects;
  */
 public record Hold(String id, String forBudget, TokenCounts tokens, Instant until) {
 
+    /** Ids and budget ids travel in store fields separated by , | and ; (reserve.lua): none of those. */
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._:@+-]{1,160}");
+
     public Hold {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(tokens, "tokens");
         Objects.requireNonNull(until, "until");
-        if (id.isEmpty() || id.indexOf(',') >= 0 || id.indexOf('|') >= 0) {
-            throw new IllegalArgumentException("hold id must be non-empty and free of ',' and '|', was '" + id + "'");
+        if (!NAME.matcher(id).matches()) {
+            throw new IllegalArgumentException("hold id must be 1-160 of A-Z a-z 0-9 . _ : @ + -, was '" + id + "'");
         }
-        if (forBudget != null && (forBudget.isEmpty() || forBudget.indexOf(',') >= 0 || forBudget.indexOf('|') >= 0)) {
+        if (forBudget != null && !NAME.matcher(forBudget).matches()) {
             throw new IllegalArgumentException("hold beneficiary must be a budget id, was '" + forBudget + "'");
         }
         for (long v : new long[] {tokens.input(), tokens.output(), tokens.total()}) {

@@ -1,7 +1,12 @@
 package dev.tokenbudget.store.redis;
 
 import dev.tokenbudget.config.StoreSettings;
+import dev.tokenbudget.ledger.LedgerEntry;
+import dev.tokenbudget.store.AllocationState;
 import dev.tokenbudget.store.BudgetStore;
+import dev.tokenbudget.store.Hold;
+import dev.tokenbudget.store.HoldCommand;
+import dev.tokenbudget.store.RebalanceCommand;
 import dev.tokenbudget.store.LeaseExpiry;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
@@ -46,6 +51,8 @@ public final class RedisBudgetStore implements BudgetStore {
     private static final Logger LOG = LoggerFactory.getLogger(RedisBudgetStore.class);
     /** Expired leases charged in passing per reserve/settle; the rest wait for the next call. */
     static final int EXPIRE_IN_PASSING = 32;
+    /** Arguments of reserve.lua before the slots' (HEAD there). */
+    static final int RESERVE_HEAD = 6;
     private static final int EXPIRE_SWEEP = 256;
 
     private final RedisConnector connector;
@@ -84,7 +91,7 @@ public final class RedisBudgetStore implements BudgetStore {
 
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.SHARED, Capability.BLOCKING_IO, Capability.SERVER_TIME);
+        return EnumSet.of(Capability.SHARED, Capability.BLOCKING_IO, Capability.SERVER_TIME, Capability.ALLOCATION);
     }
 
     @Override
@@ -103,16 +110,17 @@ public final class RedisBudgetStore implements BudgetStore {
         String[] k = new String[2 + slots.size()];
         k[0] = keys.leases(tree);
         k[1] = keys.expiries(tree);
-        String[] a = new String[5 + slots.size() * SlotArgs.COUNT];
+        String[] a = new String[RESERVE_HEAD + slots.size() * SlotArgs.COUNT];
         a[0] = c.leaseId();
         a[1] = Long.toString(Math.max(1, Duration.between(c.now(), c.leaseExpiresAt()).toMillis()));
         a[2] = Long.toString(c.input());
         a[3] = Long.toString(c.output());
         a[4] = Integer.toString(EXPIRE_IN_PASSING);
+        a[5] = Long.toString(c.now().toEpochMilli());
         for (int i = 0; i < slots.size(); i++) {
             Slot s = slots.get(i);
             k[2 + i] = keys.window(tree, s);
-            SlotArgs.write(a, 5 + i * SlotArgs.COUNT, s, c.now());
+            SlotArgs.write(a, RESERVE_HEAD + i * SlotArgs.COUNT, s, c.now());
         }
         // known before the call: a reservation whose reply is lost may still have been recorded
         knownTrees.add(tree);
@@ -180,6 +188,86 @@ public final class RedisBudgetStore implements BudgetStore {
             }
         }
         return out;
+    }
+
+    /** One EVALSHA of rebalance.lua: the claim, the moves and their ledger entries together. */
+    @Override
+    public RebalanceCommand.Result rebalance(RebalanceCommand c) {
+        String tree = c.treeId();
+        List<Slot> kids = c.children();
+        String[] k = new String[2 + kids.size()];
+        k[0] = keys.ledger(tree);
+        k[1] = keys.window(tree, c.parent());
+        String[] a = new String[10 + kids.size() * 8];
+        a[0] = Long.toString(c.now().toEpochMilli());
+        a[1] = tree;
+        a[2] = c.parent().budgetId();
+        a[3] = c.parent().window().key();
+        a[4] = c.parent().key();
+        a[5] = Integer.toString(c.belowPercent());
+        a[6] = Integer.toString(c.sharePercent());
+        a[7] = Integer.toString(c.maxPercent());
+        a[8] = c.reason();
+        a[9] = ttl(c.now(), c.parent());
+        for (int i = 0; i < kids.size(); i++) {
+            Slot s = kids.get(i);
+            k[2 + i] = keys.window(tree, s);
+            int at = 10 + i * 8;
+            a[at] = s.budgetId();
+            a[at + 1] = Long.toString(s.limits().input());
+            a[at + 2] = Long.toString(s.limits().output());
+            a[at + 3] = Long.toString(s.limits().total());
+            a[at + 4] = Long.toString(s.caps().input());
+            a[at + 5] = Long.toString(s.caps().output());
+            a[at + 6] = Long.toString(s.caps().total());
+            a[at + 7] = ttl(c.now(), s);
+        }
+        List<Object> reply = run(Script.REBALANCE, k, a, tree);
+        return new RebalanceCommand.Result(ScriptReplies.num(reply.get(0)) == 1,
+                ScriptReplies.ledger(ScriptReplies.list(reply.get(1))));
+    }
+
+    @Override
+    public HoldCommand.Result changeHold(HoldCommand c) {
+        String tree = c.treeId();
+        Hold h = c.hold();
+        String[] k = {keys.ledger(tree), keys.window(tree, c.slot())};
+        String[] a = {Long.toString(c.now().toEpochMilli()), c.delete() ? "delete" : "create", h.id(),
+            h.forBudget() == null ? "" : h.forBudget(), Long.toString(h.tokens().input()),
+            Long.toString(h.tokens().output()), Long.toString(h.tokens().total()),
+            Long.toString(h.until().toEpochMilli()), tree, c.slot().budgetId(), c.slot().window().key(), c.actor(),
+            c.reason() == null ? "" : c.reason(), ttl(c.now(), c.slot())};
+        List<Object> reply = run(Script.HOLD, k, a, tree);
+        if (ScriptReplies.num(reply.get(0)) != 1) {
+            return new HoldCommand.Result(false, null);
+        }
+        return new HoldCommand.Result(true, ScriptReplies.ledger(List.of(reply.get(1))).get(0));
+    }
+
+    @Override
+    public AllocationState readAllocation(String treeId, Slot parent, List<Slot> children, Instant now) {
+        String[] k = new String[1 + children.size()];
+        k[0] = keys.window(treeId, parent);
+        for (int i = 0; i < children.size(); i++) {
+            k[1 + i] = keys.window(treeId, children.get(i));
+        }
+        return ScriptReplies.allocation(run(Script.ALLOCATION, k, new String[] {Long.toString(now.toEpochMilli())},
+                treeId));
+    }
+
+    @Override
+    public List<LedgerEntry> ledger(String treeId, long afterSeq, int max) {
+        if (max <= 0) {
+            return List.of();
+        }
+        List<Object> reply = run(Script.LEDGER, new String[] {keys.ledger(treeId)},
+                new String[] {Long.toString(Math.max(0, afterSeq)), Integer.toString(max)}, treeId);
+        return ScriptReplies.ledger(reply);
+    }
+
+    /** A TTL relative to the engine's now, as the window slots carry it (SlotArgs). */
+    private static String ttl(Instant now, Slot s) {
+        return Long.toString(Math.max(1, Duration.between(now, s.window().expiresAt()).toMillis()));
     }
 
     private List<Object> run(Script script, String[] k, String[] a, String tree) {

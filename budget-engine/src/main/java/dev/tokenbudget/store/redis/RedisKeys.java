@@ -23,6 +23,11 @@ record RedisKeys(String prefix) {
         return tag(tree) + ":w:" + s.key();
     }
 
+    /** The tree's ledger of allocation moves (rebalances, holds). */
+    String ledger(String tree) {
+        return tag(tree) + ":g";
+    }
+
     /** The trees that have leases, for the expiry sweep (not tree-tagged: one per store). */
     String trees() {
         return prefix + ":trees";

@@ -32,7 +32,11 @@ final class RedisScripts {
         RESERVE("reserve"),
         SETTLE("settle"),
         EXPIRE("expire"),
-        READ("read");
+        READ("read"),
+        REBALANCE("rebalance"),
+        HOLD("hold"),
+        ALLOCATION("allocation"),
+        LEDGER("ledger");
 
         final String name;
         final String body;

@@ -64,15 +64,16 @@ class RedisScriptsTest {
         String[] k = new String[2 + slots.length];
         k[0] = keys.leases(tree);
         k[1] = keys.expiries(tree);
-        String[] a = new String[5 + SlotArgs.COUNT * slots.length];
+        String[] a = new String[RedisBudgetStore.RESERVE_HEAD + SlotArgs.COUNT * slots.length];
         a[0] = lease;
         a[1] = Long.toString(ttlMs);
         a[2] = Long.toString(in);
         a[3] = Long.toString(out);
         a[4] = "32";
+        a[5] = Long.toString(NOW.toEpochMilli());
         for (int i = 0; i < slots.length; i++) {
             k[2 + i] = keys.window(tree, slots[i]);
-            SlotArgs.write(a, 5 + SlotArgs.COUNT * i, slots[i], NOW);
+            SlotArgs.write(a, RedisBudgetStore.RESERVE_HEAD + SlotArgs.COUNT * i, slots[i], NOW);
         }
         return redis.evalsha(Script.RESERVE.sha, ScriptOutputType.MULTI, k, a);
     }
