@@ -1009,11 +1009,12 @@ public abstract class AbstractBudgetStoreTest {
     }
 
     /** A body run by one worker thread, given its index. */
-    protected interface Worker {
+    public interface Worker {
         void run(int thread) throws Exception;
     }
 
-    protected static void runConcurrently(int threads, Worker worker) throws Exception {
+    /** Runs {@code worker} on {@code threads} threads started together; rethrows the first failure. */
+    public static void runConcurrently(int threads, Worker worker) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             CountDownLatch start = new CountDownLatch(1);
