@@ -10,7 +10,8 @@
 --                                 from it), ci co ct (pool: contributions), pi po pt (pool: used),
 --                                 m:<child> ("i,o,t" mirror of a child's used + reserved), hn (number
 --                                 of run-time holds), h:<id> ("for|i|o|t|until ms"), rb (rebalanced at)
---   <prefix>:{tree}:g            LIST  the ledger: one JSON entry per allocation move
+--   <prefix>:{tree}:g            LIST  the ledger: one JSON entry per change (allocation moves, limits)
+--   <prefix>:{tree}:gk           HASH  ledger idempotency key -> seq
 -- Every number is an integer below 2^53 (checked by num); numbers handed to redis.call are
 -- formatted with %d so that no exponent notation can reach Redis.
 
@@ -313,13 +314,27 @@ local function new_pending()
   return {dp = {0, 0, 0}, m = {}}
 end
 
--- Appends a ledger entry (numbers as strings: JSON numbers would lose digits past 10^14).
-local function ledger_append(gkey, ttl_ms, e)
+-- Appends ledger entry e (at, kind, budget, window, before and after as name -> count tables,
+-- actor, reason, key) to the tree's ledger unless its idempotency key was recorded before; returns
+-- the entry as stored (JSON) and whether it is new. Numbers are strings: JSON numbers would lose
+-- digits past 10^14.
+local function ledger_append(gkey, kkey, ttl_ms, e)
+  if e.key and e.key ~= '' then
+    local known = redis.call('HGET', kkey, e.key)
+    if known then
+      return redis.call('LINDEX', gkey, fmt(tonumber(known) - 1)), false
+    end
+  end
   local seq = redis.call('LLEN', gkey) + 1
   e.seq = fmt(seq)
-  redis.call('RPUSH', gkey, cjson.encode(e))
+  local text = cjson.encode(e)
+  redis.call('RPUSH', gkey, text)
   keep_for(gkey, ttl_ms)
-  return e
+  if e.key and e.key ~= '' then
+    redis.call('HSET', kkey, e.key, fmt(seq))
+    keep_for(kkey, ttl_ms)
+  end
+  return text, true
 end
 
 -- A lease as stored: {ri, ro, rt, then per slot: key, budget, window, bucket, count, wexp, li, lo, lt, th,

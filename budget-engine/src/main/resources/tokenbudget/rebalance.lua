@@ -1,17 +1,19 @@
 -- tokenbudget rebalance: once per pool window instance, move part of under-used children's unused
 -- allocation into the pool, and record each move in the ledger (docs/allocation.md).
--- KEYS: 1 ledger list, 2 the pool window, 3.. the linked children's windows
--- ARGV: 1 engine time ms, 2 tree, 3 pool budget, 4 pool window key, 5 pool key (budget/window),
---       6 below %, 7 share %, 8 max %, 9 reason, 10 window ttl ms,
+-- KEYS: 1 ledger list, 2 ledger keys, 3 the pool window, 4.. the linked children's windows
+-- ARGV: 1 engine time ms, 2 ledger ttl ms, 3 pool key (budget/window), 4 pool window key,
+--       5 below %, 6 share %, 7 max %, 8 reason, 9 window ttl ms,
 --       then per child: budget, limit i, limit o, limit t, cap i, cap o, cap t, window ttl ms
 -- Returns {claimed 0/1, moves: one JSON ledger entry each}
 local CHILD_ARGS = 8
-local gkey, pkey = KEYS[1], KEYS[2]
+local HEAD = 9
+local gkey, kkey, pkey = KEYS[1], KEYS[2], KEYS[3]
 local enow = num(ARGV[1], 'engine time')
-local below, share, most = num(ARGV[6], 'below'), num(ARGV[7], 'share'), num(ARGV[8], 'max')
-local reason, ttl = ARGV[9], math.max(1, num(ARGV[10], 'window ttl'))
-if #ARGV ~= 10 + (#KEYS - 2) * CHILD_ARGS then
-  error('tokenbudget: rebalance expects ' .. (10 + (#KEYS - 2) * CHILD_ARGS) .. ' arguments, got ' .. #ARGV)
+local gttl = math.max(1, num(ARGV[2], 'ledger ttl'))
+local below, share, most = num(ARGV[5], 'below'), num(ARGV[6], 'share'), num(ARGV[7], 'max')
+local reason, ttl = ARGV[8], math.max(1, num(ARGV[9], 'window ttl'))
+if #ARGV ~= HEAD + (#KEYS - 3) * CHILD_ARGS then
+  error('tokenbudget: rebalance expects ' .. (HEAD + (#KEYS - 3) * CHILD_ARGS) .. ' arguments, got ' .. #ARGV)
 end
 
 -- floor(v * p / 100) without forming v * p, so that it is exact up to 2^53 (Percent.java)
@@ -26,8 +28,8 @@ keep_for(pkey, ttl)
 local pool = window_state(pkey, 0, 1)
 load_alloc(pkey, pool)
 local moves = {}
-for c = 3, #KEYS do
-  local a = 10 + (c - 3) * CHILD_ARGS
+for c = 4, #KEYS do
+  local a = HEAD + (c - 4) * CHILD_ARGS
   local key, bid = KEYS[c], ARGV[a + 1]
   local lim = {num(ARGV[a + 2], 'limit'), num(ARGV[a + 3], 'limit'), num(ARGV[a + 4], 'limit')}
   local cap = {num(ARGV[a + 5], 'cap'), num(ARGV[a + 6], 'cap'), num(ARGV[a + 7], 'cap')}
@@ -47,10 +49,12 @@ for c = 3, #KEYS do
     end
   end
   if any then
-    local gset, cset = {}, {}
+    local gset, cset, before, after = {}, {}, {}, {}
     for d = 1, 3 do
       if give[d] > 0 then
+        before[LABEL[d]] = fmt(lim[d] - st.g[d])
         st.g[d] = st.g[d] + give[d]
+        after[LABEL[d]] = fmt(lim[d] - st.g[d])
         pool.c[d] = pool.c[d] + give[d]
         gset[#gset + 1] = 'g' .. DIM[d]
         gset[#gset + 1] = fmt(st.g[d])
@@ -61,9 +65,9 @@ for c = 3, #KEYS do
     redis.call('HSET', key, unpack(gset))
     keep_for(key, math.max(1, num(ARGV[a + 8], 'window ttl')))
     redis.call('HSET', pkey, unpack(cset))
-    moves[#moves + 1] = cjson.encode(ledger_append(gkey, ttl, {tree = ARGV[2], at = fmt(enow), kind = 'REBALANCE',
-      from = bid, to = ARGV[3], window = ARGV[4], i = fmt(give[1]), o = fmt(give[2]), t = fmt(give[3]),
-      actor = 'rebalance', reason = reason .. facts, ref = ARGV[5]}))
+    moves[#moves + 1] = ledger_append(gkey, kkey, gttl, {at = fmt(enow), kind = 'REBALANCE', budget = bid,
+      window = ARGV[4], before = before, after = after, actor = 'rebalance', reason = reason .. facts,
+      key = 'rebalance:' .. ARGV[3] .. ':' .. bid})
   end
 end
 return {1, moves}

@@ -1,5 +1,6 @@
 package dev.tokenbudget.apisix;
 
+import dev.tokenbudget.alert.AlertService;
 import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.engine.BudgetEngine;
@@ -20,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Gateways implements AutoCloseable {
 
     private final Map<Path, BudgetGateway> gateways = new ConcurrentHashMap<>();
+    private final Map<Path, AlertService> alerts = new ConcurrentHashMap<>();
 
     /**
      * The gateway for {@code config}, loading its engine on first use.
@@ -27,8 +29,12 @@ final class Gateways implements AutoCloseable {
      * @throws dev.tokenbudget.config.ConfigException when the file is missing or invalid
      */
     BudgetGateway get(Path config) {
-        return gateways.computeIfAbsent(config, p -> new BudgetGateway(engine(ConfigLoader.load(p)),
-                GatewayOptions.ofDefaults()));
+        return gateways.computeIfAbsent(config, p -> {
+            BudgetEngine engine = engine(ConfigLoader.load(p));
+            // thresholds and projections go to the config's alert sinks, off the request path
+            alerts.put(p, AlertService.startFromConfig(engine, System::getenv));
+            return new BudgetGateway(engine, GatewayOptions.ofDefaults());
+        });
     }
 
     /** The engine on the store its config names: in memory, or Redis shared with the other gateways. */
@@ -42,6 +48,8 @@ final class Gateways implements AutoCloseable {
 
     @Override
     public void close() {
+        alerts.values().forEach(AlertService::close);
+        alerts.clear();
         for (BudgetGateway g : gateways.values()) {
             g.engine().close();
         }

@@ -6,7 +6,9 @@ import picocli.CommandLine.Command;
 /** {@code bin/tokenbudget}: the operator's command line. Each subcommand is its own small class. */
 @Command(name = "tokenbudget", mixinStandardHelpOptions = true, versionProvider = TokenBudgetCli.Version.class,
         description = "Token budgets for LLM traffic: validate configs, inspect usage, plan budgets.",
-        subcommands = {ValidateCommand.class, HashKeyCommand.class, UsageCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ValidateCommand.class, HashKeyCommand.class, UsageCommand.class, BacktestCommand.class,
+                SimulateCommand.class, GenerateSeriesCommand.class, StatusCommand.class, LedgerCommand.class,
+                CommandLine.HelpCommand.class})
 public final class TokenBudgetCli implements Runnable {
 
     @CommandLine.Spec

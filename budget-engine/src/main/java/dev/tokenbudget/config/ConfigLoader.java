@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.tokenbudget.alert.AlertConfig;
 import dev.tokenbudget.budget.Budget;
 import dev.tokenbudget.budget.BudgetTree;
 import dev.tokenbudget.budget.DegradeSpec;
@@ -48,7 +49,7 @@ public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private static final Set<String> ROOT = Set.of("version", "store", "lease_ttl", "defaults", "headers", "providers",
-            "prices", "budgets", "keys", "upstreams");
+            "prices", "budgets", "keys", "upstreams", "alerts");
     private static final Set<String> STORE = Set.of("type", "redis");
     private static final Set<String> REDIS = Set.of("uri", "cluster", "timeout", "key_prefix");
     private static final Set<String> DEFAULTS = Set.of("output_tokens", "output_tokens_by_model", "zone", "thresholds",
@@ -188,11 +189,12 @@ public final class ConfigLoader {
             allocation.check(tree);
             List<VirtualKey> keys = keys(root.get("keys"), tree);
             List<UpstreamSpec> upstreams = upstreams(root.get("upstreams"), tree);
+            AlertConfig alerts = AlertConfigReader.read(root.get("alerts"), budgetIds(tree, keys));
             if (!errors.isEmpty()) {
                 return null;
             }
             return new EngineConfig(tree, keys, store, leaseTtl, outputTokens, byModel, featureHeader, userHeader,
-                    providerEnv, prices, upstreams);
+                    providerEnv, prices, upstreams, alerts);
         }
 
         private List<UpstreamSpec> upstreams(ConfigNode n, BudgetTree tree) {
@@ -256,6 +258,13 @@ public final class ConfigLoader {
                 }
             }
             return out;
+        }
+
+        private static Set<String> budgetIds(BudgetTree tree, List<VirtualKey> keys) {
+            Set<String> ids = new HashSet<>();
+            tree.budgets().forEach(b -> ids.add(b.id()));
+            keys.forEach(k -> k.own().ifPresent(b -> ids.add(b.id())));
+            return ids;
         }
 
         private String header(ConfigNode n, String def) {

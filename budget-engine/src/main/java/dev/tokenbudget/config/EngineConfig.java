@@ -1,5 +1,6 @@
 package dev.tokenbudget.config;
 
+import dev.tokenbudget.alert.AlertConfig;
 import dev.tokenbudget.budget.BudgetTree;
 import dev.tokenbudget.identity.VirtualKey;
 import dev.tokenbudget.routing.UpstreamSpec;
@@ -23,11 +24,12 @@ import java.util.Map;
  * @param providerKeyEnv       provider name to the environment variable holding its upstream key
  * @param prices               model to price, for the dollar view
  * @param upstreams            provider quotas shared by tenants (tier limits and fair share)
+ * @param alerts               the {@code alerts:} section (docs/alerts.md)
  */
 public record EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSettings store, Duration leaseTtl,
                            long defaultOutputTokens, Map<String, Long> outputTokensByModel, String featureHeader,
                            String userHeader, Map<String, String> providerKeyEnv, Map<String, ModelPrice> prices,
-                           List<UpstreamSpec> upstreams) {
+                           List<UpstreamSpec> upstreams, AlertConfig alerts) {
 
     public static final Duration DEFAULT_LEASE_TTL = Duration.ofMinutes(10);
     public static final long DEFAULT_OUTPUT_TOKENS = 4096;
@@ -40,6 +42,16 @@ public record EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSetti
         providerKeyEnv = Map.copyOf(providerKeyEnv);
         prices = Map.copyOf(prices);
         upstreams = List.copyOf(upstreams);
+        alerts = alerts == null ? AlertConfig.DEFAULTS : alerts;
+    }
+
+    /** A config without an {@code alerts:} section (the alert defaults). */
+    public EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSettings store, Duration leaseTtl,
+                        long defaultOutputTokens, Map<String, Long> outputTokensByModel, String featureHeader,
+                        String userHeader, Map<String, String> providerKeyEnv, Map<String, ModelPrice> prices,
+                        List<UpstreamSpec> upstreams) {
+        this(budgets, keys, store, leaseTtl, defaultOutputTokens, outputTokensByModel, featureHeader, userHeader,
+                providerKeyEnv, prices, upstreams, AlertConfig.DEFAULTS);
     }
 
     /** Output ceiling to reserve for a request to {@code model} that sets none. */
@@ -50,6 +62,6 @@ public record EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSetti
 
     public EngineConfig withBudgets(BudgetTree tree) {
         return new EngineConfig(tree, keys, store, leaseTtl, defaultOutputTokens, outputTokensByModel, featureHeader,
-                userHeader, providerKeyEnv, prices, upstreams);
+                userHeader, providerKeyEnv, prices, upstreams, alerts);
     }
 }

@@ -12,6 +12,7 @@ import dev.tokenbudget.config.Quantities;
 import dev.tokenbudget.event.BudgetEvent;
 import dev.tokenbudget.event.BudgetEventListener;
 import dev.tokenbudget.event.EventBus;
+import dev.tokenbudget.forecast.UsageHistory;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.identity.VirtualKey;
 import dev.tokenbudget.ledger.Ledger;
@@ -22,12 +23,15 @@ import dev.tokenbudget.store.BindingCause;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.BudgetStores;
 import dev.tokenbudget.store.LeaseExpiry;
+import dev.tokenbudget.store.LimitOverride;
+import dev.tokenbudget.store.LimitOverrides;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
 import dev.tokenbudget.store.SettleResult;
 import dev.tokenbudget.store.Slot;
 import dev.tokenbudget.store.SlotState;
+import dev.tokenbudget.store.StoreUnavailableException;
 import dev.tokenbudget.store.ThresholdCrossing;
 import dev.tokenbudget.store.memory.InMemoryBudgetStore;
 import dev.tokenbudget.telemetry.BudgetTelemetry;
@@ -70,14 +74,22 @@ public final class BudgetEngine implements AutoCloseable {
     private final BudgetStore store;
     private final BudgetClock clock;
     private final BudgetTelemetry telemetry;
+    private final UsageHistory history;
     private final EventBus events = new EventBus();
     private final String leasePrefix;
     private final AtomicLong leaseCounter = new AtomicLong();
     private volatile PathPlan plan;
     private final Rebalancer rebalancer;
     private final Reservations reservations;
+    private final Ledger ledger;
+    /** The config as built: the limits run-time changes are made against. */
+    private final EngineConfig configured;
+    /** Newest store version of limit changes applied; guarded by this. */
+    private long limitsVersion;
 
-    private BudgetEngine(EngineConfig config, BudgetStore store, BudgetClock clock, BudgetTelemetry telemetry) {
+    private BudgetEngine(EngineConfig config, BudgetStore store, BudgetClock clock, BudgetTelemetry telemetry,
+                         UsageHistory history) {
+        this.history = Objects.requireNonNull(history, "history");
         this.plan = new PathPlan(Objects.requireNonNull(config, "config"));
         this.store = Objects.requireNonNull(store, "store");
         if (!plan.allocation.isEmpty() && !store.capabilities().contains(BudgetStore.Capability.ALLOCATION)) {
@@ -85,6 +97,10 @@ public final class BudgetEngine implements AutoCloseable {
                     + " but the store " + store + " keeps no allocation state");
         }
         this.rebalancer = new Rebalancer(store, this::allocationChanged);
+        this.ledger = !store.capabilities().contains(BudgetStore.Capability.ALLOCATION) ? Ledger.inMemory()
+                : new StoreLedger(store, plan.config.budgets().budgets().stream().filter(b -> b.parent().isEmpty())
+                .map(Budget::id).toList(), id -> plan.config.budgets().contains(id)
+                ? plan.config.budgets().rootOf(id) : null);
         this.reservations = new Reservations(() -> plan, store, Objects.requireNonNull(clock, "clock"),
                 this::allocationChanged);
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -99,6 +115,14 @@ public final class BudgetEngine implements AutoCloseable {
         this.leasePrefix = HexFormat.of().formatHex(b) + "-";
         store.onIncident(i -> events.publish(() -> new BudgetEvent.StoreFailure(clock.now(), i.treeId(),
                 i.operation(), i.message(), FailMode.OPEN)));
+        this.configured = config;
+        try {
+            // limits changed at run time by other engines (or before a restart) hold here too
+            syncLimits();
+        } catch (StoreUnavailableException e) {
+            LOG.warn("could not read run-time limit changes from the store yet; the next syncLimits() will: {}",
+                    e.getMessage());
+        }
     }
 
     /** An engine on the embedded in-memory store and the system clock. */
@@ -119,6 +143,7 @@ public final class BudgetEngine implements AutoCloseable {
         private BudgetStore store;
         private BudgetClock clock = BudgetClock.system();
         private BudgetTelemetry telemetry = BudgetTelemetry.noop();
+        private UsageHistory history;
 
         private Builder(EngineConfig config) {
             this.config = config;
@@ -140,9 +165,16 @@ public final class BudgetEngine implements AutoCloseable {
             return this;
         }
 
+        /** Where settled usage is recorded for forecasts; by default next to the config's store. */
+        public Builder history(UsageHistory h) {
+            this.history = h;
+            return this;
+        }
+
         public BudgetEngine build() {
+            UsageHistory h = history != null ? history : BudgetStores.history(config.store());
             return new BudgetEngine(config, store != null ? store : BudgetStores.open(config.store()), clock,
-                    telemetry);
+                    telemetry, h);
         }
     }
 
@@ -457,6 +489,7 @@ public final class BudgetEngine implements AutoCloseable {
         }
         if (res.status() == SettleResult.Status.SETTLED) {
             telemetry.charged(t.budgetIds(), input, output);
+            recordHistory(t.budgetIds(), now, input, output);
         }
         publishCrossings(res.crossings(), now);
         publishExpired(res.expired(), now);
@@ -466,7 +499,16 @@ public final class BudgetEngine implements AutoCloseable {
     /** Settles every expired lease now (hosts call this periodically; calls also do it in passing). */
     public int expireLeases() {
         Instant now = clock.now();
-        List<LeaseExpiry> expired = store.expireLeases(now);
+        List<LeaseExpiry> expired;
+        try {
+            expired = store.expireLeases(now);
+        } catch (StoreUnavailableException e) {
+            // a sweep is housekeeping: the next one (or the next call on the tree) catches up
+            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            LOG.warn("budget store unavailable for the lease sweep: {}", message);
+            events.publish(() -> new BudgetEvent.StoreFailure(now, "*", "expire-leases", message, FailMode.OPEN));
+            return 0;
+        }
         publishExpired(expired, now);
         rebalancer.all(plan, now);
         return expired.size();
@@ -481,6 +523,11 @@ public final class BudgetEngine implements AutoCloseable {
         return rebalancer.all(plan, clock.now());
     }
 
+    /** Whether some budget of the config allots its windows to its children (docs/allocation.md). */
+    public boolean allocates() {
+        return !plan.allocation.isEmpty();
+    }
+
     /** Holds made at run time: create, delete and list them (docs/allocation.md). */
     public Reservations reservations() {
         return reservations;
@@ -491,25 +538,46 @@ public final class BudgetEngine implements AutoCloseable {
         return AllocationView.status(plan, store, budgetId, clock.now());
     }
 
-    /** The ledger of allocation moves (rebalances, holds) of this config's trees, as the store keeps it. */
+    /**
+     * The ledger of changes to this config's budgets: rebalances and holds (recorded by the store
+     * with the move itself) and what hosts append (limit changes). Kept by the store, so shared by
+     * every engine on it; on a store without {@code ALLOCATION}, a ledger in this engine's memory.
+     */
     public Ledger ledger() {
-        PathPlan p = plan;
-        return new StoreLedger(store, p.config.budgets().budgets().stream().filter(b -> b.parent().isEmpty())
-                .map(Budget::id).toList());
+        return ledger;
     }
 
     private void allocationChanged(LedgerEntry e) {
-        events.publish(() -> new BudgetEvent.AllocationChanged(e.at(), e.from(), e));
+        events.publish(() -> new BudgetEvent.AllocationChanged(e.at(), e.change().budgetId(), e));
     }
 
     private void publishExpired(List<LeaseExpiry> expired, Instant now) {
         for (LeaseExpiry e : expired) {
             LOG.info("lease {} expired unsettled; charged at its reservation {}", e.leaseId(), e.charged());
             telemetry.charged(e.budgetIds(), e.charged().input(), e.charged().output());
+            recordHistory(e.budgetIds(), now, e.charged().input(), e.charged().output());
             events.publish(() -> new BudgetEvent.LeaseExpired(now, e.budgetIds().get(0), e.leaseId(), e.charged(),
                     e.budgetIds()));
             publishCrossings(e.crossings(), now);
         }
+    }
+
+    /** Settled usage into the history forecasts read; per-user budgets are not kept (unbounded). */
+    private void recordHistory(List<String> budgetIds, Instant at, long input, long output) {
+        if (input == 0 && output == 0) {
+            return;
+        }
+        try {
+            List<String> kept = budgetIds.stream().filter(b -> !b.startsWith("user:")).toList();
+            history.record(kept, at, input, output);
+        } catch (RuntimeException e) {
+            LOG.warn("recording usage history failed: {}", e.toString());
+        }
+    }
+
+    /** The usage history this engine records settlements into (for forecasts and dashboards). */
+    public UsageHistory history() {
+        return history;
     }
 
     private void publishCrossings(List<ThresholdCrossing> crossings, Instant now) {
@@ -568,21 +636,66 @@ public final class BudgetEngine implements AutoCloseable {
 
     /**
      * Changes the limits of one window of a budget at run time, effective for the next request.
-     * Thresholds re-arm for the new limit.
+     * Thresholds re-arm for the new limit. The change is saved in the store first, so that every
+     * engine sharing it applies it too ({@link #syncLimits}); a store that cannot save it throws
+     * {@link dev.tokenbudget.store.StoreUnavailableException} and nothing changes.
      */
     public synchronized void updateLimits(String budgetId, String windowName, Limits limits) {
+        window(plan.config, budgetId, windowName).orElseThrow(() -> plan.config.budgets().contains(budgetId)
+                ? new IllegalArgumentException("budget '" + budgetId + "' has no window '" + windowName + "'")
+                : new IllegalArgumentException("unknown budget '" + budgetId + "'"));
+        Limits base = window(configured, budgetId, windowName).map(WindowLimit::limits).orElseThrow();
+        store.saveLimits(new LimitOverride(budgetId, windowName, base, limits, 0));
+        apply(budgetId, windowName, limits);
+    }
+
+    /**
+     * Applies the limit changes other engines saved in the shared store since the last call (one
+     * cheap store call when there are none); hosts call it every second or so, the admin server
+     * does. A change made against other configured limits than this engine's (its config was
+     * edited since) is ignored: the config wins. Returns how many windows changed.
+     *
+     * @throws dev.tokenbudget.store.StoreUnavailableException when the store cannot be read
+     */
+    public synchronized int syncLimits() {
+        LimitOverrides o = store.limitOverrides(limitsVersion);
+        if (o.version() < limitsVersion) {
+            // the store lost its changes (a flushed Redis): start counting again from its version
+            limitsVersion = 0;
+            o = store.limitOverrides(0);
+        }
+        int changed = 0;
+        for (LimitOverride x : o.overrides()) {
+            Optional<WindowLimit> base = window(configured, x.budgetId(), x.window());
+            if (base.isEmpty() || !base.get().limits().equals(x.base())) {
+                LOG.info("limit change {} of budget '{}' window '{}' ignored: it was made against limits {}, this "
+                        + "engine's config has {}", x.version(), x.budgetId(), x.window(), x.base(),
+                        base.map(WindowLimit::limits).map(Object::toString).orElse("no such window"));
+                continue;
+            }
+            if (!window(plan.config, x.budgetId(), x.window()).orElseThrow().limits().equals(x.limits())) {
+                apply(x.budgetId(), x.window(), x.limits());
+                changed++;
+            }
+        }
+        limitsVersion = o.version();
+        return changed;
+    }
+
+    private static Optional<WindowLimit> window(EngineConfig c, String budgetId, String windowName) {
+        return c.budgets().get(budgetId).flatMap(b -> b.windows().stream()
+                .filter(w -> w.window().name().equals(windowName)).findFirst());
+    }
+
+    private void apply(String budgetId, String windowName, Limits limits) {
         PathPlan p = plan;
-        Budget b = p.config.budgets().get(budgetId)
-                .orElseThrow(() -> new IllegalArgumentException("unknown budget '" + budgetId + "'"));
+        Budget b = p.config.budgets().get(budgetId).orElseThrow();
         List<WindowLimit> ws = new ArrayList<>(b.windows());
         int idx = -1;
         for (int i = 0; i < ws.size(); i++) {
             if (ws.get(i).window().name().equals(windowName)) {
                 idx = i;
             }
-        }
-        if (idx < 0) {
-            throw new IllegalArgumentException("budget '" + budgetId + "' has no window '" + windowName + "'");
         }
         Limits before = ws.get(idx).limits();
         ws.set(idx, ws.get(idx).withLimits(limits));
@@ -600,6 +713,13 @@ public final class BudgetEngine implements AutoCloseable {
 
     @Override
     public void close() {
+        if (history instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("closing the usage history failed: {}", e.toString());
+            }
+        }
         store.close();
     }
 }

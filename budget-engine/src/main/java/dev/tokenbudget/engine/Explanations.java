@@ -20,8 +20,9 @@ final class Explanations {
         String in = " in " + s.window().key();
         String pool = s.allocation().isLinked() ? slots.get(s.allocation().parent()).budgetId() : "?";
         return switch (cause) {
-            case POOL -> "budget '" + s.budgetId() + "' has spent its allocation" + in + " and the overflow pool of '"
-                    + pool + "' has " + room + unit + " left for it; this request needs " + request;
+            case POOL -> "budget '" + s.budgetId() + "' has " + room + unit + " left" + in
+                    + ", its own allocation and what the overflow pool of '" + pool + "' can still give it together; "
+                    + "this request needs " + request;
             case OVERFLOW_CAP -> "budget '" + s.budgetId() + "' may draw at most " + s.allocation().overflowCap().get(d)
                     + unit + " from the overflow pool of '" + pool + "'" + in + "; " + room
                     + " left, this request needs " + request;

@@ -102,7 +102,8 @@ final class Rebalancer {
         List<Slot> children = p.linkedChildren(b.id(), window, now);
         String reason = "auto-rebalance of '" + b.id() + "' at " + rule.atPercent() + "% of " + parent.window().key()
                 + ": children below " + rule.belowPercent() + "% give " + rule.sharePercent()
-                + "% of their unused allocation, at most " + rule.maxPercent() + "% of it";
+                + "% of their unused allocation, at most " + rule.maxPercent() + "% of it, to the pool of '" + b.id()
+                + "'";
         RebalanceCommand.Result r = store.rebalance(new RebalanceCommand(treeId, now, parent, children,
                 rule.belowPercent(), rule.sharePercent(), rule.maxPercent(), reason));
         if (r.claimed()) {

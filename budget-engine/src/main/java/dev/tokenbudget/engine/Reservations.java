@@ -4,6 +4,7 @@ import dev.tokenbudget.budget.Budget;
 import dev.tokenbudget.budget.Dimension;
 import dev.tokenbudget.budget.WindowLimit;
 import dev.tokenbudget.config.ConfigLoader;
+import dev.tokenbudget.config.Quantities;
 import dev.tokenbudget.ledger.LedgerEntry;
 import dev.tokenbudget.store.AllocationState;
 import dev.tokenbudget.store.BudgetStore;
@@ -82,8 +83,11 @@ public final class Reservations {
             throw new IllegalArgumentException("hold id must be 1-64 of A-Z a-z 0-9 . _ -, was '" + id + "'");
         }
         Hold hold = new Hold(id, r.forBudget(), PathPlan.counts(r.tokens()), until);
+        String what = Quantities.formatTokens(hold.tokens().total() > 0 ? hold.tokens().total()
+                : Math.max(hold.tokens().input(), hold.tokens().output())) + " tokens of '" + b.id() + "' held "
+                + (r.forBudget() == null ? "from every budget" : "for '" + r.forBudget() + "'") + " until " + until;
         HoldCommand.Result res = store.changeHold(new HoldCommand(p.config.budgets().rootOf(b.id()), now, slot, hold,
-                false, r.actor(), r.reason()));
+                false, r.actor(), r.reason().isEmpty() ? what : r.reason() + " (" + what + ")"));
         if (!res.changed()) {
             throw new IllegalArgumentException("a hold '" + id + "' exists already in " + slot.key());
         }

@@ -100,7 +100,7 @@ public sealed interface BudgetEvent {
 
     /**
      * Tokens moved between allocations: a rebalance contribution to a pool, or a hold made or
-     * removed; {@code entry} is its ledger entry (the budget is the one whose tokens moved).
+     * cancelled; {@code entry} is its ledger entry, whose budget this event is about.
      */
     record AllocationChanged(Instant at, String budgetId, LedgerEntry entry) implements BudgetEvent {
         @Override

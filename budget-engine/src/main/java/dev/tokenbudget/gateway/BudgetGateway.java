@@ -18,6 +18,9 @@ import dev.tokenbudget.provider.Provider;
 import dev.tokenbudget.provider.ProviderCodec;
 import dev.tokenbudget.provider.RequestFacts;
 import dev.tokenbudget.provider.RequestJson;
+import dev.tokenbudget.routing.UpstreamLimiter;
+import dev.tokenbudget.routing.UpstreamLimiters;
+import dev.tokenbudget.routing.UpstreamSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +30,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Everything the gateway adapters share: identify a request from its headers, admit it once its
@@ -51,9 +56,28 @@ public final class BudgetGateway {
     /** Headers that can carry a virtual key; all are removed before a request goes upstream. */
     public static final List<String> KEY_HEADERS = List.of("authorization", "x-api-key", "x-goog-api-key", "api-key");
 
+    /**
+     * Headers removed from a metered request: the key headers, and {@code accept-encoding}, since
+     * usage can only be read from an uncompressed response (SDKs ask for gzip, and providers'
+     * edges then compress JSON); the client receives the response uncompressed.
+     */
+    public static final List<String> METERED_REMOVE_HEADERS = List.of("authorization", "x-api-key", "x-goog-api-key",
+            "api-key", "accept-encoding", DecisionHeaders.ROUTE, DecisionHeaders.CACHE_TTL);
+
+    /**
+     * Routing directives only the engine may set: a client's own {@code x-tokenbudget-route} or
+     * cache-TTL directive is removed from every forwarded request (a degraded one gets the
+     * engine's back through {@link Forward#setHeaders()}).
+     */
+    public static final List<String> DIRECTIVE_HEADERS = List.of(DecisionHeaders.ROUTE, DecisionHeaders.CACHE_TTL);
+
+    private static final List<String> UNMETERED_REMOVE_HEADERS = List.of("authorization", "x-api-key",
+            "x-goog-api-key", "api-key", DecisionHeaders.ROUTE, DecisionHeaders.CACHE_TTL);
+
     private static final String JSON = "application/json";
 
     private final BudgetEngine engine;
+    private final UpstreamLimiters upstreams;
     private final GatewayOptions options;
     private final InputEstimator estimator;
 
@@ -62,6 +86,8 @@ public final class BudgetGateway {
         this.engine = Objects.requireNonNull(engine, "engine");
         this.options = Objects.requireNonNull(options, "options");
         this.estimator = options.estimator() != null ? options.estimator() : TokenizerEstimator.shared();
+        List<UpstreamSpec> specs = engine.config().upstreams();
+        this.upstreams = specs.isEmpty() ? null : new UpstreamLimiters(specs, engine.clock(), UpstreamTimer.shared());
     }
 
     public BudgetEngine engine() {
@@ -128,9 +154,50 @@ public final class BudgetGateway {
 
     /**
      * Admits a request with its whole body (null or empty for a request without one): checks the
-     * bound, parses, estimates, reserves, and says how to forward it or what to answer.
+     * bound, parses, estimates, reserves, waits for room in a configured upstream quota (at most
+     * its {@code max_wait}), and says how to forward it or what to answer. Blocks while it waits
+     * for the upstream quota: reactive hosts call {@link #admitAsync} instead.
      */
     public Admission admit(Identified id, byte[] body) {
+        return admitAsync(id, body).toCompletableFuture().join();
+    }
+
+    /**
+     * {@link #admit} without blocking on the upstream quota: the reservation is made on the calling
+     * thread (a store call), and the stage completes when the upstream quota grants or refuses.
+     */
+    public CompletionStage<Admission> admitAsync(Identified id, byte[] body) {
+        Admission a = reserveAndPlan(id, body);
+        if (upstreams == null || !(a instanceof Forward f) || f.ticket() == null || !f.ticket().accounted()) {
+            return CompletableFuture.completedFuture(a);
+        }
+        Optional<UpstreamLimiter> found = upstreams.forRequest(f.provider().configName(), f.model());
+        if (found.isEmpty()) {
+            return CompletableFuture.completedFuture(a);
+        }
+        UpstreamLimiter limiter = found.get();
+        Ticket t = f.ticket();
+        return limiter.acquire(id.key().budget(), t.reservedInput(), t.reservedOutput()).thenApply(p -> {
+            if (p.granted()) {
+                f.meter().bindUpstream(limiter, p);
+                return f;
+            }
+            engine.release(t);
+            Map<String, String> h = new LinkedHashMap<>();
+            h.put("Retry-After", Long.toString(p.retryAfterSeconds()));
+            h.put("content-type", JSON);
+            return new Reply(429, h, ProviderCodec.of(errorFamily(id.route())).errorBody(429,
+                    "upstream_quota_exhausted", "the upstream quota '" + limiter.name() + "' has no room for this "
+                            + "request now; retry after " + p.retryAfterSeconds() + " s"));
+        });
+    }
+
+    /** The upstream quota a request to {@code provider}'s {@code model} draws on, if one is configured. */
+    Optional<UpstreamLimiter> upstream(String provider, String model) {
+        return upstreams == null ? Optional.empty() : upstreams.forRequest(provider, model);
+    }
+
+    private Admission reserveAndPlan(Identified id, byte[] body) {
         Route route = id.route();
         Family errors = errorFamily(route);
         if (body != null && body.length > options.maxBodyBytes()) {
@@ -205,8 +272,8 @@ public final class BudgetGateway {
         }
         Map<String, String> response = ticket == null ? Map.of() : DecisionHeaders.forResponse(ticket.decision());
         ResponseMeter meter = new ResponseMeter(engine, ticket, family, id.endpoint());
-        return new Forward(ticket, id.provider(), id.endpoint(), model, stream, body, p, KEY_HEADERS, set, response,
-                meter);
+        return new Forward(ticket, id.provider(), id.endpoint(), model, stream, body, p,
+                ticket == null ? UNMETERED_REMOVE_HEADERS : METERED_REMOVE_HEADERS, set, response, meter);
     }
 
     private Map<String, String> promptSwaps(RouteDirective dir) {

@@ -26,7 +26,9 @@ import java.util.Map;
  * @param body            the rewritten body, or null when the client's body goes unchanged
  * @param path            the rewritten path with query (model in the path changed, a {@code key=}
  *                        parameter removed), or null when unchanged
- * @param removeHeaders   upstream request headers to remove (lower case): every header that can carry a virtual key
+ * @param removeHeaders   upstream request headers to remove (lower case): every header that can carry a virtual
+ *                        key, and for a metered request {@code accept-encoding} (usage is read from the
+ *                        uncompressed body)
  * @param setHeaders      upstream request headers to set: the provider credential and the route directive
  * @param responseHeaders headers for the client's response (decision, remaining tokens, RateLimit fields)
  * @param meter           reads the response's usage as it passes and settles the ticket

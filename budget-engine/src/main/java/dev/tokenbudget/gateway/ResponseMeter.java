@@ -6,11 +6,14 @@ import dev.tokenbudget.provider.Endpoint;
 import dev.tokenbudget.provider.Family;
 import dev.tokenbudget.provider.UsageReader;
 import dev.tokenbudget.provider.UsageReport;
+import dev.tokenbudget.routing.RateLimitHeaders;
+import dev.tokenbudget.routing.UpstreamLimiter;
 import dev.tokenbudget.usage.TokenUsage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * Reads one upstream response as it passes to the client and settles its ticket at the end.
@@ -43,12 +46,36 @@ public final class ResponseMeter {
     private int status = -1;
     private UsageReader reader;
     private MeterResult result;
+    private UpstreamLimiter limiter;
+    private UpstreamLimiter.Permit permit;
 
     ResponseMeter(BudgetEngine engine, Ticket ticket, Family family, Endpoint endpoint) {
         this.engine = Objects.requireNonNull(engine, "engine");
         this.ticket = ticket;
         this.family = family;
         this.endpoint = endpoint;
+    }
+
+    /** Ties the request's upstream-quota permit to this response: refunded and calibrated from it. */
+    synchronized void bindUpstream(UpstreamLimiter l, UpstreamLimiter.Permit p) {
+        this.limiter = l;
+        this.permit = p;
+    }
+
+    /**
+     * The upstream response's status, content type and headers arrived; {@code headers} (a
+     * case-insensitive lookup, null when absent) lets the provider's rate-limit headers calibrate
+     * the upstream quota.
+     */
+    public void onResponseHeaders(int status, String contentType, Function<String, String> headers) {
+        UpstreamLimiter l;
+        synchronized (this) {
+            l = limiter;
+        }
+        if (l != null && headers != null) {
+            l.calibrate(RateLimitHeaders.read(headers, engine.clock().now()));
+        }
+        onResponseHeaders(status, contentType);
     }
 
     /** The upstream response's status and content type (null when absent) arrived. */
@@ -106,6 +133,13 @@ public final class ResponseMeter {
         } catch (RuntimeException e) {
             LOG.warn("settling ticket {} failed; its lease will expire and be charged at the reservation", ticket, e);
             result = new MeterResult(MeterResult.Outcome.SETTLED_UNKNOWN, report, null);
+        }
+        if (limiter != null) {
+            // give the upstream quota back what the estimate took beyond the charge
+            TokenUsage c = result.charged();
+            boolean charged = c != null || result.outcome() == MeterResult.Outcome.SETTLED_UNKNOWN;
+            limiter.settle(permit, c != null ? c.inputTokens() : charged ? permit.input() : 0,
+                    c != null ? c.outputTokens() : charged ? permit.output() : 0);
         }
         return result;
     }

@@ -1,5 +1,6 @@
 package dev.tokenbudget.store;
 
+import dev.tokenbudget.ledger.LedgerChange;
 import dev.tokenbudget.ledger.LedgerEntry;
 
 import java.time.Instant;
@@ -75,9 +76,41 @@ public interface BudgetStore extends AutoCloseable {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support allocation");
     }
 
-    /** Up to {@code max} ledger entries of a tree numbered after {@code afterSeq}, oldest first. */
-    default List<LedgerEntry> ledger(String treeId, long afterSeq, int max) {
+    /**
+     * Up to {@code max} entries of a tree's ledger numbered after {@code afterSeq}, oldest first,
+     * with the number of its newest entry. Rebalances and holds append to it themselves.
+     */
+    default LedgerPage ledger(String treeId, long afterSeq, int max) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support allocation");
+    }
+
+    /**
+     * Appends a change to a tree's ledger (numbered from 1 per tree, without gaps), unless a change
+     * with the same idempotency key was recorded before: then returns that earlier entry.
+     */
+    default LedgerEntry appendLedger(String treeId, Instant at, LedgerChange change) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support allocation");
+    }
+
+    /**
+     * Saves a run-time limit change so that every engine on this store applies it (see
+     * {@link #limitOverrides}); the change replaces any earlier one of the same budget window.
+     *
+     * @return the change's version, higher than every version saved before; 0 from a store that
+     *         keeps no limit changes (the default), whose engines apply a change only themselves
+     * @throws StoreUnavailableException when it cannot be saved (then nothing was saved)
+     */
+    default long saveLimits(LimitOverride change) {
+        return 0;
+    }
+
+    /**
+     * The latest limit change of every budget window when any was saved after {@code knownVersion},
+     * else {@link LimitOverrides#unchanged} with the current version. One cheap call, for engines to
+     * poll. A store that keeps no limit changes (the default) never has any.
+     */
+    default LimitOverrides limitOverrides(long knownVersion) {
+        return LimitOverrides.unchanged(0);
     }
 
     /**

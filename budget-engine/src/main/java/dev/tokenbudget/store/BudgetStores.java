@@ -1,8 +1,11 @@
 package dev.tokenbudget.store;
 
 import dev.tokenbudget.config.StoreSettings;
+import dev.tokenbudget.forecast.InMemoryUsageHistory;
+import dev.tokenbudget.forecast.UsageHistory;
 import dev.tokenbudget.store.memory.InMemoryBudgetStore;
 import dev.tokenbudget.store.redis.RedisBudgetStore;
+import dev.tokenbudget.store.redis.RedisUsageHistory;
 
 /** Opens the store a configuration names ({@code store.type} in the engine YAML). */
 public final class BudgetStores {
@@ -27,5 +30,16 @@ public final class BudgetStores {
             return RedisBudgetStore.open(settings);
         }
         throw new IllegalArgumentException("store.type: must be 'memory' or 'redis', was '" + settings.type() + "'");
+    }
+
+    /**
+     * The usage history next to the store {@code settings} names: in process for {@code memory},
+     * in Redis (shared by every instance) for {@code redis}.
+     */
+    public static UsageHistory history(StoreSettings settings) {
+        if (settings != null && settings.isRedis()) {
+            return RedisUsageHistory.open(settings);
+        }
+        return new InMemoryUsageHistory();
     }
 }

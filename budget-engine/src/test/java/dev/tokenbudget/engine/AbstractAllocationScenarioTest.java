@@ -3,7 +3,9 @@ package dev.tokenbudget.engine;
 import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.event.BudgetEvent;
+import dev.tokenbudget.ledger.LedgerChange;
 import dev.tokenbudget.ledger.LedgerEntry;
+import dev.tokenbudget.store.AbstractBudgetStoreTest;
 import dev.tokenbudget.store.BindingCause;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.Hold;
@@ -16,6 +18,7 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static dev.tokenbudget.engine.EngineFixture.sha;
@@ -125,7 +128,7 @@ public abstract class AbstractAllocationScenarioTest {
         assertThat(early.decision().allocation().cause()).isEqualTo(BindingCause.POOL);
         assertThat(early.decision().remaining()).isEqualTo(20 * M);
         assertThat(early.decision().message()).contains("overflow pool of 'workspace'");
-        assertThat(engine.ledger().entries()).isEmpty();
+        assertThat(engine.ledger().after(0, 100, null)).isEmpty();
 
         // mid-month: the next reservation through the workspace runs the rebalance
         clock.setTo(MID_MAY);
@@ -137,16 +140,18 @@ public abstract class AbstractAllocationScenarioTest {
         assertThat(onPool.decision().message()).contains("drew 10000000 tokens from the overflow pool of 'workspace'");
 
         // internal (30% < 50%) gave half its unused 140M, capped at 30% of 200M: 60M; the others gave nothing
-        List<LedgerEntry> ledger = engine.ledger().entries();
+        List<LedgerEntry> ledger = engine.ledger().after(0, 100, null);
         assertThat(ledger).singleElement().satisfies(e -> {
-            assertThat(e.kind()).isEqualTo(LedgerEntry.Kind.REBALANCE);
-            assertThat(e.from()).isEqualTo("internal");
-            assertThat(e.to()).isEqualTo("workspace");
-            assertThat(e.window()).isEqualTo("month:2026-05");
-            assertThat(e.tokens().total()).isEqualTo(60 * M);
             assertThat(e.at()).isEqualTo(MID_MAY);
-            assertThat(e.actor()).isEqualTo("rebalance");
-            assertThat(e.reason()).contains("at 50% of month:2026-05", "total: 60000000 of 200000000");
+            LedgerChange c = e.change();
+            assertThat(c.kind()).isEqualTo(LedgerChange.Kind.REBALANCE);
+            assertThat(c.budgetId()).isEqualTo("internal");
+            assertThat(c.window()).isEqualTo("month:2026-05");
+            assertThat(c.before()).containsExactly(Map.entry("total", 200 * M));
+            assertThat(c.after()).containsExactly(Map.entry("total", 140 * M));
+            assertThat(c.actor()).isEqualTo("rebalance");
+            assertThat(c.reason()).contains("at 50% of month:2026-05", "to the pool of 'workspace'",
+                    "total: 60000000 of 200000000");
         });
         assertThat(events).filteredOn(e -> e instanceof BudgetEvent.AllocationChanged).hasSize(1);
 
@@ -159,7 +164,7 @@ public abstract class AbstractAllocationScenarioTest {
 
         // the ledger balances: contributions = pool draws + what remains in the pool
         AllocationStatus.Pool pool = engine.allocation("workspace").orElseThrow().pools().get(0);
-        long contributions = ledger.stream().mapToLong(e -> e.tokens().total()).sum();
+        long contributions = ledger.stream().mapToLong(e -> AbstractBudgetStoreTest.given(e).total()).sum();
         assertThat(pool.headroom()).isEqualTo(TokenCounts.ZERO);
         assertThat(pool.contributions().total()).isEqualTo(contributions);
         assertThat(pool.used().total()).isEqualTo(30 * M);
@@ -190,7 +195,7 @@ public abstract class AbstractAllocationScenarioTest {
         clock.setTo(Instant.parse("2026-05-20T00:00:00Z"));
         engine.expireLeases();
         spend(engine, "marketing", 1);
-        assertThat(engine.ledger().entries()).hasSize(1);
+        assertThat(engine.ledger().after(0, 100, null)).hasSize(1);
     }
 
     @Test
@@ -206,7 +211,7 @@ public abstract class AbstractAllocationScenarioTest {
             assertThat(other.rebalance()).isEmpty();
             Ticket t = spend(other, "support", 50 * M);
             assertThat(t.decision().allocation().pooled().total()).isEqualTo(30 * M);
-            assertThat(other.ledger().entries()).hasSize(1);
+            assertThat(other.ledger().after(0, 100, null)).hasSize(1);
         }
     }
 
@@ -257,16 +262,20 @@ public abstract class AbstractAllocationScenarioTest {
         assertThat(spend(engine, "experiments", 20 * M).decision().admitted()).isTrue();
         assertThat(engine.reservations().list("workspace")).isEmpty();
         assertThat(used(engine, "workspace")).isEqualTo(970 * M);
-        List<LedgerEntry> ledger = engine.ledger().entries();
-        assertThat(ledger).extracting(LedgerEntry::kind).containsExactly(LedgerEntry.Kind.HOLD_CREATED,
-                LedgerEntry.Kind.HOLD_DELETED, LedgerEntry.Kind.HOLD_CREATED);
-        assertThat(ledger.get(0)).satisfies(e -> {
-            assertThat(e.actor()).isEqualTo("alice");
-            assertThat(e.from()).isEqualTo("workspace");
-            assertThat(e.to()).isEqualTo("support");
-            assertThat(e.tokens().total()).isEqualTo(450 * M);
-            assertThat(e.ref()).isEqualTo(hold.id());
+        List<LedgerEntry> ledger = engine.ledger().after(0, 100, null);
+        assertThat(ledger).extracting(e -> e.change().kind()).containsExactly(
+                LedgerChange.Kind.RESERVATION_CREATED, LedgerChange.Kind.RESERVATION_CANCELLED,
+                LedgerChange.Kind.RESERVATION_CREATED);
+        assertThat(ledger.get(0).change()).satisfies(c -> {
+            assertThat(c.actor()).isEqualTo("alice");
+            assertThat(c.budgetId()).isEqualTo("support");
+            assertThat(c.after()).containsExactly(Map.entry("total", 450 * M));
+            assertThat(c.idempotencyKey()).isEqualTo("reservation:" + hold.id() + ":created");
+            assertThat(c.reason()).isEqualTo("support launch (450M tokens of 'workspace' held for 'support' until "
+                    + "2026-06-01T00:00:00Z)");
         });
-        assertThat(ledger.get(2).to()).isNull();
+        assertThat(ledger.get(2).change().budgetId()).isEqualTo("workspace");
+        assertThat(engine.ledger().lastSeq()).isEqualTo(3);
+        assertThat(engine.ledger().after(0, 10, "support")).hasSize(2);
     }
 }

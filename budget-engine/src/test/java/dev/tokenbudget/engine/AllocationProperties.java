@@ -2,7 +2,8 @@ package dev.tokenbudget.engine;
 
 import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.event.BudgetEvent;
-import dev.tokenbudget.ledger.LedgerEntry;
+import dev.tokenbudget.ledger.LedgerChange;
+import dev.tokenbudget.store.AbstractBudgetStoreTest;
 import dev.tokenbudget.store.Hold;
 import dev.tokenbudget.store.SettleResult;
 import dev.tokenbudget.usage.TokenUsage;
@@ -200,8 +201,8 @@ class AllocationProperties {
             checkConservation(f, tree, charged);
             checkPools(f, tree);
         }
-        Statistics.label("rebalanced").collect(f.engine.ledger().entries().stream()
-                .anyMatch(e -> e.kind() == LedgerEntry.Kind.REBALANCE));
+        Statistics.label("rebalanced").collect(f.engine.ledger().after(0, 1000, null).stream()
+                .anyMatch(e -> e.change().kind() == LedgerChange.Kind.REBALANCE));
         // the traffic reaches every rule often enough to mean something
         Statistics.label("rebalanced").coverage(c -> c.check(true).count(n -> n >= 5));
         Statistics.label("decisions").coverage(c -> {
@@ -219,9 +220,9 @@ class AllocationProperties {
     }
 
     private static void checkPools(EngineFixture f, TreeSpec tree) {
-        long ledgerContributions = f.engine.ledger().entries().stream()
-                .filter(e -> e.kind() == LedgerEntry.Kind.REBALANCE && e.to().equals("org"))
-                .mapToLong(e -> e.tokens().total()).sum();
+        long ledgerContributions = f.engine.ledger().after(0, 1000, null).stream()
+                .filter(e -> e.change().kind() == LedgerChange.Kind.REBALANCE && e.change().budgetId().startsWith("c"))
+                .mapToLong(e -> AbstractBudgetStoreTest.given(e).total()).sum();
         for (Node parent : tree.nodes()) {
             AllocationStatus a = f.engine.allocation(parent.id()).orElseThrow();
             if (a.pools().isEmpty()) {

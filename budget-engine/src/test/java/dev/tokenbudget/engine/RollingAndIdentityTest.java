@@ -1,9 +1,12 @@
 package dev.tokenbudget.engine;
 
 import dev.tokenbudget.budget.FailMode;
+import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.event.BudgetEvent;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.LeaseExpiry;
+import dev.tokenbudget.store.LimitOverride;
+import dev.tokenbudget.store.LimitOverrides;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
@@ -23,6 +26,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import static dev.tokenbudget.engine.EngineFixture.sha;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class RollingAndIdentityTest {
 
@@ -123,6 +127,18 @@ class RollingAndIdentityTest {
         }
 
         @Override
+        public long saveLimits(LimitOverride change) {
+            check();
+            return inner.saveLimits(change);
+        }
+
+        @Override
+        public LimitOverrides limitOverrides(long knownVersion) {
+            check();
+            return inner.limitOverrides(knownVersion);
+        }
+
+        @Override
         public void close() {
         }
     }
@@ -158,6 +174,11 @@ class RollingAndIdentityTest {
         assertThat(closed.decision().httpStatus()).isEqualTo(503);
         assertThat(f.events(BudgetEvent.StoreFailure.class)).extracting(BudgetEvent.StoreFailure::applied)
                 .containsExactly(FailMode.OPEN, FailMode.CLOSED);
+        f.events.clear();
+        // a sweep while the store is down is reported, not thrown at the host's scheduler
+        assertThat(f.engine.expireLeases()).isZero();
+        assertThat(f.events(BudgetEvent.StoreFailure.class)).singleElement()
+                .satisfies(e -> assertThat(e.operation()).isEqualTo("expire-leases"));
         // settling the pre-outage ticket fails now; its lease is charged in full when it expires
         assertThat(f.engine.settle(before, TokenUsage.of(50, 50))).isEqualTo(SettleResult.Status.UNKNOWN_LEASE);
         store.down.set(false);
@@ -167,5 +188,26 @@ class RollingAndIdentityTest {
         // counted exactly once: the pre-outage reservation (200), nothing for the uncounted request
         assertThat(f.usedTotal("open-team")).isEqualTo(200);
         assertThat(f.usedTotal("org")).isEqualTo(200);
+    }
+
+    @Test
+    void aLimitChangeTheStoreCannotSaveChangesNothing() {
+        String yaml = """
+                budgets:
+                  - id: org
+                    windows: [{ period: month, limits: { total: 1000 } }]
+                keys:
+                  - { name: o, sha256: %s, budget: org }
+                """.formatted(sha("o"));
+        FlakyStore store = new FlakyStore();
+        EngineFixture f = new EngineFixture(yaml, store);
+        store.down.set(true);
+        assertThatThrownBy(() -> f.engine.updateLimits("org", "month", Limits.total(10)))
+                .isInstanceOf(StoreUnavailableException.class);
+        assertThatThrownBy(f.engine::syncLimits).isInstanceOf(StoreUnavailableException.class);
+        store.down.set(false);
+        assertThat(f.engine.status("org").orElseThrow().windows().get(0).limits().total()).isEqualTo(1000);
+        assertThat(f.events(BudgetEvent.LimitsChanged.class)).isEmpty();
+        assertThat(f.reserve("o", null, 100, 100).decision().outcome()).isEqualTo(Decision.Outcome.ALLOW);
     }
 }

@@ -60,8 +60,10 @@ class BudgetGatewayTest {
         assertThat(f.endpoint()).isEqualTo(Endpoint.CHAT_COMPLETIONS);
         assertThat(f.body()).as("an unchanged request keeps the client's bytes").isNull();
         assertThat(f.path()).isNull();
-        assertThat(f.removeHeaders()).containsExactlyInAnyOrder("authorization", "x-api-key", "x-goog-api-key",
-                "api-key");
+        assertThat(f.removeHeaders()).as("key headers, accept-encoding so that usage stays readable, and the "
+                        + "routing directives a client may not set for itself")
+                .containsExactlyInAnyOrder("authorization", "x-api-key", "x-goog-api-key", "api-key", "accept-encoding",
+                        "x-tokenbudget-route", "x-tokenbudget-cache-ttl");
         assertThat(f.setHeaders()).containsEntry("authorization", "Bearer " + GatewayFixture.UPSTREAM_OPENAI);
         assertThat(f.responseHeaders()).containsEntry("x-tokenbudget-decision", "allow");
         assertThat(f.ticket().reservedOutput()).isEqualTo(300);

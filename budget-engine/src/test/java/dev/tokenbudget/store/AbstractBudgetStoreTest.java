@@ -2,6 +2,7 @@ package dev.tokenbudget.store;
 
 import dev.tokenbudget.budget.Dimension;
 import dev.tokenbudget.budget.Limits;
+import dev.tokenbudget.ledger.LedgerChange;
 import dev.tokenbudget.ledger.LedgerEntry;
 import dev.tokenbudget.window.Period;
 import dev.tokenbudget.window.WindowRef;
@@ -622,6 +623,30 @@ public abstract class AbstractBudgetStoreTest {
         return month(budget, T0, cap).withAllocation(SlotAllocation.child(1, overflow, oc));
     }
 
+    /** What a rebalance entry moved (its budget's allocation before less after), per dimension. */
+    public static TokenCounts given(LedgerEntry e) {
+        Map<String, Long> b = e.change().before();
+        Map<String, Long> a = e.change().after();
+        return new TokenCounts(b.getOrDefault("input", 0L) - a.getOrDefault("input", 0L),
+                b.getOrDefault("output", 0L) - a.getOrDefault("output", 0L),
+                b.getOrDefault("total", 0L) - a.getOrDefault("total", 0L));
+    }
+
+    @Test
+    void appendedChangesAreNumberedPerTreeAndRecordedOnceByIdempotencyKey() {
+        LedgerChange change = new LedgerChange(LedgerChange.Kind.LIMITS_CHANGED, "team", "month",
+                Map.of("total", 100L), Map.of("total", 200L), "admin-api 127.0.0.1", "launch", "limits:1");
+        LedgerEntry first = store.appendLedger(tree, T0, change);
+        assertThat(first.seq()).isEqualTo(1);
+        assertThat(first.change()).isEqualTo(change);
+        assertThat(store.appendLedger(tree, T0.plusSeconds(5), change)).isEqualTo(first);
+        LedgerChange other = new LedgerChange(LedgerChange.Kind.LIMITS_CHANGED, "team", null, Map.of(), Map.of(),
+                "cli", null, null);
+        assertThat(store.appendLedger(tree, T0.plusSeconds(9), other).seq()).isEqualTo(2);
+        assertThat(store.ledger(tree, 0, 10).entries()).extracting(LedgerEntry::change).containsExactly(change, other);
+        assertThat(store.ledger("no-ledger-" + UUID.randomUUID(), 0, 10)).isEqualTo(new LedgerPage(List.of(), 0));
+    }
+
     private static long pooledTotal(ReserveResult r) {
         return r.uses().stream().mapToLong(u -> u.pooled().total()).sum();
     }
@@ -758,16 +783,9 @@ public abstract class AbstractBudgetStoreTest {
         assertThat(made.changed()).isTrue();
         assertThat(made.entry()).satisfies(e -> {
             assertThat(e.seq()).isEqualTo(1);
-            assertThat(e.kind()).isEqualTo(LedgerEntry.Kind.HOLD_CREATED);
-            assertThat(e.from()).isEqualTo("org");
-            assertThat(e.to()).isEqualTo("b");
-            assertThat(e.window()).isEqualTo(org.window().key());
-            assertThat(e.tokens()).isEqualTo(new TokenCounts(0, 0, 70));
-            assertThat(e.actor()).isEqualTo("alice");
-            assertThat(e.reason()).isEqualTo("launch");
-            assertThat(e.ref()).isEqualTo("h-1");
             assertThat(e.at()).isEqualTo(T0);
-            assertThat(e.treeId()).isEqualTo(tree);
+            assertThat(e.change()).isEqualTo(new LedgerChange(LedgerChange.Kind.RESERVATION_CREATED, "b",
+                    org.window().key(), Map.of(), Map.of("total", 70L), "alice", "launch", "reservation:h-1:created"));
         });
         assertThat(store.changeHold(new HoldCommand(tree, T0, org, h, false, "alice", "again")).changed()).isFalse();
         assertThat(allocation(org, a, b).holds()).containsExactly(h);
@@ -777,16 +795,16 @@ public abstract class AbstractBudgetStoreTest {
 
         HoldCommand.Result gone = store.changeHold(new HoldCommand(tree, T0, org, h, true, "bob", "cancelled"));
         assertThat(gone.changed()).isTrue();
-        assertThat(gone.entry().kind()).isEqualTo(LedgerEntry.Kind.HOLD_DELETED);
-        assertThat(gone.entry().tokens().total()).isEqualTo(70);
-        assertThat(gone.entry().to()).isEqualTo("b");
+        assertThat(gone.entry().change()).isEqualTo(new LedgerChange(LedgerChange.Kind.RESERVATION_CANCELLED, "b",
+                org.window().key(), Map.of("total", 70L), Map.of(), "bob", "cancelled", "reservation:h-1:cancelled"));
         assertThat(store.changeHold(new HoldCommand(tree, T0, org, h, true, "bob", "again")).changed()).isFalse();
         assertThat(allocation(org, a, b).holds()).isEmpty();
         assertThat(reserve(nextLease(), T0, LONG_LEASE, 80, 0, a, org).admitted()).isTrue();
-        assertThat(store.ledger(tree, 0, 10)).extracting(LedgerEntry::seq).containsExactly(1L, 2L);
-        assertThat(store.ledger(tree, 1, 10)).extracting(LedgerEntry::kind)
-                .containsExactly(LedgerEntry.Kind.HOLD_DELETED);
-        assertThat(store.ledger(tree, 0, 1)).hasSize(1);
+        assertThat(store.ledger(tree, 0, 10).entries()).extracting(LedgerEntry::seq).containsExactly(1L, 2L);
+        assertThat(store.ledger(tree, 1, 10).entries()).extracting(e -> e.change().kind())
+                .containsExactly(LedgerChange.Kind.RESERVATION_CANCELLED);
+        assertThat(store.ledger(tree, 0, 1).entries()).hasSize(1);
+        assertThat(store.ledger(tree, 0, 1).lastSeq()).isEqualTo(2);
     }
 
     @Test
@@ -816,18 +834,16 @@ public abstract class AbstractBudgetStoreTest {
         assertThat(first.claimed()).isTrue();
         // a is at 20% (< 50%): half of its unused 80 is 40, capped at 30% of 100 = 30; b at 80% gives nothing
         assertThat(first.moves()).singleElement().satisfies(e -> {
-            assertThat(e.kind()).isEqualTo(LedgerEntry.Kind.REBALANCE);
-            assertThat(e.from()).isEqualTo("a");
-            assertThat(e.to()).isEqualTo("org");
-            assertThat(e.tokens()).isEqualTo(new TokenCounts(0, 0, 30));
-            assertThat(e.ref()).isEqualTo(org.key());
-            assertThat(e.reason()).isEqualTo("mid-month; total: 20 of 100 used or reserved, 80 unused");
-            assertThat(e.actor()).isEqualTo("rebalance");
+            assertThat(e.at()).isEqualTo(T0);
+            assertThat(e.change()).isEqualTo(new LedgerChange(LedgerChange.Kind.REBALANCE, "a", org.window().key(),
+                    Map.of("total", 100L), Map.of("total", 70L), "rebalance",
+                    "mid-month; total: 20 of 100 used or reserved, 80 unused", "rebalance:" + org.key() + ":a"));
+            assertThat(given(e)).isEqualTo(new TokenCounts(0, 0, 30));
         });
         RebalanceCommand.Result second = store.rebalance(cmd);
         assertThat(second.claimed()).isFalse();
         assertThat(second.moves()).isEmpty();
-        assertThat(store.ledger(tree, 0, 10)).hasSize(1);
+        assertThat(store.ledger(tree, 0, 10).entries()).hasSize(1);
 
         AllocationState st = allocation(org, a, b);
         assertThat(st.rebalanced()).isTrue();
@@ -856,7 +872,7 @@ public abstract class AbstractBudgetStoreTest {
             }
         });
         assertThat(claimed).hasValue(1);
-        assertThat(store.ledger(tree, 0, 10)).hasSize(1);
+        assertThat(store.ledger(tree, 0, 10).entries()).hasSize(1);
         assertThat(allocation(org).contributions().total()).isEqualTo(30);
     }
 
@@ -1006,6 +1022,33 @@ public abstract class AbstractBudgetStoreTest {
         assertThat(st.reserved()).isEqualTo(TokenCounts.ZERO);
         assertThat(st.used().input() % 7).isZero();
         assertThat(st.used().input() / 7).isEqualTo(st.used().output() / 3).isLessThanOrEqualTo(leases);
+    }
+
+    // ---- run-time limit changes, shared by every engine on the store -----------------------------
+
+    @Test
+    void limitChangesAreReadBackTheLatestPerWindowWithRisingVersions() {
+        String b = tree();
+        long v0 = store.limitOverrides(0).version();
+        assertThat(store.limitOverrides(v0).overrides()).isEmpty();
+
+        long v1 = store.saveLimits(new LimitOverride(b, "month", Limits.total(1000), Limits.total(500), 0));
+        long v2 = store.saveLimits(new LimitOverride(b, "day", Limits.total(100), new Limits(40, 30, Limits.NONE), 0));
+        long v3 = store.saveLimits(new LimitOverride(b, "month", Limits.total(1000), Limits.total(700), 0));
+        assertThat(v1).isGreaterThan(v0);
+        assertThat(v2).isGreaterThan(v1);
+        assertThat(v3).isGreaterThan(v2);
+
+        LimitOverrides all = store.limitOverrides(v0);
+        assertThat(all.version()).isEqualTo(v3);
+        List<LimitOverride> mine = all.overrides().stream().filter(o -> o.budgetId().equals(b)).toList();
+        assertThat(mine).containsExactlyInAnyOrder(
+                new LimitOverride(b, "month", Limits.total(1000), Limits.total(700), v3),
+                new LimitOverride(b, "day", Limits.total(100), new Limits(40, 30, Limits.NONE), v2));
+        // a reader that has applied the newest sees nothing new, and learns the version
+        LimitOverrides none = store.limitOverrides(v3);
+        assertThat(none.overrides()).isEmpty();
+        assertThat(none.version()).isEqualTo(v3);
     }
 
     /** A body run by one worker thread, given its index. */

@@ -1,16 +1,21 @@
 package dev.tokenbudget.store.memory;
 
+import dev.tokenbudget.allocation.Percent;
 import dev.tokenbudget.budget.Dimension;
 import dev.tokenbudget.budget.Limits;
-import dev.tokenbudget.allocation.Percent;
+import dev.tokenbudget.ledger.Ledger;
+import dev.tokenbudget.ledger.LedgerChange;
 import dev.tokenbudget.ledger.LedgerEntry;
 import dev.tokenbudget.store.AllocationState;
 import dev.tokenbudget.store.AllocationUse;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.Hold;
 import dev.tokenbudget.store.HoldCommand;
-import dev.tokenbudget.store.RebalanceCommand;
+import dev.tokenbudget.store.LedgerPage;
 import dev.tokenbudget.store.LeaseExpiry;
+import dev.tokenbudget.store.LimitOverride;
+import dev.tokenbudget.store.LimitOverrides;
+import dev.tokenbudget.store.RebalanceCommand;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
@@ -24,6 +29,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -40,6 +46,8 @@ public final class InMemoryBudgetStore implements BudgetStore {
     private static final Dimension[] DIMS = Dimension.values();
 
     private final ConcurrentHashMap<String, Tree> trees = new ConcurrentHashMap<>();
+    private final Map<String, LimitOverride> limits = new LinkedHashMap<>();
+    private long limitsVersion;
 
     @Override
     public Set<Capability> capabilities() {
@@ -169,13 +177,20 @@ public final class InMemoryBudgetStore implements BudgetStore {
                 if (give[0] == 0 && give[1] == 0 && give[2] == 0) {
                     continue;
                 }
-                for (int k = 0; k < 3; k++) {
+                Map<String, Long> before = new LinkedHashMap<>();
+                Map<String, Long> after = new LinkedHashMap<>();
+                for (Dimension d : DIMS) {
+                    int k = d.ordinal();
+                    if (give[k] > 0) {
+                        before.put(d.label(), child.limits().get(d) - w.given[k]);
+                        after.put(d.label(), child.limits().get(d) - w.given[k] - give[k]);
+                    }
                     w.given[k] += give[k];
                     pool.contributions[k] += give[k];
                 }
-                moves.add(tree.record(c.treeId(), c.now(), LedgerEntry.Kind.REBALANCE, child.budgetId(),
-                        c.parent().budgetId(), c.parent().window().key(), new TokenCounts(give[0], give[1], give[2]),
-                        "rebalance", c.reason() + facts, c.parent().key()));
+                moves.add(tree.record(c.now(), new LedgerChange(LedgerChange.Kind.REBALANCE, child.budgetId(),
+                        c.parent().window().key(), before, after, "rebalance", c.reason() + facts,
+                        "rebalance:" + c.parent().key() + ":" + child.budgetId())));
             }
             return new RebalanceCommand.Result(true, moves);
         }
@@ -194,9 +209,17 @@ public final class InMemoryBudgetStore implements BudgetStore {
             if (!c.delete()) {
                 w.holds.put(h.id(), h);
             }
-            LedgerEntry e = tree.record(c.treeId(), c.now(), c.delete() ? LedgerEntry.Kind.HOLD_DELETED
-                    : LedgerEntry.Kind.HOLD_CREATED, c.slot().budgetId(), recorded.forBudget(), c.slot().window().key(),
-                    recorded.tokens(), c.actor(), c.reason(), h.id());
+            Map<String, Long> held = new LinkedHashMap<>();
+            for (Dimension d : DIMS) {
+                if (recorded.tokens().get(d) > 0) {
+                    held.put(d.label(), recorded.tokens().get(d));
+                }
+            }
+            LedgerEntry e = tree.record(c.now(), new LedgerChange(c.delete() ? LedgerChange.Kind.RESERVATION_CANCELLED
+                    : LedgerChange.Kind.RESERVATION_CREATED, recorded.forBudget() != null ? recorded.forBudget()
+                    : c.slot().budgetId(), c.slot().window().key(), c.delete() ? held : Map.of(),
+                    c.delete() ? Map.of() : held, c.actor(), c.reason(),
+                    "reservation:" + h.id() + (c.delete() ? ":cancelled" : ":created")));
             return new HoldCommand.Result(true, e);
         }
     }
@@ -233,15 +256,39 @@ public final class InMemoryBudgetStore implements BudgetStore {
     }
 
     @Override
-    public List<LedgerEntry> ledger(String treeId, long afterSeq, int max) {
+    public LedgerPage ledger(String treeId, long afterSeq, int max) {
         Tree tree = trees.get(treeId);
-        if (tree == null || max <= 0) {
-            return List.of();
+        if (tree == null) {
+            return new LedgerPage(List.of(), 0);
         }
         synchronized (tree) {
-            int from = (int) Math.max(0, Math.min(afterSeq, tree.ledger.size()));
-            return List.copyOf(tree.ledger.subList(from, Math.min(tree.ledger.size(), from + max)));
+            return new LedgerPage(tree.ledger.after(Math.max(0, afterSeq), Math.max(0, max), null),
+                    tree.ledger.lastSeq());
         }
+    }
+
+    @Override
+    public LedgerEntry appendLedger(String treeId, Instant at, LedgerChange change) {
+        Tree tree = trees.computeIfAbsent(treeId, id -> new Tree());
+        synchronized (tree) {
+            return tree.record(at, change);
+        }
+    }
+
+    @Override
+    public synchronized long saveLimits(LimitOverride change) {
+        limitsVersion++;
+        limits.put(change.budgetId() + "/" + change.window(), new LimitOverride(change.budgetId(), change.window(),
+                change.base(), change.limits(), limitsVersion));
+        return limitsVersion;
+    }
+
+    @Override
+    public synchronized LimitOverrides limitOverrides(long knownVersion) {
+        if (limitsVersion <= knownVersion) {
+            return LimitOverrides.unchanged(limitsVersion);
+        }
+        return new LimitOverrides(limitsVersion, new ArrayList<>(limits.values()));
     }
 
     @Override
@@ -256,7 +303,8 @@ public final class InMemoryBudgetStore implements BudgetStore {
     /** All state of one budget tree; guarded by the tree's own monitor. */
     private static final class Tree {
         final HashMap<String, WindowState> windows = new HashMap<>();
-        final List<LedgerEntry> ledger = new ArrayList<>();
+        /** The tree's ledger: the in-memory one, numbered per tree like the Redis store's. */
+        final Ledger ledger = Ledger.inMemory();
         final HashMap<String, Lease> leases = new HashMap<>();
         final PriorityQueue<Lease> byExpiry = new PriorityQueue<>((a, b) -> a.expiresAt.compareTo(b.expiresAt));
 
@@ -272,12 +320,9 @@ public final class InMemoryBudgetStore implements BudgetStore {
             return w;
         }
 
-        LedgerEntry record(String treeId, Instant at, LedgerEntry.Kind kind, String from, String to, String window,
-                           TokenCounts tokens, String actor, String reason, String ref) {
-            LedgerEntry e = new LedgerEntry(treeId, ledger.size() + 1L, at, kind, from, to, window, tokens, actor,
-                    reason, ref);
-            ledger.add(e);
-            return e;
+        /** Appends to the tree's ledger, or returns the entry recorded before under the same idempotency key. */
+        LedgerEntry record(Instant at, LedgerChange change) {
+            return ledger.append(at, change);
         }
 
         void addLease(Lease lease) {

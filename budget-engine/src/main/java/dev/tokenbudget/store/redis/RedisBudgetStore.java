@@ -1,13 +1,18 @@
 package dev.tokenbudget.store.redis;
 
+import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.config.StoreSettings;
+import dev.tokenbudget.ledger.LedgerChange;
 import dev.tokenbudget.ledger.LedgerEntry;
 import dev.tokenbudget.store.AllocationState;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.Hold;
 import dev.tokenbudget.store.HoldCommand;
+import dev.tokenbudget.store.LedgerPage;
 import dev.tokenbudget.store.RebalanceCommand;
 import dev.tokenbudget.store.LeaseExpiry;
+import dev.tokenbudget.store.LimitOverride;
+import dev.tokenbudget.store.LimitOverrides;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
@@ -51,6 +56,8 @@ public final class RedisBudgetStore implements BudgetStore {
     private static final Logger LOG = LoggerFactory.getLogger(RedisBudgetStore.class);
     /** Expired leases charged in passing per reserve/settle; the rest wait for the next call. */
     static final int EXPIRE_IN_PASSING = 32;
+    /** How long a tree's ledger is kept after its newest entry. */
+    static final Duration LEDGER_TTL = Duration.ofDays(400);
     /** Arguments of reserve.lua before the slots' (HEAD there). */
     static final int RESERVE_HEAD = 6;
     private static final int EXPIRE_SWEEP = 256;
@@ -195,24 +202,25 @@ public final class RedisBudgetStore implements BudgetStore {
     public RebalanceCommand.Result rebalance(RebalanceCommand c) {
         String tree = c.treeId();
         List<Slot> kids = c.children();
-        String[] k = new String[2 + kids.size()];
+        String[] k = new String[3 + kids.size()];
         k[0] = keys.ledger(tree);
-        k[1] = keys.window(tree, c.parent());
-        String[] a = new String[10 + kids.size() * 8];
+        k[1] = keys.ledgerKeys(tree);
+        k[2] = keys.window(tree, c.parent());
+        int head = 9;
+        String[] a = new String[head + kids.size() * 8];
         a[0] = Long.toString(c.now().toEpochMilli());
-        a[1] = tree;
-        a[2] = c.parent().budgetId();
+        a[1] = Long.toString(LEDGER_TTL.toMillis());
+        a[2] = c.parent().key();
         a[3] = c.parent().window().key();
-        a[4] = c.parent().key();
-        a[5] = Integer.toString(c.belowPercent());
-        a[6] = Integer.toString(c.sharePercent());
-        a[7] = Integer.toString(c.maxPercent());
-        a[8] = c.reason();
-        a[9] = ttl(c.now(), c.parent());
+        a[4] = Integer.toString(c.belowPercent());
+        a[5] = Integer.toString(c.sharePercent());
+        a[6] = Integer.toString(c.maxPercent());
+        a[7] = c.reason();
+        a[8] = ttl(c.now(), c.parent());
         for (int i = 0; i < kids.size(); i++) {
             Slot s = kids.get(i);
-            k[2 + i] = keys.window(tree, s);
-            int at = 10 + i * 8;
+            k[3 + i] = keys.window(tree, s);
+            int at = head + i * 8;
             a[at] = s.budgetId();
             a[at + 1] = Long.toString(s.limits().input());
             a[at + 2] = Long.toString(s.limits().output());
@@ -224,24 +232,24 @@ public final class RedisBudgetStore implements BudgetStore {
         }
         List<Object> reply = run(Script.REBALANCE, k, a, tree);
         return new RebalanceCommand.Result(ScriptReplies.num(reply.get(0)) == 1,
-                ScriptReplies.ledger(ScriptReplies.list(reply.get(1))));
+                LedgerJson.entries(ScriptReplies.list(reply.get(1))));
     }
 
     @Override
     public HoldCommand.Result changeHold(HoldCommand c) {
         String tree = c.treeId();
         Hold h = c.hold();
-        String[] k = {keys.ledger(tree), keys.window(tree, c.slot())};
-        String[] a = {Long.toString(c.now().toEpochMilli()), c.delete() ? "delete" : "create", h.id(),
-            h.forBudget() == null ? "" : h.forBudget(), Long.toString(h.tokens().input()),
-            Long.toString(h.tokens().output()), Long.toString(h.tokens().total()),
-            Long.toString(h.until().toEpochMilli()), tree, c.slot().budgetId(), c.slot().window().key(), c.actor(),
+        String[] k = {keys.ledger(tree), keys.ledgerKeys(tree), keys.window(tree, c.slot())};
+        String[] a = {Long.toString(c.now().toEpochMilli()), Long.toString(LEDGER_TTL.toMillis()),
+            c.delete() ? "delete" : "create", h.id(), h.forBudget() == null ? "" : h.forBudget(),
+            Long.toString(h.tokens().input()), Long.toString(h.tokens().output()), Long.toString(h.tokens().total()),
+            Long.toString(h.until().toEpochMilli()), c.slot().budgetId(), c.slot().window().key(), c.actor(),
             c.reason() == null ? "" : c.reason(), ttl(c.now(), c.slot())};
         List<Object> reply = run(Script.HOLD, k, a, tree);
         if (ScriptReplies.num(reply.get(0)) != 1) {
             return new HoldCommand.Result(false, null);
         }
-        return new HoldCommand.Result(true, ScriptReplies.ledger(List.of(reply.get(1))).get(0));
+        return new HoldCommand.Result(true, LedgerJson.entry(reply.get(1).toString()));
     }
 
     @Override
@@ -256,18 +264,57 @@ public final class RedisBudgetStore implements BudgetStore {
     }
 
     @Override
-    public List<LedgerEntry> ledger(String treeId, long afterSeq, int max) {
-        if (max <= 0) {
-            return List.of();
-        }
+    public LedgerPage ledger(String treeId, long afterSeq, int max) {
         List<Object> reply = run(Script.LEDGER, new String[] {keys.ledger(treeId)},
-                new String[] {Long.toString(Math.max(0, afterSeq)), Integer.toString(max)}, treeId);
-        return ScriptReplies.ledger(reply);
+                new String[] {Long.toString(Math.max(0, afterSeq)), Integer.toString(Math.max(0, max))}, treeId);
+        return new LedgerPage(LedgerJson.entries(reply.subList(1, reply.size())), ScriptReplies.num(reply.get(0)));
+    }
+
+    @Override
+    public LedgerEntry appendLedger(String treeId, Instant at, LedgerChange change) {
+        List<Object> reply = run(Script.LEDGER_APPEND, new String[] {keys.ledger(treeId), keys.ledgerKeys(treeId)},
+                new String[] {LedgerJson.encode(at, change), Long.toString(LEDGER_TTL.toMillis())}, treeId);
+        return LedgerJson.entry(reply.get(0).toString());
     }
 
     /** A TTL relative to the engine's now, as the window slots carry it (SlotArgs). */
     private static String ttl(Instant now, Slot s) {
         return Long.toString(Math.max(1, Duration.between(now, s.window().expiresAt()).toMillis()));
+    }
+
+    @Override
+    public long saveLimits(LimitOverride c) {
+        String[] a = {c.budgetId() + "/" + c.window(), limits(c.base()), limits(c.limits())};
+        Long v = RedisScripts.run(connector.link().scripting(), Script.SAVE_LIMITS, ScriptOutputType.INTEGER,
+                new String[] {keys.limits()}, a, "(limits)", why -> incident(new StoreIncident(c.budgetId(),
+                        StoreIncident.Kind.SCRIPTS_RELOADED, why)));
+        return v;
+    }
+
+    @Override
+    public LimitOverrides limitOverrides(long knownVersion) {
+        List<Object> reply = RedisScripts.run(connector.link().scripting(), Script.LIMITS, ScriptOutputType.MULTI,
+                new String[] {keys.limits()}, new String[] {Long.toString(knownVersion)}, "(limits)",
+                why -> incident(new StoreIncident("(limits)", StoreIncident.Kind.SCRIPTS_RELOADED, why)));
+        long version = (Long) reply.get(0);
+        List<LimitOverride> out = new ArrayList<>();
+        for (int i = 1; i + 1 < reply.size(); i += 2) {
+            String field = ScriptReplies.string(reply.get(i));
+            String[] v = ScriptReplies.string(reply.get(i + 1)).split("\\|");
+            int slash = field.indexOf('/');
+            out.add(new LimitOverride(field.substring(0, slash), field.substring(slash + 1), limits(v[1]),
+                    limits(v[2]), Long.parseLong(v[0])));
+        }
+        return new LimitOverrides(version, out);
+    }
+
+    private static String limits(Limits l) {
+        return l.input() + "," + l.output() + "," + l.total();
+    }
+
+    private static Limits limits(String s) {
+        String[] p = s.split(",");
+        return new Limits(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]));
     }
 
     private List<Object> run(Script script, String[] k, String[] a, String tree) {

@@ -23,14 +23,24 @@ record RedisKeys(String prefix) {
         return tag(tree) + ":w:" + s.key();
     }
 
-    /** The tree's ledger of allocation moves (rebalances, holds). */
+    /** The tree's ledger of changes (rebalances, holds, limit changes). */
     String ledger(String tree) {
         return tag(tree) + ":g";
+    }
+
+    /** The idempotency keys of the tree's ledger entries. */
+    String ledgerKeys(String tree) {
+        return tag(tree) + ":gk";
     }
 
     /** The trees that have leases, for the expiry sweep (not tree-tagged: one per store). */
     String trees() {
         return prefix + ":trees";
+    }
+
+    /** Run-time limit changes of every budget (not tree-tagged: one per store, touched alone). */
+    String limits() {
+        return prefix + ":limits";
     }
 
     private String tag(String tree) {

@@ -36,7 +36,10 @@ final class RedisScripts {
         REBALANCE("rebalance"),
         HOLD("hold"),
         ALLOCATION("allocation"),
-        LEDGER("ledger");
+        LEDGER("ledger"),
+        LEDGER_APPEND("ledger-append"),
+        SAVE_LIMITS("save-limits"),
+        LIMITS("limits");
 
         final String name;
         final String body;

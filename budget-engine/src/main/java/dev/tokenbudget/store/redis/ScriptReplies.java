@@ -1,10 +1,6 @@
 package dev.tokenbudget.store.redis;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenbudget.budget.Dimension;
-import dev.tokenbudget.ledger.LedgerEntry;
 import dev.tokenbudget.store.AllocationState;
 import dev.tokenbudget.store.AllocationUse;
 import dev.tokenbudget.store.BindingCause;
@@ -26,8 +22,6 @@ final class ScriptReplies {
 
     private static final SettleResult.Status[] STATUS = {SettleResult.Status.SETTLED, SettleResult.Status.RELEASED,
         SettleResult.Status.UNKNOWN_LEASE};
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private ScriptReplies() {
     }
@@ -78,27 +72,6 @@ final class ScriptReplies {
                     num(hs.get(i + 3)), num(hs.get(i + 4))), Instant.ofEpochMilli(num(hs.get(i + 5)))));
         }
         return new AllocationState(contributions, used, num(r.get(6)) == 1, given, draws, holds);
-    }
-
-    /** Ledger entries as the scripts store them: JSON objects whose numbers are strings. */
-    static List<LedgerEntry> ledger(List<Object> json) {
-        List<LedgerEntry> out = new ArrayList<>(json.size());
-        for (Object o : json) {
-            try {
-                JsonNode n = JSON.readTree(o.toString());
-                String to = n.path("to").asText("");
-                out.add(new LedgerEntry(n.path("tree").asText(), Long.parseLong(n.path("seq").asText()),
-                        Instant.ofEpochMilli(Long.parseLong(n.path("at").asText())),
-                        LedgerEntry.Kind.valueOf(n.path("kind").asText()), n.path("from").asText(),
-                        to.isEmpty() ? null : to, n.path("window").asText(),
-                        new TokenCounts(Long.parseLong(n.path("i").asText()), Long.parseLong(n.path("o").asText()),
-                                Long.parseLong(n.path("t").asText())), n.path("actor").asText(),
-                        n.path("reason").asText(), n.path("ref").asText()));
-            } catch (JsonProcessingException | RuntimeException e) {
-                throw new IllegalStateException("unreadable ledger entry in Redis: " + o, e);
-            }
-        }
-        return out;
     }
 
     static SettleResult settle(String treeId, List<Object> r) {

@@ -10,7 +10,9 @@ import dev.tokenbudget.engine.HoldRequest;
 import dev.tokenbudget.engine.Ticket;
 import dev.tokenbudget.event.BudgetEvent;
 import dev.tokenbudget.identity.KeyHash;
+import dev.tokenbudget.ledger.LedgerChange;
 import dev.tokenbudget.ledger.LedgerEntry;
+import dev.tokenbudget.store.AbstractBudgetStoreTest;
 import dev.tokenbudget.store.SettleResult;
 import dev.tokenbudget.time.ManualClock;
 import dev.tokenbudget.usage.TokenUsage;
@@ -101,19 +103,20 @@ class RedisAllocationConcurrencyTest {
         runConcurrently(ENGINES, i -> claimedMoves.addAll(engines.get(i).rebalance()));
         hammer(new double[] {0.85, 0.05, 0.05, 0.05}, 900);
 
-        List<LedgerEntry> ledger = engines.get(2).ledger().entries();
-        List<LedgerEntry> rebalances = ledger.stream().filter(e -> e.kind() == LedgerEntry.Kind.REBALANCE).toList();
+        List<LedgerEntry> ledger = engines.get(2).ledger().after(0, 1000, null);
+        List<LedgerEntry> rebalances = ledger.stream()
+                .filter(e -> e.change().kind() == LedgerChange.Kind.REBALANCE).toList();
         assertThat(rebalances).isNotEmpty();
-        assertThat(rebalances).extracting(LedgerEntry::from).doesNotHaveDuplicates();
+        assertThat(rebalances).extracting(e -> e.change().budgetId()).doesNotHaveDuplicates();
         assertThat(claimedMoves).containsExactlyInAnyOrderElementsOf(rebalances);
-        assertThat(ledger).filteredOn(e -> e.kind() == LedgerEntry.Kind.HOLD_CREATED).hasSize(1);
+        assertThat(ledger).filteredOn(e -> e.change().kind() == LedgerChange.Kind.RESERVATION_CREATED).hasSize(1);
         assertThat(events).filteredOn(e -> e instanceof BudgetEvent.AllocationChanged).hasSize(ledger.size());
         for (BudgetEngine e : engines) {
             assertThat(e.rebalance()).isEmpty();
         }
 
         AllocationStatus.Pool pool = engines.get(0).allocation("workspace").orElseThrow().pools().get(0);
-        long contributions = rebalances.stream().mapToLong(e -> e.tokens().total()).sum();
+        long contributions = rebalances.stream().mapToLong(e -> AbstractBudgetStoreTest.given(e).total()).sum();
         assertThat(pool.contributions().total()).isEqualTo(contributions);
         assertThat(pool.headroom().total()).isZero();
         assertThat(pool.used().total() + pool.remaining().total()).isEqualTo(contributions);

@@ -1,0 +1,128 @@
+package dev.tokenbudget.envoy;
+
+import com.google.protobuf.ByteString;
+import dev.tokenbudget.gateway.BudgetGateway;
+import dev.tokenbudget.gateway.Forward;
+import dev.tokenbudget.gateway.Reply;
+import io.envoyproxy.envoy.service.ext_proc.v3.BodyMutation;
+import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.HeadersResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.ImmediateResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.TrailersResponse;
+import io.envoyproxy.envoy.type.v3.HttpStatus;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The {@link ProcessingResponse}s this processor sends, built from the gateway layer's answers.
+ * Nothing here decides anything; it only says it in Envoy's terms.
+ */
+final class Answers {
+
+    /** Route directive headers a client may not choose for itself (the gateway layer removes them). */
+    static final List<String> DIRECTIVE_HEADERS = BudgetGateway.DIRECTIVE_HEADERS;
+
+    private static final CommonResponse CONTINUE = CommonResponse.getDefaultInstance();
+
+    private Answers() {
+    }
+
+    /** A local reply (401, 413, 429...): Envoy answers the client with it and stops processing. */
+    static ProcessingResponse immediate(Reply r) {
+        ImmediateResponse.Builder b = ImmediateResponse.newBuilder()
+                .setStatus(HttpStatus.newBuilder().setCodeValue(r.status()))
+                .setHeaders(HeaderMaps.mutation(r.headers(), List.of()))
+                .setBody(ByteString.copyFrom(r.body()))
+                // shows as %RESPONSE_CODE_DETAILS% in Envoy's access log; Envoy replaces spaces
+                .setDetails("tokenbudget_" + r.status());
+        return ProcessingResponse.newBuilder().setImmediateResponse(b).build();
+    }
+
+    /**
+     * What the request needs before it goes upstream: credential swapped for the virtual key, the
+     * route label (and {@code clear_route_cache} so that Envoy's router matches it), a rewritten
+     * body with its {@code content-length}, a rewritten path.
+     *
+     * @param request       the client's request headers (to learn whether it has a content-length
+     *                      and route labels of its own)
+     */
+    static CommonResponse forward(Forward f, Map<String, List<String>> request) {
+        Map<String, String> set = new LinkedHashMap<>(f.setHeaders());
+        List<String> remove = new ArrayList<>(f.removeHeaders());
+        boolean reroute = f.degraded() || f.path() != null;
+        for (String h : DIRECTIVE_HEADERS) {
+            if (request.containsKey(h) && !set.containsKey(h)) {
+                if (!remove.contains(h)) {
+                    remove.add(h);
+                }
+                reroute = true; // the route was chosen with the client's label: choose again without it
+            }
+        }
+        if (f.path() != null) {
+            set.put(":path", f.path());
+        }
+        CommonResponse.Builder c = CommonResponse.newBuilder();
+        if (f.body() != null) {
+            // Envoy refuses a BUFFERED body mutation whose content-length does not match; a request
+            // without one (chunked) keeps none
+            if (request.containsKey("content-length")) {
+                set.put("content-length", Integer.toString(f.body().length));
+            }
+            c.setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFrom(f.body())));
+        }
+        c.setHeaderMutation(HeaderMaps.mutation(set, remove));
+        c.setClearRouteCache(reroute);
+        return c.build();
+    }
+
+    static ProcessingResponse requestHeaders(CommonResponse c) {
+        return ProcessingResponse.newBuilder().setRequestHeaders(HeadersResponse.newBuilder().setResponse(c)).build();
+    }
+
+    static ProcessingResponse requestBody(CommonResponse c) {
+        return ProcessingResponse.newBuilder().setRequestBody(BodyResponse.newBuilder().setResponse(c)).build();
+    }
+
+    static ProcessingResponse continueRequestHeaders() {
+        return requestHeaders(CONTINUE);
+    }
+
+    /**
+     * The answer to the response headers: the budget headers for the client, and, when the body
+     * must be metered and the filter does not stream it already, the mode override asking for it.
+     */
+    static ProcessingResponse responseHeaders(Map<String, String> clientHeaders, boolean askForBody) {
+        CommonResponse.Builder c = CommonResponse.newBuilder();
+        if (!clientHeaders.isEmpty()) {
+            c.setHeaderMutation(HeaderMaps.mutation(clientHeaders, List.of()));
+        }
+        ProcessingResponse.Builder r = ProcessingResponse.newBuilder()
+                .setResponseHeaders(HeadersResponse.newBuilder().setResponse(c));
+        if (askForBody) {
+            r.setModeOverride(ProcessingModes.METERED_RESPONSE);
+        }
+        return r.build();
+    }
+
+    static ProcessingResponse continueResponseBody() {
+        return ProcessingResponse.newBuilder().setResponseBody(BodyResponse.newBuilder().setResponse(CONTINUE))
+                .build();
+    }
+
+    static ProcessingResponse continueRequestBody() {
+        return requestBody(CONTINUE);
+    }
+
+    static ProcessingResponse continueRequestTrailers() {
+        return ProcessingResponse.newBuilder().setRequestTrailers(TrailersResponse.getDefaultInstance()).build();
+    }
+
+    static ProcessingResponse continueResponseTrailers() {
+        return ProcessingResponse.newBuilder().setResponseTrailers(TrailersResponse.getDefaultInstance()).build();
+    }
+}

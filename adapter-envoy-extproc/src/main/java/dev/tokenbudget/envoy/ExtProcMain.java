@@ -1,0 +1,168 @@
+package dev.tokenbudget.envoy;
+
+import dev.tokenbudget.config.ConfigException;
+import dev.tokenbudget.config.ConfigLoader;
+import dev.tokenbudget.config.EngineConfig;
+import dev.tokenbudget.config.Quantities;
+import dev.tokenbudget.config.StoreSettings;
+import dev.tokenbudget.alert.AlertService;
+import dev.tokenbudget.engine.BudgetEngine;
+import dev.tokenbudget.gateway.BudgetGateway;
+import dev.tokenbudget.gateway.GatewayOptions;
+import dev.tokenbudget.store.BudgetStore;
+import dev.tokenbudget.store.BudgetStores;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code java -jar tokenbudget-envoy-extproc.jar --config tokenbudget.yaml}: the external processor
+ * Envoy's {@code envoy.filters.http.ext_proc} filter talks to. Serves until SIGTERM/SIGINT, then
+ * drains the open streams (docs/envoy.md).
+ */
+@Command(name = "tokenbudget-envoy-extproc", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Token budgets for Envoy: an ext_proc gRPC server backed by the tokenbudget engine.")
+public final class ExtProcMain implements Callable<Integer> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ExtProcMain.class);
+
+    @Option(names = "--config", required = true, paramLabel = "FILE",
+            description = "The engine's YAML config (budgets, keys, providers, store).")
+    private Path config;
+
+    @Option(names = "--grpc-address", paramLabel = "HOST", defaultValue = "0.0.0.0",
+            description = "Address the gRPC server binds to (default: ${DEFAULT-VALUE}).")
+    private String grpcAddress;
+
+    @Option(names = "--grpc-port", paramLabel = "PORT", defaultValue = "50051",
+            description = "gRPC port for ext_proc and grpc.health.v1.Health; 0 picks a free port (default: ${DEFAULT-VALUE}).")
+    private int grpcPort;
+
+    @Option(names = "--admin-port", paramLabel = "PORT", defaultValue = "-1",
+            description = "Port of the admin HTTP API; reserved: the admin API is not served by this version.")
+    private int adminPort;
+
+    @Option(names = "--store", paramLabel = "memory|redis",
+            description = "Overrides store.type of the config (redis: budgets shared with the other gateways).")
+    private String store;
+
+    @Option(names = "--redis-uri", paramLabel = "URI", description = "Overrides store.redis.uri of the config.")
+    private String redisUri;
+
+    @Option(names = "--drain-notice", paramLabel = "DURATION", defaultValue = "0s",
+            description = "On SIGTERM, how long to report NOT_SERVING while still serving, so Envoy's health "
+                    + "checks move new streams elsewhere first; use interval x unhealthy_threshold (default: ${DEFAULT-VALUE}).")
+    private String drainNotice;
+
+    @Option(names = "--drain-timeout", paramLabel = "DURATION", defaultValue = "30s",
+            description = "On SIGTERM, how long open streams may take to finish (default: ${DEFAULT-VALUE}).")
+    private String drainTimeout;
+
+    @Option(names = "--max-message-bytes", paramLabel = "BYTES", defaultValue = "33554432",
+            description = "Largest gRPC message accepted; keep it above Envoy's buffer limit (default: ${DEFAULT-VALUE}).")
+    private int maxMessageBytes;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new ExtProcMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ExtProcSettings settings;
+        try {
+            settings = new ExtProcSettings(config, grpcAddress, grpcPort, adminPort, store, redisUri,
+                    duration("--drain-notice", drainNotice), duration("--drain-timeout", drainTimeout),
+                    maxMessageBytes);
+        } catch (IllegalArgumentException e) {
+            System.err.println("tokenbudget-envoy-extproc: " + e.getMessage());
+            return 2;
+        }
+        ExtProcServer server;
+        try {
+            server = server(settings);
+        } catch (ConfigException e) {
+            System.err.println("tokenbudget-envoy-extproc: invalid config " + config + ":");
+            e.errors().forEach(err -> System.err.println("  " + err));
+            return 2;
+        } catch (RuntimeException e) {
+            // a bad store URI, an unusable address: say what, no stack trace
+            System.err.println("tokenbudget-envoy-extproc: " + e.getMessage());
+            return 2;
+        }
+        server.start();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.drain(settings.drainNotice(), settings.drainTimeout());
+            stopped.countDown();
+        }, "tokenbudget-drain"));
+        server.awaitTermination();
+        stopped.await();
+        return 0;
+    }
+
+    /** Builds the engine, the gateway layer and the gRPC server the flags describe (not started). */
+    static ExtProcServer server(ExtProcSettings s) {
+        EngineConfig cfg = ConfigLoader.load(s.config());
+        StoreSettings st = cfg.store();
+        if (s.store() != null || s.redisUri() != null) {
+            st = new StoreSettings(s.store() != null ? s.store() : st.type(),
+                    s.redisUri() != null ? s.redisUri() : st.redisUri(), st.cluster(), st.timeout(), st.keyPrefix());
+        }
+        if (st.isRedis() && (st.redisUri() == null || st.redisUri().isBlank())) {
+            throw new IllegalArgumentException("the redis store needs a URI: set store.redis.uri or --redis-uri");
+        }
+        BudgetStore store = BudgetStores.open(st);
+        if (s.adminPort() >= 0) {
+            LOG.atWarn().addKeyValue("event", "admin_port_reserved").addKeyValue("admin_port", s.adminPort())
+                    .log("the admin API is not served by this version; --admin-port is ignored");
+        }
+        BudgetEngine engine = BudgetEngine.builder(cfg).store(store).history(BudgetStores.history(st)).build();
+        // thresholds and projections go to the config's alert sinks, off the request path
+        AlertService alerts = AlertService.startFromConfig(engine, System::getenv);
+        ExtProcService service = new ExtProcService(new BudgetGateway(engine, GatewayOptions.ofDefaults()));
+        LOG.atInfo().addKeyValue("event", "config_loaded").addKeyValue("config", s.config())
+                .addKeyValue("budgets", cfg.budgets().budgets().size()).addKeyValue("keys", cfg.keys().size())
+                .addKeyValue("store", st.type()).log("engine ready");
+        return new ExtProcServer(new InetSocketAddress(s.grpcAddress(), s.grpcPort()), service,
+                service::openStreams, s.maxMessageBytes(), () -> {
+                    alerts.close();
+                    engine.close();
+                });
+    }
+
+    private static Duration duration(String flag, String text) {
+        try {
+            return Quantities.duration(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(flag + " " + e.getMessage(), e);
+        }
+    }
+
+    /** The validated flags. */
+    record ExtProcSettings(Path config, String grpcAddress, int grpcPort, int adminPort, String store,
+                           String redisUri, Duration drainNotice, Duration drainTimeout, int maxMessageBytes) {
+        ExtProcSettings {
+            if (grpcPort < 0 || grpcPort > 65535) {
+                throw new IllegalArgumentException("--grpc-port must be 0..65535, was " + grpcPort);
+            }
+            if (adminPort < -1 || adminPort > 65535) {
+                throw new IllegalArgumentException("--admin-port must be 0..65535, was " + adminPort);
+            }
+            if (store != null && !store.equals("memory") && !store.equals("redis")) {
+                throw new IllegalArgumentException("--store must be memory or redis, was '" + store + "'");
+            }
+            if (maxMessageBytes < 1 << 20) {
+                throw new IllegalArgumentException("--max-message-bytes must be at least 1048576, was "
+                        + maxMessageBytes);
+            }
+        }
+    }
+}

@@ -1,0 +1,326 @@
+package dev.tokenbudget.envoy;
+
+import dev.tokenbudget.config.ConfigLoader;
+import dev.tokenbudget.engine.BudgetEngine;
+import dev.tokenbudget.engine.EngineFixture;
+import dev.tokenbudget.gateway.BudgetGateway;
+import dev.tokenbudget.gateway.GatewayOptions;
+import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
+import io.envoyproxy.envoy.service.ext_proc.v3.HeadersResponse;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static dev.tokenbudget.envoy.EnvoyMessages.EXAMPLE_CONFIG;
+import static dev.tokenbudget.envoy.EnvoyMessages.post;
+import static dev.tokenbudget.envoy.EnvoyMessages.requestBody;
+import static dev.tokenbudget.envoy.EnvoyMessages.requestHeaders;
+import static dev.tokenbudget.envoy.EnvoyMessages.responseBody;
+import static dev.tokenbudget.envoy.EnvoyMessages.responseHeaders;
+import static dev.tokenbudget.envoy.EnvoyMessages.split;
+
+/**
+ * Benchmark (not a test): what the processor adds to each HTTP stream, as Envoy sees it. A load
+ * client behaves as Envoy's filter (one gRPC stream per HTTP stream, each message waiting for its
+ * answer) and measures per stream the sum of its waits: request headers, the BUFFERED body,
+ * response headers, every response chunk. Run against the real processor (in-memory engine) and
+ * against a null processor that answers CONTINUE without any work, over the same loopback gRPC,
+ * so that the difference is tokenbudget's own cost. Run with bench/envoy-extproc.sh.
+ */
+public final class ExtProcBenchmark {
+
+    private static final String KEY = "sk-tb-bench";
+
+    private record Shape(String path, Map<String, String> auth, byte[] request, String contentType,
+                         List<byte[]> chunks) {
+    }
+
+    private record Result(long[] streamNanos, long[] messageNanos, double seconds) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int streams = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+        int[] levels = {1, 8, 32, 64};
+        List<Shape> shapes = shapes();
+        System.out.printf(Locale.ROOT, "ext_proc benchmark: %d streams per run, %d cores, %s%n", streams,
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name") + " "
+                        + System.getProperty("java.version"));
+        direct(streams, shapes);
+        System.out.println();
+        System.out.println("Over loopback gRPC (client and server in this JVM):");
+        System.out.println();
+        System.out.println("| processor | concurrency | streams/s | per-stream p50 µs | p99 µs | p99.9 µs "
+                + "| per-message p50 µs | p99 µs |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        for (boolean real : new boolean[] {false, true}) {
+            for (int c : levels) {
+                Result r = run(real, c, streams, shapes);
+                long[] s = r.streamNanos;
+                long[] m = r.messageNanos;
+                System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.0f | %.0f | %.0f | %.0f | %.0f |%n",
+                        real ? "tokenbudget" : "null (gRPC only)", c, s.length / r.seconds, pct(s, 50) / 1e3,
+                        pct(s, 99) / 1e3, pct(s, 99.9) / 1e3, pct(m, 50) / 1e3, pct(m, 99) / 1e3);
+            }
+        }
+    }
+
+    /**
+     * The processor's own work per stream, without gRPC: the 11 messages handed straight to an
+     * {@link ExtProcStream}, one thread, answers dropped. This is tokenbudget's cost as such.
+     */
+    private static void direct(int streams, List<Shape> shapes) {
+        BudgetGateway gateway = new BudgetGateway(engine(), GatewayOptions.custom()
+                .environment(Map.of("BENCH_OPENAI", "sk-o", "BENCH_ANTHROPIC", "sk-a")::get).build());
+        List<List<ProcessingRequest>> sequences = new ArrayList<>();
+        for (Shape s : shapes) {
+            List<ProcessingRequest> seq = new ArrayList<>();
+            seq.add(requestHeaders(post(s.path, s.request.length, s.auth), false, EXAMPLE_CONFIG));
+            seq.add(requestBody(s.request, true));
+            seq.add(responseHeaders(200, s.contentType, false));
+            for (int i = 0; i < s.chunks.size(); i++) {
+                seq.add(responseBody(s.chunks.get(i), i == s.chunks.size() - 1));
+            }
+            sequences.add(seq);
+        }
+        long[] nanos = new long[streams];
+        for (int round = 0; round < 2; round++) { // the first round warms up
+            for (int i = 0; i < streams; i++) {
+                ExtProcStream st = new ExtProcStream(gateway, new DroppingObserver(), new StreamLog(() -> { }));
+                long t0 = System.nanoTime();
+                for (ProcessingRequest r : sequences.get(i % sequences.size())) {
+                    st.onNext(r);
+                }
+                st.onCompleted();
+                nanos[i] = System.nanoTime() - t0;
+            }
+        }
+        System.out.println("In-process, no gRPC (one thread; the processor's own work per HTTP stream):");
+        System.out.println();
+        System.out.println("| streams | per-stream p50 µs | p90 µs | p99 µs | p99.9 µs |");
+        System.out.println("| ---: | ---: | ---: | ---: | ---: |");
+        System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.1f |%n", streams, pct(nanos, 50) / 1e3,
+                pct(nanos, 90) / 1e3, pct(nanos, 99) / 1e3, pct(nanos, 99.9) / 1e3);
+    }
+
+    private static BudgetEngine engine() {
+        return BudgetEngine.builder(ConfigLoader.parse("""
+                providers:
+                  openai: { api_key_env: BENCH_OPENAI }
+                  anthropic: { api_key_env: BENCH_ANTHROPIC }
+                budgets:
+                  - id: org
+                    windows: [{ period: month, limits: { total: 1000000M } }]
+                keys:
+                  - { name: bench, sha256: %s, budget: org }
+                """.formatted(EngineFixture.sha(KEY)))).build();
+    }
+
+    private static Result run(boolean real, int concurrency, int streams, List<Shape> shapes) throws Exception {
+        BudgetEngine engine = engine();
+        BindableService service = real ? new ExtProcService(new BudgetGateway(engine, GatewayOptions.custom()
+                .environment(Map.of("BENCH_OPENAI", "sk-o", "BENCH_ANTHROPIC", "sk-a")::get).build()))
+                : new NullProcessor();
+        AtomicInteger openDummy = new AtomicInteger();
+        ExtProcServer server = new ExtProcServer(new InetSocketAddress("127.0.0.1", 0), service, openDummy::get,
+                32 << 20, engine).start();
+        ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        try {
+            drive(ch, shapes, Math.max(2_000, streams / 5), concurrency); // warm-up: JIT, connection, pools
+            long t0 = System.nanoTime();
+            Result warm = drive(ch, shapes, streams, concurrency);
+            return new Result(warm.streamNanos, warm.messageNanos, (System.nanoTime() - t0) / 1e9);
+        } finally {
+            ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            server.drain(Duration.ofSeconds(5));
+        }
+    }
+
+    private static Result drive(ManagedChannel ch, List<Shape> shapes, int streams, int concurrency)
+            throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(concurrency);
+        AtomicInteger next = new AtomicInteger();
+        int messagesPerStream = 3 + shapes.get(0).chunks.size();
+        long[] streamNanos = new long[streams];
+        long[] messageNanos = new long[streams * messagesPerStream];
+        CountDownLatch start = new CountDownLatch(1);
+        List<Future<?>> done = new ArrayList<>();
+        for (int w = 0; w < concurrency; w++) {
+            done.add(pool.submit(() -> {
+                start.await();
+                for (int i = next.getAndIncrement(); i < streams; i = next.getAndIncrement()) {
+                    streamNanos[i] = oneStream(ch, shapes.get(i % shapes.size()), messageNanos,
+                            i * messagesPerStream);
+                }
+                return null;
+            }));
+        }
+        long t0 = System.nanoTime();
+        start.countDown();
+        for (Future<?> f : done) {
+            f.get(30, TimeUnit.MINUTES);
+        }
+        pool.shutdown();
+        return new Result(streamNanos, messageNanos, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** One HTTP stream as Envoy drives it; returns the sum of the waits for the processor's answers. */
+    private static long oneStream(ManagedChannel ch, Shape s, long[] messageNanos, int at) {
+        try (EnvoyStream e = new EnvoyStream(ch)) {
+            long total = 0;
+            int k = at;
+            long t = timed(e, requestHeaders(post(s.path, s.request.length, s.auth), false, EXAMPLE_CONFIG));
+            messageNanos[k++] = t;
+            total += t;
+            t = timed(e, requestBody(s.request, true));
+            messageNanos[k++] = t;
+            total += t;
+            t = timed(e, responseHeaders(200, s.contentType, false));
+            messageNanos[k++] = t;
+            total += t;
+            for (int i = 0; i < s.chunks.size(); i++) {
+                t = timed(e, responseBody(s.chunks.get(i), i == s.chunks.size() - 1));
+                messageNanos[k++] = t;
+                total += t;
+            }
+            e.awaitClosed();
+            return total;
+        }
+    }
+
+    private static long timed(EnvoyStream e, ProcessingRequest r) {
+        long t0 = System.nanoTime();
+        e.exchange(r);
+        return System.nanoTime() - t0;
+    }
+
+    private static List<Shape> shapes() {
+        int chunks = 8;
+        return List.of(
+                new Shape("/v1/chat/completions", EnvoySequences.bearer(KEY),
+                        ExtProcFixture.payload("openai-chat-stream-request.json"), "text/event-stream",
+                        split(ExtProcFixture.payload("openai-chat-stream.sse"), chunks)),
+                new Shape("/v1/chat/completions", EnvoySequences.bearer(KEY),
+                        ExtProcFixture.payload("openai-chat-request.json"), "application/json",
+                        split(ExtProcFixture.payload("openai-chat-response.json"), chunks)),
+                new Shape("/v1/messages", EnvoySequences.anthropicKey(KEY),
+                        ExtProcFixture.payload("anthropic-messages-stream-request.json"), "text/event-stream",
+                        split(ExtProcFixture.payload("anthropic-messages-stream.sse"), chunks)));
+    }
+
+    private static double pct(long[] values, double p) {
+        long[] v = values.clone();
+        Arrays.sort(v);
+        int i = (int) Math.min(v.length - 1, Math.ceil(p / 100.0 * v.length) - 1);
+        return v[Math.max(0, i)];
+    }
+
+    /** Answers every message with the empty answer of its kind and closes after the response: gRPC cost only. */
+    private static final class NullProcessor extends ExternalProcessorGrpc.ExternalProcessorImplBase {
+        @Override
+        public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> out) {
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(ProcessingRequest r) {
+                    ProcessingResponse.Builder a = ProcessingResponse.newBuilder();
+                    switch (r.getRequestCase()) {
+                        case REQUEST_HEADERS -> a.setRequestHeaders(HeadersResponse.getDefaultInstance());
+                        case REQUEST_BODY -> a.setRequestBody(BodyResponse.getDefaultInstance());
+                        case RESPONSE_HEADERS -> a.setResponseHeaders(HeadersResponse.getDefaultInstance());
+                        default -> a.setResponseBody(BodyResponse.getDefaultInstance());
+                    }
+                    out.onNext(a.build());
+                    if (r.hasResponseBody() && r.getResponseBody().getEndOfStream()) {
+                        out.onCompleted();
+                    }
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    // stream gone
+                }
+
+                @Override
+                public void onCompleted() {
+                    // Envoy half-closed
+                }
+            };
+        }
+    }
+
+    /** Takes the processor's answers and drops them. */
+    private static final class DroppingObserver extends ServerCallStreamObserver<ProcessingResponse> {
+        @Override
+        public boolean isCancelled() {
+            return false;
+        }
+
+        @Override
+        public void setOnCancelHandler(Runnable r) {
+            // never cancelled
+        }
+
+        @Override
+        public void setCompression(String c) {
+            // not on the wire
+        }
+
+        @Override
+        public boolean isReady() {
+            return true;
+        }
+
+        @Override
+        public void setOnReadyHandler(Runnable r) {
+            // always ready
+        }
+
+        @Override
+        public void disableAutoInboundFlowControl() {
+            // no flow control
+        }
+
+        @Override
+        public void request(int n) {
+            // no flow control
+        }
+
+        @Override
+        public void setMessageCompression(boolean on) {
+            // not on the wire
+        }
+
+        @Override
+        public void onNext(ProcessingResponse value) {
+            // dropped
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            throw new IllegalStateException("the processor failed a benchmark stream", t);
+        }
+
+        @Override
+        public void onCompleted() {
+            // done
+        }
+    }
+}

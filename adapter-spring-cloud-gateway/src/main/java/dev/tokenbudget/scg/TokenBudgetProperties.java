@@ -1,0 +1,170 @@
+package dev.tokenbudget.scg;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The adapter's settings under {@code tokenbudget.*}. Budgets, keys and the store live in the
+ * engine YAML that {@link #getConfig() tokenbudget.config} points at; these properties say how the
+ * gateway applies it.
+ */
+@ConfigurationProperties("tokenbudget")
+public class TokenBudgetProperties {
+
+    /** Whether the engine and the TokenBudget filter are set up. */
+    private boolean enabled = true;
+
+    /**
+     * Location of the engine YAML (budgets, keys, store): a file path, or a {@code file:} or
+     * {@code classpath:} URL. Required when a route uses the TokenBudget filter.
+     */
+    private String config;
+
+    /** Largest request body accepted; a larger one is answered 413 without being read further. */
+    private DataSize maxBodySize = DataSize.ofMegabytes(10);
+
+    /**
+     * Provider of routes whose filter names none: {@code auto} (detected from the path), or one of
+     * {@code openai}, {@code azure}, {@code openai_compatible}, {@code anthropic}, {@code gemini}.
+     */
+    private String defaultProvider = "auto";
+
+    /** Per-route settings, by route id; a filter argument wins over these. */
+    private Map<String, RouteSettings> routes = new LinkedHashMap<>();
+
+    /**
+     * Whether an OpenAI chat stream that did not ask for usage is rewritten to ask for it
+     * ({@code stream_options.include_usage}), so that it can be settled exactly. The client then
+     * sees one extra chunk with empty choices before {@code [DONE]}.
+     */
+    private boolean requestStreamUsage = true;
+
+    /**
+     * Whether a POST to a path tokenbudget does not know is forwarded unmetered; by default it is
+     * refused with 404, since it might spend tokens no budget would see.
+     */
+    private boolean forwardUnknownPosts = false;
+
+    /**
+     * Whether a degraded request goes through route matching again, carrying the
+     * {@code x-tokenbudget-route} header, so that a route with a {@code Header} predicate on it
+     * (ordered before the normal route) can send it to another upstream.
+     */
+    private boolean redispatchOnDegrade = true;
+
+    /** How often reservations whose lease expired unsettled are charged. */
+    private Duration leaseSweepInterval = Duration.ofSeconds(30);
+
+    /** Registered system prompts, id to exact text, for the {@code prompt_variants} of degrade specs. */
+    private Map<String, String> prompts = new LinkedHashMap<>();
+
+    /** Settings of one route. */
+    public static class RouteSettings {
+
+        /** The route's provider: {@code auto}, {@code openai}, {@code azure}, {@code openai_compatible}, {@code anthropic}, {@code gemini}. */
+        private String provider;
+
+        /** Overrides {@code tokenbudget.redispatch-on-degrade} for this route. */
+        private Boolean redispatchOnDegrade;
+
+        public String getProvider() {
+            return provider;
+        }
+
+        public void setProvider(String provider) {
+            this.provider = provider;
+        }
+
+        public Boolean getRedispatchOnDegrade() {
+            return redispatchOnDegrade;
+        }
+
+        public void setRedispatchOnDegrade(Boolean redispatchOnDegrade) {
+            this.redispatchOnDegrade = redispatchOnDegrade;
+        }
+    }
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public String getConfig() {
+        return config;
+    }
+
+    public void setConfig(String config) {
+        this.config = config;
+    }
+
+    public DataSize getMaxBodySize() {
+        return maxBodySize;
+    }
+
+    public void setMaxBodySize(DataSize maxBodySize) {
+        this.maxBodySize = maxBodySize;
+    }
+
+    public String getDefaultProvider() {
+        return defaultProvider;
+    }
+
+    public void setDefaultProvider(String defaultProvider) {
+        this.defaultProvider = defaultProvider;
+    }
+
+    public Map<String, RouteSettings> getRoutes() {
+        return routes;
+    }
+
+    public void setRoutes(Map<String, RouteSettings> routes) {
+        this.routes = routes;
+    }
+
+    public boolean isRequestStreamUsage() {
+        return requestStreamUsage;
+    }
+
+    public void setRequestStreamUsage(boolean requestStreamUsage) {
+        this.requestStreamUsage = requestStreamUsage;
+    }
+
+    public boolean isForwardUnknownPosts() {
+        return forwardUnknownPosts;
+    }
+
+    public void setForwardUnknownPosts(boolean forwardUnknownPosts) {
+        this.forwardUnknownPosts = forwardUnknownPosts;
+    }
+
+    public boolean isRedispatchOnDegrade() {
+        return redispatchOnDegrade;
+    }
+
+    public void setRedispatchOnDegrade(boolean redispatchOnDegrade) {
+        this.redispatchOnDegrade = redispatchOnDegrade;
+    }
+
+    public Duration getLeaseSweepInterval() {
+        return leaseSweepInterval;
+    }
+
+    public void setLeaseSweepInterval(Duration leaseSweepInterval) {
+        this.leaseSweepInterval = leaseSweepInterval;
+    }
+
+    public Map<String, String> getPrompts() {
+        return prompts;
+    }
+
+    public void setPrompts(Map<String, String> prompts) {
+        this.prompts = prompts;
+    }
+}

@@ -1,0 +1,48 @@
+package dev.tokenbudget.scg;
+
+import dev.tokenbudget.gateway.Forward;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.server.reactive.ServerHttpRequest;
+import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
+import reactor.core.publisher.Flux;
+
+import java.net.URI;
+
+/**
+ * The request as it goes upstream, built from a {@link Forward}: key headers removed, the
+ * upstream credential and route directive set, the (possibly rewritten) body replayed from memory
+ * with a matching {@code content-length}, and the path changed when the model lives in it.
+ */
+final class UpstreamRequest {
+
+    private UpstreamRequest() {
+    }
+
+    static ServerHttpRequest of(ServerHttpRequest client, Forward forward, byte[] clientBody,
+                                DataBufferFactory buffers) {
+        byte[] body = forward.body() != null ? forward.body() : clientBody;
+        boolean hadBody = body.length > 0 || client.getHeaders().getContentLength() >= 0;
+        ServerHttpRequest.Builder b = client.mutate();
+        if (forward.path() != null) {
+            URI uri = client.getURI();
+            b.uri(URI.create(uri.getScheme() + "://" + uri.getRawAuthority() + forward.path()));
+        }
+        b.headers(h -> {
+            forward.removeHeaders().forEach(h::remove);
+            forward.setHeaders().forEach(h::set);
+            h.remove(HttpHeaders.TRANSFER_ENCODING);
+            if (hadBody) {
+                h.setContentLength(body.length);
+            }
+        });
+        return new ServerHttpRequestDecorator(b.build()) {
+            @Override
+            public Flux<DataBuffer> getBody() {
+                // wrapped per subscription: a retried upstream call replays the same bytes
+                return Flux.defer(() -> Flux.just(buffers.wrap(body)));
+            }
+        };
+    }
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Benchmark of the Envoy ext_proc adapter: per-stream processing overhead, p50/p99, at concurrency
+# 1/8/32/64, against a null processor as the gRPC baseline. Usage: bench/envoy-extproc.sh [streams]
+# Figures and how to read them: BENCHMARKS.md, section "Envoy ext_proc".
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+cp_file="$root/adapter-envoy-extproc/target/bench.classpath"
+./mvnw -q -B -pl adapter-envoy-extproc -am test-compile dependency:build-classpath \
+  -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=test >&2
+cp="$root/adapter-envoy-extproc/target/test-classes:$root/adapter-envoy-extproc/target/classes:$(cat "$cp_file")"
+# logs at WARN: the per-stream line would measure the terminal, not the processor
+exec java -Xms1g -Xmx1g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.tokenbudget.envoy.streams=warn \
+  -cp "$cp" dev.tokenbudget.envoy.ExtProcBenchmark "$@"

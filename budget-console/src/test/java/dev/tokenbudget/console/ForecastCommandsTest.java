@@ -1,0 +1,153 @@
+package dev.tokenbudget.console;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** backtest, simulate and generate-series, run as the command line runs them. */
+class ForecastCommandsTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        CommandLine cl = new CommandLine(new TokenBudgetCli());
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    @Test
+    void backtestJsonHasTheDocumentedShapeAndTheModelWinsFromDay10() throws Exception {
+        assertThat(run("backtest", "--csv", "../examples/data/level-shifts.csv", "--json")).isZero();
+        JsonNode root = JSON.readTree(out.toString());
+        assertThat(fields(root)).containsExactly("horizons");
+        JsonNode hs = root.get("horizons");
+        assertThat(hs).extracting(h -> h.get("day").asInt()).containsExactly(5, 10, 15, 20, 25);
+        for (JsonNode h : hs) {
+            assertThat(fields(h)).containsExactly("day", "mape", "coverage80");
+            assertThat(fields(h.get("mape"))).containsExactly("model", "linear", "rolling14");
+            assertThat(h.get("coverage80").asDouble()).isBetween(0.0, 1.0);
+            if (h.get("day").asInt() >= 10) {
+                double model = h.get("mape").get("model").asDouble();
+                assertThat(model).isLessThan(h.get("mape").get("linear").asDouble())
+                        .isLessThan(h.get("mape").get("rolling14").asDouble());
+            }
+        }
+    }
+
+    @Test
+    void backtestPrintsATableAndAcceptsNDayWindows() {
+        assertThat(run("backtest", "--csv", "../examples/data/weekday-seasonal.csv", "--window", "14")).isZero();
+        List<String> lines = out.toString().lines().toList();
+        assertThat(lines.get(0)).contains("1096 days (2024-01-01 to 2026-12-31), 14-day windows starting every day");
+        assertThat(lines).hasSize(2 + 2); // title, header, day 5 and day 10 (later days do not fit 14 days)
+        assertThat(lines.get(3)).startsWith("   10");
+    }
+
+    @Test
+    void backtestNamesBadInput(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.csv");
+        Files.writeString(bad, "date,total_tokens\n2026-01-01,12\n2026-01-02,x\n");
+        assertThat(run("backtest", "--csv", bad.toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("line 3: total_tokens must be a whole number of tokens, was 'x'");
+        assertThat(run("backtest", "--csv", "../examples/data/level-shifts.csv", "--window", "week")).isEqualTo(2);
+        assertThat(err.toString()).contains("--window must be 'month' or a number of days from 2 to 366");
+        Path shortFile = dir.resolve("short.csv");
+        Files.writeString(shortFile, "date,total_tokens\n2026-01-01,12\n2026-01-02,5\n");
+        assertThat(run("backtest", "--csv", shortFile.toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("no complete calendar month");
+    }
+
+    @Test
+    void generateSeriesReproducesTheCommittedFile() throws Exception {
+        assertThat(run("generate-series", "--kind", "level-shifts", "--seed", "7")).isZero();
+        assertThat(out.toString()).isEqualTo(Files.readString(Path.of("../examples/data/level-shifts.csv")));
+    }
+
+    @Test
+    void simulateReplaysTheExampleMonth() throws Exception {
+        assertThat(run("simulate", "--config", "../examples/config/tokenbudget.yaml", "--trace",
+                "../examples/traces/november.csv", "--json")).isZero();
+        JsonNode r = JSON.readTree(out.toString());
+        assertThat(r.get("skipped_unknown_keys").asInt()).isZero();
+        long traceTokens = 0;
+        List<String> rows = Files.readAllLines(Path.of("../examples/traces/november.csv"));
+        for (String row : rows.subList(1, rows.size())) {
+            String[] f = row.split(",");
+            traceTokens += Long.parseLong(f[4]) + Long.parseLong(f[5]);
+        }
+        assertThat(r.get("requests").asInt()).isEqualTo(rows.size() - 1);
+        JsonNode acme = budget(r, "acme");
+        // every request passes through the root: nothing lost, nothing counted twice
+        assertThat(acme.get("served").asLong() + acme.get("rejected").asLong()).isEqualTo(traceTokens);
+        assertThat(budget(r, "support-copilot").get("degraded").asLong()).isPositive();
+        assertThat(budget(r, "key:agents").get("rejected").asLong()).isPositive();
+
+        List<JsonNode> alerts = new ArrayList<>();
+        r.get("alerts").forEach(alerts::add);
+        JsonNode predicted = alerts.stream().filter(a -> a.get("kind").asText().equals("predicted")
+                && a.get("budget").asText().equals("support-copilot")
+                && a.get("window").asText().equals("month:2026-11")).findFirst().orElseThrow();
+        JsonNode at75 = alerts.stream().filter(a -> a.get("kind").asText().equals("threshold")
+                && a.get("budget").asText().equals("support-copilot") && a.get("threshold").asInt() == 75)
+                .findFirst().orElseThrow();
+        // the launch on the 16th is seen days before the 75% threshold, and the limit is reached
+        assertThat(predicted.get("at").asText()).isLessThan(at75.get("at").asText());
+        assertThat(predicted.get("at").asText()).isGreaterThan("2026-11-16");
+        assertThat(predicted.get("outcome").get("window_complete").asBoolean()).isTrue();
+        assertThat(predicted.get("outcome").get("actual_percent").asDouble()).isGreaterThan(100);
+        assertThat(predicted.get("outcome").get("within80").asBoolean()).isTrue();
+
+        List<String> types = new ArrayList<>();
+        r.get("timeline").forEach(e -> types.add(e.get("type").asText()));
+        assertThat(types).contains("threshold", "alert", "degrade", "reject");
+    }
+
+    @Test
+    void simulatePrintsATextReportAndNamesBadTraces(@TempDir Path dir) throws Exception {
+        Path trace = dir.resolve("t.csv");
+        Files.writeString(trace, """
+                timestamp,key,feature,model,input_tokens,output_tokens
+                2026-11-02T09:00:00Z,agents,internal-agents,gpt-4.1,1000,200
+                2026-11-02T09:00:01Z,nobody,,gpt-4.1,1000,200
+                """);
+        assertThat(run("simulate", "--config", "../examples/config/tokenbudget.yaml", "--trace", trace.toString()))
+                .isZero();
+        assertThat(out.toString()).contains("simulated 1 requests").contains("Per budget (tokens)")
+                .containsPattern("key:agents +1200 +0 +0 +1 +0");
+        assertThat(err.toString()).contains("skipped 1 request(s) whose key is not in");
+        Files.writeString(trace, "timestamp,key,feature,model,input_tokens,output_tokens\n"
+                + "2026-11-02 09:00,agents,,m,1,1\n");
+        assertThat(run("simulate", "--config", "../examples/config/tokenbudget.yaml", "--trace", trace.toString()))
+                .isEqualTo(1);
+        assertThat(err.toString()).contains("line 2: timestamp must be ISO-8601 with an offset");
+    }
+
+    private static JsonNode budget(JsonNode r, String id) {
+        for (JsonNode b : r.get("budgets")) {
+            if (b.get("budget").asText().equals(id)) {
+                return b;
+            }
+        }
+        throw new AssertionError("no budget " + id);
+    }
+
+    private static List<String> fields(JsonNode n) {
+        List<String> out = new ArrayList<>();
+        n.fieldNames().forEachRemaining(out::add);
+        return out;
+    }
+}

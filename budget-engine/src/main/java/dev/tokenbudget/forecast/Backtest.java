@@ -1,0 +1,125 @@
+package dev.tokenbudget.forecast;
+
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Measures the forecaster against linear month-to-date extrapolation and a 14-day rolling
+ * average on a daily series. For each window (each calendar month fully in the data, or each
+ * N-day window starting on every day) and each horizon (day 5, 10, 15, 20, 25 of the window),
+ * every method forecasts the window's total from the days up to that day; the report gives the
+ * mean absolute percentage error of each and how often the actual total fell in the model's 80%
+ * band. Windows whose actual total is 0 are skipped (no percentage error exists).
+ */
+public final class Backtest {
+
+    public static final int[] HORIZONS = {5, 10, 15, 20, 25};
+
+    /** History the model sees, as the store keeps it: 90 days before the forecast day. */
+    public static final int LOOKBACK_DAYS = 90;
+
+    private final Forecaster forecaster;
+
+    public Backtest(Forecaster forecaster) {
+        this.forecaster = Objects.requireNonNull(forecaster, "forecaster");
+    }
+
+    /** Calendar months ({@code days <= 0}) or N-day windows. */
+    public record WindowMode(int days) {
+        public static WindowMode month() {
+            return new WindowMode(0);
+        }
+
+        public static WindowMode days(int n) {
+            if (n < 2) {
+                throw new IllegalArgumentException("a backtest window must be at least 2 days, was " + n);
+            }
+            return new WindowMode(n);
+        }
+
+        public boolean isMonth() {
+            return days <= 0;
+        }
+    }
+
+    /** Results of one horizon; MAPE in percent, coverage as a share (0..1). */
+    public record HorizonResult(int day, int windows, double mapeModel, double mapeLinear, double mapeRolling14,
+                                double coverage80) {
+    }
+
+    public List<HorizonResult> run(DailySeries data, WindowMode mode) {
+        List<LocalDate[]> windows = windows(data, mode);
+        List<HorizonResult> out = new ArrayList<>();
+        for (int h : HORIZONS) {
+            double em = 0;
+            double el = 0;
+            double er = 0;
+            int covered = 0;
+            int n = 0;
+            for (LocalDate[] w : windows) {
+                LocalDate start = w[0];
+                LocalDate end = w[1];
+                int length = (int) java.time.temporal.ChronoUnit.DAYS.between(start, end);
+                if (h >= length) {
+                    continue;
+                }
+                long actual = data.sum(start, end);
+                if (actual <= 0) {
+                    continue;
+                }
+                LocalDate cut = start.plusDays(h);
+                long used = data.sum(start, cut);
+                Forecast f = model(data, start, end, cut, used);
+                double linear = (double) used * length / h;
+                double rolling = used + rollingAverage(data, cut) * (length - h);
+                em += Math.abs(f.expected() - actual) / actual;
+                el += Math.abs(linear - actual) / actual;
+                er += Math.abs(rolling - actual) / actual;
+                covered += f.within80(actual) ? 1 : 0;
+                n++;
+            }
+            if (n > 0) {
+                out.add(new HorizonResult(h, n, 100 * em / n, 100 * el / n, 100 * er / n, (double) covered / n));
+            }
+        }
+        return out;
+    }
+
+    private Forecast model(DailySeries data, LocalDate start, LocalDate end, LocalDate cut, long used) {
+        LocalDate from = cut.minusDays(LOOKBACK_DAYS);
+        DailySeries history = data.slice(from.isBefore(data.start()) ? data.start() : from, cut);
+        if (history.isEmpty()) {
+            history = DailySeries.empty(cut);
+        }
+        return forecaster.span(history, 0, cut.atStartOfDay(ZoneOffset.UTC).toInstant(), ZoneOffset.UTC,
+                start.atStartOfDay(ZoneOffset.UTC).toInstant(), end.atStartOfDay(ZoneOffset.UTC).toInstant(), used,
+                -1);
+    }
+
+    /** Mean of the (up to) 14 days before {@code cut}. */
+    static double rollingAverage(DailySeries data, LocalDate cut) {
+        DailySeries last = data.slice(cut.minusDays(14), cut);
+        return last.isEmpty() ? 0 : (double) last.sum(last.start(), last.end()) / last.size();
+    }
+
+    private static List<LocalDate[]> windows(DailySeries data, WindowMode mode) {
+        List<LocalDate[]> out = new ArrayList<>();
+        if (mode.isMonth()) {
+            LocalDate m = data.start().withDayOfMonth(1);
+            if (m.isBefore(data.start())) {
+                m = m.plusMonths(1);
+            }
+            for (; !m.plusMonths(1).isAfter(data.end()); m = m.plusMonths(1)) {
+                out.add(new LocalDate[] {m, m.plusMonths(1)});
+            }
+        } else {
+            for (LocalDate s = data.start(); !s.plusDays(mode.days()).isAfter(data.end()); s = s.plusDays(1)) {
+                out.add(new LocalDate[] {s, s.plusDays(mode.days())});
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,94 @@
+package dev.tokenbudget.forecast;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The forecaster must beat linear month-to-date extrapolation and the 14-day rolling average
+ * from day 10 of a window on, on weekday-seasonal series and on series with level shifts
+ * (PRODUCT.md). Checked on the committed example series and on freshly generated ones.
+ */
+class BacktestTest {
+
+    private static final Path DATA = Path.of("..", "examples", "data");
+    private static final LocalDate START = LocalDate.of(2024, 1, 1);
+    private final Backtest backtest = new Backtest(new Forecaster());
+
+    private static DailySeries committed(String file) throws IOException {
+        try (var r = Files.newBufferedReader(DATA.resolve(file))) {
+            return UsageCsv.read(r, file);
+        }
+    }
+
+    private static void assertBeatsBothBaselinesFromDay10(List<Backtest.HorizonResult> results, String what) {
+        assertThat(results).extracting(Backtest.HorizonResult::day).contains(10, 15, 20, 25);
+        for (Backtest.HorizonResult r : results) {
+            if (r.day() >= 10) {
+                assertThat(r.mapeModel()).as(what + " day " + r.day() + " vs linear").isLessThan(r.mapeLinear());
+                assertThat(r.mapeModel()).as(what + " day " + r.day() + " vs rolling14").isLessThan(
+                        r.mapeRolling14());
+            }
+        }
+    }
+
+    @Test
+    void committedSeriesAreExactlyWhatTheGeneratorMakes() throws IOException {
+        assertThat(Files.readString(DATA.resolve("weekday-seasonal.csv"))).isEqualTo(SyntheticSeries.csv(
+                SyntheticSeries.generate(SyntheticSeries.Kind.WEEKDAY_SEASONAL, 42, START, 1096)));
+        assertThat(Files.readString(DATA.resolve("level-shifts.csv"))).isEqualTo(SyntheticSeries.csv(
+                SyntheticSeries.generate(SyntheticSeries.Kind.LEVEL_SHIFTS, 7, START, 1096)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"weekday-seasonal.csv", "level-shifts.csv", "sp500-volume.csv"})
+    void beatsBothBaselinesFromDay10OnTheExampleSeries(String file) throws IOException {
+        DailySeries s = committed(file);
+        assertBeatsBothBaselinesFromDay10(backtest.run(s, Backtest.WindowMode.month()), file + " months");
+        assertBeatsBothBaselinesFromDay10(backtest.run(s, Backtest.WindowMode.days(30)), file + " 30-day windows");
+    }
+
+    @Test
+    void beatsBothBaselinesFromDay10OnGeneratedSeriesOfEverySeed() {
+        for (SyntheticSeries.Kind kind : SyntheticSeries.Kind.values()) {
+            for (long seed = 1; seed <= 6; seed++) {
+                DailySeries s = SyntheticSeries.totals(SyntheticSeries.generate(kind, seed, START, 730));
+                assertBeatsBothBaselinesFromDay10(backtest.run(s, Backtest.WindowMode.days(30)),
+                        kind + " seed " + seed);
+            }
+        }
+    }
+
+    @Test
+    void theEightyPercentBandCoversRoughlyEightyPercent() throws IOException {
+        for (String file : List.of("weekday-seasonal.csv", "level-shifts.csv", "sp500-volume.csv")) {
+            for (Backtest.HorizonResult r : backtest.run(committed(file), Backtest.WindowMode.days(30))) {
+                assertThat(r.coverage80()).as(file + " day " + r.day()).isBetween(0.6, 0.97);
+            }
+        }
+    }
+
+    @Test
+    void nDayWindowsSkipHorizonsBeyondTheWindow() throws IOException {
+        StringBuilder sb = new StringBuilder("date,total_tokens\n");
+        for (int i = 0; i < 40; i++) {
+            sb.append(LocalDate.of(2026, 1, 1).plusDays(i)).append(",1000\n");
+        }
+        DailySeries s = UsageCsv.read(new StringReader(sb.toString()), "flat");
+        List<Backtest.HorizonResult> r = backtest.run(s, Backtest.WindowMode.days(12));
+        assertThat(r).extracting(Backtest.HorizonResult::day).containsExactly(5, 10);
+        assertThat(r.get(0).windows()).isEqualTo(40 - 12 + 1);
+        // a flat series is forecast exactly by all three
+        assertThat(r.get(1).mapeModel()).isLessThan(0.01);
+        assertThat(r.get(1).mapeLinear()).isLessThan(0.01);
+    }
+}

@@ -1,0 +1,23 @@
+package dev.tokenbudget.fake;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+
+/** One provider endpoint the fake speaks: its path, how it answers, and how its errors look. */
+interface ProviderApi {
+
+    /** Tunables shared by every endpoint, read per request. */
+    record Tuning(int replyTokens, int tokensPerChunk, StreamPacer pacer) {
+    }
+
+    String path();
+
+    /** Answers a parsed request body, JSON or streamed, recording the usage it reports. */
+    void serve(JsonNode request, Wire wire, RecordedExchange record, Tuning tuning)
+            throws IOException, InterruptedException, ApiError;
+
+    /** The provider's error document for a status and error type. */
+    ObjectNode error(int status, String type, String message);
+}

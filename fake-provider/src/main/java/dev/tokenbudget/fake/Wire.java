@@ -1,0 +1,98 @@
+package dev.tokenbudget.fake;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Writes one response: a JSON document, or a Server-Sent Events stream whose events go out one
+ * HTTP chunk each, flushed at once, paced by the {@link StreamPacer}.
+ */
+final class Wire {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Thrown when the pacer asks to break the stream: the server drops the connection. */
+    static final class Broken extends RuntimeException {
+        Broken() {
+            super("stream broken on purpose", null, false, false);
+        }
+    }
+
+    private final HttpExchange exchange;
+    private final RecordedExchange record;
+    private final StreamPacer pacer;
+    private OutputStream stream;
+    private int chunk;
+
+    Wire(HttpExchange exchange, RecordedExchange record, StreamPacer pacer) {
+        this.exchange = exchange;
+        this.record = record;
+        this.pacer = pacer;
+    }
+
+    void header(String name, String value) {
+        exchange.getResponseHeaders().set(name, value);
+    }
+
+    /**
+     * A JSON document; gzip-compressed when the request accepts gzip, as the providers' edges do
+     * for JSON (event streams stay uncompressed).
+     */
+    void json(int status, JsonNode body) throws IOException {
+        byte[] bytes = JSON.writeValueAsBytes(body);
+        header("Content-Type", "application/json");
+        String accept = record.request().header("accept-encoding");
+        if (accept != null && accept.toLowerCase(Locale.ROOT).contains("gzip")) {
+            ByteArrayOutputStream zipped = new ByteArrayOutputStream();
+            try (GZIPOutputStream gz = new GZIPOutputStream(zipped)) {
+                gz.write(bytes);
+            }
+            bytes = zipped.toByteArray();
+            header("Content-Encoding", "gzip");
+        }
+        record.status(status, false);
+        exchange.sendResponseHeaders(status, bytes.length);
+        // recorded before writing: a client that has read the whole body must find it recorded
+        record.sent(bytes);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    /** Sends 200 with {@code text/event-stream}; the body is chunked from here on. */
+    void startStream() throws IOException {
+        header("Content-Type", "text/event-stream; charset=utf-8");
+        header("Cache-Control", "no-cache");
+        record.status(200, true);
+        exchange.sendResponseHeaders(200, 0);
+        stream = exchange.getResponseBody();
+    }
+
+    /** One SSE event: an {@code event:} line when {@code name} is not null, then one {@code data:} line. */
+    void event(String name, JsonNode data) throws IOException, InterruptedException {
+        raw(name, JSON.writeValueAsString(data));
+    }
+
+    void raw(String name, String data) throws IOException, InterruptedException {
+        if (!pacer.beforeChunk(chunk++)) {
+            throw new Broken();
+        }
+        String text = (name == null ? "" : "event: " + name + "\n") + "data: " + data + "\n\n";
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        record.sent(bytes);
+        stream.write(bytes);
+        stream.flush();
+    }
+
+    void endStream() throws IOException {
+        stream.close();
+    }
+}
