@@ -59,6 +59,17 @@ class AllocationConfigTest {
     }
 
     @Test
+    void theExampleAllocationConfigLoads() {
+        EngineConfig c = ConfigLoader.load(java.nio.file.Path.of("../examples/config/allocation.yaml"));
+        AllocationSpec a = c.budgets().get("workspace").orElseThrow().allocation().orElseThrow();
+        assertThat(a.rebalance()).isEqualTo(new RebalanceSpec(50, 50, 50, 30));
+        assertThat(a.holds()).containsExactly(new HoldSpec("last-week", "month", null, Limits.total(60_000_000),
+                Duration.ofDays(7)));
+        assertThat(c.budgets().get("support").orElseThrow().overflow().capFor(Limits.total(400_000_000)))
+                .isEqualTo(Limits.total(120_000_000));
+    }
+
+    @Test
     void oversubscriptionIsAllowedUnlessRejected() {
         assertThat(ConfigLoader.parse(tree("", "", "700M")).budgets().budgets()).hasSize(3);
         ConfigException e = catchThrowableOfType(() -> ConfigLoader.parse("defaults: { oversubscription: reject }\n"
