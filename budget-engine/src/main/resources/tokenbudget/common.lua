@@ -337,17 +337,21 @@ local function ledger_append(gkey, kkey, ttl_ms, e)
   return text, true
 end
 
--- A lease as stored: {ri, ro, rt, then per slot: key, budget, window, bucket, count, wexp, li, lo, lt, th,
--- ci, co, ct (caps), parent (1-based slot of the lease, 0 for none), overflow (0/1)}.
+-- A lease as stored: {ri, ro, rt, 'v2', then per slot: key, budget, window, bucket, count, wexp, li, lo,
+-- lt, th, ci, co, ct (caps), parent (1-based slot of the lease, 0 for none), overflow (0/1)}. Leases
+-- written before allocation existed have no 'v2' and ten fields per slot (no caps, no parent).
 local LEASE_SLOT = 15
+local LEASE_V1_SLOT = 10
 
 local function lease_slots(lease)
   local slots = {}
-  for i = 4, #lease, LEASE_SLOT do
+  local v2 = lease[4] == 'v2'
+  local first, width = v2 and 5 or 4, v2 and LEASE_SLOT or LEASE_V1_SLOT
+  for i = first, #lease, width do
     slots[#slots + 1] = {key = lease[i], bid = lease[i + 1], wk = lease[i + 2], bucket = lease[i + 3],
       count = lease[i + 4], wexp = lease[i + 5], lim = {lease[i + 6], lease[i + 7], lease[i + 8]},
-      th = lease[i + 9], cap = {lease[i + 10], lease[i + 11], lease[i + 12]}, parent = lease[i + 13],
-      overflow = lease[i + 14] == 1}
+      th = lease[i + 9], cap = v2 and {lease[i + 10], lease[i + 11], lease[i + 12]} or {-1, -1, -1},
+      parent = v2 and lease[i + 13] or 0, overflow = v2 and lease[i + 14] == 1}
   end
   return slots
 end

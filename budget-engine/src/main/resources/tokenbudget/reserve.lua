@@ -183,7 +183,7 @@ for i = 1, n do
   end
 end
 
-local packed = {req[1], req[2], req[3]}
+local packed = {req[1], req[2], req[3], 'v2'}
 local tree_ttl = lease_ttl
 local pendings = {}
 for i = 1, n do

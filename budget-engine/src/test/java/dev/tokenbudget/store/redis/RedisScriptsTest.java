@@ -176,6 +176,25 @@ class RedisScriptsTest {
     }
 
     @Test
+    void aLeaseWrittenBeforeAllocationExistedStillSettles() {
+        Slot team = month("team", 1_000);
+        String wkey = keys.window(tree, team);
+        long wexp = team.window().expiresAt().toEpochMilli();
+        // the lease as reserve.lua packed it before allocation: {ri, ro, rt, then ten fields per slot}
+        redis.eval("redis.call('HSET', KEYS[1], ARGV[1], cmsgpack.pack({5, 7, 12, KEYS[3], 'team', ARGV[2], 0, 1, "
+                + "tonumber(ARGV[3]), -1, -1, 1000, '50,100'})) redis.call('HSET', KEYS[3], 'ri', '5', 'ro', '7', "
+                + "'rt', '12') redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) return 1", ScriptOutputType.INTEGER,
+                new String[] {keys.leases(tree), keys.expiries(tree), wkey}, "old-1", team.window().key(),
+                Long.toString(wexp), "+inf");
+
+        List<Object> r = settle("old-1", 4, 6);
+
+        assertThat(r.get(1)).isEqualTo(0L);
+        assertThat(redis.hgetall(wkey)).containsEntry("i0", "4").containsEntry("o0", "6").containsEntry("t0", "10")
+                .containsEntry("rt", "0").doesNotContainKeys("pi", "di");
+    }
+
+    @Test
     void readReturnsUsedAndReservedWithoutWriting() {
         Slot team = month("team", 1_000);
         reserve("l-1", 60_000, 5, 7, team);
