@@ -109,7 +109,7 @@ public final class AllocationTree {
     private WindowLimit childWindow(Budget child, String parent, WindowLimit pw) {
         for (WindowLimit w : child.windows()) {
             Link l = links.get(key(child.id(), w.window().name()));
-            if (l != null && l.parent().equals(parent) && l.parentWindow() == pw) {
+            if (l != null && l.parent().equals(parent) && l.parentWindow().equals(pw)) {
                 return w;
             }
         }

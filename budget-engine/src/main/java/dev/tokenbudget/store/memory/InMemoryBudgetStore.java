@@ -133,7 +133,8 @@ public final class InMemoryBudgetStore implements BudgetStore {
             Tree tree = e.getValue();
             synchronized (tree) {
                 out.addAll(tree.expire(e.getKey(), now));
-                tree.windows.values().removeIf(w -> w.expiresAt.isBefore(now) && isIdle(w) && w.hasNoAllocation());
+                // past its retention a window goes with its pool, mirrors and holds, as a Redis key does by TTL
+                tree.windows.values().removeIf(w -> w.expiresAt.isBefore(now) && isIdle(w));
             }
         }
         return out;

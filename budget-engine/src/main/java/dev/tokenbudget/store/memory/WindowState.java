@@ -132,9 +132,4 @@ final class WindowState {
         long[] m = mirrors.get(child);
         return m == null ? new long[3] : m;
     }
-
-    /** Whether nothing allocation-related is kept here (so that an idle, expired window may go). */
-    boolean hasNoAllocation() {
-        return mirrors.isEmpty() && holds.isEmpty() && !rebalanced;
-    }
 }
