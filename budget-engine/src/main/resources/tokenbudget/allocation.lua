@@ -3,7 +3,7 @@
 -- Returns {ci co ct pi po pt, rebalanced 0/1, {gi go gt di do dt per child},
 --          {id, for, i, o, t, until per run-time hold in force}}
 local enow = num(ARGV[1], 'engine time')
-local pool = window_state(KEYS[1], 0, 1)
+local pool = window_state(KEYS[1], 0, 1, false)
 load_alloc(KEYS[1], pool)
 load_holds(KEYS[1], pool)
 local kids = {}
@@ -22,5 +22,5 @@ for _, h in ipairs(pool.holds) do
     end
   end
 end
-local rb = redis.call('HEXISTS', KEYS[1], 'rb')
+local rb = call('HEXISTS', KEYS[1], 'rb')
 return {pool.c[1], pool.c[2], pool.c[3], pool.p[1], pool.p[2], pool.p[3], rb, kids, holds}

@@ -6,26 +6,27 @@
 -- Returns {changed 0/1, ledger entry (JSON) or ''}
 local gkey, kkey, wkey = KEYS[1], KEYS[2], KEYS[3]
 local enow = num(ARGV[1], 'engine time')
-local gttl = math.max(1, num(ARGV[2], 'ledger ttl'))
+local gttl = max(1, num(ARGV[2], 'ledger ttl'))
 local create = ARGV[3] == 'create'
 local field = 'h:' .. ARGV[4]
 local hold
 if create then
-  if redis.call('HEXISTS', wkey, field) == 1 then
+  if call('HEXISTS', wkey, field) == 1 then
     return {0, ''}
   end
   hold = ARGV[5] .. '|' .. fmt(num(ARGV[6], 'tokens')) .. '|' .. fmt(num(ARGV[7], 'tokens')) .. '|'
     .. fmt(num(ARGV[8], 'tokens')) .. '|' .. fmt(num(ARGV[9], 'until'))
-  redis.call('HSET', wkey, field, hold)
-  redis.call('HINCRBY', wkey, 'hn', 1)
-  keep_for(wkey, math.max(1, num(ARGV[14], 'window ttl')))
+  local st = window_state(wkey, 0, 1, false)
+  call('HSET', wkey, field, hold)
+  call('HINCRBY', wkey, 'hn', 1)
+  keep_window(wkey, st, server_time(), max(1, num(ARGV[14], 'window ttl')))
 else
-  hold = redis.call('HGET', wkey, field)
+  hold = call('HGET', wkey, field)
   if not hold then
     return {0, ''}
   end
-  redis.call('HDEL', wkey, field)
-  redis.call('HINCRBY', wkey, 'hn', -1)
+  call('HDEL', wkey, field)
+  call('HINCRBY', wkey, 'hn', -1)
 end
 local h = parse_hold(ARGV[4], hold)
 local held = {}

@@ -2,9 +2,9 @@
 -- KEYS: 1 ledger list; ARGV: 1 after seq, 2 max entries
 -- Returns {last seq, JSON entry, ...} oldest first
 local after, max = num(ARGV[1], 'after'), num(ARGV[2], 'max')
-local out = {redis.call('LLEN', KEYS[1])}
+local out = {call('LLEN', KEYS[1])}
 if max > 0 then
-  for _, e in ipairs(redis.call('LRANGE', KEYS[1], fmt(after), fmt(after + max - 1))) do
+  for _, e in ipairs(call('LRANGE', KEYS[1], fmt(after), fmt(after + max - 1))) do
     out[#out + 1] = e
   end
 end

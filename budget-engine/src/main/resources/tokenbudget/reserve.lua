@@ -14,7 +14,7 @@
 local HEAD = 6
 local lkey, xkey = KEYS[1], KEYS[2]
 local lease_id = ARGV[1]
-local lease_ttl = math.max(1, num(ARGV[2], 'lease ttl'))
+local lease_ttl = max(1, num(ARGV[2], 'lease ttl'))
 local req = {num(ARGV[3], 'input'), num(ARGV[4], 'output')}
 req[3] = req[1] + req[2]
 if req[1] < 0 or req[2] < 0 or req[3] > MAX then
@@ -28,9 +28,15 @@ if #ARGV ~= HEAD + n * SLOT_ARGS then
 end
 local enow = num(ARGV[6], 'engine time')
 
-local now = server_ms()
-local gen = tree_gen(lkey, true)
-local expired = expire_due(lkey, xkey, now, batch)
+local now, time = server_time()
+local tree = call('HMGET', lkey, '!gen', '!ex')
+local gen, tree_ex = tree[1], tree[2]
+if not gen then
+  -- a new tree (or one whose state was lost): its generation is its creation time in microseconds
+  gen = time[1] .. string.format('%06d', tonumber(time[2]))
+  call('HSET', lkey, '!gen', gen)
+end
+local expired, xkey_renewed = expire_in_passing(lkey, xkey, now, batch)
 
 local function parse_alloc(text)
   if text == '' then
@@ -56,7 +62,7 @@ end
 
 local slots, cache, onpath = {}, {}, {}
 local function state(i)
-  return cache[slots[i].key .. '#' .. slots[i].bucket]
+  return cache[slots[i].ck]
 end
 
 local function states_upto(last)
@@ -73,24 +79,25 @@ local function states_upto(last)
   return flat
 end
 
+-- read every window first: a child's check needs its parent pool's state
 for i = 1, n do
   local a = HEAD + (i - 1) * SLOT_ARGS
-  local s = {key = KEYS[i + 2], bid = ARGV[a + 1], wk = ARGV[a + 2], bucket = num(ARGV[a + 3], 'bucket'),
-    count = num(ARGV[a + 4], 'bucket count'), wttl = math.max(1, num(ARGV[a + 5], 'window ttl')),
+  local s = {key = KEYS[i + 2], bid = ARGV[a + 1], bucket = num(ARGV[a + 3], 'bucket'),
+    count = num(ARGV[a + 4], 'bucket count'), wttl = max(1, num(ARGV[a + 5], 'window ttl')),
     cap = {num(ARGV[a + 6], 'cap'), num(ARGV[a + 7], 'cap'), num(ARGV[a + 8], 'cap')},
-    lim = {num(ARGV[a + 9], 'limit'), num(ARGV[a + 10], 'limit'), num(ARGV[a + 11], 'limit')},
-    th = ARGV[a + 12], a = parse_alloc(ARGV[a + 13]), chold = parse_config_holds(ARGV[a + 14])}
-  s.parent = s.a and s.a.parent or 0
-  s.overflow = s.a ~= nil and s.a.overflow
+    lim = {num(ARGV[a + 9], 'limit'), num(ARGV[a + 10], 'limit'), num(ARGV[a + 11], 'limit')}, a = a,
+    al = parse_alloc(ARGV[a + 13]), chold = parse_config_holds(ARGV[a + 14])}
+  s.ck = s.key .. '#' .. s.bucket
+  s.parent = s.al and s.al.parent or 0
+  s.overflow = s.al ~= nil and s.al.overflow
   slots[i] = s
   onpath[s.bid] = true
-  local ck = s.key .. '#' .. s.bucket
-  local st = cache[ck]
+  local st = cache[s.ck]
   if not st then
-    st = window_state(s.key, s.bucket, s.count)
-    cache[ck] = st
+    st = window_state(s.key, s.bucket, s.count, false)
+    cache[s.ck] = st
   end
-  if s.a then
+  if s.al then
     load_alloc(s.key, st)
   end
   if #s.chold > 0 or (st.hn or 0) > 0 then
@@ -114,7 +121,7 @@ local function active(i)
   return out
 end
 
--- per dimension, what holds of slot i keep from this request (or, `mine`, what they give it)
+-- per dimension, what the holds of slot i keep from this request (or, `mine`, what they give it)
 local function held(i, mine)
   local out = {0, 0, 0}
   if not state(i).holds then
@@ -125,7 +132,7 @@ local function held(i, mine)
     if for_path == mine then
       local left = unconsumed(h, state(i))
       for d = 1, 3 do
-        out[d] = out[d] + (mine and math.min(req[d], left[d]) or left[d])
+        out[d] = out[d] + (mine and min(req[d], left[d]) or left[d])
       end
     end
   end
@@ -139,13 +146,12 @@ for i = 1, n do
     local cap = s.cap[d]
     if cap ~= -1 then
       local committed = st.u[d] + st.r[d]
-      local own = s.parent > 0 and math.max(0, cap - st.g[d]) or cap
+      local own = s.parent > 0 and max(0, cap - st.g[d]) or cap
       local drawable, pool_left = 0, 0
       if s.overflow then
-        local ps = slots[s.parent]
-        local pst = state(s.parent)
-        pool_left = math.max(0, ps.a.head[d] + pst.c[d] - pst.p[d] + st.dr[d])
-        drawable = s.a.oc[d] == -1 and pool_left or math.min(s.a.oc[d], pool_left)
+        local ps, pst = slots[s.parent], state(s.parent)
+        pool_left = max(0, ps.al.head[d] + pst.c[d] - pst.p[d] + st.dr[d])
+        drawable = s.al.oc[d] == -1 and pool_left or min(s.al.oc[d], pool_left)
       end
       local room = own + drawable - keep[d] - committed
       if req[d] > room then
@@ -153,13 +159,13 @@ for i = 1, n do
         if keep[d] > 0 and committed + req[d] <= own + drawable then
           cause = 3
         elseif s.overflow and committed + req[d] > own then
-          cause = (s.a.oc[d] ~= -1 and s.a.oc[d] <= pool_left) and 2 or 1
+          cause = (s.al.oc[d] ~= -1 and s.al.oc[d] <= pool_left) and 2 or 1
         end
         local buckets = {}
         if s.count > 1 then
           buckets = bucket_history(s.key, s.bucket, s.count, d)
         end
-        return {gen, 0, i - 1, d - 1, states_upto(i), buckets, expired, cause, math.max(0, room), {}}
+        return {gen, 0, i - 1, d - 1, states_upto(i), buckets, expired, cause, max(0, room), {}}
       end
     end
   end
@@ -188,12 +194,13 @@ local tree_ttl = lease_ttl
 local pendings = {}
 for i = 1, n do
   local s, st = slots[i], state(i)
+  local a = s.a
   local set = {'ri', fmt(st.r[1]), 'ro', fmt(st.r[2]), 'rt', fmt(st.r[3])}
   if s.parent > 0 then
     pendings[s.parent] = pendings[s.parent] or new_pending()
     local delta = follow(s, st, set, pendings[s.parent])
     if delta[1] > 0 or delta[2] > 0 or delta[3] > 0 then
-      for _, v in ipairs({i - 1, math.max(0, delta[1]), math.max(0, delta[2]), math.max(0, delta[3]), 0, 0, 0}) do
+      for _, v in ipairs({i - 1, max(0, delta[1]), max(0, delta[2]), max(0, delta[3]), 0, 0, 0}) do
         uses[#uses + 1] = v
       end
     end
@@ -208,23 +215,54 @@ for i = 1, n do
       end
     end
     if #ended > 0 then
-      redis.call('HDEL', s.key, unpack(ended))
+      call('HDEL', s.key, unpack(ended))
       set[#set + 1] = 'hn'
-      set[#set + 1] = fmt(math.max(0, st.hn - #ended))
+      set[#set + 1] = fmt(max(0, st.hn - #ended))
     end
     st.pruned = true
   end
-  redis.call('HSET', s.key, unpack(set))
-  keep_for(s.key, s.wttl)
-  tree_ttl = math.max(tree_ttl, s.wttl)
-  for _, v in ipairs({s.key, s.bid, s.wk, s.bucket, s.count, now + s.wttl, s.lim[1], s.lim[2], s.lim[3], s.th,
-    s.cap[1], s.cap[2], s.cap[3], s.parent, s.overflow and 1 or 0}) do
-    packed[#packed + 1] = v
+  local want = now + s.wttl
+  local at, ex = expiry_plan(s.key, st.ex, now, want, slack(s.wttl))
+  if at or not st.ex then
+    st.ex = fmt(ex)
+    set[#set + 1] = 'ex'
+    set[#set + 1] = st.ex
   end
+  call('HSET', s.key, unpack(set))
+  if at then
+    call('PEXPIREAT', s.key, fmt(at))
+  end
+  tree_ttl = max(tree_ttl, s.wttl)
+  local p = #packed
+  packed[p + 1] = ARGV[a + 1]
+  packed[p + 2] = ARGV[a + 2]
+  packed[p + 3] = s.bucket
+  packed[p + 4] = s.count
+  packed[p + 5] = want
+  packed[p + 6] = s.lim[1]
+  packed[p + 7] = s.lim[2]
+  packed[p + 8] = s.lim[3]
+  packed[p + 9] = ARGV[a + 12]
+  packed[p + 10] = s.cap[1]
+  packed[p + 11] = s.cap[2]
+  packed[p + 12] = s.cap[3]
+  packed[p + 13] = s.parent
+  packed[p + 14] = s.overflow and 1 or 0
 end
-redis.call('HSET', lkey, lease_id, cmsgpack.pack(packed))
-redis.call('ZADD', xkey, fmt(now + lease_ttl), lease_id)
 -- tree keys outlive the windows their leases charge, plus a day for a late sweep
-keep_for(lkey, tree_ttl + 86400000)
-keep_for(xkey, tree_ttl + 86400000)
+local tree_want = now + tree_ttl + 86400000
+local tree_at, tree_exp = expiry_plan(lkey, tree_ex, now, tree_want, slack(tree_ttl + 86400000))
+if tree_at or not tree_ex then
+  call('HSET', lkey, lease_id, cmsgpack.pack(packed), '!ex', fmt(tree_exp))
+else
+  call('HSET', lkey, lease_id, cmsgpack.pack(packed))
+end
+call('ZADD', xkey, fmt(now + lease_ttl), lease_id)
+if tree_at then
+  call('PEXPIREAT', lkey, fmt(tree_at))
+end
+if tree_at or xkey_renewed then
+  -- :x lives as long as :l; it is created anew whenever its last lease leaves
+  call('PEXPIREAT', xkey, fmt(tree_at or tree_exp))
+end
 return {gen, 1, -1, -1, states_upto(n), {}, expired, -1, 0, uses}

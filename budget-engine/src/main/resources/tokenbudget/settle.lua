@@ -13,15 +13,15 @@ end
 if release then
   a = {0, 0, 0}
 end
-local now = server_ms()
-local gen = tree_gen(lkey, false)
+local now = server_time()
 -- expiry first: a lease that ran out before its settle arrived is charged at its reservation
-local expired = expire_due(lkey, xkey, now, num(ARGV[5], 'expiry batch'))
-local packed = redis.call('HGET', lkey, lease_id)
+local expired = expire_in_passing(lkey, xkey, now, num(ARGV[5], 'expiry batch'))
+local got = call('HMGET', lkey, '!gen', lease_id)
+local gen, packed = got[1] or '', got[2]
 if not packed then
   return {gen, 2, {}, expired}
 end
-redis.call('HDEL', lkey, lease_id)
-redis.call('ZREM', xkey, lease_id)
-local c = apply_lease(cmsgpack.unpack(packed), a)
+call('HDEL', lkey, lease_id)
+call('ZREM', xkey, lease_id)
+local c = apply_lease(lkey, cmsgpack.unpack(packed), a, now)
 return {gen, release and 1 or 0, c, expired}

@@ -1,11 +1,15 @@
 package dev.tokenbudget.apisix;
 
 import dev.tokenbudget.alert.AlertService;
+import dev.tokenbudget.console.admin.AdminServer;
 import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.GatewayOptions;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.Collection;
@@ -20,8 +24,21 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class Gateways implements AutoCloseable {
 
+    private static final Logger LOG = LoggerFactory.getLogger(Gateways.class);
+
     private final Map<Path, BudgetGateway> gateways = new ConcurrentHashMap<>();
     private final Map<Path, AlertService> alerts = new ConcurrentHashMap<>();
+    private final int adminPort;
+    private volatile AdminServer admin;
+
+    /** @param adminPort port of the admin API for the first engine loaded, -1 for none */
+    Gateways(int adminPort) {
+        this.adminPort = adminPort;
+    }
+
+    Gateways() {
+        this(-1);
+    }
 
     /**
      * The gateway for {@code config}, loading its engine on first use.
@@ -33,6 +50,7 @@ final class Gateways implements AutoCloseable {
             BudgetEngine engine = engine(ConfigLoader.load(p));
             // thresholds and projections go to the config's alert sinks, off the request path
             alerts.put(p, AlertService.startFromConfig(engine, System::getenv));
+            startAdmin(engine, p);
             return new BudgetGateway(engine, GatewayOptions.ofDefaults());
         });
     }
@@ -42,12 +60,33 @@ final class Gateways implements AutoCloseable {
         return BudgetEngine.builder(config).build();
     }
 
+    /** The admin API over the first engine loaded (one port, one engine), when a port is configured. */
+    private synchronized void startAdmin(BudgetEngine engine, Path config) {
+        if (adminPort < 0 || admin != null) {
+            return;
+        }
+        try {
+            admin = AdminServer.builder(engine).tokenFromEnvironment().port(adminPort).start();
+            LOG.info("tokenbudget admin API and dashboard on 127.0.0.1:{} for {}", admin.port(), config);
+        } catch (RuntimeException e) {
+            LOG.warn("tokenbudget admin API not started on port {}: {}", adminPort, e.toString());
+        }
+    }
+
+    /** The admin server, once started; null before or without a port. */
+    AdminServer admin() {
+        return admin;
+    }
+
     Collection<BudgetGateway> all() {
         return List.copyOf(gateways.values());
     }
 
     @Override
     public void close() {
+        if (admin != null) {
+            admin.close();
+        }
         alerts.values().forEach(AlertService::close);
         alerts.clear();
         for (BudgetGateway g : gateways.values()) {

@@ -16,13 +16,15 @@ public class TokenBudgetAutoConfiguration {
     /**
      * The shared plugin state. {@code tokenbudget.apisix.correlation-var} (a system property on the
      * runner's command line, or the runner's own configuration) names the nginx variable that ties
-     * a request's two phases together.
+     * a request's two phases together; {@code tokenbudget.apisix.admin-port} serves the admin API
+     * and dashboard on 127.0.0.1 (off by default).
      */
     @Bean(destroyMethod = "close")
     public TokenBudgetPlugin tokenBudgetPlugin(
             @Value("${tokenbudget.apisix.correlation-var:" + TokenBudgetPlugin.DEFAULT_CORRELATION_VAR + "}")
-            String correlationVar) {
-        return new TokenBudgetPlugin(correlationVar);
+            String correlationVar,
+            @Value("${tokenbudget.apisix.admin-port:-1}") int adminPort) {
+        return new TokenBudgetPlugin(correlationVar, adminPort);
     }
 
     /** {@code TokenBudget}, for a route's ext-plugin-pre-req. */

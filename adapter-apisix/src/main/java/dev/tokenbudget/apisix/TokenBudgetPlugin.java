@@ -50,7 +50,7 @@ public final class TokenBudgetPlugin implements AutoCloseable {
     private static final Pattern VAR = Pattern.compile("[a-z][a-z0-9_]{0,63}");
 
     private final RouteConfs confs = new RouteConfs();
-    private final Gateways gateways = new Gateways();
+    private final Gateways gateways;
     private final InFlight<Exchange> inFlight = new InFlight<>(MAX_IN_FLIGHT);
     private final Set<String> reported = ConcurrentHashMap.newKeySet();
     private final String correlationVar;
@@ -61,6 +61,16 @@ public final class TokenBudgetPlugin implements AutoCloseable {
      * @param correlationVar the nginx variable naming a request in both phases ({@code request_id})
      */
     public TokenBudgetPlugin(String correlationVar) {
+        this(correlationVar, -1);
+    }
+
+    /**
+     * @param correlationVar the nginx variable naming a request in both phases ({@code request_id})
+     * @param adminPort      port of the admin API and dashboard on 127.0.0.1 for the first engine
+     *                       config loaded; -1 for none
+     */
+    public TokenBudgetPlugin(String correlationVar, int adminPort) {
+        this.gateways = new Gateways(adminPort);
         if (correlationVar == null || !VAR.matcher(correlationVar).matches()) {
             throw new IllegalArgumentException("tokenbudget.apisix.correlation-var must be an nginx variable name "
                     + "(a-z, 0-9, _), was \"" + correlationVar + "\"");

@@ -6,6 +6,7 @@ import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.config.Quantities;
 import dev.tokenbudget.config.StoreSettings;
 import dev.tokenbudget.alert.AlertService;
+import dev.tokenbudget.console.admin.AdminServer;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.GatewayOptions;
@@ -46,8 +47,9 @@ public final class ExtProcMain implements Callable<Integer> {
             description = "gRPC port for ext_proc and grpc.health.v1.Health; 0 picks a free port (default: ${DEFAULT-VALUE}).")
     private int grpcPort;
 
-    @Option(names = "--admin-port", paramLabel = "PORT", defaultValue = "-1",
-            description = "Port of the admin HTTP API; reserved: the admin API is not served by this version.")
+    @Option(names = "--admin-port", paramLabel = "PORT", defaultValue = "8081",
+            description = "Port of the admin HTTP API and dashboard on 127.0.0.1 (default 8081; 0 any free port; "
+                    + "-1 none). Token: TOKENBUDGET_ADMIN_TOKEN, generated and printed when unset.")
     private int adminPort;
 
     @Option(names = "--store", paramLabel = "memory|redis",
@@ -120,22 +122,33 @@ public final class ExtProcMain implements Callable<Integer> {
             throw new IllegalArgumentException("the redis store needs a URI: set store.redis.uri or --redis-uri");
         }
         BudgetStore store = BudgetStores.open(st);
-        if (s.adminPort() >= 0) {
-            LOG.atWarn().addKeyValue("event", "admin_port_reserved").addKeyValue("admin_port", s.adminPort())
-                    .log("the admin API is not served by this version; --admin-port is ignored");
-        }
         BudgetEngine engine = BudgetEngine.builder(cfg).store(store).history(BudgetStores.history(st)).build();
         // thresholds and projections go to the config's alert sinks, off the request path
         AlertService alerts = AlertService.startFromConfig(engine, System::getenv);
+        AdminServer admin = s.adminPort() < 0 ? null : startAdmin(engine, s.adminPort());
         ExtProcService service = new ExtProcService(new BudgetGateway(engine, GatewayOptions.ofDefaults()));
         LOG.atInfo().addKeyValue("event", "config_loaded").addKeyValue("config", s.config())
                 .addKeyValue("budgets", cfg.budgets().budgets().size()).addKeyValue("keys", cfg.keys().size())
                 .addKeyValue("store", st.type()).log("engine ready");
         return new ExtProcServer(new InetSocketAddress(s.grpcAddress(), s.grpcPort()), service,
                 service::openStreams, s.maxMessageBytes(), () -> {
+                    if (admin != null) {
+                        admin.close();
+                    }
                     alerts.close();
                     engine.close();
                 });
+    }
+
+    private static AdminServer startAdmin(BudgetEngine engine, int port) {
+        try {
+            AdminServer admin = AdminServer.builder(engine).tokenFromEnvironment().port(port).start();
+            LOG.atInfo().addKeyValue("event", "admin_started").addKeyValue("admin_port", admin.port())
+                    .log("admin API and dashboard on 127.0.0.1");
+            return admin;
+        } catch (java.io.UncheckedIOException e) {
+            throw new IllegalArgumentException("--admin-port " + port + ": cannot listen (" + e.getMessage() + ")", e);
+        }
     }
 
     private static Duration duration(String flag, String text) {

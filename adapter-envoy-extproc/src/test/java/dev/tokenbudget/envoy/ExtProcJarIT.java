@@ -49,7 +49,7 @@ class ExtProcJarIT {
         Path log = dir.resolve("extproc.log");
         ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-jar", jar, "--config", cfg.toString(), "--grpc-address", "127.0.0.1", "--grpc-port", "0",
-                "--drain-timeout", "20s").redirectErrorStream(true).redirectOutput(log.toFile());
+                "--admin-port", "0", "--drain-timeout", "20s").redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().put("TB_IT_OPENAI", "sk-upstream-it");
         Process p = pb.start();
         try {
@@ -72,7 +72,8 @@ class ExtProcJarIT {
             String out = Files.readString(log);
             // 143: ended by SIGTERM, after the shutdown hook drained
             assertThat(p.exitValue()).as(out).isEqualTo(143);
-            assertThat(out).contains("event=drain_start").contains("event=drain_end clean=true")
+            assertThat(out).contains("event=admin_started").contains("TOKENBUDGET_ADMIN_TOKEN=")
+                    .contains("event=drain_start").contains("event=drain_end clean=true")
                     .contains("meter=settled input_tokens=1187 output_tokens=46")
                     .doesNotContain("sk-tb-it").doesNotContain("sk-upstream-it");
         } finally {

@@ -33,6 +33,7 @@ import dev.tokenbudget.store.Slot;
 import dev.tokenbudget.store.SlotState;
 import dev.tokenbudget.store.StoreUnavailableException;
 import dev.tokenbudget.store.ThresholdCrossing;
+import dev.tokenbudget.store.TokenCounts;
 import dev.tokenbudget.store.memory.InMemoryBudgetStore;
 import dev.tokenbudget.telemetry.BudgetTelemetry;
 import dev.tokenbudget.time.BudgetClock;
@@ -375,14 +376,14 @@ public final class BudgetEngine implements AutoCloseable {
         double degradeUtil = -1;
         for (int i = 0; i < slots.size(); i++) {
             Slot s = slots.get(i);
-            SlotState st = states.get(i);
+            TokenCounts slotCommitted = states.get(i).committed();
             double slotUtil = 0;
             for (Dimension d : DIMS) {
                 long limit = s.limits().get(d);
                 if (limit == Limits.NONE) {
                     continue;
                 }
-                long committed = st.committed().get(d);
+                long committed = slotCommitted.get(d);
                 double u = (double) committed / limit;
                 slotUtil = Math.max(slotUtil, u);
                 if (u > maxUtil) {

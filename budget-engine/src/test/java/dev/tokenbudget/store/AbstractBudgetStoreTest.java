@@ -932,6 +932,23 @@ public abstract class AbstractBudgetStoreTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rolling window");
     }
 
+    // ---- bad input: counters saturate --------------------------------------------------------
+
+    @Test
+    void settledUsageSaturatesAt2Pow53Minus1InsteadOfWrapping() {
+        // an alert-only budget admits whatever was settled before: repeated maximal settlements
+        // (a lying upstream) must leave every counter at 2^53-1, never past it or negative
+        Slot s = month("team", T0, Limits.total(100), new Limits(Limits.NONE, Limits.NONE, Limits.NONE));
+        long half = TokenCounts.MAX / 2;
+        for (int i = 0; i < 3; i++) {
+            String lease = nextLease();
+            assertThat(reserve(lease, T0, LONG_LEASE, 1, 1, s).admitted()).isTrue();
+            settle(lease, T0, half + 1, half);
+        }
+        assertThat(read(T0, s).used()).isEqualTo(new TokenCounts(TokenCounts.MAX, TokenCounts.MAX, TokenCounts.MAX));
+        assertThat(read(T0, s).reserved()).isEqualTo(TokenCounts.ZERO);
+    }
+
     // ---- concurrency -----------------------------------------------------------------------------
 
     @Test

@@ -9,6 +9,8 @@ import com.knuddels.jtokkit.api.IntArrayList;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Real token counts for the fake's usage numbers: OpenAI's o200k_base for current OpenAI models,
@@ -18,6 +20,8 @@ import java.util.Locale;
 final class TokenCounter {
 
     private static final EncodingRegistry REGISTRY = Encodings.newLazyEncodingRegistry();
+    /** Token pieces of the passages the fake answers with, by (encoding name, passage). */
+    private static final Map<List<String>, List<String>> PIECES = new ConcurrentHashMap<>();
 
     private final Encoding encoding;
 
@@ -36,15 +40,25 @@ final class TokenCounter {
         return text == null || text.isEmpty() ? 0 : encoding.countTokens(text);
     }
 
-    /** The first {@code n} tokens of {@code text}, each decoded on its own (text must be ASCII). */
+    /**
+     * The first {@code n} tokens of {@code text}, each decoded on its own (text must be ASCII).
+     * Callers pass a constant passage: its pieces are computed once per encoding and kept, since
+     * encoding the whole passage on every request made the fake, not the gateway in front of it,
+     * the bottleneck of a load test.
+     */
     List<String> firstTokens(String text, int n) {
+        List<String> all = PIECES.computeIfAbsent(List.of(encoding.getName(), text), k -> pieces(text));
+        return new ArrayList<>(all.subList(0, Math.min(n, all.size())));
+    }
+
+    private List<String> pieces(String text) {
         IntArrayList ids = encoding.encode(text);
-        List<String> out = new ArrayList<>(n);
-        for (int i = 0; i < n && i < ids.size(); i++) {
+        List<String> out = new ArrayList<>(ids.size());
+        for (int i = 0; i < ids.size(); i++) {
             IntArrayList one = new IntArrayList(1);
             one.add(ids.get(i));
             out.add(encoding.decode(one));
         }
-        return out;
+        return List.copyOf(out);
     }
 }

@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.event.EventLog;
-import dev.tokenbudget.forecast.InMemoryUsageHistory;
-import dev.tokenbudget.forecast.StatusSampler;
 import dev.tokenbudget.forecast.UsageHistory;
 import dev.tokenbudget.ledger.Ledger;
 import dev.tokenbudget.store.BudgetStore;
@@ -61,8 +59,6 @@ public final class AdminServer implements AutoCloseable {
     private final Ledger ledger;
     private final BurnHistory history;
     private final UsageHistory usage;
-    /** Feeds {@link #usage} when the server owns it; null when the host feeds it. */
-    private final StatusSampler usageSampler;
     private final Duration sampleInterval;
     private final Duration limitsSyncInterval;
     private final Routes routes;
@@ -77,14 +73,8 @@ public final class AdminServer implements AutoCloseable {
         // the engine's ledger is the store's: rebalances and holds are there, and every instance shares it
         this.ledger = b.ledger != null ? b.ledger : engine.ledger();
         this.history = new BurnHistory(b.historyPoints);
-        if (b.usage != null) {
-            this.usage = b.usage;
-            this.usageSampler = null;
-        } else {
-            InMemoryUsageHistory own = new InMemoryUsageHistory();
-            this.usage = own;
-            this.usageSampler = new StatusSampler(engine, own);
-        }
+        // forecasts read the history the engine records next to its store (shared on Redis)
+        this.usage = b.usage != null ? b.usage : engine.history();
         ForecastSource forecasts = b.forecasts != null ? b.forecasts : new HistoryForecasts(engine, usage);
         this.sampleInterval = b.sampleInterval;
         // only engines sharing a store can miss a change made elsewhere
@@ -144,9 +134,6 @@ public final class AdminServer implements AutoCloseable {
     public synchronized void sample() {
         try {
             history.sample(engine.status(), engine.clock().now());
-            if (usageSampler != null) {
-                usageSampler.sample();
-            }
         } catch (RuntimeException e) {
             // the store may be down: skip this point, keep the schedule alive
             LOG.warn("burn-down sample skipped: {}", e.toString());
@@ -183,9 +170,8 @@ public final class AdminServer implements AutoCloseable {
     }
 
     /**
-     * The usage history behind the forecasts: the host's, or one this server keeps and feeds from
-     * the engine's status at each sample. Hand it to {@code AlertService.start(engine, history,
-     * claims, dispatcher)} so that alerts and the dashboard project from the same history.
+     * The usage history behind the forecasts: the host's, or by default the one the engine records
+     * next to its store (the same one alerts project from).
      */
     public UsageHistory usageHistory() {
         return usage;

@@ -27,13 +27,14 @@ import dev.tokenbudget.store.TokenCounts;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -44,6 +45,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class InMemoryBudgetStore implements BudgetStore {
 
     private static final Dimension[] DIMS = Dimension.values();
+    private static final Comparator<Lease> BY_EXPIRY = Comparator.comparing(Lease::expiresAt).thenComparing(Lease::id);
 
     private final ConcurrentHashMap<String, Tree> trees = new ConcurrentHashMap<>();
     private final Map<String, LimitOverride> limits = new LinkedHashMap<>();
@@ -307,7 +309,8 @@ public final class InMemoryBudgetStore implements BudgetStore {
         /** The tree's ledger: the in-memory one, numbered per tree like the Redis store's. */
         final Ledger ledger = Ledger.inMemory();
         final HashMap<String, Lease> leases = new HashMap<>();
-        final PriorityQueue<Lease> byExpiry = new PriorityQueue<>((a, b) -> a.expiresAt.compareTo(b.expiresAt));
+        /** Leases by expiry: the head is the next to expire, and settling removes one in O(log n). */
+        final TreeSet<Lease> byExpiry = new TreeSet<>(BY_EXPIRY);
 
         WindowState window(Slot s, boolean create) {
             String key = s.key();
@@ -334,8 +337,8 @@ public final class InMemoryBudgetStore implements BudgetStore {
         List<LeaseExpiry> expire(String treeId, Instant now) {
             List<LeaseExpiry> out = null;
             Lease head;
-            while ((head = byExpiry.peek()) != null && !head.expiresAt.isAfter(now)) {
-                byExpiry.poll();
+            while ((head = byExpiry.isEmpty() ? null : byExpiry.first()) != null && !head.expiresAt.isAfter(now)) {
+                byExpiry.pollFirst();
                 leases.remove(head.id);
                 List<ThresholdCrossing> crossings = apply(head, head.amounts);
                 if (out == null) {

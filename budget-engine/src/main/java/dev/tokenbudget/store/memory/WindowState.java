@@ -66,11 +66,16 @@ final class WindowState {
             java.util.Arrays.fill(buckets[i], 0);
         }
         for (int k = 0; k < 3; k++) {
-            buckets[i][k] += amounts[k];
+            // saturates at 2^53-1 as the Redis scripts do: lies about usage can exhaust a budget, never wrap it
+            buckets[i][k] = Math.min(TokenCounts.MAX, buckets[i][k] + amounts[k]);
         }
     }
 
+    /** Used per dimension as of bucket {@code current}; read-only (a calendar window returns its own counts). */
     long[] usedSum(long current) {
+        if (buckets.length == 1) {
+            return buckets[0];
+        }
         long[] sum = new long[3];
         long oldest = current - buckets.length + 1;
         for (int i = 0; i < buckets.length; i++) {

@@ -175,13 +175,89 @@ class RedisScriptsTest {
                 .containsEntry("rt", "0");
     }
 
+    private static final WindowSpec HOUR = WindowSpec.rolling(Duration.ofHours(1));
+
+    /** The rolling hour (60 one-minute buckets) as seen at NOW plus {@code minutes}. */
+    private Slot hour(String budget, int minutes) {
+        return new Slot(budget, HOUR.at(NOW.plus(Duration.ofMinutes(minutes))), Limits.total(1_000_000),
+                Limits.total(1_000_000), List.of(50, 100));
+    }
+
+    private void use(String lease, long tokens, Slot s) {
+        reserve(lease, 60_000, 0, 0, s);
+        settle(lease, tokens, 0);
+    }
+
+    private List<Object> readScript(Slot s) {
+        return redis.evalsha(Script.READ.sha, ScriptOutputType.MULTI, new String[] {keys.window(tree, s)},
+                Long.toString(s.window().bucket()), Integer.toString(s.window().bucketCount()));
+    }
+
+    @Test
+    void aRollingWindowKeepsRunningSumsAndDropsBucketsAsTheyRollOff() {
+        use("a", 10, hour("team", 0));
+        use("b", 20, hour("team", 10));
+        use("c", 40, hour("team", 30));
+        String key = keys.window(tree, hour("team", 0));
+        long b0 = hour("team", 0).window().bucket();
+        assertThat(redis.hmget(key, "ui", "ut", "hb")).extracting(kv -> kv.getValue())
+                .containsExactly("70", "70", Long.toString(b0 + 30));
+
+        use("d", 5, hour("team", 65));
+
+        assertThat(redis.hget(key, "ut")).isEqualTo("65");
+        assertThat(redis.hexists(key, "t" + b0)).isFalse();
+        assertThat(redis.hget(key, "t" + (b0 + 10))).isEqualTo("20");
+        assertThat(readScript(hour("team", 65))).containsExactly(65L, 0L, 65L, 0L, 0L, 0L);
+
+        use("e", 1, hour("team", 200));
+
+        assertThat(redis.hkeys(key)).filteredOn(f -> f.matches("[iot]\\d+"))
+                .containsExactlyInAnyOrder("i" + (b0 + 200), "t" + (b0 + 200));
+        assertThat(redis.hget(key, "ut")).isEqualTo("1");
+    }
+
+    @Test
+    void anEngineWhoseClockLagsCountsTheLiveBucketsUpToItsOwn() {
+        use("a", 10, hour("team", 7));
+        use("b", 20, hour("team", 9));
+        use("c", 40, hour("team", 10));
+
+        assertThat(readScript(hour("team", 9))).containsExactly(30L, 0L, 30L, 0L, 0L, 0L);
+        assertThat(readScript(hour("team", 8))).containsExactly(10L, 0L, 10L, 0L, 0L, 0L);
+        List<Object> r = reserve("lagging", 60_000, 1, 0, hour("team", 9));
+        assertThat(ScriptReplies.list(r.get(4))).containsExactly(30L, 0L, 30L, 1L, 0L, 1L);
+        settle("lagging", 5, 0);
+
+        assertThat(readScript(hour("team", 9))).containsExactly(35L, 0L, 35L, 0L, 0L, 0L);
+        assertThat(readScript(hour("team", 10))).containsExactly(75L, 0L, 75L, 0L, 0L, 0L);
+        assertThat(redis.hget(keys.window(tree, hour("team", 10)), "ut")).isEqualTo("75");
+    }
+
+    @Test
+    void aRollingWindowWrittenWithoutRunningSumsIsSummedFromItsBuckets() {
+        Slot s = hour("team", 0);
+        long b = s.window().bucket();
+        String key = keys.window(tree, s);
+        // the layout before running sums: buckets and hb only
+        redis.hset(key, Map.of("i" + (b - 2), "7", "t" + (b - 2), "7", "t" + b, "5", "o" + b, "5", "hb",
+                Long.toString(b)));
+
+        assertThat(readScript(s)).containsExactly(7L, 5L, 12L, 0L, 0L, 0L);
+        use("a", 3, s);
+
+        assertThat(redis.hmget(key, "ui", "uo", "ut")).extracting(kv -> kv.getValue())
+                .containsExactly("10", "5", "15");
+    }
+
     @Test
     void aLeaseWrittenBeforeAllocationExistedStillSettles() {
         Slot team = month("team", 1_000);
         String wkey = keys.window(tree, team);
-        long wexp = team.window().expiresAt().toEpochMilli();
-        // the lease as reserve.lua packed it before allocation: {ri, ro, rt, then ten fields per slot}
-        redis.eval("redis.call('HSET', KEYS[1], ARGV[1], cmsgpack.pack({5, 7, 12, KEYS[3], 'team', ARGV[2], 0, 1, "
+        // the window's expiry as a lease records it: server time plus the window's lifetime
+        long wexp = Long.parseLong(redis.time().get(0)) * 1000 + 86_400_000;
+        // the lease as reserve.lua packed it before allocation: {ri, ro, rt, then nine fields per slot}
+        redis.eval("redis.call('HSET', KEYS[1], ARGV[1], cmsgpack.pack({5, 7, 12, 'team', ARGV[2], 0, 1, "
                 + "tonumber(ARGV[3]), -1, -1, 1000, '50,100'})) redis.call('HSET', KEYS[3], 'ri', '5', 'ro', '7', "
                 + "'rt', '12') redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) return 1", ScriptOutputType.INTEGER,
                 new String[] {keys.leases(tree), keys.expiries(tree), wkey}, "old-1", team.window().key(),

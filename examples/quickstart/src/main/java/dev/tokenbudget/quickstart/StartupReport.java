@@ -1,5 +1,6 @@
 package dev.tokenbudget.quickstart;
 
+import dev.tokenbudget.console.admin.AdminServer;
 import dev.tokenbudget.engine.BudgetEngine;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.event.EventListener;
@@ -14,10 +15,12 @@ class StartupReport {
 
     private final Environment env;
     private final BudgetEngine engine;
+    private final AdminServer admin;
 
-    StartupReport(Environment env, BudgetEngine engine) {
+    StartupReport(Environment env, BudgetEngine engine, AdminServer admin) {
         this.env = env;
         this.engine = engine;
+        this.admin = admin;
     }
 
     @EventListener(ApplicationReadyEvent.class)
@@ -36,6 +39,8 @@ class StartupReport {
                 + upstream("anthropic", fake));
         out.println("  budgets     " + env.getProperty("tokenbudget.config") + " (" + engine.config().keys().size()
                 + " keys, " + engine.config().store().type() + " store)");
+        out.println("  admin       http://127.0.0.1:" + admin.port() + "/   dashboard and admin API (bearer token "
+                + "TOKENBUDGET_ADMIN_TOKEN; printed above when generated) - see docs/admin-api.md");
         out.println("  demo keys   demo-key, demo-hard-stop (20k tokens/day, then 429), demo-degrade (cheaper model "
                 + "from 90%) - see docs/quickstart.md");
         out.println();

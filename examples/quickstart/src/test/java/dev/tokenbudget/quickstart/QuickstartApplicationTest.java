@@ -20,7 +20,7 @@ import java.nio.charset.StandardCharsets;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Starts the quickstart as bin/quickstart does, on random ports, and sends real requests through it. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "quickstart.admin.port=0")
 class QuickstartApplicationTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -34,6 +34,21 @@ class QuickstartApplicationTest {
 
     @Autowired
     StartupReport report;
+
+    @Autowired
+    dev.tokenbudget.console.admin.AdminServer admin;
+
+    @Test
+    void servesTheAdminApiAndDashboardBesideTheGatewayBehindAToken() throws Exception {
+        HttpResponse<String> api = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.port()
+                + "/v1/budgets")).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(api.statusCode()).isEqualTo(401);
+        assertThat(json(api.body()).has("error")).isTrue();
+        HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + admin.port()
+                + "/")).GET().build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.body()).contains("<html");
+    }
 
     private final HttpClient http = HttpClient.newHttpClient();
 

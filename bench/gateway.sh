@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Gateway overhead (not a test): the quickstart's route through Spring Cloud Gateway (a) with no
+# filter, (b) with RequestRateLimiter on RedisRateLimiter, (c) with TokenBudget in memory, (d) with
+# TokenBudget on Redis; JSON through wrk and streamed through a Java client; all on loopback,
+# interleaved and repeated; medians and ratios to (a). Needs wrk (apt-get install -y wrk).
+#   bench/gateway.sh [REDIS_URI] [ROUNDS] [SECONDS] [CONNECTIONS] [BASE_PORT]
+source "$(dirname "$0")/lib.sh"
+command -v wrk >/dev/null || { echo "bench/gateway.sh needs wrk: apt-get install -y wrk" >&2; exit 2; }
+bench_build
+exec java -cp "$CP" dev.tokenbudget.bench.gateway.GatewayBench "${1:-${REDIS_URL:-redis://127.0.0.1:6379}}" \
+  "${2:-3}" "${3:-8}" "${4:-32}" "${5:-18180}"
