@@ -60,12 +60,12 @@ public final class ConfigLoader {
     private static final Set<String> STORE = Set.of("type", "redis");
     private static final Set<String> REDIS = Set.of("uri", "cluster", "timeout", "key_prefix");
     private static final Set<String> DEFAULTS = Set.of("output_tokens", "output_tokens_by_model", "zone", "thresholds",
-            "on_store_failure");
+            "on_store_failure", "oversubscription");
     private static final Set<String> HEADERS = Set.of("feature", "user");
     private static final Set<String> PROVIDER = Set.of("api_key_env");
     private static final Set<String> PRICE = Set.of("input", "output", "cached_input");
     private static final Set<String> BUDGET = Set.of("id", "parent", "windows", "thresholds", "degrade",
-            "on_store_failure");
+            "on_store_failure", "allocation", "overflow", "overflow_cap");
     private static final Set<String> WINDOW = Set.of("period", "length", "zone", "name", "limits");
     private static final Set<String> LIMITS = Set.of("input", "output", "total");
     private static final Set<String> THRESHOLD = Set.of("at", "policy");
@@ -132,9 +132,11 @@ public final class ConfigLoader {
         private FailMode defaultFailMode = FailMode.OPEN;
         private final Map<String, List<Threshold>> explicitThresholds = new HashMap<>();
         private final Map<String, DegradeSpec> explicitDegrade = new HashMap<>();
+        private final AllocationConfig allocation;
 
         Reader(List<ConfigError> errors) {
             this.errors = errors;
+            this.allocation = new AllocationConfig(errors, this::limits);
         }
 
         EngineConfig read(ConfigNode root) {
@@ -172,6 +174,7 @@ public final class ConfigLoader {
                 defaultThresholds = thresholds(defaults.get("thresholds"));
             }
             defaultFailMode = defaults.get("on_store_failure").enumValue(FailMode.class, FailMode.OPEN, s -> s);
+            allocation.defaults(defaults);
 
             ConfigNode headers = root.get("headers");
             headers.expectObject(HEADERS);
@@ -200,6 +203,7 @@ public final class ConfigLoader {
                 }
             }
             BudgetTree tree = inherit(tree(budgets, budgetPath), budgetPath);
+            allocation.check(tree);
             List<VirtualKey> keys = keys(root.get("keys"), tree);
             List<UpstreamSpec> upstreams = upstreams(root.get("upstreams"), tree);
             AlertConfig alerts = AlertConfigReader.read(root.get("alerts"), budgetIds(tree, keys));
@@ -381,7 +385,8 @@ public final class ConfigLoader {
                 explicitDegrade.put(id, degrade);
             }
             return Budget.builder(id).parent(parent).windows(windows).thresholds(thresholds).degrade(degrade)
-                    .failMode(fail).build();
+                    .failMode(fail).allocation(allocation.allocation(id, b, windows)).overflow(allocation.overflow(b))
+                    .build();
         }
 
         /**
