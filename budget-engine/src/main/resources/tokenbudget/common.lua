@@ -8,7 +8,14 @@
 --                                 (newest bucket) and ui uo ut (the sum of its buckets, so that a
 --                                 decision reads three fields, not sixty buckets), fl (limits the
 --                                 fired thresholds refer to), fp (fired percents, ",50,90,"),
---                                 ex (the expiry, server ms, last set on the key)
+--                                 ex (the expiry, server ms, last set on the key); allocation
+--                                 (docs/allocation.md, calendar windows only): gi go gt (given to the
+--                                 parent's pool), di do dt (draw from it), ci co ct (pool: contributions),
+--                                 pi po pt (pool: used), m:<child> ("i,o,t" mirror of a child's used +
+--                                 reserved), hn (number of run-time holds), h:<id> ("for|i|o|t|until
+--                                 ms"), rb (when the rebalance was claimed)
+--   <prefix>:{tree}:g            LIST  the ledger: one JSON entry per change (allocation moves, limits)
+--   <prefix>:{tree}:gk           HASH  ledger idempotency key -> seq
 -- Every number is an integer below 2^53 (checked by num); numbers handed to redis.call are
 -- formatted with %d so that no exponent notation can reach Redis.
 -- Costs are counted per call (bench/redis-profile.sh): each redis.call and each table or string
@@ -17,7 +24,8 @@
 
 local MAX = 9007199254740991
 local DIM = {'i', 'o', 't'}
-local SLOT_ARGS = 12
+local SLOT_ARGS = 14
+local LABEL = {'input', 'output', 'total'}
 local call, tonumber, floor, max, min = redis.call, tonumber, math.floor, math.max, math.min
 
 local function fmt(n)
@@ -95,9 +103,10 @@ end
 -- caller in another bucket than hb reads the few buckets in between.
 local function window_state(key, bucket, count, with_bucket)
   if count <= 1 then
-    local v = call('HMGET', key, 'i0', 'o0', 't0', 'ri', 'ro', 'rt', 'fl', 'fp', 'ex')
+    local v = call('HMGET', key, 'i0', 'o0', 't0', 'ri', 'ro', 'rt', 'fl', 'fp', 'ex', 'hn')
     return {u = {tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0},
-      r = {tonumber(v[4]) or 0, tonumber(v[5]) or 0, tonumber(v[6]) or 0}, fl = v[7], fp = v[8], ex = v[9]}
+      r = {tonumber(v[4]) or 0, tonumber(v[5]) or 0, tonumber(v[6]) or 0}, fl = v[7], fp = v[8], ex = v[9],
+      hn = tonumber(v[10]) or 0}
   end
   local v
   if with_bucket then
@@ -250,26 +259,191 @@ local function crossings(s, st, out, set)
   end
 end
 
--- A lease as stored (MessagePack): {ri, ro, rt, then per slot: budget, window, bucket, count,
--- wexp, li, lo, lt, th}; the window's key is <tree prefix>w:<budget>/<window>.
-local LEASE_SLOT = 9
+-- ---- cross-team allocation (docs/allocation.md; PathAdmission.java is the same rule in memory) ----
+
+local function triple(v)
+  return {tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0}
+end
+
+-- Reads the allocation counters of a window into st (once): given, draw, pool contributions and use.
+local function load_alloc(key, st)
+  if st.g then
+    return
+  end
+  local v = call('HMGET', key, 'gi', 'go', 'gt', 'di', 'do', 'dt', 'ci', 'co', 'ct', 'pi', 'po', 'pt')
+  st.g = triple({v[1], v[2], v[3]})
+  st.dr = triple({v[4], v[5], v[6]})
+  st.c = triple({v[7], v[8], v[9]})
+  st.p = triple({v[10], v[11], v[12]})
+end
+
+local function split(text, sep)
+  local out, from = {}, 1
+  while true do
+    local at = string.find(text, sep, from, true)
+    if not at then
+      out[#out + 1] = string.sub(text, from)
+      return out
+    end
+    out[#out + 1] = string.sub(text, from, at - 1)
+    from = at + 1
+  end
+end
+
+-- A hold as "for|i|o|t|until" (for empty when held for nobody); config holds come as "id|" .. that.
+local function parse_hold(id, text)
+  local f = split(text, '|')
+  return {id = id, fb = f[1] ~= '' and f[1] or nil, t = {tonumber(f[2]), tonumber(f[3]), tonumber(f[4])},
+    untl = tonumber(f[5])}
+end
+
+-- Reads a window's run-time holds and its children's mirrors into st (once).
+local function load_holds(key, st)
+  if st.holds then
+    return
+  end
+  st.holds, st.m = {}, {}
+  local all = call('HGETALL', key)
+  for j = 1, #all, 2 do
+    local f, v = all[j], all[j + 1]
+    local p = string.sub(f, 1, 2)
+    if p == 'h:' then
+      st.holds[#st.holds + 1] = parse_hold(string.sub(f, 3), v)
+    elseif p == 'm:' then
+      local m = {}
+      for x in string.gmatch(v, '[^,]+') do
+        m[#m + 1] = tonumber(x)
+      end
+      st.m[string.sub(f, 3)] = m
+    end
+  end
+end
+
+-- The part of hold h its beneficiary has not consumed yet, per dimension (all of it without one).
+local function unconsumed(h, st)
+  local m = h.fb and st.m[h.fb] or {0, 0, 0}
+  return {max(0, h.t[1] - m[1]), max(0, h.t[2] - m[2]), max(0, h.t[3] - m[3])}
+end
+
+-- A linked child's used or reserved tokens changed (st holds the new values): recomputes its draw
+-- from the parent's pool, returning the changed draw fields in `set` and, in `pending` (the
+-- parent's), the change of the pool's use and the child's mirror. Returns the change of the draw.
+local function follow(s, st, set, pending)
+  local delta = {0, 0, 0}
+  local committed = {}
+  for d = 1, 3 do
+    committed[d] = st.u[d] + st.r[d]
+    local draw = 0
+    if s.overflow and s.cap[d] ~= -1 then
+      draw = max(0, committed[d] - max(0, s.cap[d] - st.g[d]))
+    end
+    delta[d] = draw - st.dr[d]
+    if delta[d] ~= 0 then
+      st.dr[d] = draw
+      set[#set + 1] = 'd' .. DIM[d]
+      set[#set + 1] = fmt(draw)
+      pending.dp[d] = pending.dp[d] + delta[d]
+    end
+  end
+  pending.m[#pending.m + 1] = 'm:' .. s.bid
+  pending.m[#pending.m + 1] = fmt(committed[1]) .. ',' .. fmt(committed[2]) .. ',' .. fmt(committed[3])
+  return delta
+end
+
+-- Writes what children left for their parent window: the pool's use and their mirrors.
+local function settle_pending(st, pending, set)
+  if not pending then
+    return
+  end
+  for d = 1, 3 do
+    if pending.dp[d] ~= 0 then
+      st.p[d] = st.p[d] + pending.dp[d]
+      set[#set + 1] = 'p' .. DIM[d]
+      set[#set + 1] = fmt(st.p[d])
+    end
+  end
+  for j = 1, #pending.m do
+    set[#set + 1] = pending.m[j]
+  end
+end
+
+local function new_pending()
+  return {dp = {0, 0, 0}, m = {}}
+end
+
+-- Gives a key that records no expiry of its own (the ledger's) at least `ttl_ms` more to live.
+local function keep_key_for(key, ttl_ms)
+  local left = call('PTTL', key)
+  if left < 0 or left < ttl_ms - slack(ttl_ms) then
+    call('PEXPIRE', key, fmt(ttl_ms))
+  end
+end
+
+-- Gives window `key` (state st from window_state) its lifetime of `ttl_ms` from server time `now`
+-- as reserve.lua does, recording the expiry in 'ex'; to run after a write to the key.
+local function keep_window(key, st, now, ttl_ms)
+  local at, ex = expiry_plan(key, st.ex, now, now + ttl_ms, slack(ttl_ms))
+  if at or not st.ex then
+    st.ex = fmt(ex)
+    call('HSET', key, 'ex', st.ex)
+  end
+  if at then
+    call('PEXPIREAT', key, fmt(at))
+  end
+end
+
+-- Appends ledger entry e (at, kind, budget, window, before and after as name -> count tables,
+-- actor, reason, key) to the tree's ledger unless its idempotency key was recorded before; returns
+-- the entry as stored (JSON) and whether it is new. Numbers are strings: JSON numbers would lose
+-- digits past 10^14.
+local function ledger_append(gkey, kkey, ttl_ms, e)
+  if e.key and e.key ~= '' then
+    local known = call('HGET', kkey, e.key)
+    if known then
+      return call('LINDEX', gkey, fmt(tonumber(known) - 1)), false
+    end
+  end
+  local seq = call('LLEN', gkey) + 1
+  e.seq = fmt(seq)
+  local text = cjson.encode(e)
+  call('RPUSH', gkey, text)
+  keep_key_for(gkey, ttl_ms)
+  if e.key and e.key ~= '' then
+    call('HSET', kkey, e.key, fmt(seq))
+    keep_key_for(kkey, ttl_ms)
+  end
+  return text, true
+end
+
+-- A lease as stored (MessagePack): {ri, ro, rt, 'v2', then per slot: budget, window, bucket,
+-- count, wexp, li, lo, lt, th, ci, co, ct (caps), parent (1-based slot of the lease, 0 for none),
+-- overflow (0/1)}; the window's key is <tree prefix>w:<budget>/<window>. Leases written before
+-- allocation existed have no 'v2' and nine fields per slot (no caps, no parent link).
+local LEASE_SLOT = 14
+local LEASE_V1_SLOT = 9
 
 local function lease_slots(lkey, lease)
   local base = string.sub(lkey, 1, -2) .. 'w:'
   local slots = {}
-  for i = 4, #lease, LEASE_SLOT do
+  local v2 = lease[4] == 'v2'
+  local first, width = v2 and 5 or 4, v2 and LEASE_SLOT or LEASE_V1_SLOT
+  for i = first, #lease, width do
     slots[#slots + 1] = {key = base .. lease[i] .. '/' .. lease[i + 1], bid = lease[i], wk = lease[i + 1],
       bucket = lease[i + 2], count = lease[i + 3], wexp = lease[i + 4],
-      lim = {lease[i + 5], lease[i + 6], lease[i + 7]}, th = lease[i + 8]}
+      lim = {lease[i + 5], lease[i + 6], lease[i + 7]}, th = lease[i + 8],
+      cap = v2 and {lease[i + 9], lease[i + 10], lease[i + 11]} or {-1, -1, -1},
+      parent = v2 and lease[i + 12] or 0, overflow = v2 and lease[i + 13] == 1}
   end
   return slots
 end
 
--- Moves a lease from reserved to used at the amounts a = {i, o, t}; returns the crossings.
--- One read and one write per window (a window twice on the path is read again after its write).
+-- Moves a lease from reserved to used at the amounts a = {i, o, t}, brings draws, pool use and
+-- mirrors along, and returns the crossings. One read and one write per window (a window twice on
+-- the path is read again after its write); a child's slot precedes its parent's.
 local function apply_lease(lkey, lease, a, now)
   local out = {}
-  for _, s in ipairs(lease_slots(lkey, lease)) do
+  local pendings = {}
+  for i, s in ipairs(lease_slots(lkey, lease)) do
     local st = window_state(s.key, s.bucket, s.count, true)
     local set = {}
     for d = 1, 3 do
@@ -280,6 +454,15 @@ local function apply_lease(lkey, lease, a, now)
       end
     end
     add_used(s.key, st, s.bucket, s.count, a, set)
+    if s.parent > 0 then
+      load_alloc(s.key, st)
+      pendings[s.parent] = pendings[s.parent] or new_pending()
+      follow(s, st, set, pendings[s.parent])
+    end
+    if pendings[i] then
+      load_alloc(s.key, st)
+      settle_pending(st, pendings[i], set)
+    end
     crossings(s, st, out, set)
     if #set > 0 then
       local at

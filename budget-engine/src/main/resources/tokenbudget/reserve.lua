@@ -1,10 +1,17 @@
--- tokenbudget reserve: all or nothing over every window of a request's path, in one call.
+-- tokenbudget reserve: all or nothing over every window of a request's path, in one call,
+-- cross-team allocation included (pool draws, holds, mirrors: docs/allocation.md).
 -- KEYS: 1 leases hash, 2 lease-expiry zset, 3.. one window hash per slot (all in the tree's hash slot)
--- ARGV: 1 lease id, 2 lease ttl ms, 3 input, 4 output, 5 expiry batch,
+-- ARGV: 1 lease id, 2 lease ttl ms, 3 input, 4 output, 5 expiry batch, 6 engine time ms (holds),
 --       then per slot (SLOT_ARGS): budget, window key, bucket, bucket count, window ttl ms,
---       cap i, cap o, cap t, limit i, limit o, limit t, thresholds ("50,90,100"); -1 = none
+--       cap i, cap o, cap t, limit i, limit o, limit t, thresholds ("50,90,100"),
+--       allocation ("" or "parent,overflow,cap i,cap o,cap t,pool,headroom i,headroom o,headroom t":
+--       parent is the 1-based slot of the parent pool or 0, overflow and pool are 0/1, the caps those
+--       of the overflow), config holds ("" or "id|for|i|o|t|until ms;..."); -1 = none
 -- Returns {gen, admitted 0/1, binding slot (0-based, -1), binding dim (0..2, -1),
---          states {ui uo ut ri ro rt per slot}, binding buckets {} or per bucket, expired leases}
+--          states {ui uo ut ri ro rt per slot}, binding buckets {} or per bucket, expired leases,
+--          cause (0 cap, 1 pool, 2 overflow cap, 3 hold; -1), room,
+--          uses {slot (0-based), pooled i o t, held i o t per use}}
+local HEAD = 6
 local lkey, xkey = KEYS[1], KEYS[2]
 local lease_id = ARGV[1]
 local lease_ttl = max(1, num(ARGV[2], 'lease ttl'))
@@ -15,9 +22,11 @@ if req[1] < 0 or req[2] < 0 or req[3] > MAX then
 end
 local batch = num(ARGV[5], 'expiry batch')
 local n = #KEYS - 2
-if #ARGV ~= 5 + n * SLOT_ARGS then
-  error('tokenbudget: reserve expects ' .. (5 + n * SLOT_ARGS) .. ' arguments for ' .. n .. ' slots, got ' .. #ARGV)
+if #ARGV ~= HEAD + n * SLOT_ARGS then
+  error('tokenbudget: reserve expects ' .. (HEAD + n * SLOT_ARGS) .. ' arguments for ' .. n .. ' slots, got '
+    .. #ARGV)
 end
+local enow = num(ARGV[6], 'engine time')
 
 local now, time = server_time()
 local tree = call('HMGET', lkey, '!gen', '!ex')
@@ -29,11 +38,37 @@ if not gen then
 end
 local expired, xkey_renewed = expire_in_passing(lkey, xkey, now, batch)
 
-local slots, cache = {}, {}
+local function parse_alloc(text)
+  if text == '' then
+    return nil
+  end
+  local f = split(text, ',')
+  return {parent = num(f[1], 'parent slot'), overflow = f[2] == '1',
+    oc = {num(f[3], 'overflow cap'), num(f[4], 'overflow cap'), num(f[5], 'overflow cap')}, pool = f[6] == '1',
+    head = {num(f[7], 'headroom'), num(f[8], 'headroom'), num(f[9], 'headroom')}}
+end
+
+local function parse_config_holds(text)
+  local out = {}
+  if text == '' then
+    return out
+  end
+  for _, h in ipairs(split(text, ';')) do
+    local bar = string.find(h, '|', 1, true)
+    out[#out + 1] = parse_hold(string.sub(h, 1, bar - 1), string.sub(h, bar + 1))
+  end
+  return out
+end
+
+local slots, cache, onpath = {}, {}, {}
+local function state(i)
+  return cache[slots[i].ck]
+end
+
 local function states_upto(last)
   local flat = {}
   for i = 1, n do
-    local st = i <= last and cache[slots[i].ck] or nil
+    local st = i <= last and state(i) or nil
     for d = 1, 3 do
       flat[#flat + 1] = st and st.u[d] or 0
     end
@@ -44,51 +79,158 @@ local function states_upto(last)
   return flat
 end
 
+-- read every window first: a child's check needs its parent pool's state
 for i = 1, n do
-  local a = 5 + (i - 1) * SLOT_ARGS
-  local s = {key = KEYS[i + 2], bucket = num(ARGV[a + 3], 'bucket'), count = num(ARGV[a + 4], 'bucket count'),
-    wttl = max(1, num(ARGV[a + 5], 'window ttl')),
+  local a = HEAD + (i - 1) * SLOT_ARGS
+  local s = {key = KEYS[i + 2], bid = ARGV[a + 1], bucket = num(ARGV[a + 3], 'bucket'),
+    count = num(ARGV[a + 4], 'bucket count'), wttl = max(1, num(ARGV[a + 5], 'window ttl')),
     cap = {num(ARGV[a + 6], 'cap'), num(ARGV[a + 7], 'cap'), num(ARGV[a + 8], 'cap')},
-    lim = {num(ARGV[a + 9], 'limit'), num(ARGV[a + 10], 'limit'), num(ARGV[a + 11], 'limit')}, a = a}
+    lim = {num(ARGV[a + 9], 'limit'), num(ARGV[a + 10], 'limit'), num(ARGV[a + 11], 'limit')}, a = a,
+    al = parse_alloc(ARGV[a + 13]), chold = parse_config_holds(ARGV[a + 14])}
   s.ck = s.key .. '#' .. s.bucket
+  s.parent = s.al and s.al.parent or 0
+  s.overflow = s.al ~= nil and s.al.overflow
   slots[i] = s
+  onpath[s.bid] = true
   local st = cache[s.ck]
   if not st then
     st = window_state(s.key, s.bucket, s.count, false)
     cache[s.ck] = st
   end
-  for d = 1, 3 do
-    if s.cap[d] ~= -1 and st.u[d] + st.r[d] + req[d] > s.cap[d] then
-      local buckets = {}
-      if s.count > 1 then
-        buckets = bucket_history(s.key, s.bucket, s.count, d)
+  if s.al then
+    load_alloc(s.key, st)
+  end
+  if #s.chold > 0 or (st.hn or 0) > 0 then
+    load_holds(s.key, st)
+  end
+end
+
+-- holds of slot i in force at the engine's time: the config's, then those made at run time
+local function active(i)
+  local out = {}
+  for _, h in ipairs(slots[i].chold) do
+    if h.untl > enow then
+      out[#out + 1] = h
+    end
+  end
+  for _, h in ipairs(state(i).holds or {}) do
+    if h.untl > enow then
+      out[#out + 1] = h
+    end
+  end
+  return out
+end
+
+-- per dimension, what the holds of slot i keep from this request (or, `mine`, what they give it)
+local function held(i, mine)
+  local out = {0, 0, 0}
+  if not state(i).holds then
+    return out
+  end
+  for _, h in ipairs(active(i)) do
+    local for_path = h.fb ~= nil and onpath[h.fb] == true
+    if for_path == mine then
+      local left = unconsumed(h, state(i))
+      for d = 1, 3 do
+        out[d] = out[d] + (mine and min(req[d], left[d]) or left[d])
       end
-      return {gen, 0, i - 1, d - 1, states_upto(i), buckets, expired}
+    end
+  end
+  return out
+end
+
+for i = 1, n do
+  local s, st = slots[i], state(i)
+  local keep = held(i, false)
+  for d = 1, 3 do
+    local cap = s.cap[d]
+    if cap ~= -1 then
+      local committed = st.u[d] + st.r[d]
+      local own = s.parent > 0 and max(0, cap - st.g[d]) or cap
+      local drawable, pool_left = 0, 0
+      if s.overflow then
+        local ps, pst = slots[s.parent], state(s.parent)
+        pool_left = max(0, ps.al.head[d] + pst.c[d] - pst.p[d] + st.dr[d])
+        drawable = s.al.oc[d] == -1 and pool_left or min(s.al.oc[d], pool_left)
+      end
+      local room = own + drawable - keep[d] - committed
+      if req[d] > room then
+        local cause = 0
+        if keep[d] > 0 and committed + req[d] <= own + drawable then
+          cause = 3
+        elseif s.overflow and committed + req[d] > own then
+          cause = (s.al.oc[d] ~= -1 and s.al.oc[d] <= pool_left) and 2 or 1
+        end
+        local buckets = {}
+        if s.count > 1 then
+          buckets = bucket_history(s.key, s.bucket, s.count, d)
+        end
+        return {gen, 0, i - 1, d - 1, states_upto(i), buckets, expired, cause, max(0, room), {}}
+      end
     end
   end
 end
 
-local packed = {req[1], req[2], req[3]}
-local tree_ttl = lease_ttl
+-- admitted: what it takes out of holds for its path (before mirrors move), then charge every slot
+local uses = {}
 for i = 1, n do
-  local s = slots[i]
-  local a = s.a
+  local taken = held(i, true)
+  if taken[1] > 0 or taken[2] > 0 or taken[3] > 0 then
+    for _, v in ipairs({i - 1, 0, 0, 0, taken[1], taken[2], taken[3]}) do
+      uses[#uses + 1] = v
+    end
+  end
+end
+for i = 1, n do
   -- the same window may sit on a path twice: both occurrences count, as in memory
-  local st = cache[s.ck]
+  local st = state(i)
   for d = 1, 3 do
     st.r[d] = st.r[d] + req[d]
   end
+end
+
+local packed = {req[1], req[2], req[3], 'v2'}
+local tree_ttl = lease_ttl
+local pendings = {}
+for i = 1, n do
+  local s, st = slots[i], state(i)
+  local a = s.a
+  local set = {'ri', fmt(st.r[1]), 'ro', fmt(st.r[2]), 'rt', fmt(st.r[3])}
+  if s.parent > 0 then
+    pendings[s.parent] = pendings[s.parent] or new_pending()
+    local delta = follow(s, st, set, pendings[s.parent])
+    if delta[1] > 0 or delta[2] > 0 or delta[3] > 0 then
+      for _, v in ipairs({i - 1, max(0, delta[1]), max(0, delta[2]), max(0, delta[3]), 0, 0, 0}) do
+        uses[#uses + 1] = v
+      end
+    end
+  end
+  settle_pending(st, pendings[i], set)
+  if st.holds and not st.pruned then
+    -- run-time holds that have ended leave the window
+    local ended = {}
+    for _, h in ipairs(st.holds) do
+      if h.untl <= enow then
+        ended[#ended + 1] = 'h:' .. h.id
+      end
+    end
+    if #ended > 0 then
+      call('HDEL', s.key, unpack(ended))
+      set[#set + 1] = 'hn'
+      set[#set + 1] = fmt(max(0, st.hn - #ended))
+    end
+    st.pruned = true
+  end
   local want = now + s.wttl
   local at, ex = expiry_plan(s.key, st.ex, now, want, slack(s.wttl))
+  if at or not st.ex then
+    st.ex = fmt(ex)
+    set[#set + 1] = 'ex'
+    set[#set + 1] = st.ex
+  end
+  call('HSET', s.key, unpack(set))
   if at then
-    st.ex = fmt(ex)
-    call('HSET', s.key, 'ri', fmt(st.r[1]), 'ro', fmt(st.r[2]), 'rt', fmt(st.r[3]), 'ex', st.ex)
     call('PEXPIREAT', s.key, fmt(at))
-  elseif not st.ex then
-    st.ex = fmt(ex)
-    call('HSET', s.key, 'ri', fmt(st.r[1]), 'ro', fmt(st.r[2]), 'rt', fmt(st.r[3]), 'ex', st.ex)
-  else
-    call('HSET', s.key, 'ri', fmt(st.r[1]), 'ro', fmt(st.r[2]), 'rt', fmt(st.r[3]))
   end
   tree_ttl = max(tree_ttl, s.wttl)
   local p = #packed
@@ -101,6 +243,11 @@ for i = 1, n do
   packed[p + 7] = s.lim[2]
   packed[p + 8] = s.lim[3]
   packed[p + 9] = ARGV[a + 12]
+  packed[p + 10] = s.cap[1]
+  packed[p + 11] = s.cap[2]
+  packed[p + 12] = s.cap[3]
+  packed[p + 13] = s.parent
+  packed[p + 14] = s.overflow and 1 or 0
 end
 -- tree keys outlive the windows their leases charge, plus a day for a late sweep
 local tree_want = now + tree_ttl + 86400000
@@ -118,4 +265,4 @@ if tree_at or xkey_renewed then
   -- :x lives as long as :l; it is created anew whenever its last lease leaves
   call('PEXPIREAT', xkey, fmt(tree_at or tree_exp))
 end
-return {gen, 1, -1, -1, states_upto(n), {}, expired}
+return {gen, 1, -1, -1, states_upto(n), {}, expired, -1, 0, uses}

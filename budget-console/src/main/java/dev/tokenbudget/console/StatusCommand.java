@@ -1,19 +1,12 @@
 package dev.tokenbudget.console;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
@@ -59,8 +52,12 @@ final class StatusCommand implements Callable<Integer> {
         }
         JsonNode list;
         try {
-            list = get(base, "/v1/budgets", t.strip());
-        } catch (StatusException e) {
+            list = AdminClient.get(base, "/v1/budgets", t.strip(), TOKEN_ENV);
+            if (!list.path("budgets").isArray()) {
+                throw new AdminClient.Failure(base + "/v1/budgets answered JSON without a budgets list; is this the "
+                        + "tokenbudget admin port?");
+            }
+        } catch (AdminClient.Failure e) {
             err.println("status: " + e.getMessage());
             err.flush();
             return 1;
@@ -70,64 +67,11 @@ final class StatusCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String env(String name, String dflt) {
+    static String env(String name, String dflt) {
         String v = System.getenv(name);
         return v == null || v.isBlank() ? dflt : v;
     }
 
-    private static final class StatusException extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        StatusException(String message) {
-            super(message);
-        }
-    }
-
-    private static JsonNode get(String base, String path, String token) throws StatusException {
-        URI uri;
-        try {
-            uri = URI.create(base.replaceAll("/+$", "") + path);
-            if (uri.getHost() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
-                throw new IllegalArgumentException("not an http(s) URL");
-            }
-        } catch (IllegalArgumentException e) {
-            throw new StatusException("bad --url '" + base + "': " + e.getMessage());
-        }
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        HttpRequest req = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(15))
-                .header("Authorization", "Bearer " + token).header("Accept", "application/json").GET().build();
-        HttpResponse<String> res;
-        try {
-            res = client.send(req, HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new StatusException("cannot reach the admin API at " + base + " (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); is the gateway running, with its "
-                    + "admin port there?");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StatusException("interrupted");
-        }
-        if (res.statusCode() == 401) {
-            throw new StatusException("the admin API at " + base + " refused the token (401); use the "
-                    + TOKEN_ENV + " the gateway printed or was started with");
-        }
-        JsonNode body;
-        try {
-            body = new ObjectMapper().readTree(res.body());
-        } catch (IOException e) {
-            throw new StatusException(base + path + " answered " + res.statusCode() + " with something that is not "
-                    + "JSON; is this the tokenbudget admin port?");
-        }
-        if (res.statusCode() != 200) {
-            throw new StatusException(base + path + " answered " + res.statusCode() + ": "
-                    + body.path("error").path("message").asText("(no message)"));
-        }
-        if (!body.path("budgets").isArray()) {
-            throw new StatusException(base + path + " answered JSON without a budgets list; is this the tokenbudget "
-                    + "admin port?");
-        }
-        return body;
-    }
 
     private void print(PrintWriter out, String base, JsonNode list) {
         out.printf("tokenbudget status  %s  at %s%n%n", base, when(list.path("at").asText()));

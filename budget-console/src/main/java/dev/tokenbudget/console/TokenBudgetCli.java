@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "tokenbudget", mixinStandardHelpOptions = true, versionProvider = TokenBudgetCli.Version.class,
         description = "Token budgets for LLM traffic: validate configs, inspect usage, plan budgets.",
         subcommands = {ValidateCommand.class, HashKeyCommand.class, UsageCommand.class, BacktestCommand.class,
-                SimulateCommand.class, GenerateSeriesCommand.class, StatusCommand.class,
+                SimulateCommand.class, GenerateSeriesCommand.class, StatusCommand.class, LedgerCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TokenBudgetCli implements Runnable {
 

@@ -1,5 +1,8 @@
 package dev.tokenbudget.budget;
 
+import dev.tokenbudget.allocation.AllocationSpec;
+import dev.tokenbudget.allocation.Overflow;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -25,6 +28,8 @@ public final class Budget {
     private final DegradeSpec degrade;
     private final FailMode failMode;
     private final int hardStopPercent;
+    private final AllocationSpec allocation;
+    private final Overflow overflow;
 
     private Budget(Builder b) {
         this.id = Objects.requireNonNull(b.id, "id");
@@ -37,6 +42,8 @@ public final class Budget {
         this.failMode = b.failMode == null ? FailMode.OPEN : b.failMode;
         this.hardStopPercent = thresholds.stream().filter(x -> x.policy() == Policy.HARD_STOP)
                 .mapToInt(Threshold::percent).min().orElse(-1);
+        this.allocation = b.allocation;
+        this.overflow = b.overflow == null ? Overflow.ISOLATED : b.overflow;
     }
 
     public static Builder builder(String id) {
@@ -45,7 +52,7 @@ public final class Budget {
 
     public Builder toBuilder() {
         return new Builder(id).parent(parent).windows(windows).thresholds(thresholds).degrade(degrade)
-                .failMode(failMode);
+                .failMode(failMode).allocation(allocation).overflow(overflow);
     }
 
     public String id() {
@@ -74,6 +81,16 @@ public final class Budget {
         return failMode;
     }
 
+    /** How this budget allots its windows to its children ({@code allocation:}), if it says. */
+    public Optional<AllocationSpec> allocation() {
+        return Optional.ofNullable(allocation);
+    }
+
+    /** Whether this budget may draw from its parent's overflow pool; {@link Overflow#ISOLATED} by default. */
+    public Overflow overflow() {
+        return overflow;
+    }
+
     /** The lowest threshold with a hard stop, or -1 when the budget never rejects (soft). */
     public int hardStopPercent() {
         return hardStopPercent;
@@ -98,6 +115,8 @@ public final class Budget {
         private List<Threshold> thresholds;
         private DegradeSpec degrade;
         private FailMode failMode;
+        private AllocationSpec allocation;
+        private Overflow overflow;
 
         private Builder(String id) {
             this.id = id;
@@ -130,6 +149,16 @@ public final class Budget {
 
         public Builder failMode(FailMode f) {
             this.failMode = f;
+            return this;
+        }
+
+        public Builder allocation(AllocationSpec a) {
+            this.allocation = a;
+            return this;
+        }
+
+        public Builder overflow(Overflow o) {
+            this.overflow = o;
             return this;
         }
 

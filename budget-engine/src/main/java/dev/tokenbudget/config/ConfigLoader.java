@@ -1,6 +1,7 @@
 package dev.tokenbudget.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -22,6 +23,7 @@ import dev.tokenbudget.window.Period;
 import dev.tokenbudget.window.WindowSpec;
 
 import java.io.IOException;
+import java.nio.charset.MalformedInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.DateTimeException;
@@ -46,19 +48,24 @@ public final class ConfigLoader {
     /** Budget ids travel in headers, Redis keys and URLs: keep them to a safe alphabet. */
     public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    /** Model names travel in response headers and request bodies: visible ASCII only. */
+    private static final Pattern MODEL = Pattern.compile("[\\x21-\\x7E]{1,256}");
+
+    /** Duplicate fields are refused: {@code limits: {total: 10, total: 10M}} must not silently mean one of them. */
+    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
 
     private static final Set<String> ROOT = Set.of("version", "store", "lease_ttl", "defaults", "headers", "providers",
             "prices", "budgets", "keys", "upstreams", "alerts");
     private static final Set<String> STORE = Set.of("type", "redis");
     private static final Set<String> REDIS = Set.of("uri", "cluster", "timeout", "key_prefix");
     private static final Set<String> DEFAULTS = Set.of("output_tokens", "output_tokens_by_model", "zone", "thresholds",
-            "on_store_failure");
+            "on_store_failure", "oversubscription");
     private static final Set<String> HEADERS = Set.of("feature", "user");
     private static final Set<String> PROVIDER = Set.of("api_key_env");
     private static final Set<String> PRICE = Set.of("input", "output", "cached_input");
     private static final Set<String> BUDGET = Set.of("id", "parent", "windows", "thresholds", "degrade",
-            "on_store_failure");
+            "on_store_failure", "allocation", "overflow", "overflow_cap");
     private static final Set<String> WINDOW = Set.of("period", "length", "zone", "name", "limits");
     private static final Set<String> LIMITS = Set.of("input", "output", "total");
     private static final Set<String> THRESHOLD = Set.of("at", "policy");
@@ -79,6 +86,8 @@ public final class ConfigLoader {
         String text;
         try {
             text = Files.readString(file);
+        } catch (MalformedInputException e) {
+            throw new ConfigException(List.of(new ConfigError("", "cannot read " + file + ": it is not UTF-8 text")));
         } catch (IOException e) {
             throw new ConfigException(List.of(new ConfigError("", "cannot read " + file + ": " + e.getMessage())));
         }
@@ -107,6 +116,14 @@ public final class ConfigLoader {
         return config;
     }
 
+    /** A value for an error message, with control characters shown escaped (no line breaks in logs). */
+    static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        s.codePoints().limit(80).forEach(c -> b.append(c < 0x20 || c == 0x7f
+                ? String.format("\\u%04x", c) : Character.toString(c)));
+        return s.codePointCount(0, s.length()) > 80 ? b + "..." : b.toString();
+    }
+
     /** One pass over a config tree, collecting errors. */
     private static final class Reader {
         private final List<ConfigError> errors;
@@ -115,9 +132,11 @@ public final class ConfigLoader {
         private FailMode defaultFailMode = FailMode.OPEN;
         private final Map<String, List<Threshold>> explicitThresholds = new HashMap<>();
         private final Map<String, DegradeSpec> explicitDegrade = new HashMap<>();
+        private final AllocationConfig allocation;
 
         Reader(List<ConfigError> errors) {
             this.errors = errors;
+            this.allocation = new AllocationConfig(errors, this::limits);
         }
 
         EngineConfig read(ConfigNode root) {
@@ -155,6 +174,7 @@ public final class ConfigLoader {
                 defaultThresholds = thresholds(defaults.get("thresholds"));
             }
             defaultFailMode = defaults.get("on_store_failure").enumValue(FailMode.class, FailMode.OPEN, s -> s);
+            allocation.defaults(defaults);
 
             ConfigNode headers = root.get("headers");
             headers.expectObject(HEADERS);
@@ -183,6 +203,7 @@ public final class ConfigLoader {
                 }
             }
             BudgetTree tree = inherit(tree(budgets, budgetPath), budgetPath);
+            allocation.check(tree);
             List<VirtualKey> keys = keys(root.get("keys"), tree);
             List<UpstreamSpec> upstreams = upstreams(root.get("upstreams"), tree);
             AlertConfig alerts = AlertConfigReader.read(root.get("alerts"), budgetIds(tree, keys));
@@ -364,7 +385,8 @@ public final class ConfigLoader {
                 explicitDegrade.put(id, degrade);
             }
             return Budget.builder(id).parent(parent).windows(windows).thresholds(thresholds).degrade(degrade)
-                    .failMode(fail).build();
+                    .failMode(fail).allocation(allocation.allocation(id, b, windows)).overflow(allocation.overflow(b))
+                    .build();
         }
 
         /**
@@ -549,6 +571,13 @@ public final class ConfigLoader {
                 return DegradeSpec.NONE;
             }
             Map<String, String> models = stringMap(n.get("models"));
+            models.forEach((from, to) -> {
+                // the cheaper model goes into the x-tokenbudget-degraded-model response header
+                if (!MODEL.matcher(from).matches() || !MODEL.matcher(to).matches()) {
+                    n.get("models").error("'" + printable(from) + "' -> '" + printable(to) + "': model names are 1-256 "
+                            + "visible ASCII characters, without spaces or control characters");
+                }
+            });
             long max = n.get("max_output_tokens").positiveTokens();
             Map<String, String> prompts = stringMap(n.get("prompt_variants"));
             String ttl = n.get("cache_ttl").string(null);

@@ -59,4 +59,22 @@ public final class Quantities {
             default -> throw new IllegalStateException(m.group(2));
         };
     }
+
+    /**
+     * A token count the way configs write it: {@code 1B}, {@code 1.1B}, {@code 400M}, {@code 60k};
+     * exact values with more digits than that are written out ({@code 1234567}).
+     */
+    public static String formatTokens(long n) {
+        long[] units = {1_000_000_000L, 1_000_000L, 1_000L};
+        String[] names = {"B", "M", "k"};
+        for (int i = 0; i < units.length; i++) {
+            long u = units[i];
+            if (n >= u && n % (u / 10) == 0) {
+                long whole = n / u;
+                long tenth = n % u / (u / 10);
+                return whole + (tenth == 0 ? "" : "." + tenth) + names[i];
+            }
+        }
+        return Long.toString(n);
+    }
 }

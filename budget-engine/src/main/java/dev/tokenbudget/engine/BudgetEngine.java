@@ -15,6 +15,11 @@ import dev.tokenbudget.event.EventBus;
 import dev.tokenbudget.forecast.UsageHistory;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.identity.VirtualKey;
+import dev.tokenbudget.ledger.Ledger;
+import dev.tokenbudget.ledger.LedgerEntry;
+import dev.tokenbudget.ledger.StoreLedger;
+import dev.tokenbudget.store.AllocationUse;
+import dev.tokenbudget.store.BindingCause;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.BudgetStores;
 import dev.tokenbudget.store.LeaseExpiry;
@@ -75,6 +80,9 @@ public final class BudgetEngine implements AutoCloseable {
     private final String leasePrefix;
     private final AtomicLong leaseCounter = new AtomicLong();
     private volatile PathPlan plan;
+    private final Rebalancer rebalancer;
+    private final Reservations reservations;
+    private final Ledger ledger;
     /** The config as built: the limits run-time changes are made against. */
     private final EngineConfig configured;
     /** Newest store version of limit changes applied; guarded by this. */
@@ -85,6 +93,17 @@ public final class BudgetEngine implements AutoCloseable {
         this.history = Objects.requireNonNull(history, "history");
         this.plan = new PathPlan(Objects.requireNonNull(config, "config"));
         this.store = Objects.requireNonNull(store, "store");
+        if (!plan.allocation.isEmpty() && !store.capabilities().contains(BudgetStore.Capability.ALLOCATION)) {
+            throw new IllegalArgumentException("the config allocates budgets to their children (allocation, overflow)"
+                    + " but the store " + store + " keeps no allocation state");
+        }
+        this.rebalancer = new Rebalancer(store, this::allocationChanged);
+        this.ledger = !store.capabilities().contains(BudgetStore.Capability.ALLOCATION) ? Ledger.inMemory()
+                : new StoreLedger(store, plan.config.budgets().budgets().stream().filter(b -> b.parent().isEmpty())
+                .map(Budget::id).toList(), id -> plan.config.budgets().contains(id)
+                ? plan.config.budgets().rootOf(id) : null);
+        this.reservations = new Reservations(() -> plan, store, Objects.requireNonNull(clock, "clock"),
+                this::allocationChanged);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.telemetry = Objects.requireNonNull(telemetry, "telemetry");
         if (telemetry != BudgetTelemetry.noop()) {
@@ -217,6 +236,7 @@ public final class BudgetEngine implements AutoCloseable {
         ReserveResult res;
         long t0 = clock.nanoTime();
         try {
+            rebalancer.onPath(p, path, treeId, now);
             res = store.reserve(new ReserveCommand(treeId, leaseId, now, expiresAt, slots, input, output));
         } catch (RuntimeException e) {
             return storeFailed(r, path, e, now);
@@ -228,7 +248,7 @@ public final class BudgetEngine implements AutoCloseable {
             Decision d = exhausted(res, slots, path, input, output, now);
             return rejected(r, d);
         }
-        Decision d = admitted(res.states(), slots, path, r, output, now);
+        Decision d = withUses(admitted(res.states(), slots, path, r, output, now), res.uses(), slots);
         telemetry.decision(d);
         if (d.outcome() == Decision.Outcome.DEGRADE) {
             events.publish(() -> new BudgetEvent.RequestDegraded(now, d.bindingBudget(), key.name(), r.model(),
@@ -282,17 +302,33 @@ public final class BudgetEngine implements AutoCloseable {
             case TOTAL -> input + output;
         };
         long committed = st.committed().get(d);
+        long room = res.room() >= 0 ? res.room() : Math.max(0, cap - committed);
         long retry = retryAfter(s.window(), res.bindingBuckets(), committed + request - cap, now);
         long limit = s.limits().get(d);
-        String msg = request > cap
+        BindingCause cause = res.cause() == null ? BindingCause.CAP : res.cause();
+        String msg = cause != BindingCause.CAP ? Explanations.refusal(cause, s, slots, d, room, request)
+                : request > cap
                 ? "request needs " + request + " " + d.label() + " tokens but budget '" + s.budgetId()
                 + "' allows at most " + cap + " per " + windowName(s.window())
-                : "budget '" + s.budgetId() + "' has " + Math.max(0, cap - committed) + " of " + limit + " "
+                : "budget '" + s.budgetId() + "' has " + room + " of " + limit + " "
                 + d.label() + " tokens left in " + s.window().key() + "; this request needs " + request;
         double util = limit > 0 ? (double) committed / limit : 0;
         return new Decision(Decision.Outcome.REJECT, Decision.Reason.BUDGET_EXHAUSTED, s.budgetId(), s.window().key(),
-                d, limit, Math.max(0, cap - committed), util, resetSeconds(s.window(), now),
-                windowSeconds(s.window()), retry, null, msg);
+                d, limit, room, util, resetSeconds(s.window(), now), windowSeconds(s.window()), retry, null, msg,
+                new Decision.Allocation(cause, null, dev.tokenbudget.store.TokenCounts.ZERO, null,
+                        dev.tokenbudget.store.TokenCounts.ZERO));
+    }
+
+    /** The decision with where the reservation drew pool tokens or used held tokens. */
+    private static Decision withUses(Decision d, List<AllocationUse> uses, List<Slot> slots) {
+        if (uses.isEmpty()) {
+            return d;
+        }
+        Decision.Allocation a = Explanations.uses(uses, slots);
+        String msg = d.message() + Explanations.note(a);
+        return new Decision(d.outcome(), d.reason(), d.bindingBudget(), d.bindingWindow(), d.dimension(), d.limit(),
+                d.remaining(), d.utilisation(), d.resetSeconds(), d.windowSeconds(), d.retryAfterSeconds(),
+                d.directive(), msg, a);
     }
 
     private static String windowName(WindowRef w) {
@@ -475,7 +511,45 @@ public final class BudgetEngine implements AutoCloseable {
             return 0;
         }
         publishExpired(expired, now);
+        rebalancer.all(plan, now);
         return expired.size();
+    }
+
+    /**
+     * Runs the auto-rebalances that are due and not yet run (each once per window across every
+     * engine on the store); reservations and {@link #expireLeases} also do it in passing. Returns
+     * the moves this call made.
+     */
+    public List<LedgerEntry> rebalance() {
+        return rebalancer.all(plan, clock.now());
+    }
+
+    /** Whether some budget of the config allots its windows to its children (docs/allocation.md). */
+    public boolean allocates() {
+        return !plan.allocation.isEmpty();
+    }
+
+    /** Holds made at run time: create, delete and list them (docs/allocation.md). */
+    public Reservations reservations() {
+        return reservations;
+    }
+
+    /** The overflow pools of a budget that allocates (one per calendar window), or empty for an unknown budget. */
+    public Optional<AllocationStatus> allocation(String budgetId) {
+        return AllocationView.status(plan, store, budgetId, clock.now());
+    }
+
+    /**
+     * The ledger of changes to this config's budgets: rebalances and holds (recorded by the store
+     * with the move itself) and what hosts append (limit changes). Kept by the store, so shared by
+     * every engine on it; on a store without {@code ALLOCATION}, a ledger in this engine's memory.
+     */
+    public Ledger ledger() {
+        return ledger;
+    }
+
+    private void allocationChanged(LedgerEntry e) {
+        events.publish(() -> new BudgetEvent.AllocationChanged(e.at(), e.change().budgetId(), e));
     }
 
     private void publishExpired(List<LeaseExpiry> expired, Instant now) {

@@ -1,6 +1,10 @@
 package dev.tokenbudget.engine;
 
 import dev.tokenbudget.budget.Dimension;
+import dev.tokenbudget.store.BindingCause;
+import dev.tokenbudget.store.TokenCounts;
+
+import java.util.Objects;
 
 /**
  * The engine's answer to a request: admit it as asked, admit it degraded, or reject it, with the
@@ -20,10 +24,50 @@ import dev.tokenbudget.budget.Dimension;
  * @param retryAfterSeconds for REJECT, when a retry may succeed; else 0
  * @param directive        for DEGRADE, what to change; else null
  * @param message          a sentence for humans (error bodies, logs)
+ * @param allocation       how cross-team allocation took part: what bound a refusal (own cap, pool,
+ *                         overflow cap, a hold), and whether pool or held tokens were used;
+ *                         {@link Allocation#NONE} when it took no part
  */
 public record Decision(Outcome outcome, Reason reason, String bindingBudget, String bindingWindow, Dimension dimension,
                        long limit, long remaining, double utilisation, long resetSeconds, long windowSeconds,
-                       long retryAfterSeconds, RouteDirective directive, String message) {
+                       long retryAfterSeconds, RouteDirective directive, String message, Allocation allocation) {
+
+    public Decision {
+        Objects.requireNonNull(allocation, "allocation");
+    }
+
+    /** A decision in which cross-team allocation took no part. */
+    public Decision(Outcome outcome, Reason reason, String bindingBudget, String bindingWindow, Dimension dimension,
+                    long limit, long remaining, double utilisation, long resetSeconds, long windowSeconds,
+                    long retryAfterSeconds, RouteDirective directive, String message) {
+        this(outcome, reason, bindingBudget, bindingWindow, dimension, limit, remaining, utilisation, resetSeconds,
+                windowSeconds, retryAfterSeconds, directive, message, Allocation.NONE);
+    }
+
+    /**
+     * How cross-team allocation took part in a decision (docs/allocation.md).
+     *
+     * @param cause       for a refusal by a budget: what bound it; null for an admission
+     * @param poolBudget  the budget whose overflow pool this request drew from, or null
+     * @param pooled      tokens drawn from that pool
+     * @param heldBudget  the budget whose held tokens (a hold for a budget on the path) this request used, or null
+     * @param held        tokens taken out of the hold
+     */
+    public record Allocation(BindingCause cause, String poolBudget, TokenCounts pooled, String heldBudget,
+                             TokenCounts held) {
+
+        public static final Allocation NONE = new Allocation(null, null, TokenCounts.ZERO, null, TokenCounts.ZERO);
+
+        /** Whether the request drew from an overflow pool. */
+        public boolean usedPool() {
+            return poolBudget != null;
+        }
+
+        /** Whether the request used tokens held for a budget on its path. */
+        public boolean usedHold() {
+            return heldBudget != null;
+        }
+    }
 
     /** What to do with the request. */
     public enum Outcome {

@@ -3,6 +3,7 @@ package dev.tokenbudget.event;
 import dev.tokenbudget.budget.FailMode;
 import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.engine.Decision;
+import dev.tokenbudget.ledger.LedgerEntry;
 import dev.tokenbudget.store.TokenCounts;
 
 import java.time.Instant;
@@ -23,7 +24,8 @@ public sealed interface BudgetEvent {
         LEASE_EXPIRED,
         STORE_FAILURE,
         USAGE_UNKNOWN,
-        LIMITS_CHANGED
+        LIMITS_CHANGED,
+        ALLOCATION_CHANGED
     }
 
     Type type();
@@ -93,6 +95,17 @@ public sealed interface BudgetEvent {
         @Override
         public Type type() {
             return Type.LIMITS_CHANGED;
+        }
+    }
+
+    /**
+     * Tokens moved between allocations: a rebalance contribution to a pool, or a hold made or
+     * cancelled; {@code entry} is its ledger entry, whose budget this event is about.
+     */
+    record AllocationChanged(Instant at, String budgetId, LedgerEntry entry) implements BudgetEvent {
+        @Override
+        public Type type() {
+            return Type.ALLOCATION_CHANGED;
         }
     }
 }

@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
  * virtual key sent there never reaches the provider.
  *
  * @param value       the decoded key, or null
- * @param pathWithout the path with every {@code key=} parameter removed
+ * @param pathWithout the path with every {@code key=} parameter removed (its name compared decoded)
  */
 record QueryKey(String value, String pathWithout) {
 
@@ -20,9 +20,11 @@ record QueryKey(String value, String pathWithout) {
         String value = null;
         StringBuilder kept = new StringBuilder();
         for (String param : path.substring(q + 1).split("&", -1)) {
-            if (param.startsWith("key=")) {
+            int eq = param.indexOf('=');
+            // compared decoded: upstreams decode names, so k%65y=... is a key parameter too
+            if (eq >= 0 && decode(param.substring(0, eq)).equals("key")) {
                 if (value == null) {
-                    value = decode(param.substring(4));
+                    value = decode(param.substring(eq + 1));
                 }
             } else if (!param.isEmpty()) {
                 kept.append(kept.isEmpty() ? "" : "&").append(param);

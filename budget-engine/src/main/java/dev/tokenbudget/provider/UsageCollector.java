@@ -137,6 +137,12 @@ public abstract class UsageCollector {
         if (invalid) {
             return new UsageReport(model, null, null, null, null, false, error, note);
         }
+        if (input != null && output != null && input + output > Scalar.MAX_COUNT) {
+            // each count valid, but no store can hold their sum (found by MaliciousUpstreamTest:
+            // settling it failed as if the store were down, holding the reservation until its lease ran out)
+            return new UsageReport(model, null, null, null, null, false, error, note != null ? note
+                    : "input and output add up beyond " + Scalar.MAX_COUNT + "; usage treated as unknown");
+        }
         return new UsageReport(model, input, output, cached, reasoning, complete, error, note);
     }
 }

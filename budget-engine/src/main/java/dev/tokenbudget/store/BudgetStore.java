@@ -1,5 +1,8 @@
 package dev.tokenbudget.store;
 
+import dev.tokenbudget.ledger.LedgerChange;
+import dev.tokenbudget.ledger.LedgerEntry;
+
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -31,7 +34,12 @@ public interface BudgetStore extends AutoCloseable {
         /** Calls may block on network I/O: reactive hosts should call off their event loop. */
         BLOCKING_IO,
         /** Lease expiry is timed by the store's own clock, not the command's {@code now}. */
-        SERVER_TIME
+        SERVER_TIME,
+        /**
+         * Cross-team allocation: {@link SlotAllocation}s on reservations (pool draws, holds,
+         * mirrors), {@link #rebalance}, {@link #changeHold}, {@link #readAllocation} and {@link #ledger}.
+         */
+        ALLOCATION
     }
 
     Set<Capability> capabilities();
@@ -45,6 +53,44 @@ public interface BudgetStore extends AutoCloseable {
 
     /** Settles every lease expired at {@code now}, in every tree, and forgets dead windows. */
     List<LeaseExpiry> expireLeases(Instant now);
+
+    /**
+     * Claims the rebalance of a pool window instance and, if this call claimed it, moves the
+     * children's contributions into the pool and records them in the ledger, all in one atomic
+     * step (see {@link RebalanceCommand}). A claimed rebalance is never run again.
+     */
+    default RebalanceCommand.Result rebalance(RebalanceCommand command) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support allocation");
+    }
+
+    /** Creates or deletes a run-time hold and records it in the ledger, atomically. */
+    default HoldCommand.Result changeHold(HoldCommand command) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support allocation");
+    }
+
+    /**
+     * The pool of a window instance ({@code parent}) and what its linked {@code children} gave and
+     * draw; run-time holds that ended by {@code now} are left out.
+     */
+    default AllocationState readAllocation(String treeId, Slot parent, List<Slot> children, Instant now) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support allocation");
+    }
+
+    /**
+     * Up to {@code max} entries of a tree's ledger numbered after {@code afterSeq}, oldest first,
+     * with the number of its newest entry. Rebalances and holds append to it themselves.
+     */
+    default LedgerPage ledger(String treeId, long afterSeq, int max) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support allocation");
+    }
+
+    /**
+     * Appends a change to a tree's ledger (numbered from 1 per tree, without gaps), unless a change
+     * with the same idempotency key was recorded before: then returns that earlier entry.
+     */
+    default LedgerEntry appendLedger(String treeId, Instant at, LedgerChange change) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not support allocation");
+    }
 
     /**
      * Saves a run-time limit change so that every engine on this store applies it (see

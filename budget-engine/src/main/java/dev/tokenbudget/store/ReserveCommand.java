@@ -40,6 +40,25 @@ public record ReserveCommand(String treeId, String leaseId, Instant now, Instant
                 checkLimit(i, s, "limits", s.limits().get(d), d);
                 checkLimit(i, s, "caps", s.caps().get(d), d);
             }
+            checkAllocation(slots, i);
+        }
+    }
+
+    /** A link must point forward to a pool slot, and pools live in calendar windows only. */
+    private static void checkAllocation(List<Slot> slots, int i) {
+        SlotAllocation a = slots.get(i).allocation();
+        if (a.isNone()) {
+            return;
+        }
+        Slot s = slots.get(i);
+        if (s.window().isRolling()) {
+            throw new IllegalArgumentException("slots[" + i + "] (" + s.key() + "): a rolling window takes no part in "
+                    + "allocation");
+        }
+        if (a.isLinked() && (a.parent() <= i || a.parent() >= slots.size()
+                || !slots.get(a.parent()).allocation().isPool())) {
+            throw new IllegalArgumentException("slots[" + i + "] (" + s.key() + "): parent slot " + a.parent()
+                    + " must be a later slot of the command that keeps a pool");
         }
     }
 

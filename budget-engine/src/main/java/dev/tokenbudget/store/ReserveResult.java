@@ -15,7 +15,24 @@ import java.util.List;
  * @param bindingBuckets    for a refusal by a rolling window: that window's per-bucket usage of
  *                          the binding dimension, oldest first; else null
  * @param expired           leases the store settled conservatively in passing
+ * @param cause             for a refusal, what refused at the binding slot; null when admitted
+ * @param room              for a refusal, the most the binding slot could still admit in the binding
+ *                          dimension (own allocation, pool and holds counted); 0 when admitted
+ * @param uses              for an admission, where it drew pool tokens or used held tokens; empty when it
+ *                          used neither
  */
 public record ReserveResult(boolean admitted, int bindingSlot, Dimension bindingDimension, List<SlotState> states,
-                            long[] bindingBuckets, List<LeaseExpiry> expired) {
+                            long[] bindingBuckets, List<LeaseExpiry> expired, BindingCause cause, long room,
+                            List<AllocationUse> uses) {
+
+    public ReserveResult {
+        uses = uses == null ? List.of() : List.copyOf(uses);
+    }
+
+    /** A result without allocation facts: a refusal by a plain cap (room unknown, -1), or an admission. */
+    public ReserveResult(boolean admitted, int bindingSlot, Dimension bindingDimension, List<SlotState> states,
+                         long[] bindingBuckets, List<LeaseExpiry> expired) {
+        this(admitted, bindingSlot, bindingDimension, states, bindingBuckets, expired,
+                admitted ? null : BindingCause.CAP, admitted ? 0 : -1, List.of());
+    }
 }

@@ -140,6 +140,14 @@ public final class WindowSpec {
                 end.plus(CALENDAR_RETENTION));
     }
 
+    /**
+     * Whether {@code o} cuts time into the same windows (period, zone and length alike; the name
+     * may differ): a child's window and its parent's are then instances of the same span.
+     */
+    public boolean sameSpanAs(WindowSpec o) {
+        return period == o.period && zone.equals(o.zone) && Objects.equals(length, o.length);
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof WindowSpec w && name.equals(w.name) && period == w.period && zone.equals(w.zone)

@@ -221,6 +221,20 @@ class BudgetGatewayTest {
     }
 
     @Test
+    void aKeyParameterIsRemovedFromTheUpstreamPathHoweverItsNameIsEncoded() {
+        // found by the reliability module's VirtualKeyLeakTest: k%65y= reached the upstream, which decodes it
+        for (String query : new String[] {"key=" + MAIN, "k%65y=" + MAIN, "%6B%65%79=" + MAIN, "a=1&key=" + MAIN
+                + "&key=" + MAIN + "&b=2"}) {
+            Forward f = fx.forward(TestRequest.post("/v1/chat/completions?" + query, "Authorization", "Bearer " + MAIN),
+                    CHAT);
+            String upstream = f.path() == null ? "/v1/chat/completions?" + query : f.path();
+            assertThat(upstream).as(query).doesNotContain(MAIN).doesNotContain("%65");
+            f.meter().abort();
+        }
+        assertThat(QueryKey.of("/v1beta/models/m:generateContent?k%65y=" + MAIN).value()).isEqualTo(MAIN);
+    }
+
+    @Test
     void abortBeforeAnyResponseReleasesTheReservation() {
         Forward f = fx.forward(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + MAIN), CHAT);
         assertThat(f.meter().abort().outcome()).isEqualTo(MeterResult.Outcome.RELEASED);

@@ -2,6 +2,8 @@ package dev.tokenbudget.store;
 
 import dev.tokenbudget.budget.Dimension;
 import dev.tokenbudget.budget.Limits;
+import dev.tokenbudget.ledger.LedgerChange;
+import dev.tokenbudget.ledger.LedgerEntry;
 import dev.tokenbudget.window.Period;
 import dev.tokenbudget.window.WindowRef;
 import dev.tokenbudget.window.WindowSpec;
@@ -607,6 +609,346 @@ public abstract class AbstractBudgetStoreTest {
         assertThat(read(T0, s)).isEqualTo(SlotState.EMPTY);
     }
 
+    // ---- allocation: pools, holds, rebalances, ledger ---------------------------------------------
+
+    /** A pool window of {@code org} with cap {@code cap}, unallocated headroom and config holds. */
+    protected static Slot pool(long cap, long headroom, Hold... holds) {
+        return month("org", T0, cap).withAllocation(SlotAllocation.pool(new TokenCounts(0, 0, headroom),
+                List.of(holds)));
+    }
+
+    /** A child window linked to the pool at slot 1, overflowing with {@code overflowCap} (-1: none) or isolated. */
+    protected static Slot child(String budget, long cap, boolean overflow, long overflowCap) {
+        Limits oc = overflowCap < 0 ? new Limits(Limits.NONE, Limits.NONE, Limits.NONE) : Limits.total(overflowCap);
+        return month(budget, T0, cap).withAllocation(SlotAllocation.child(1, overflow, oc));
+    }
+
+    /** What a rebalance entry moved (its budget's allocation before less after), per dimension. */
+    public static TokenCounts given(LedgerEntry e) {
+        Map<String, Long> b = e.change().before();
+        Map<String, Long> a = e.change().after();
+        return new TokenCounts(b.getOrDefault("input", 0L) - a.getOrDefault("input", 0L),
+                b.getOrDefault("output", 0L) - a.getOrDefault("output", 0L),
+                b.getOrDefault("total", 0L) - a.getOrDefault("total", 0L));
+    }
+
+    @Test
+    void appendedChangesAreNumberedPerTreeAndRecordedOnceByIdempotencyKey() {
+        LedgerChange change = new LedgerChange(LedgerChange.Kind.LIMITS_CHANGED, "team", "month",
+                Map.of("total", 100L), Map.of("total", 200L), "admin-api 127.0.0.1", "launch", "limits:1");
+        LedgerEntry first = store.appendLedger(tree, T0, change);
+        assertThat(first.seq()).isEqualTo(1);
+        assertThat(first.change()).isEqualTo(change);
+        assertThat(store.appendLedger(tree, T0.plusSeconds(5), change)).isEqualTo(first);
+        LedgerChange other = new LedgerChange(LedgerChange.Kind.LIMITS_CHANGED, "team", null, Map.of(), Map.of(),
+                "cli", null, null);
+        assertThat(store.appendLedger(tree, T0.plusSeconds(9), other).seq()).isEqualTo(2);
+        assertThat(store.ledger(tree, 0, 10).entries()).extracting(LedgerEntry::change).containsExactly(change, other);
+        assertThat(store.ledger("no-ledger-" + UUID.randomUUID(), 0, 10)).isEqualTo(new LedgerPage(List.of(), 0));
+    }
+
+    private static long pooledTotal(ReserveResult r) {
+        return r.uses().stream().mapToLong(u -> u.pooled().total()).sum();
+    }
+
+    private static long heldTotal(ReserveResult r) {
+        return r.uses().stream().mapToLong(u -> u.held().total()).sum();
+    }
+
+    private AllocationState allocation(Slot parent, Slot... children) {
+        return store.readAllocation(tree, parent, List.of(children), T0);
+    }
+
+    @Test
+    void anOverflowingChildDrawsFromThePoolOnlyPastItsOwnCap() {
+        Slot org = pool(1_000, 100);
+        Slot a = child("a", 50, true, -1);
+        ReserveResult own = reserve(nextLease(), T0, LONG_LEASE, 40, 0, a, org);
+        assertThat(own.admitted()).isTrue();
+        assertThat(own.uses()).isEmpty();
+
+        ReserveResult drawn = reserve(nextLease(), T0, LONG_LEASE, 30, 0, a, org);
+        assertThat(drawn.admitted()).isTrue();
+        assertThat(drawn.uses()).singleElement().satisfies(u -> {
+            assertThat(u.slot()).isZero();
+            assertThat(u.pooled()).isEqualTo(new TokenCounts(0, 0, 20));
+        });
+        AllocationState st = allocation(org, a);
+        assertThat(st.poolUsed()).isEqualTo(new TokenCounts(0, 0, 20));
+        assertThat(st.draws()).containsExactly(new TokenCounts(0, 0, 20));
+
+        // own 50 + pool 100 − committed 70 = 80 left: 81 is refused by the pool, all or nothing
+        ReserveResult refused = reserve(nextLease(), T0, LONG_LEASE, 81, 0, a, org);
+        assertThat(refused.admitted()).isFalse();
+        assertThat(refused.bindingSlot()).isZero();
+        assertThat(refused.cause()).isEqualTo(BindingCause.POOL);
+        assertThat(refused.room()).isEqualTo(80);
+        assertThat(allocation(org, a).poolUsed().total()).isEqualTo(20);
+        assertThat(reserve(nextLease(), T0, LONG_LEASE, 80, 0, a, org).admitted()).isTrue();
+        assertThat(allocation(org, a).poolUsed().total()).isEqualTo(100);
+    }
+
+    @Test
+    void theOverflowCapBindsBeforeThePool() {
+        Slot org = pool(1_000, 100);
+        Slot a = child("a", 50, true, 30);
+        admit(T0, 80, 0, a, org);
+        ReserveResult r = reserve(nextLease(), T0, LONG_LEASE, 1, 0, a, org);
+        assertThat(r.admitted()).isFalse();
+        assertThat(r.cause()).isEqualTo(BindingCause.OVERFLOW_CAP);
+        assertThat(r.room()).isZero();
+    }
+
+    @Test
+    void anIsolatedChildNeverDrawsButIsStillMirroredAndCapped() {
+        Slot org = pool(1_000, 100);
+        Slot a = child("a", 50, false, -1);
+        admit(T0, 50, 0, a, org);
+        ReserveResult r = reserve(nextLease(), T0, LONG_LEASE, 1, 0, a, org);
+        assertThat(r.admitted()).isFalse();
+        assertThat(r.cause()).isEqualTo(BindingCause.CAP);
+        assertThat(allocation(org, a).poolUsed()).isEqualTo(TokenCounts.ZERO);
+    }
+
+    @Test
+    void drawsFollowSettlementsReleasesAndExpiredLeases() {
+        Slot org = pool(1_000, 100);
+        Slot a = child("a", 50, true, -1);
+        settle(admit(T0, 40, 0, a, org), T0, 40, 0);
+        String settledLow = admit(T0, 30, 0, a, org);
+        String released = admit(T0, 10, 0, a, org);
+        assertThat(allocation(org, a).poolUsed().total()).isEqualTo(30);
+
+        settle(settledLow, T0, 5, 0);
+        assertThat(allocation(org, a).poolUsed().total()).isEqualTo(5);
+        release(released, T0);
+        assertThat(allocation(org, a).poolUsed().total()).isZero();
+        assertThat(allocation(org, a).draws()).containsExactly(TokenCounts.ZERO);
+
+        // used 45; settled above its reservation, a lease still moves the draw to what was used
+        String over = admit(T0, 20, 0, a, org);
+        settle(over, T0, 30, 0);
+        assertThat(allocation(org, a).poolUsed().total()).isEqualTo(25);
+
+        admitShort(15, 0, a, org);
+        assertThat(allocation(org, a).poolUsed().total()).isEqualTo(40);
+        Instant later = pastShortLease();
+        store.expireLeases(later);
+        assertThat(store.readAllocation(tree, org, List.of(a), later).poolUsed().total()).isEqualTo(40);
+        assertThat(store.read(tree, List.of(a, org), later)).containsOnly(state(90, 0, 0, 0));
+    }
+
+    @Test
+    void aHoldKeepsTokensFromOthersButNotFromItsBeneficiary() {
+        Hold forB = new Hold("for-b", "b", new TokenCounts(0, 0, 60), T0.plus(Duration.ofDays(1)));
+        Slot org = pool(100, 0, forB);
+        Slot a = child("a", 100, false, -1);
+        Slot b = child("b", 100, false, -1);
+
+        ReserveResult refused = reserve(nextLease(), T0, LONG_LEASE, 41, 0, a, org);
+        assertThat(refused.admitted()).isFalse();
+        assertThat(refused.bindingSlot()).isEqualTo(1);
+        assertThat(refused.cause()).isEqualTo(BindingCause.HOLD);
+        assertThat(refused.room()).isEqualTo(40);
+
+        ReserveResult forItself = reserve(nextLease(), T0, LONG_LEASE, 50, 0, b, org);
+        assertThat(forItself.admitted()).isTrue();
+        assertThat(heldTotal(forItself)).isEqualTo(50);
+        assertThat(forItself.uses()).singleElement().extracting(AllocationUse::slot).isEqualTo(1);
+
+        // b consumed 50 of its 60: 10 stay held; a has 100 − 50 − 10 = 40
+        assertThat(reserve(nextLease(), T0, LONG_LEASE, 41, 0, a, org).cause()).isEqualTo(BindingCause.HOLD);
+        assertThat(reserve(nextLease(), T0, LONG_LEASE, 40, 0, a, org).admitted()).isTrue();
+    }
+
+    @Test
+    void aHoldThatEndedKeepsNothing() {
+        Instant end = T0.plus(Duration.ofHours(1));
+        Slot org = pool(100, 0, new Hold("later", null, new TokenCounts(0, 0, 60), end));
+        Slot a = child("a", 100, false, -1);
+        assertThat(reserve(nextLease(), T0, LONG_LEASE, 41, 0, a, org).cause()).isEqualTo(BindingCause.HOLD);
+        ReserveResult after = store.reserve(new ReserveCommand(tree, nextLease(), end, end.plus(LONG_LEASE),
+                List.of(a, org), 100, 0));
+        assertThat(after.admitted()).isTrue();
+        assertThat(after.uses()).isEmpty();
+    }
+
+    @Test
+    void runTimeHoldsAreStoredEnforcedAndRecordedOnce() {
+        Slot org = pool(100, 0);
+        Slot a = child("a", 100, false, -1);
+        Slot b = child("b", 100, false, -1);
+        Hold h = new Hold("h-1", "b", new TokenCounts(0, 0, 70), T0.plus(Duration.ofDays(2)));
+        HoldCommand.Result made = store.changeHold(new HoldCommand(tree, T0, org, h, false, "alice", "launch"));
+        assertThat(made.changed()).isTrue();
+        assertThat(made.entry()).satisfies(e -> {
+            assertThat(e.seq()).isEqualTo(1);
+            assertThat(e.at()).isEqualTo(T0);
+            assertThat(e.change()).isEqualTo(new LedgerChange(LedgerChange.Kind.RESERVATION_CREATED, "b",
+                    org.window().key(), Map.of(), Map.of("total", 70L), "alice", "launch", "reservation:h-1:created"));
+        });
+        assertThat(store.changeHold(new HoldCommand(tree, T0, org, h, false, "alice", "again")).changed()).isFalse();
+        assertThat(allocation(org, a, b).holds()).containsExactly(h);
+
+        assertThat(reserve(nextLease(), T0, LONG_LEASE, 31, 0, a, org).cause()).isEqualTo(BindingCause.HOLD);
+        assertThat(heldTotal(reserve(nextLease(), T0, LONG_LEASE, 20, 0, b, org))).isEqualTo(20);
+
+        HoldCommand.Result gone = store.changeHold(new HoldCommand(tree, T0, org, h, true, "bob", "cancelled"));
+        assertThat(gone.changed()).isTrue();
+        assertThat(gone.entry().change()).isEqualTo(new LedgerChange(LedgerChange.Kind.RESERVATION_CANCELLED, "b",
+                org.window().key(), Map.of("total", 70L), Map.of(), "bob", "cancelled", "reservation:h-1:cancelled"));
+        assertThat(store.changeHold(new HoldCommand(tree, T0, org, h, true, "bob", "again")).changed()).isFalse();
+        assertThat(allocation(org, a, b).holds()).isEmpty();
+        assertThat(reserve(nextLease(), T0, LONG_LEASE, 80, 0, a, org).admitted()).isTrue();
+        assertThat(store.ledger(tree, 0, 10).entries()).extracting(LedgerEntry::seq).containsExactly(1L, 2L);
+        assertThat(store.ledger(tree, 1, 10).entries()).extracting(e -> e.change().kind())
+                .containsExactly(LedgerChange.Kind.RESERVATION_CANCELLED);
+        assertThat(store.ledger(tree, 0, 1).entries()).hasSize(1);
+        assertThat(store.ledger(tree, 0, 1).lastSeq()).isEqualTo(2);
+    }
+
+    @Test
+    void aRunTimeHoldEndsAtItsUntil() {
+        Slot org = pool(100, 0);
+        Slot a = child("a", 100, false, -1);
+        Instant until = T0.plus(Duration.ofHours(3));
+        store.changeHold(new HoldCommand(tree, T0, org, new Hold("h", null, new TokenCounts(0, 0, 90), until), false,
+                "ops", "maintenance"));
+        assertThat(reserve(nextLease(), T0, LONG_LEASE, 11, 0, a, org).cause()).isEqualTo(BindingCause.HOLD);
+        assertThat(store.readAllocation(tree, org, List.of(a), until).holds()).isEmpty();
+        assertThat(store.reserve(new ReserveCommand(tree, nextLease(), until, until.plus(LONG_LEASE), List.of(a, org),
+                100, 0)).admitted()).isTrue();
+    }
+
+    @Test
+    void aRebalanceMovesUnusedAllocationIntoThePoolOnce() {
+        Slot org = pool(1_000, 0);
+        Slot a = child("a", 100, false, -1);
+        Slot b = child("b", 100, true, -1);
+        settle(admit(T0, 20, 0, a, org), T0, 20, 0);
+        settle(admit(T0, 80, 0, b, org), T0, 80, 0);
+        RebalanceCommand cmd = new RebalanceCommand(tree, T0, month("org", T0, 1_000),
+                List.of(month("a", T0, 100), month("b", T0, 100)), 50, 50, 30, "mid-month");
+
+        RebalanceCommand.Result first = store.rebalance(cmd);
+        assertThat(first.claimed()).isTrue();
+        // a is at 20% (< 50%): half of its unused 80 is 40, capped at 30% of 100 = 30; b at 80% gives nothing
+        assertThat(first.moves()).singleElement().satisfies(e -> {
+            assertThat(e.at()).isEqualTo(T0);
+            assertThat(e.change()).isEqualTo(new LedgerChange(LedgerChange.Kind.REBALANCE, "a", org.window().key(),
+                    Map.of("total", 100L), Map.of("total", 70L), "rebalance",
+                    "mid-month; total: 20 of 100 used or reserved, 80 unused", "rebalance:" + org.key() + ":a"));
+            assertThat(given(e)).isEqualTo(new TokenCounts(0, 0, 30));
+        });
+        RebalanceCommand.Result second = store.rebalance(cmd);
+        assertThat(second.claimed()).isFalse();
+        assertThat(second.moves()).isEmpty();
+        assertThat(store.ledger(tree, 0, 10).entries()).hasSize(1);
+
+        AllocationState st = allocation(org, a, b);
+        assertThat(st.rebalanced()).isTrue();
+        assertThat(st.contributions()).isEqualTo(new TokenCounts(0, 0, 30));
+        assertThat(st.given()).containsExactly(new TokenCounts(0, 0, 30), TokenCounts.ZERO);
+
+        // a's own cap is now 70 (50 left); b draws the 30 past its own 100
+        ReserveResult aTooMuch = reserve(nextLease(), T0, LONG_LEASE, 51, 0, a, org);
+        assertThat(aTooMuch.cause()).isEqualTo(BindingCause.CAP);
+        assertThat(aTooMuch.room()).isEqualTo(50);
+        assertThat(pooledTotal(reserve(nextLease(), T0, LONG_LEASE, 50, 0, b, org))).isEqualTo(30);
+        assertThat(reserve(nextLease(), T0, LONG_LEASE, 1, 0, b, org).cause()).isEqualTo(BindingCause.POOL);
+        assertThat(allocation(org, a, b).poolUsed().total()).isEqualTo(30);
+    }
+
+    @Test
+    void concurrentRebalancesAreClaimedOnce() throws Exception {
+        Slot org = pool(1_000, 0);
+        settle(admit(T0, 10, 0, child("a", 100, false, -1), org), T0, 10, 0);
+        RebalanceCommand cmd = new RebalanceCommand(tree, T0, month("org", T0, 1_000), List.of(month("a", T0, 100)),
+                50, 50, 30, "race");
+        AtomicLong claimed = new AtomicLong();
+        runConcurrently(8, t -> {
+            if (store.rebalance(cmd).claimed()) {
+                claimed.incrementAndGet();
+            }
+        });
+        assertThat(claimed).hasValue(1);
+        assertThat(store.ledger(tree, 0, 10).entries()).hasSize(1);
+        assertThat(allocation(org).contributions().total()).isEqualTo(30);
+    }
+
+    @Test
+    void concurrentOverflowingChildrenNeverDrawMoreThanThePoolHolds() throws Exception {
+        int threads = 8;
+        int rounds = concurrencyRounds() / 4;
+        Slot org = pool(1_000_000, 300);
+        Slot[] kids = {child("a", 100, true, -1), child("b", 100, true, 150), child("c", 100, false, -1)};
+        AtomicLong settled = new AtomicLong();
+        runConcurrently(threads, t -> {
+            ThreadLocalRandom rnd = ThreadLocalRandom.current();
+            Slot k = kids[t % kids.length];
+            for (int i = 0; i < rounds; i++) {
+                String lease = "p-" + t + "-" + i;
+                long in = rnd.nextLong(1, 30);
+                ReserveResult r = reserve(lease, T0, LONG_LEASE, in, 0, k, org);
+                if (!r.admitted()) {
+                    continue;
+                }
+                if (rnd.nextInt(3) == 0) {
+                    release(lease, T0);
+                } else if (rnd.nextInt(4) > 0) {
+                    long actual = rnd.nextLong(0, in + 1);
+                    settle(lease, T0, actual, 0);
+                    settled.addAndGet(actual);
+                } else {
+                    settle(lease, T0, in, 0);
+                    settled.addAndGet(in);
+                }
+            }
+        });
+        AllocationState st = allocation(org, kids);
+        List<SlotState> states = store.read(tree, List.of(kids[0], kids[1], kids[2], org), T0);
+        long drawn = 0;
+        for (int i = 0; i < 3; i++) {
+            long used = states.get(i).used().total();
+            long expectedDraw = kids[i].allocation().overflow() ? Math.max(0, used - 100) : 0;
+            assertThat(st.draws().get(i).total()).as("draw of %s", kids[i].budgetId()).isEqualTo(expectedDraw);
+            drawn += expectedDraw;
+        }
+        assertThat(st.poolUsed().total()).isEqualTo(drawn).isLessThanOrEqualTo(300);
+        assertThat(st.draws().get(1).total()).isLessThanOrEqualTo(150);
+        assertThat(states.get(2).used().total()).isLessThanOrEqualTo(100);
+        assertThat(states.get(3).used().total()).isEqualTo(settled.get());
+        assertThat(states.get(3).reserved()).isEqualTo(TokenCounts.ZERO);
+    }
+
+    @Test
+    void aSlotLinkedToANonPoolIsRefusedWithAClearError() {
+        Slot bad = month("a", T0, 100).withAllocation(SlotAllocation.child(1, true,
+                new Limits(Limits.NONE, Limits.NONE, Limits.NONE)));
+        assertThatThrownBy(() -> reserve(nextLease(), T0, LONG_LEASE, 1, 0, bad, month("org", T0, 100)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("keeps a pool");
+        Slot rolling = hour("a", T0, 100).withAllocation(SlotAllocation.pool(TokenCounts.ZERO, List.of()));
+        assertThatThrownBy(() -> reserve(nextLease(), T0, LONG_LEASE, 1, 0, rolling))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rolling window");
+    }
+
+    // ---- bad input: counters saturate --------------------------------------------------------
+
+    @Test
+    void settledUsageSaturatesAt2Pow53Minus1InsteadOfWrapping() {
+        // an alert-only budget admits whatever was settled before: repeated maximal settlements
+        // (a lying upstream) must leave every counter at 2^53-1, never past it or negative
+        Slot s = month("team", T0, Limits.total(100), new Limits(Limits.NONE, Limits.NONE, Limits.NONE));
+        long half = TokenCounts.MAX / 2;
+        for (int i = 0; i < 3; i++) {
+            String lease = nextLease();
+            assertThat(reserve(lease, T0, LONG_LEASE, 1, 1, s).admitted()).isTrue();
+            settle(lease, T0, half + 1, half);
+        }
+        assertThat(read(T0, s).used()).isEqualTo(new TokenCounts(TokenCounts.MAX, TokenCounts.MAX, TokenCounts.MAX));
+        assertThat(read(T0, s).reserved()).isEqualTo(TokenCounts.ZERO);
+    }
+
     // ---- concurrency -----------------------------------------------------------------------------
 
     @Test
@@ -727,11 +1069,12 @@ public abstract class AbstractBudgetStoreTest {
     }
 
     /** A body run by one worker thread, given its index. */
-    protected interface Worker {
+    public interface Worker {
         void run(int thread) throws Exception;
     }
 
-    protected static void runConcurrently(int threads, Worker worker) throws Exception {
+    /** Runs {@code worker} on {@code threads} threads started together; rethrows the first failure. */
+    public static void runConcurrently(int threads, Worker worker) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             CountDownLatch start = new CountDownLatch(1);

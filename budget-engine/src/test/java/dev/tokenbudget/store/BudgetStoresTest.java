@@ -55,7 +55,8 @@ class BudgetStoresTest {
         try (BudgetStore s = BudgetStores.open(settings)) {
             assertThat(s).isInstanceOf(RedisBudgetStore.class);
             assertThat(s.capabilities()).containsExactlyInAnyOrder(BudgetStore.Capability.SHARED,
-                    BudgetStore.Capability.BLOCKING_IO, BudgetStore.Capability.SERVER_TIME);
+                    BudgetStore.Capability.BLOCKING_IO, BudgetStore.Capability.SERVER_TIME,
+                    BudgetStore.Capability.ALLOCATION);
             assertThat(reserveOne(s).admitted()).isTrue();
         } finally {
             dev.tokenbudget.store.redis.TestRedis.deleteKeys(settings.keyPrefix());

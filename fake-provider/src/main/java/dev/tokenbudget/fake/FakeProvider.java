@@ -23,6 +23,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A fake LLM provider on loopback that speaks OpenAI Chat Completions, OpenAI Responses and
@@ -56,6 +57,11 @@ public final class FakeProvider implements AutoCloseable {
     private volatile int tokensPerChunk = 2;
     private volatile StreamPacer pacer = StreamPacer.fixed(Duration.ofMillis(15));
     private volatile String requiredApiKey;
+    private final LongAdder requests = new LongAdder();
+    private final LongAdder completed = new LongAdder();
+    private final LongAdder aborted = new LongAdder();
+    private final LongAdder inputTokens = new LongAdder();
+    private final LongAdder outputTokens = new LongAdder();
 
     private FakeProvider(HttpServer server) {
         this.server = server;
@@ -69,6 +75,7 @@ public final class FakeProvider implements AutoCloseable {
             apis.put(api.path(), api);
         }
         server.createContext("/", this::handle);
+        server.createContext(TALLY_PATH, this::tally);
         server.setExecutor(executor);
     }
 
@@ -92,6 +99,9 @@ public final class FakeProvider implements AutoCloseable {
     public String baseUrl() {
         return "http://" + server.getAddress().getAddress().getHostAddress() + ":" + port();
     }
+
+    /** {@code GET} this path for {@link #tally()} as JSON (not a provider path: nothing is recorded). */
+    public static final String TALLY_PATH = "/fake/tally";
 
     /** Every request received so far, oldest first. */
     public List<RecordedExchange> exchanges() {
@@ -120,8 +130,17 @@ public final class FakeProvider implements AutoCloseable {
         return new ReportedUsage(in, out);
     }
 
+    /** What was served and reported since the start or the last {@link #clear()}, however many exchanges that was. */
+    public ProviderTally tally() {
+        return new ProviderTally(requests.sum(), completed.sum(), aborted.sum(), inputTokens.sum(),
+                outputTokens.sum());
+    }
+
     public void clear() {
         exchanges.clear();
+        for (LongAdder a : new LongAdder[] {requests, completed, aborted, inputTokens, outputTokens}) {
+            a.reset();
+        }
         synchronized (failures) {
             failures.clear();
         }
@@ -171,15 +190,41 @@ public final class FakeProvider implements AutoCloseable {
         return this;
     }
 
+    private void tally(HttpExchange ex) throws IOException {
+        byte[] body = tally().json().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", "application/json");
+        ex.sendResponseHeaders(ex.getRequestMethod().equals("GET") ? 200 : 405, body.length);
+        try (var out = ex.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
     private void handle(HttpExchange ex) throws IOException {
         RecordedExchange record;
         try (InputStream in = ex.getRequestBody()) {
             record = new RecordedExchange(recordOf(ex, in.readAllBytes()));
         }
+        requests.increment();
         exchanges.add(record);
         while (exchanges.size() > MAX_EXCHANGES) {
             exchanges.remove(0);
         }
+        try {
+            respond(ex, record);
+        } finally {
+            count(record);
+        }
+    }
+
+    private void count(RecordedExchange record) {
+        (record.aborted() ? aborted : completed).increment();
+        record.usage().ifPresent(u -> {
+            inputTokens.add(u.inputTokens());
+            outputTokens.add(u.outputTokens());
+        });
+    }
+
+    private void respond(HttpExchange ex, RecordedExchange record) throws IOException {
         ProviderApi api = apis.get(ex.getRequestURI().getPath());
         StreamPacer p = pacer;
         Wire wire = new Wire(ex, record, p);

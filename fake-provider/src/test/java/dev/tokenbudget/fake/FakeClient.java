@@ -42,6 +42,18 @@ final class FakeClient {
         }
     }
 
+    HttpResponse<String> get(String path) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(fake.baseUrl() + path)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     HttpResponse<java.io.InputStream> postStreaming(String path, String body) throws IOException,
             InterruptedException {
         return http.send(HttpRequest.newBuilder(URI.create(fake.baseUrl() + path))

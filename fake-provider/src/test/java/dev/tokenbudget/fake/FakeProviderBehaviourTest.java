@@ -98,6 +98,25 @@ class FakeProviderBehaviourTest {
     }
 
     @Test
+    void theTallyCountsEveryExchangeAndTheUsageItReportedAndIsServedAsJson() {
+        client.post("/v1/chat/completions", CHAT.formatted(",\"max_tokens\":4"));
+        client.post("/v1/chat/completions", CHAT.formatted(",\"max_tokens\":6"));
+        fake.failNext(500);
+        client.post("/v1/chat/completions", CHAT.formatted(""));
+
+        ProviderTally tally = fake.tally();
+        ReportedUsage recorded = fake.totalReportedUsage();
+        assertThat(tally).isEqualTo(new ProviderTally(3, 3, 0, recorded.inputTokens(), 10));
+        HttpResponse<String> served = client.get(FakeProvider.TALLY_PATH);
+        assertThat(served.statusCode()).isEqualTo(200);
+        assertThat(FakeClient.json(served.body()).get("total_tokens").asLong()).isEqualTo(recorded.totalTokens());
+        assertThat(fake.exchanges()).as("reading the tally is not an exchange").hasSize(3);
+
+        fake.clear();
+        assertThat(fake.tally()).isEqualTo(new ProviderTally(0, 0, 0, 0, 0));
+    }
+
+    @Test
     void requiredApiKeyRejectsOtherCredentials() {
         fake.requireApiKey("sk-real");
 

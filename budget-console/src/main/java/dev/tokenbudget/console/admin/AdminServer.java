@@ -70,7 +70,8 @@ public final class AdminServer implements AutoCloseable {
         this.engine = b.engine;
         this.ownEvents = b.events == null;
         this.events = ownEvents ? new EventLog() : b.events;
-        this.ledger = b.ledger != null ? b.ledger : Ledger.inMemory();
+        // the engine's ledger is the store's: rebalances and holds are there, and every instance shares it
+        this.ledger = b.ledger != null ? b.ledger : engine.ledger();
         this.history = new BurnHistory(b.historyPoints);
         // forecasts read the history the engine records next to its store (shared on Redis)
         this.usage = b.usage != null ? b.usage : engine.history();
@@ -84,7 +85,9 @@ public final class AdminServer implements AutoCloseable {
         BudgetsApi budgets = new BudgetsApi(engine, views, history, sampleInterval, ledger, json);
         this.routes = new Routes();
         budgets.register(routes);
-        new ReservationsApi(engine, b.reservations, budgets, ledger, json).register(routes);
+        ReservationService reservations = b.reservations != null ? b.reservations
+                : engine.allocates() ? new EngineReservations(engine) : null;
+        new ReservationsApi(engine, reservations, budgets, ledger, json).register(routes);
         new ActivityApi(events, ledger, new EventViews(json, views), json).register(routes);
         JsonNode openApi = openApi(json);
         routes.add("GET", "/v1/openapi.json", r -> Routes.Reply.ok(openApi));
@@ -289,7 +292,7 @@ public final class AdminServer implements AutoCloseable {
             return this;
         }
 
-        /** Where limit changes are recorded; a new in-memory ledger by default. */
+        /** Where limit changes are recorded; the engine's ledger (kept by its store) by default. */
         public Builder ledger(Ledger l) {
             this.ledger = l;
             return this;

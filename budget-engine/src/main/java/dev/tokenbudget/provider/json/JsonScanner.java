@@ -84,6 +84,10 @@ public final class JsonScanner {
     private String pendingField;
     private String failure;
     private boolean sawValue;
+    // string state of the bytes fed so far, and a comma held back for the next chunk (see track)
+    private boolean inString;
+    private boolean escaped;
+    private boolean heldComma;
 
     public JsonScanner(Paths paths, Sink sink) {
         this.paths = paths.paths;
@@ -104,17 +108,86 @@ public final class JsonScanner {
         if (failure != null || len == 0) {
             return;
         }
+        int end = off + len;
+        int from = off;
+        if (heldComma) {
+            while (from < end && isWhitespace(b[from])) {
+                from++; // whitespace after a comma means nothing: drop it, keep holding
+            }
+            if (from == end) {
+                return;
+            }
+            heldComma = false;
+            byte[] pair = {',', b[from]};
+            track(pair, 1, 2);
+            if (!push(pair, 0, 2)) {
+                return;
+            }
+            from++;
+        }
+        int comma = track(b, from, end);
+        int upTo = end;
+        if (comma >= 0) {
+            heldComma = true;
+            upTo = comma;
+        }
+        push(b, from, upTo);
+    }
+
+    private boolean push(byte[] b, int from, int to) {
+        if (from >= to) {
+            return true;
+        }
         try {
-            feeder.feedInput(b, off, off + len);
+            feeder.feedInput(b, from, to);
             drain();
+            return true;
         } catch (IOException | RuntimeException e) {
             fail(e);
+            return false;
         }
+    }
+
+    /**
+     * Follows strings through {@code b[from..to)} and returns the index of a comma between tokens
+     * that only whitespace follows, or -1. Jackson's non-blocking parser accepts {@code {"a":1,}}
+     * when a chunk ends between the comma and the brace (it resumes as if at an object's first
+     * field), so such a comma is held back and fed together with the next significant byte: the
+     * result is then the same wherever the chunks are cut.
+     */
+    private int track(byte[] b, int from, int to) {
+        int comma = -1;
+        for (int i = from; i < to; i++) {
+            byte c = b[i];
+            if (inString) {
+                if (escaped) {
+                    escaped = false;
+                } else if (c == '\\') {
+                    escaped = true;
+                } else if (c == '"') {
+                    inString = false;
+                }
+                comma = -1;
+            } else if (c == ',') {
+                comma = i;
+            } else if (!isWhitespace(c)) {
+                inString = c == '"';
+                comma = -1;
+            }
+        }
+        return comma;
+    }
+
+    private static boolean isWhitespace(byte c) {
+        return c == ' ' || c == '\n' || c == '\r' || c == '\t';
     }
 
     /** Signals the end of input: an unfinished document becomes a failure. */
     public void end() {
         if (failure != null) {
+            return;
+        }
+        if (heldComma && !push(new byte[] {','}, 0, 1)) {
             return;
         }
         try {
@@ -148,6 +221,12 @@ public final class JsonScanner {
             }
         }
         failure = "malformed JSON: " + m;
+        try {
+            // nothing more will be read: let go of the token buffer (up to 16 Mi chars of an over-long string)
+            parser.close();
+        } catch (IOException | RuntimeException ignored) {
+            // closing a byte-array parser cannot fail in a way that matters here
+        }
     }
 
     private void drain() throws IOException {

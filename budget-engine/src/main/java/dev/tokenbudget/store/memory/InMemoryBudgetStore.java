@@ -1,11 +1,21 @@
 package dev.tokenbudget.store.memory;
 
+import dev.tokenbudget.allocation.Percent;
 import dev.tokenbudget.budget.Dimension;
 import dev.tokenbudget.budget.Limits;
+import dev.tokenbudget.ledger.Ledger;
+import dev.tokenbudget.ledger.LedgerChange;
+import dev.tokenbudget.ledger.LedgerEntry;
+import dev.tokenbudget.store.AllocationState;
+import dev.tokenbudget.store.AllocationUse;
 import dev.tokenbudget.store.BudgetStore;
+import dev.tokenbudget.store.Hold;
+import dev.tokenbudget.store.HoldCommand;
+import dev.tokenbudget.store.LedgerPage;
 import dev.tokenbudget.store.LeaseExpiry;
 import dev.tokenbudget.store.LimitOverride;
 import dev.tokenbudget.store.LimitOverrides;
+import dev.tokenbudget.store.RebalanceCommand;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
@@ -43,7 +53,7 @@ public final class InMemoryBudgetStore implements BudgetStore {
 
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.noneOf(Capability.class);
+        return EnumSet.of(Capability.ALLOCATION);
     }
 
     @Override
@@ -55,26 +65,21 @@ public final class InMemoryBudgetStore implements BudgetStore {
             List<Slot> slots = c.slots();
             WindowState[] states = new WindowState[slots.size()];
             for (int i = 0; i < states.length; i++) {
-                Slot s = slots.get(i);
-                WindowState w = tree.window(s, true);
-                states[i] = w;
-                long[] used = w.usedSum(s.window().bucket());
-                for (Dimension d : DIMS) {
-                    long cap = s.caps().get(d);
-                    int k = d.ordinal();
-                    if (cap != Limits.NONE && used[k] + w.reserved[k] + req[k] > cap) {
-                        return new ReserveResult(false, i, d, snapshot(slots, states, i + 1),
-                                w.isRolling() ? w.bucketHistory(s.window().bucket(), k) : null, expired);
-                    }
-                }
+                states[i] = tree.window(slots.get(i), true);
             }
-            for (WindowState w : states) {
-                for (int k = 0; k < 3; k++) {
-                    w.reserved[k] += req[k];
-                }
+            PathAdmission admission = new PathAdmission(slots, states, req, c.now());
+            PathAdmission.Refusal no = admission.check();
+            if (no != null) {
+                Slot s = slots.get(no.slot());
+                WindowState w = states[no.slot()];
+                return new ReserveResult(false, no.slot(), no.dimension(), snapshot(slots, states, no.slot() + 1),
+                        w.isRolling() ? w.bucketHistory(s.window().bucket(), no.dimension().ordinal()) : null,
+                        expired, no.cause(), no.room(), List.of());
             }
+            List<AllocationUse> uses = admission.apply();
             tree.addLease(new Lease(c.leaseId(), c.leaseExpiresAt(), slots, req));
-            return new ReserveResult(true, -1, null, snapshot(slots, states, states.length), null, expired);
+            return new ReserveResult(true, -1, null, snapshot(slots, states, states.length), null, expired, null, 0,
+                    uses);
         }
     }
 
@@ -130,6 +135,7 @@ public final class InMemoryBudgetStore implements BudgetStore {
             Tree tree = e.getValue();
             synchronized (tree) {
                 out.addAll(tree.expire(e.getKey(), now));
+                // past its retention a window goes with its pool, mirrors and holds, as a Redis key does by TTL
                 tree.windows.values().removeIf(w -> w.expiresAt.isBefore(now) && isIdle(w));
             }
         }
@@ -138,6 +144,138 @@ public final class InMemoryBudgetStore implements BudgetStore {
 
     private static boolean isIdle(WindowState w) {
         return w.reserved[0] == 0 && w.reserved[1] == 0 && w.reserved[2] == 0;
+    }
+
+    @Override
+    public RebalanceCommand.Result rebalance(RebalanceCommand c) {
+        Tree tree = trees.computeIfAbsent(c.treeId(), id -> new Tree());
+        synchronized (tree) {
+            WindowState pool = tree.window(c.parent(), true);
+            if (pool.rebalanced) {
+                return new RebalanceCommand.Result(false, List.of());
+            }
+            pool.rebalanced = true;
+            List<LedgerEntry> moves = new ArrayList<>();
+            for (Slot child : c.children()) {
+                WindowState w = tree.window(child, true);
+                long[] used = w.usedSum(child.window().bucket());
+                long[] give = new long[3];
+                StringBuilder facts = new StringBuilder();
+                for (Dimension d : DIMS) {
+                    int k = d.ordinal();
+                    long limit = child.limits().get(d);
+                    long cap = child.caps().get(d);
+                    long committed = used[k] + w.reserved[k];
+                    if (limit == Limits.NONE || cap == Limits.NONE
+                            || committed >= Percent.of(limit, c.belowPercent())) {
+                        continue;
+                    }
+                    long unused = Math.max(0, cap - w.given[k] - committed);
+                    give[k] = Math.min(Percent.of(unused, c.sharePercent()),
+                            Math.max(0, Percent.of(limit, c.maxPercent()) - w.given[k]));
+                    if (give[k] > 0) {
+                        facts.append(RebalanceFacts.of(d, committed, limit, unused));
+                    }
+                }
+                if (give[0] == 0 && give[1] == 0 && give[2] == 0) {
+                    continue;
+                }
+                Map<String, Long> before = new LinkedHashMap<>();
+                Map<String, Long> after = new LinkedHashMap<>();
+                for (Dimension d : DIMS) {
+                    int k = d.ordinal();
+                    if (give[k] > 0) {
+                        before.put(d.label(), child.limits().get(d) - w.given[k]);
+                        after.put(d.label(), child.limits().get(d) - w.given[k] - give[k]);
+                    }
+                    w.given[k] += give[k];
+                    pool.contributions[k] += give[k];
+                }
+                moves.add(tree.record(c.now(), new LedgerChange(LedgerChange.Kind.REBALANCE, child.budgetId(),
+                        c.parent().window().key(), before, after, "rebalance", c.reason() + facts,
+                        "rebalance:" + c.parent().key() + ":" + child.budgetId())));
+            }
+            return new RebalanceCommand.Result(true, moves);
+        }
+    }
+
+    @Override
+    public HoldCommand.Result changeHold(HoldCommand c) {
+        Tree tree = trees.computeIfAbsent(c.treeId(), id -> new Tree());
+        synchronized (tree) {
+            WindowState w = tree.window(c.slot(), true);
+            Hold h = c.hold();
+            if (c.delete() ? !w.holds.containsKey(h.id()) : w.holds.containsKey(h.id())) {
+                return new HoldCommand.Result(false, null);
+            }
+            Hold recorded = c.delete() ? w.holds.remove(h.id()) : h;
+            if (!c.delete()) {
+                w.holds.put(h.id(), h);
+            }
+            Map<String, Long> held = new LinkedHashMap<>();
+            for (Dimension d : DIMS) {
+                if (recorded.tokens().get(d) > 0) {
+                    held.put(d.label(), recorded.tokens().get(d));
+                }
+            }
+            LedgerEntry e = tree.record(c.now(), new LedgerChange(c.delete() ? LedgerChange.Kind.RESERVATION_CANCELLED
+                    : LedgerChange.Kind.RESERVATION_CREATED, recorded.forBudget() != null ? recorded.forBudget()
+                    : c.slot().budgetId(), c.slot().window().key(), c.delete() ? held : Map.of(),
+                    c.delete() ? Map.of() : held, c.actor(), c.reason(),
+                    "reservation:" + h.id() + (c.delete() ? ":cancelled" : ":created")));
+            return new HoldCommand.Result(true, e);
+        }
+    }
+
+    @Override
+    public AllocationState readAllocation(String treeId, Slot parent, List<Slot> children, Instant now) {
+        Tree tree = trees.get(treeId);
+        List<TokenCounts> given = new ArrayList<>();
+        List<TokenCounts> draws = new ArrayList<>();
+        if (tree == null) {
+            children.forEach(ch -> {
+                given.add(TokenCounts.ZERO);
+                draws.add(TokenCounts.ZERO);
+            });
+            return new AllocationState(TokenCounts.ZERO, TokenCounts.ZERO, false, given, draws, List.of());
+        }
+        synchronized (tree) {
+            for (Slot ch : children) {
+                WindowState w = tree.window(ch, false);
+                given.add(w == null ? TokenCounts.ZERO : counts(w.given));
+                draws.add(w == null ? TokenCounts.ZERO : counts(w.draw));
+            }
+            WindowState p = tree.window(parent, false);
+            if (p == null) {
+                return new AllocationState(TokenCounts.ZERO, TokenCounts.ZERO, false, given, draws, List.of());
+            }
+            List<Hold> holds = p.holds.values().stream().filter(h -> h.activeAt(now)).toList();
+            return new AllocationState(counts(p.contributions), counts(p.poolUsed), p.rebalanced, given, draws, holds);
+        }
+    }
+
+    private static TokenCounts counts(long[] a) {
+        return new TokenCounts(a[0], a[1], a[2]);
+    }
+
+    @Override
+    public LedgerPage ledger(String treeId, long afterSeq, int max) {
+        Tree tree = trees.get(treeId);
+        if (tree == null) {
+            return new LedgerPage(List.of(), 0);
+        }
+        synchronized (tree) {
+            return new LedgerPage(tree.ledger.after(Math.max(0, afterSeq), Math.max(0, max), null),
+                    tree.ledger.lastSeq());
+        }
+    }
+
+    @Override
+    public LedgerEntry appendLedger(String treeId, Instant at, LedgerChange change) {
+        Tree tree = trees.computeIfAbsent(treeId, id -> new Tree());
+        synchronized (tree) {
+            return tree.record(at, change);
+        }
     }
 
     @Override
@@ -168,6 +306,8 @@ public final class InMemoryBudgetStore implements BudgetStore {
     /** All state of one budget tree; guarded by the tree's own monitor. */
     private static final class Tree {
         final HashMap<String, WindowState> windows = new HashMap<>();
+        /** The tree's ledger: the in-memory one, numbered per tree like the Redis store's. */
+        final Ledger ledger = Ledger.inMemory();
         final HashMap<String, Lease> leases = new HashMap<>();
         /** Leases by expiry: the head is the next to expire, and settling removes one in O(log n). */
         final TreeSet<Lease> byExpiry = new TreeSet<>(BY_EXPIRY);
@@ -182,6 +322,11 @@ public final class InMemoryBudgetStore implements BudgetStore {
                 w.expiresAt = s.window().expiresAt();
             }
             return w;
+        }
+
+        /** Appends to the tree's ledger, or returns the entry recorded before under the same idempotency key. */
+        LedgerEntry record(Instant at, LedgerChange change) {
+            return ledger.append(at, change);
         }
 
         void addLease(Lease lease) {
@@ -205,7 +350,10 @@ public final class InMemoryBudgetStore implements BudgetStore {
             return out == null ? List.of() : out;
         }
 
-        /** Moves a lease from reserved to used (at {@code actual}) and detects crossings. */
+        /**
+         * Moves a lease from reserved to used (at {@code actual}), brings draws, pool usage and
+         * mirrors along, and detects crossings.
+         */
         List<ThresholdCrossing> apply(Lease lease, long[] actual) {
             List<ThresholdCrossing> crossings = List.of();
             for (Slot s : lease.slots) {
@@ -214,6 +362,9 @@ public final class InMemoryBudgetStore implements BudgetStore {
                     w.reserved[k] -= lease.amounts[k];
                 }
                 w.add(s.window().bucket(), actual);
+                if (s.allocation().isLinked()) {
+                    PathAdmission.follow(s, w, window(lease.slots.get(s.allocation().parent()), true));
+                }
                 List<ThresholdCrossing> c = w.crossings(s);
                 if (!c.isEmpty()) {
                     if (crossings.isEmpty()) {
@@ -223,104 +374,6 @@ public final class InMemoryBudgetStore implements BudgetStore {
                 }
             }
             return crossings;
-        }
-    }
-
-    /** Used and reserved tokens of one window, and which thresholds have fired in it. */
-    private static final class WindowState {
-        final long[] reserved = new long[3];
-        final long[][] buckets;
-        final long[] bucketIds;
-        Instant expiresAt;
-        Limits firedFor;
-        final boolean[] fired = new boolean[101];
-
-        WindowState(int bucketCount, Instant expiresAt) {
-            this.buckets = new long[bucketCount][3];
-            this.bucketIds = new long[bucketCount];
-            java.util.Arrays.fill(bucketIds, Long.MIN_VALUE);
-            this.expiresAt = expiresAt;
-        }
-
-        boolean isRolling() {
-            return buckets.length > 1;
-        }
-
-        void add(long bucket, long[] amounts) {
-            int i = (int) Math.floorMod(bucket, (long) buckets.length);
-            if (bucketIds[i] != bucket) {
-                if (bucketIds[i] > bucket) {
-                    // usage for a bucket that already rolled off the ring: it is outside the window
-                    return;
-                }
-                bucketIds[i] = bucket;
-                java.util.Arrays.fill(buckets[i], 0);
-            }
-            for (int k = 0; k < 3; k++) {
-                buckets[i][k] += amounts[k];
-            }
-        }
-
-        /** Used per dimension as of bucket {@code current}; read-only (a calendar window returns its own counts). */
-        long[] usedSum(long current) {
-            if (buckets.length == 1) {
-                return buckets[0];
-            }
-            long[] sum = new long[3];
-            long oldest = current - buckets.length + 1;
-            for (int i = 0; i < buckets.length; i++) {
-                if (bucketIds[i] >= oldest && bucketIds[i] <= current || buckets.length == 1) {
-                    for (int k = 0; k < 3; k++) {
-                        sum[k] += buckets[i][k];
-                    }
-                }
-            }
-            return sum;
-        }
-
-        long[] bucketHistory(long current, int dim) {
-            long[] out = new long[buckets.length];
-            for (int j = 0; j < buckets.length; j++) {
-                long b = current - buckets.length + 1 + j;
-                int i = (int) Math.floorMod(b, (long) buckets.length);
-                out[j] = bucketIds[i] == b ? buckets[i][dim] : 0;
-            }
-            return out;
-        }
-
-        SlotState state(long current) {
-            long[] u = usedSum(current);
-            return new SlotState(new TokenCounts(u[0], u[1], u[2]),
-                    new TokenCounts(reserved[0], reserved[1], reserved[2]));
-        }
-
-        List<ThresholdCrossing> crossings(Slot s) {
-            if (!s.limits().equals(firedFor)) {
-                java.util.Arrays.fill(fired, false);
-                firedFor = s.limits();
-            }
-            long[] used = usedSum(s.window().bucket());
-            double pct = 0;
-            for (Dimension d : DIMS) {
-                long limit = s.limits().get(d);
-                if (limit != Limits.NONE) {
-                    pct = Math.max(pct, used[d.ordinal()] * 100.0 / limit);
-                }
-            }
-            List<ThresholdCrossing> out = List.of();
-            for (int p : s.thresholds()) {
-                if (pct >= p && !fired[p]) {
-                    fired[p] = true;
-                    if (out.isEmpty()) {
-                        out = new ArrayList<>(2);
-                    }
-                    out.add(new ThresholdCrossing(s.budgetId(), s.window().key(), p,
-                            new TokenCounts(used[0], used[1], used[2]), s.limits()));
-                } else if (pct < p && fired[p] && isRolling()) {
-                    fired[p] = false; // a rolling window re-arms once usage rolls off below the threshold
-                }
-            }
-            return out;
         }
     }
 }

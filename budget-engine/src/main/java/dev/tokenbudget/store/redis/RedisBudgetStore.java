@@ -2,7 +2,14 @@ package dev.tokenbudget.store.redis;
 
 import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.config.StoreSettings;
+import dev.tokenbudget.ledger.LedgerChange;
+import dev.tokenbudget.ledger.LedgerEntry;
+import dev.tokenbudget.store.AllocationState;
 import dev.tokenbudget.store.BudgetStore;
+import dev.tokenbudget.store.Hold;
+import dev.tokenbudget.store.HoldCommand;
+import dev.tokenbudget.store.LedgerPage;
+import dev.tokenbudget.store.RebalanceCommand;
 import dev.tokenbudget.store.LeaseExpiry;
 import dev.tokenbudget.store.LimitOverride;
 import dev.tokenbudget.store.LimitOverrides;
@@ -49,6 +56,10 @@ public final class RedisBudgetStore implements BudgetStore {
     private static final Logger LOG = LoggerFactory.getLogger(RedisBudgetStore.class);
     /** Expired leases charged in passing per reserve/settle; the rest wait for the next call. */
     static final int EXPIRE_IN_PASSING = 32;
+    /** How long a tree's ledger is kept after its newest entry. */
+    static final Duration LEDGER_TTL = Duration.ofDays(400);
+    /** Arguments of reserve.lua before the slots' (HEAD there). */
+    static final int RESERVE_HEAD = 6;
     private static final int EXPIRE_SWEEP = 256;
 
     private final RedisConnector connector;
@@ -87,7 +98,7 @@ public final class RedisBudgetStore implements BudgetStore {
 
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.SHARED, Capability.BLOCKING_IO, Capability.SERVER_TIME);
+        return EnumSet.of(Capability.SHARED, Capability.BLOCKING_IO, Capability.SERVER_TIME, Capability.ALLOCATION);
     }
 
     @Override
@@ -106,16 +117,17 @@ public final class RedisBudgetStore implements BudgetStore {
         String[] k = new String[2 + slots.size()];
         k[0] = keys.leases(tree);
         k[1] = keys.expiries(tree);
-        String[] a = new String[5 + slots.size() * SlotArgs.COUNT];
+        String[] a = new String[RESERVE_HEAD + slots.size() * SlotArgs.COUNT];
         a[0] = c.leaseId();
         a[1] = Long.toString(Math.max(1, Duration.between(c.now(), c.leaseExpiresAt()).toMillis()));
         a[2] = Long.toString(c.input());
         a[3] = Long.toString(c.output());
         a[4] = Integer.toString(EXPIRE_IN_PASSING);
+        a[5] = Long.toString(c.now().toEpochMilli());
         for (int i = 0; i < slots.size(); i++) {
             Slot s = slots.get(i);
             k[2 + i] = keys.window(tree, s);
-            SlotArgs.write(a, 5 + i * SlotArgs.COUNT, s, c.now());
+            SlotArgs.write(a, RESERVE_HEAD + i * SlotArgs.COUNT, s, c.now());
         }
         // known before the call: a reservation whose reply is lost may still have been recorded
         knownTrees.add(tree);
@@ -183,6 +195,91 @@ public final class RedisBudgetStore implements BudgetStore {
             }
         }
         return out;
+    }
+
+    /** One EVALSHA of rebalance.lua: the claim, the moves and their ledger entries together. */
+    @Override
+    public RebalanceCommand.Result rebalance(RebalanceCommand c) {
+        String tree = c.treeId();
+        List<Slot> kids = c.children();
+        String[] k = new String[3 + kids.size()];
+        k[0] = keys.ledger(tree);
+        k[1] = keys.ledgerKeys(tree);
+        k[2] = keys.window(tree, c.parent());
+        int head = 9;
+        String[] a = new String[head + kids.size() * 8];
+        a[0] = Long.toString(c.now().toEpochMilli());
+        a[1] = Long.toString(LEDGER_TTL.toMillis());
+        a[2] = c.parent().key();
+        a[3] = c.parent().window().key();
+        a[4] = Integer.toString(c.belowPercent());
+        a[5] = Integer.toString(c.sharePercent());
+        a[6] = Integer.toString(c.maxPercent());
+        a[7] = c.reason();
+        a[8] = ttl(c.now(), c.parent());
+        for (int i = 0; i < kids.size(); i++) {
+            Slot s = kids.get(i);
+            k[3 + i] = keys.window(tree, s);
+            int at = head + i * 8;
+            a[at] = s.budgetId();
+            a[at + 1] = Long.toString(s.limits().input());
+            a[at + 2] = Long.toString(s.limits().output());
+            a[at + 3] = Long.toString(s.limits().total());
+            a[at + 4] = Long.toString(s.caps().input());
+            a[at + 5] = Long.toString(s.caps().output());
+            a[at + 6] = Long.toString(s.caps().total());
+            a[at + 7] = ttl(c.now(), s);
+        }
+        List<Object> reply = run(Script.REBALANCE, k, a, tree);
+        return new RebalanceCommand.Result(ScriptReplies.num(reply.get(0)) == 1,
+                LedgerJson.entries(ScriptReplies.list(reply.get(1))));
+    }
+
+    @Override
+    public HoldCommand.Result changeHold(HoldCommand c) {
+        String tree = c.treeId();
+        Hold h = c.hold();
+        String[] k = {keys.ledger(tree), keys.ledgerKeys(tree), keys.window(tree, c.slot())};
+        String[] a = {Long.toString(c.now().toEpochMilli()), Long.toString(LEDGER_TTL.toMillis()),
+            c.delete() ? "delete" : "create", h.id(), h.forBudget() == null ? "" : h.forBudget(),
+            Long.toString(h.tokens().input()), Long.toString(h.tokens().output()), Long.toString(h.tokens().total()),
+            Long.toString(h.until().toEpochMilli()), c.slot().budgetId(), c.slot().window().key(), c.actor(),
+            c.reason() == null ? "" : c.reason(), ttl(c.now(), c.slot())};
+        List<Object> reply = run(Script.HOLD, k, a, tree);
+        if (ScriptReplies.num(reply.get(0)) != 1) {
+            return new HoldCommand.Result(false, null);
+        }
+        return new HoldCommand.Result(true, LedgerJson.entry(reply.get(1).toString()));
+    }
+
+    @Override
+    public AllocationState readAllocation(String treeId, Slot parent, List<Slot> children, Instant now) {
+        String[] k = new String[1 + children.size()];
+        k[0] = keys.window(treeId, parent);
+        for (int i = 0; i < children.size(); i++) {
+            k[1 + i] = keys.window(treeId, children.get(i));
+        }
+        return ScriptReplies.allocation(run(Script.ALLOCATION, k, new String[] {Long.toString(now.toEpochMilli())},
+                treeId));
+    }
+
+    @Override
+    public LedgerPage ledger(String treeId, long afterSeq, int max) {
+        List<Object> reply = run(Script.LEDGER, new String[] {keys.ledger(treeId)},
+                new String[] {Long.toString(Math.max(0, afterSeq)), Integer.toString(Math.max(0, max))}, treeId);
+        return new LedgerPage(LedgerJson.entries(reply.subList(1, reply.size())), ScriptReplies.num(reply.get(0)));
+    }
+
+    @Override
+    public LedgerEntry appendLedger(String treeId, Instant at, LedgerChange change) {
+        List<Object> reply = run(Script.LEDGER_APPEND, new String[] {keys.ledger(treeId), keys.ledgerKeys(treeId)},
+                new String[] {LedgerJson.encode(at, change), Long.toString(LEDGER_TTL.toMillis())}, treeId);
+        return LedgerJson.entry(reply.get(0).toString());
+    }
+
+    /** A TTL relative to the engine's now, as the window slots carry it (SlotArgs). */
+    private static String ttl(Instant now, Slot s) {
+        return Long.toString(Math.max(1, Duration.between(now, s.window().expiresAt()).toMillis()));
     }
 
     @Override

@@ -23,6 +23,16 @@ record RedisKeys(String prefix) {
         return tag(tree) + ":w:" + s.key();
     }
 
+    /** The tree's ledger of changes (rebalances, holds, limit changes). */
+    String ledger(String tree) {
+        return tag(tree) + ":g";
+    }
+
+    /** The idempotency keys of the tree's ledger entries. */
+    String ledgerKeys(String tree) {
+        return tag(tree) + ":gk";
+    }
+
     /** The trees that have leases, for the expiry sweep (not tree-tagged: one per store). */
     String trees() {
         return prefix + ":trees";

@@ -33,6 +33,11 @@ final class RedisScripts {
         SETTLE("settle"),
         EXPIRE("expire"),
         READ("read"),
+        REBALANCE("rebalance"),
+        HOLD("hold"),
+        ALLOCATION("allocation"),
+        LEDGER("ledger"),
+        LEDGER_APPEND("ledger-append"),
         SAVE_LIMITS("save-limits"),
         LIMITS("limits");
 

@@ -1,6 +1,10 @@
 package dev.tokenbudget.store.redis;
 
 import dev.tokenbudget.budget.Dimension;
+import dev.tokenbudget.store.AllocationState;
+import dev.tokenbudget.store.AllocationUse;
+import dev.tokenbudget.store.BindingCause;
+import dev.tokenbudget.store.Hold;
 import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.store.LeaseExpiry;
 import dev.tokenbudget.store.ReserveResult;
@@ -9,6 +13,7 @@ import dev.tokenbudget.store.SlotState;
 import dev.tokenbudget.store.ThresholdCrossing;
 import dev.tokenbudget.store.TokenCounts;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -33,8 +38,40 @@ final class ScriptReplies {
                 history[i] = num(buckets.get(i));
             }
         }
+        int cause = (int) num(r.get(7));
         return new ReserveResult(admitted, slot, dim < 0 ? null : Dimension.values()[dim], states(list(r.get(4))),
-                history, expired(treeId, list(r.get(6))));
+                history, expired(treeId, list(r.get(6))), cause < 0 ? null : BindingCause.values()[cause],
+                num(r.get(8)), uses(list(r.get(9))));
+    }
+
+    private static List<AllocationUse> uses(List<Object> flat) {
+        List<AllocationUse> out = new ArrayList<>(flat.size() / 7);
+        for (int i = 0; i + 6 < flat.size(); i += 7) {
+            out.add(new AllocationUse((int) num(flat.get(i)), new TokenCounts(num(flat.get(i + 1)),
+                    num(flat.get(i + 2)), num(flat.get(i + 3))), new TokenCounts(num(flat.get(i + 4)),
+                    num(flat.get(i + 5)), num(flat.get(i + 6)))));
+        }
+        return out;
+    }
+
+    static AllocationState allocation(List<Object> r) {
+        TokenCounts contributions = new TokenCounts(num(r.get(0)), num(r.get(1)), num(r.get(2)));
+        TokenCounts used = new TokenCounts(num(r.get(3)), num(r.get(4)), num(r.get(5)));
+        List<TokenCounts> given = new ArrayList<>();
+        List<TokenCounts> draws = new ArrayList<>();
+        List<Object> kids = list(r.get(7));
+        for (int i = 0; i + 5 < kids.size(); i += 6) {
+            given.add(new TokenCounts(num(kids.get(i)), num(kids.get(i + 1)), num(kids.get(i + 2))));
+            draws.add(new TokenCounts(num(kids.get(i + 3)), num(kids.get(i + 4)), num(kids.get(i + 5))));
+        }
+        List<Hold> holds = new ArrayList<>();
+        List<Object> hs = list(r.get(8));
+        for (int i = 0; i + 5 < hs.size(); i += 6) {
+            String fb = string(hs.get(i + 1));
+            holds.add(new Hold(string(hs.get(i)), fb.isEmpty() ? null : fb, new TokenCounts(num(hs.get(i + 2)),
+                    num(hs.get(i + 3)), num(hs.get(i + 4))), Instant.ofEpochMilli(num(hs.get(i + 5)))));
+        }
+        return new AllocationState(contributions, used, num(r.get(6)) == 1, given, draws, holds);
     }
 
     static SettleResult settle(String treeId, List<Object> r) {

@@ -66,6 +66,22 @@ class JsonScannerTest {
     }
 
     @Test
+    void aTrailingCommaIsMalformedWhereverTheChunksAreCut() {
+        // found by JsonScannerFuzzProperties: Jackson's non-blocking parser took {"in":1,} as
+        // well-formed when a chunk ended after the comma
+        for (String json : new String[] {"{\"usage\":{\"in\":1,}}", "{\"usage\":{\"in\":1 , \n }}", "1,"}) {
+            for (int cut = 0; cut <= json.length(); cut++) {
+                assertThat(scan(json, cut).get("failure")).as("%s cut at %d", json, cut).isNotNull();
+            }
+        }
+        // a comma inside a string is text, and a comma before the next field is only held back
+        assertThat(scan("{\"model\":\"a,\",\"usage\":{\"in\":4}}", 13, 14).get("model").text()).isEqualTo("a,");
+        Map<String, Scalar> m = scan("{\"model\":\"m\",  \"usage\":{\"in\":4}}", 13, 14, 15, 16);
+        assertThat(m.get("usage.in").count()).isEqualTo(4);
+        assertThat(m).doesNotContainKey("failure");
+    }
+
+    @Test
     void truncatedInputIsAFailureWithWhatWasSeenKept() {
         Map<String, Scalar> m = scan("{\"model\":\"m\",\"usage\":{\"in\":5");
         assertThat(m.get("model").text()).isEqualTo("m");

@@ -64,15 +64,16 @@ class RedisScriptsTest {
         String[] k = new String[2 + slots.length];
         k[0] = keys.leases(tree);
         k[1] = keys.expiries(tree);
-        String[] a = new String[5 + SlotArgs.COUNT * slots.length];
+        String[] a = new String[RedisBudgetStore.RESERVE_HEAD + SlotArgs.COUNT * slots.length];
         a[0] = lease;
         a[1] = Long.toString(ttlMs);
         a[2] = Long.toString(in);
         a[3] = Long.toString(out);
         a[4] = "32";
+        a[5] = Long.toString(NOW.toEpochMilli());
         for (int i = 0; i < slots.length; i++) {
             k[2 + i] = keys.window(tree, slots[i]);
-            SlotArgs.write(a, 5 + SlotArgs.COUNT * i, slots[i], NOW);
+            SlotArgs.write(a, RedisBudgetStore.RESERVE_HEAD + SlotArgs.COUNT * i, slots[i], NOW);
         }
         return redis.evalsha(Script.RESERVE.sha, ScriptOutputType.MULTI, k, a);
     }
@@ -247,6 +248,26 @@ class RedisScriptsTest {
 
         assertThat(redis.hmget(key, "ui", "uo", "ut")).extracting(kv -> kv.getValue())
                 .containsExactly("10", "5", "15");
+    }
+
+    @Test
+    void aLeaseWrittenBeforeAllocationExistedStillSettles() {
+        Slot team = month("team", 1_000);
+        String wkey = keys.window(tree, team);
+        // the window's expiry as a lease records it: server time plus the window's lifetime
+        long wexp = Long.parseLong(redis.time().get(0)) * 1000 + 86_400_000;
+        // the lease as reserve.lua packed it before allocation: {ri, ro, rt, then nine fields per slot}
+        redis.eval("redis.call('HSET', KEYS[1], ARGV[1], cmsgpack.pack({5, 7, 12, 'team', ARGV[2], 0, 1, "
+                + "tonumber(ARGV[3]), -1, -1, 1000, '50,100'})) redis.call('HSET', KEYS[3], 'ri', '5', 'ro', '7', "
+                + "'rt', '12') redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) return 1", ScriptOutputType.INTEGER,
+                new String[] {keys.leases(tree), keys.expiries(tree), wkey}, "old-1", team.window().key(),
+                Long.toString(wexp), "+inf");
+
+        List<Object> r = settle("old-1", 4, 6);
+
+        assertThat(r.get(1)).isEqualTo(0L);
+        assertThat(redis.hgetall(wkey)).containsEntry("i0", "4").containsEntry("o0", "6").containsEntry("t0", "10")
+                .containsEntry("rt", "0").doesNotContainKeys("pi", "di");
     }
 
     @Test
