@@ -56,7 +56,7 @@ public final class ConfigLoader {
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
 
     private static final Set<String> ROOT = Set.of("version", "store", "lease_ttl", "defaults", "headers", "providers",
-            "prices", "budgets", "keys", "upstreams", "alerts");
+            "prices", "budgets", "keys", "upstreams", "alerts", "prompts");
     private static final Set<String> STORE = Set.of("type", "redis");
     private static final Set<String> REDIS = Set.of("uri", "cluster", "timeout", "key_prefix");
     private static final Set<String> DEFAULTS = Set.of("output_tokens", "output_tokens_by_model", "zone", "thresholds",
@@ -183,6 +183,7 @@ public final class ConfigLoader {
 
             Map<String, String> providerEnv = providers(root.get("providers"));
             Map<String, ModelPrice> prices = prices(root.get("prices"));
+            Map<String, String> prompts = stringMap(root.get("prompts"));
 
             ConfigNode budgetsNode = root.get("budgets");
             if (budgetsNode.isMissing()) {
@@ -211,7 +212,7 @@ public final class ConfigLoader {
                 return null;
             }
             return new EngineConfig(tree, keys, store, leaseTtl, outputTokens, byModel, featureHeader, userHeader,
-                    providerEnv, prices, upstreams, alerts);
+                    providerEnv, prices, upstreams, alerts, prompts);
         }
 
         private List<UpstreamSpec> upstreams(ConfigNode n, BudgetTree tree) {
