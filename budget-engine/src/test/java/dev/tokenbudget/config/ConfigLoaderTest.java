@@ -280,7 +280,8 @@ class ConfigLoaderTest {
         }
         assertThat(configs).extracting(p -> Path.of("../examples").relativize(p).toString().replace('\\', '/'))
                 .contains("config/tokenbudget.yaml", "config/allocation.yaml", "quickstart/tokenbudget.yaml",
-                        "envoy/tokenbudget.yaml", "apisix/tokenbudget.yaml");
+                        "envoy/tokenbudget.yaml", "apisix/tokenbudget.yaml", "routing/baseline.yaml",
+                        "routing/staged.yaml");
         for (Path p : configs) {
             assertThatCode(() -> ConfigLoader.load(p)).as(p.toString()).doesNotThrowAnyException();
         }
