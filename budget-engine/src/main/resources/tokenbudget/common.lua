@@ -24,7 +24,7 @@
 
 local MAX = 9007199254740991
 local DIM = {'i', 'o', 't'}
-local SLOT_ARGS = 14
+local SLOT_ARGS = 15
 local LABEL = {'input', 'output', 'total'}
 local call, tonumber, floor, max, min = redis.call, tonumber, math.floor, math.max, math.min
 

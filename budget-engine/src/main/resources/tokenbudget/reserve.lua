@@ -2,16 +2,19 @@
 -- cross-team allocation included (pool draws, holds, mirrors: docs/allocation.md).
 -- KEYS: 1 leases hash, 2 lease-expiry zset, 3.. one window hash per slot (all in the tree's hash slot)
 -- ARGV: 1 lease id, 2 lease ttl ms, 3 input, 4 output, 5 expiry batch, 6 engine time ms (holds),
---       then per slot (SLOT_ARGS): budget, window key, bucket, bucket count, window ttl ms,
---       cap i, cap o, cap t, limit i, limit o, limit t, thresholds ("50,90,100"),
+--       7 lower output ceiling (-1 none: LowerCeiling), then per slot (SLOT_ARGS): budget, window key,
+--       bucket, bucket count, window ttl ms, cap i, cap o, cap t, limit i, limit o, limit t,
+--       thresholds ("50,90,100"),
 --       allocation ("" or "parent,overflow,cap i,cap o,cap t,pool,headroom i,headroom o,headroom t":
 --       parent is the 1-based slot of the parent pool or 0, overflow and pool are 0/1, the caps those
---       of the overflow), config holds ("" or "id|for|i|o|t|until ms;..."); -1 = none
+--       of the overflow), config holds ("" or "id|for|i|o|t|until ms;..."),
+--       degrade line ("" or "i,o,t": used + reserved at which the slot's budget degrades); -1 = none
 -- Returns {gen, admitted 0/1, binding slot (0-based, -1), binding dim (0..2, -1),
 --          states {ui uo ut ri ro rt per slot}, binding buckets {} or per bucket, expired leases,
 --          cause (0 cap, 1 pool, 2 overflow cap, 3 hold; -1), room,
---          uses {slot (0-based), pooled i o t, held i o t per use}}
-local HEAD = 6
+--          uses {slot (0-based), pooled i o t, held i o t per use}, output reserved (the command's on
+--          a refusal), fitted 0/1 (admitted at the lower ceiling where the command's own was refused)}
+local HEAD = 7
 local lkey, xkey = KEYS[1], KEYS[2]
 local lease_id = ARGV[1]
 local lease_ttl = max(1, num(ARGV[2], 'lease ttl'))
@@ -27,6 +30,7 @@ if #ARGV ~= HEAD + n * SLOT_ARGS then
     .. #ARGV)
 end
 local enow = num(ARGV[6], 'engine time')
+local lower = num(ARGV[7], 'lower output ceiling')
 
 local now, time = server_time()
 local tree = call('HMGET', lkey, '!gen', '!ex')
@@ -87,6 +91,10 @@ for i = 1, n do
     cap = {num(ARGV[a + 6], 'cap'), num(ARGV[a + 7], 'cap'), num(ARGV[a + 8], 'cap')},
     lim = {num(ARGV[a + 9], 'limit'), num(ARGV[a + 10], 'limit'), num(ARGV[a + 11], 'limit')}, a = a,
     al = parse_alloc(ARGV[a + 13]), chold = parse_config_holds(ARGV[a + 14])}
+  if ARGV[a + 15] ~= '' then
+    local f = split(ARGV[a + 15], ',')
+    s.line = {num(f[1], 'degrade line'), num(f[2], 'degrade line'), num(f[3], 'degrade line')}
+  end
   s.ck = s.key .. '#' .. s.bucket
   s.parent = s.al and s.al.parent or 0
   s.overflow = s.al ~= nil and s.al.overflow
@@ -139,36 +147,76 @@ local function held(i, mine)
   return out
 end
 
-for i = 1, n do
-  local s, st = slots[i], state(i)
-  local keep = held(i, false)
-  for d = 1, 3 do
-    local cap = s.cap[d]
-    if cap ~= -1 then
-      local committed = st.u[d] + st.r[d]
-      local own = s.parent > 0 and max(0, cap - st.g[d]) or cap
-      local drawable, pool_left = 0, 0
-      if s.overflow then
-        local ps, pst = slots[s.parent], state(s.parent)
-        pool_left = max(0, ps.al.head[d] + pst.c[d] - pst.p[d] + st.dr[d])
-        drawable = s.al.oc[d] == -1 and pool_left or min(s.al.oc[d], pool_left)
-      end
-      local room = own + drawable - keep[d] - committed
-      if req[d] > room then
-        local cause = 0
-        if keep[d] > 0 and committed + req[d] <= own + drawable then
-          cause = 3
-        elseif s.overflow and committed + req[d] > own then
-          cause = (s.al.oc[d] ~= -1 and s.al.oc[d] <= pool_left) and 2 or 1
+-- the reply refusing `req`, or nil when every slot admits it
+local function refusal()
+  for i = 1, n do
+    local s, st = slots[i], state(i)
+    local keep = held(i, false)
+    for d = 1, 3 do
+      local cap = s.cap[d]
+      if cap ~= -1 then
+        local committed = st.u[d] + st.r[d]
+        local own = s.parent > 0 and max(0, cap - st.g[d]) or cap
+        local drawable, pool_left = 0, 0
+        if s.overflow then
+          local ps, pst = slots[s.parent], state(s.parent)
+          pool_left = max(0, ps.al.head[d] + pst.c[d] - pst.p[d] + st.dr[d])
+          drawable = s.al.oc[d] == -1 and pool_left or min(s.al.oc[d], pool_left)
         end
-        local buckets = {}
-        if s.count > 1 then
-          buckets = bucket_history(s.key, s.bucket, s.count, d)
+        local room = own + drawable - keep[d] - committed
+        if req[d] > room then
+          local cause = 0
+          if keep[d] > 0 and committed + req[d] <= own + drawable then
+            cause = 3
+          elseif s.overflow and committed + req[d] > own then
+            cause = (s.al.oc[d] ~= -1 and s.al.oc[d] <= pool_left) and 2 or 1
+          end
+          local buckets = {}
+          if s.count > 1 then
+            buckets = bucket_history(s.key, s.bucket, s.count, d)
+          end
+          return {gen, 0, i - 1, d - 1, states_upto(i), buckets, expired, cause, max(0, room), {}, req[2], 0}
         end
-        return {gen, 0, i - 1, d - 1, states_upto(i), buckets, expired, cause, max(0, room), {}}
       end
     end
   end
+  return nil
+end
+
+-- whether, with `req` counted, some slot's used + reserved reach its degrade line (a window on
+-- the path twice counts it twice)
+local function reaches()
+  local times = {}
+  for i = 1, n do
+    times[slots[i].ck] = (times[slots[i].ck] or 0) + 1
+  end
+  for i = 1, n do
+    local line, st = slots[i].line, state(i)
+    if line then
+      for d = 1, 3 do
+        if line[d] ~= -1 and st.u[d] + st.r[d] + times[slots[i].ck] * req[d] >= line[d] then
+          return true
+        end
+      end
+    end
+  end
+  return false
+end
+
+local refused, fitted = refusal(), 0
+if lower ~= -1 then
+  -- the smaller ceiling when the request is degraded with it and the path admits it
+  local asked = req
+  req = {asked[1], lower, asked[1] + lower}
+  if reaches() and (refused == nil or refusal() == nil) then
+    fitted = refused and 1 or 0
+    refused = nil
+  else
+    req = asked
+  end
+end
+if refused then
+  return refused
 end
 
 -- admitted: what it takes out of holds for its path (before mirrors move), then charge every slot
@@ -265,4 +313,4 @@ if tree_at or xkey_renewed then
   -- :x lives as long as :l; it is created anew whenever its last lease leaves
   call('PEXPIREAT', xkey, fmt(tree_at or tree_exp))
 end
-return {gen, 1, -1, -1, states_upto(n), {}, expired, -1, 0, uses}
+return {gen, 1, -1, -1, states_upto(n), {}, expired, -1, 0, uses, req[2], fitted}

@@ -21,9 +21,11 @@ import java.util.Objects;
  * @param slots           every window of every budget on the path
  * @param input           input tokens to reserve
  * @param output          output tokens to reserve
+ * @param lower           a smaller output ceiling to reserve instead when the request is degraded with
+ *                        it ({@link LowerCeiling}), or null
  */
 public record ReserveCommand(String treeId, String leaseId, Instant now, Instant leaseExpiresAt, List<Slot> slots,
-                             long input, long output) {
+                             long input, long output, LowerCeiling lower) {
 
     private static final Dimension[] DIMS = Dimension.values();
 
@@ -41,6 +43,31 @@ public record ReserveCommand(String treeId, String leaseId, Instant now, Instant
                 checkLimit(i, s, "caps", s.caps().get(d), d);
             }
             checkAllocation(slots, i);
+        }
+        if (lower != null) {
+            checkLower(lower, output, slots);
+        }
+    }
+
+    /** Reserves {@code input}/{@code output} with no lower ceiling. */
+    public ReserveCommand(String treeId, String leaseId, Instant now, Instant leaseExpiresAt, List<Slot> slots,
+                          long input, long output) {
+        this(treeId, leaseId, now, leaseExpiresAt, slots, input, output, null);
+    }
+
+    private static void checkLower(LowerCeiling lower, long output, List<Slot> slots) {
+        if (lower.output() >= output) {
+            throw new IllegalArgumentException("lower output ceiling must be below the output reserved (" + output
+                    + "), was " + lower.output());
+        }
+        if (lower.lines().size() != slots.size()) {
+            throw new IllegalArgumentException("lower output ceiling: one line per slot expected (" + slots.size()
+                    + "), got " + lower.lines().size());
+        }
+        for (int i = 0; i < slots.size(); i++) {
+            for (Dimension d : DIMS) {
+                checkLimit(i, slots.get(i), "degrade line", lower.lines().get(i).get(d), d);
+            }
         }
     }
 

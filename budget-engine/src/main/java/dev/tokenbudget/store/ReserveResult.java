@@ -20,19 +20,16 @@ import java.util.List;
  *                          dimension (own allocation, pool and holds counted); 0 when admitted
  * @param uses              for an admission, where it drew pool tokens or used held tokens; empty when it
  *                          used neither
+ * @param output            the output ceiling reserved: the command's, or its {@link LowerCeiling} one; for a
+ *                          refusal, the command's (the binding slot refused that)
+ * @param fitted            for an admission at the lower ceiling: whether the command's own output would have
+ *                          been refused; else false
  */
 public record ReserveResult(boolean admitted, int bindingSlot, Dimension bindingDimension, List<SlotState> states,
                             long[] bindingBuckets, List<LeaseExpiry> expired, BindingCause cause, long room,
-                            List<AllocationUse> uses) {
+                            List<AllocationUse> uses, long output, boolean fitted) {
 
     public ReserveResult {
         uses = uses == null ? List.of() : List.copyOf(uses);
-    }
-
-    /** A result without allocation facts: a refusal by a plain cap (room unknown, -1), or an admission. */
-    public ReserveResult(boolean admitted, int bindingSlot, Dimension bindingDimension, List<SlotState> states,
-                         long[] bindingBuckets, List<LeaseExpiry> expired) {
-        this(admitted, bindingSlot, bindingDimension, states, bindingBuckets, expired,
-                admitted ? null : BindingCause.CAP, admitted ? 0 : -1, List.of());
     }
 }

@@ -609,6 +609,114 @@ public abstract class AbstractBudgetStoreTest {
         assertThat(read(T0, s)).isEqualTo(SlotState.EMPTY);
     }
 
+    // ---- a lower output ceiling: what a degraded request is sent with ------------------------------
+
+    /** A total line at {@code total} tokens. */
+    private static Limits line(long total) {
+        return Limits.total(total);
+    }
+
+    protected ReserveResult reserveLower(long in, long out, long lower, List<Limits> lines, Slot... slots) {
+        return store.reserve(new ReserveCommand(tree, nextLease(), T0, T0.plus(LONG_LEASE), List.of(slots), in, out,
+                new LowerCeiling(lower, lines)));
+    }
+
+    @Test
+    void anAdmittedRequestPastItsDegradeLineReservesOnlyTheLowerCeiling() {
+        Slot s = month("team", T0, 100_000);
+        settle(admit(T0, 89_000, 0, s), T0, 89_000, 0);
+        ReserveResult r = reserveLower(500, 4_096, 1_024, List.of(line(90_000)), s);
+        assertThat(r.admitted()).isTrue();
+        assertThat(r.output()).isEqualTo(1_024);
+        assertThat(r.fitted()).isFalse();
+        assertThat(r.states()).containsExactly(state(89_000, 0, 500, 1_024));
+    }
+
+    @Test
+    void belowItsDegradeLineWithTheLowerCeilingTheRequestReservesItsOwn() {
+        Slot s = month("team", T0, 100_000);
+        settle(admit(T0, 85_000, 0, s), T0, 85_000, 0);
+        // 85,000 + 500 + 1,024 stays below the line; with 4,096 it would pass it, yet it is not sent with 1,024
+        ReserveResult r = reserveLower(500, 4_096, 1_024, List.of(line(90_000)), s);
+        assertThat(r.admitted()).isTrue();
+        assertThat(r.output()).isEqualTo(4_096);
+        assertThat(r.states()).containsExactly(state(85_000, 0, 500, 4_096));
+    }
+
+    @Test
+    void aRequestItsCapRefusesIsAdmittedWithTheLowerCeilingThatFits() {
+        Slot s = month("team", T0, 10_000);
+        settle(admit(T0, 8_000, 500, s), T0, 8_000, 500);
+        ReserveResult r = reserveLower(500, 4_096, 1_000, List.of(line(9_000)), s);
+        assertThat(r.admitted()).isTrue();
+        assertThat(r.output()).isEqualTo(1_000);
+        assertThat(r.fitted()).isTrue();
+        assertThat(read(T0, s)).isEqualTo(state(8_000, 500, 500, 1_000));
+
+        // it fills the cap exactly: nothing is left for another
+        ReserveResult over = reserveLower(0, 2, 1, List.of(line(9_000)), s);
+        assertThat(over.admitted()).isFalse();
+        assertThat(over.output()).isEqualTo(2);
+        assertThat(over.room()).isZero();
+    }
+
+    @Test
+    void whenTheLowerCeilingDoesNotFitEitherTheRefusalIsTheAskedOnes() {
+        Slot s = month("team", T0, 10_000);
+        settle(admit(T0, 9_000, 0, s), T0, 9_000, 0);
+        ReserveResult r = reserveLower(500, 4_096, 1_024, List.of(line(9_000)), s);
+        assertThat(r.admitted()).isFalse();
+        assertThat(r.output()).isEqualTo(4_096);
+        assertThat(r.fitted()).isFalse();
+        assertThat(r.bindingDimension()).isEqualTo(Dimension.TOTAL);
+        assertThat(r.room()).isEqualTo(1_000);
+        assertThat(read(T0, s)).isEqualTo(state(9_000, 0, 0, 0));
+    }
+
+    @Test
+    void theLineOfOneSlotLowersTheCeilingThatAnotherSlotsCapAdmits() {
+        Slot team = month("team", T0, 100_000);
+        Slot org = month("org", T0, 20_000);
+        settle(admit(T0, 92_000, 0, team), T0, 92_000, 0);
+        settle(admit(T0, 18_000, 0, org), T0, 18_000, 0);
+        // org has room for 2,000: 4,096 does not fit there; team is past its line, so 1,024 goes
+        ReserveResult r = reserveLower(100, 4_096, 1_024, List.of(line(90_000), LowerCeiling.NO_LINE), team, org);
+        assertThat(r.admitted()).isTrue();
+        assertThat(r.output()).isEqualTo(1_024);
+        assertThat(r.fitted()).isTrue();
+        assertThat(store.read(tree, List.of(team, org), T0)).containsExactly(state(92_000, 0, 100, 1_024),
+                state(18_000, 0, 100, 1_024));
+
+        // a line on the capped slot alone, not reached: the asked ceiling's refusal
+        ReserveResult below = reserveLower(100, 4_096, 500, List.of(LowerCeiling.NO_LINE, line(19_900)), team, org);
+        assertThat(below.admitted()).isFalse();
+        assertThat(below.bindingSlot()).isEqualTo(1);
+    }
+
+    @Test
+    void aLowerCeilingDrawsOnTheOverflowPoolForWhatItReservesOnly() {
+        Slot org = pool(100_000, 1_000);
+        Slot a = child("a", 10_000, true, -1);
+        settle(admit(T0, 9_500, 0, a, org), T0, 9_500, 0);
+        // own 500 left, pool 1,000: 4,096 is refused by the pool, 1,024 draws 524 from it
+        ReserveResult r = reserveLower(0, 4_096, 1_024, List.of(line(9_000), LowerCeiling.NO_LINE), a, org);
+        assertThat(r.admitted()).isTrue();
+        assertThat(r.fitted()).isTrue();
+        assertThat(r.uses()).singleElement().satisfies(u -> assertThat(u.pooled().total()).isEqualTo(524));
+        assertThat(allocation(org, a).poolUsed().total()).isEqualTo(524);
+    }
+
+    @Test
+    void aLowerCeilingMustBeLowerAndHaveALinePerSlot() {
+        Slot s = month("team", T0, 100);
+        assertThatThrownBy(() -> reserveLower(1, 10, 10, List.of(line(90)), s))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("below the output reserved (10)");
+        assertThatThrownBy(() -> reserveLower(1, 10, 5, List.of(), s))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("one line per slot");
+        assertThatThrownBy(() -> reserveLower(1, 10, 5, List.of(Limits.total(Long.MAX_VALUE / 2)), s))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("degrade line.total");
+    }
+
     // ---- allocation: pools, holds, rebalances, ledger ---------------------------------------------
 
     /** A pool window of {@code org} with cap {@code cap}, unallocated headroom and config holds. */

@@ -69,17 +69,29 @@ public final class InMemoryBudgetStore implements BudgetStore {
             }
             PathAdmission admission = new PathAdmission(slots, states, req, c.now());
             PathAdmission.Refusal no = admission.check();
+            boolean fitted = false;
+            if (c.lower() != null) {
+                // the smaller ceiling when the request is degraded with it and the path admits it
+                long[] low = {c.input(), c.lower().output(), c.input() + c.lower().output()};
+                PathAdmission lower = new PathAdmission(slots, states, low, c.now());
+                if (lower.reaches(c.lower().lines()) && (no == null || lower.check() == null)) {
+                    fitted = no != null;
+                    no = null;
+                    admission = lower;
+                    req = low;
+                }
+            }
             if (no != null) {
                 Slot s = slots.get(no.slot());
                 WindowState w = states[no.slot()];
                 return new ReserveResult(false, no.slot(), no.dimension(), snapshot(slots, states, no.slot() + 1),
                         w.isRolling() ? w.bucketHistory(s.window().bucket(), no.dimension().ordinal()) : null,
-                        expired, no.cause(), no.room(), List.of());
+                        expired, no.cause(), no.room(), List.of(), c.output(), false);
             }
             List<AllocationUse> uses = admission.apply();
             tree.addLease(new Lease(c.leaseId(), c.leaseExpiresAt(), slots, req));
             return new ReserveResult(true, -1, null, snapshot(slots, states, states.length), null, expired, null, 0,
-                    uses);
+                    uses, req[1], fitted);
         }
     }
 

@@ -84,6 +84,29 @@ final class PathAdmission {
         return null;
     }
 
+    /**
+     * Whether, with this request counted, some slot's used + reserved tokens reach its line in some
+     * dimension ({@link dev.tokenbudget.store.LowerCeiling}); a window on the path twice counts it twice.
+     */
+    boolean reaches(List<Limits> lines) {
+        for (int i = 0; i < slots.size(); i++) {
+            Limits line = lines.get(i);
+            WindowState w = states[i];
+            long times = 0;
+            for (WindowState other : states) {
+                times += other == w ? 1 : 0;
+            }
+            long[] used = w.usedSum(slots.get(i).window().bucket());
+            for (Dimension d : DIMS) {
+                int k = d.ordinal();
+                if (line.has(d) && used[k] + w.reserved[k] + times * req[k] >= line.get(d)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     private BindingCause cause(SlotAllocation a, Dimension d, long committed, long own, long draw, long held,
                                long poolLeft) {
         int k = d.ordinal();

@@ -59,7 +59,7 @@ public final class RedisBudgetStore implements BudgetStore {
     /** How long a tree's ledger is kept after its newest entry. */
     static final Duration LEDGER_TTL = Duration.ofDays(400);
     /** Arguments of reserve.lua before the slots' (HEAD there). */
-    static final int RESERVE_HEAD = 6;
+    static final int RESERVE_HEAD = 7;
     private static final int EXPIRE_SWEEP = 256;
 
     private final RedisConnector connector;
@@ -124,10 +124,12 @@ public final class RedisBudgetStore implements BudgetStore {
         a[3] = Long.toString(c.output());
         a[4] = Integer.toString(EXPIRE_IN_PASSING);
         a[5] = Long.toString(c.now().toEpochMilli());
+        a[6] = Long.toString(c.lower() == null ? -1 : c.lower().output());
         for (int i = 0; i < slots.size(); i++) {
             Slot s = slots.get(i);
             k[2 + i] = keys.window(tree, s);
-            SlotArgs.write(a, RESERVE_HEAD + i * SlotArgs.COUNT, s, c.now());
+            SlotArgs.write(a, RESERVE_HEAD + i * SlotArgs.COUNT, s, c.lower() == null ? null
+                    : c.lower().lines().get(i), c.now());
         }
         // known before the call: a reservation whose reply is lost may still have been recorded
         knownTrees.add(tree);

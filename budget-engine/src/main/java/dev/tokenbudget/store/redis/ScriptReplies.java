@@ -41,7 +41,7 @@ final class ScriptReplies {
         int cause = (int) num(r.get(7));
         return new ReserveResult(admitted, slot, dim < 0 ? null : Dimension.values()[dim], states(list(r.get(4))),
                 history, expired(treeId, list(r.get(6))), cause < 0 ? null : BindingCause.values()[cause],
-                num(r.get(8)), uses(list(r.get(9))));
+                num(r.get(8)), uses(list(r.get(9))), num(r.get(10)), num(r.get(11)) == 1);
     }
 
     private static List<AllocationUse> uses(List<Object> flat) {

@@ -2,6 +2,7 @@ package dev.tokenbudget.store.redis;
 
 import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.store.Hold;
+import dev.tokenbudget.store.LowerCeiling;
 import dev.tokenbudget.store.Slot;
 import dev.tokenbudget.store.SlotAllocation;
 
@@ -9,16 +10,17 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
-/** The fourteen reserve-script arguments of one slot (reserve.lua, SLOT_ARGS). */
+/** The fifteen reserve-script arguments of one slot (reserve.lua, SLOT_ARGS). */
 final class SlotArgs {
 
     /** Arguments per slot (SLOT_ARGS in common.lua). */
-    static final int COUNT = 14;
+    static final int COUNT = 15;
 
     private SlotArgs() {
     }
 
-    static void write(String[] a, int at, Slot s, Instant now) {
+    /** A slot's arguments; {@code line} is its degrade line of a lower ceiling, or null for none. */
+    static void write(String[] a, int at, Slot s, Limits line, Instant now) {
         a[at] = s.budgetId();
         a[at + 1] = s.window().key();
         a[at + 2] = Long.toString(s.window().bucket());
@@ -30,6 +32,8 @@ final class SlotArgs {
         a[at + 11] = thresholds(s.thresholds());
         a[at + 12] = allocation(s.allocation());
         a[at + 13] = holds(s.allocation());
+        a[at + 14] = line == null || line.equals(LowerCeiling.NO_LINE) ? ""
+                : line.input() + "," + line.output() + "," + line.total();
     }
 
     /** "" or "parent,overflow,cap i,cap o,cap t,pool,headroom i,headroom o,headroom t" (parent 1-based, 0 none). */

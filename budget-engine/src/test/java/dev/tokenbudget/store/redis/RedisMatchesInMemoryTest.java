@@ -2,6 +2,7 @@ package dev.tokenbudget.store.redis;
 
 import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.store.BudgetStore;
+import dev.tokenbudget.store.LowerCeiling;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
@@ -26,7 +27,8 @@ import java.util.Random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The same random history of reserves, settles and releases, with an engine clock that runs
+ * The same random history of reserves (half of them offering a lower output ceiling with degrade
+ * lines), settles and releases, with an engine clock that runs
  * ahead in jumps of up to two hours, on the in-memory and the Redis store: every reply and every
  * read must be equal. This pins the Redis store's running sums of rolling windows (kept on write
  * and rolled off lazily) to the in-memory store's exact per-bucket sums.
@@ -96,8 +98,9 @@ class RedisMatchesInMemoryTest {
             }
             if (open.isEmpty() || random.nextInt(100) < 55) {
                 String lease = "l" + step;
+                int out = random.nextInt(200);
                 ReserveCommand c = new ReserveCommand(tree, lease, now, now.plus(Duration.ofDays(60)), path(now),
-                        random.nextInt(200), random.nextInt(200));
+                        random.nextInt(200), out, out > 0 && random.nextBoolean() ? lower(random, out) : null);
                 ReserveResult m = memory.reserve(c);
                 ReserveResult r = redis.reserve(c);
                 assertThat(r).as("reserve at step %d", step).usingRecursiveComparison().isEqualTo(m);
@@ -114,6 +117,15 @@ class RedisMatchesInMemoryTest {
             assertThat(redis.read(tree, path(now), now)).as("read at step %d", step)
                     .isEqualTo(memory.read(tree, path(now), now));
         }
+    }
+
+    /** A lower ceiling with degrade lines at 90 % on some of the path's slots. */
+    private static LowerCeiling lower(Random random, int out) {
+        List<Limits> lines = List.of(
+                random.nextBoolean() ? Limits.total(900) : LowerCeiling.NO_LINE,
+                random.nextBoolean() ? new Limits(540, Limits.NONE, 1_350) : LowerCeiling.NO_LINE,
+                random.nextBoolean() ? Limits.total(45_000) : LowerCeiling.NO_LINE);
+        return new LowerCeiling(random.nextInt(out), lines);
     }
 
     private void settleOnBoth(SettleCommand c, Map<String, Instant> open, int step) {

@@ -71,9 +71,10 @@ class RedisScriptsTest {
         a[3] = Long.toString(out);
         a[4] = "32";
         a[5] = Long.toString(NOW.toEpochMilli());
+        a[6] = "-1";
         for (int i = 0; i < slots.length; i++) {
             k[2 + i] = keys.window(tree, slots[i]);
-            SlotArgs.write(a, RedisBudgetStore.RESERVE_HEAD + SlotArgs.COUNT * i, slots[i], NOW);
+            SlotArgs.write(a, RedisBudgetStore.RESERVE_HEAD + SlotArgs.COUNT * i, slots[i], null, NOW);
         }
         return redis.evalsha(Script.RESERVE.sha, ScriptOutputType.MULTI, k, a);
     }
