@@ -51,7 +51,8 @@ final class Gateways implements AutoCloseable {
             // thresholds and projections go to the config's alert sinks, off the request path
             alerts.put(p, AlertService.startFromConfig(engine, System::getenv));
             startAdmin(engine, p);
-            return new BudgetGateway(engine, GatewayOptions.ofDefaults());
+            // the runner cannot change a body: requests are reserved at the ceiling they ask for
+            return new BudgetGateway(engine, GatewayOptions.custom().rewritesBodies(false).build());
         });
     }
 

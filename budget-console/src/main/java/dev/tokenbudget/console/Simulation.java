@@ -157,7 +157,7 @@ final class Simulation {
                         if (sv.clamped()) {
                             s.clampedRequests++;
                         }
-                        if (t.reservedOutput() < row.maxTokens()) {
+                        if (t.fitted()) {
                             s.fittedRequests++;
                         }
                         if (id.equals(drew)) {
@@ -169,9 +169,9 @@ final class Simulation {
                                 + (d.directive().model() == null ? "" : ", " + row.model() + " -> "
                                 + d.directive().model()));
                     }
-                    if (t.reservedOutput() < row.maxTokens()) {
-                        mark(timeline, firsts, "clamp", d, clock.now(), "reserved output ceiling " + row.maxTokens()
-                                + " -> " + t.reservedOutput() + ", what was left (refused without clamp_to_remaining)");
+                    if (t.fitted()) {
+                        mark(timeline, firsts, "clamp", d, clock.now(), "reserved output ceiling "
+                                + t.requestedOutput() + " -> " + t.reservedOutput() + " instead of a refusal");
                     }
                     if (drew != null) {
                         netDraws(engine, d.allocation().poolBudget(), drew, draws);

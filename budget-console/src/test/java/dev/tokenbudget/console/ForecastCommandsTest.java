@@ -193,11 +193,17 @@ class ForecastCommandsTest {
         assertThat(copilot.get("degraded_requests").asLong()).as("docs/simulate.md").isEqualTo(6941);
         assertThat(copilot.get("saved_dollars").asDouble()).isGreaterThan(400);
         assertThat(copilot.get("dollars").asDouble()).isLessThan(baseCopilot.get("dollars").asDouble());
-        // (b) clamping: every demoted request's ceiling, and at the very end the ceiling that still fits
+        // (b) clamping: every demoted request's ceiling; at the very end, where 4,096 no longer fits, the
+        // 1,024 a demoted request is sent with (all it reserves), then the ceiling that still fits
         assertThat(copilot.get("clamped_requests").asLong()).isEqualTo(6941);
         assertThat(copilot.get("output_cut").asLong()).isGreaterThan(7_000_000);
         assertThat(copilot.get("fitted_requests").asLong()).as("docs/simulate.md").isEqualTo(2);
-        assertThat(first(staged, "clamp", "support-copilot").get("at").asText()).startsWith("2026-10-30");
+        JsonNode clamp = first(staged, "clamp", "support-copilot");
+        assertThat(clamp.get("at").asText()).startsWith("2026-10-30T07:03");
+        assertThat(clamp.get("detail").asText()).as("docs/simulate.md")
+                .isEqualTo("reserved output ceiling 4096 -> 1024 instead of a refusal");
+        assertThat(first(staged, "pool", "support-copilot").get("detail").asText()).as("docs/simulate.md")
+                .startsWith("support-copilot drew 16159 tokens");
         // the month's outcome: four days later and a quarter of the rejections
         assertThat(copilot.get("rejected_requests").asLong()).as("docs/simulate.md").isEqualTo(1522);
         assertThat(first(staged, "reject", "support-copilot").get("at").asText()).startsWith("2026-10-30T07:04");

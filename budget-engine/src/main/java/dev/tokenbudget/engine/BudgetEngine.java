@@ -235,32 +235,49 @@ public final class BudgetEngine implements AutoCloseable {
         Instant expiresAt = now.plus(p.config.leaseTtl());
         ReserveResult res;
         long ceiling = output;
+        boolean refusedAsAsked;
+        int refitBy = -1;
         try {
             rebalancer.onPath(p, path, treeId, now);
-            res = reserveTimed(new ReserveCommand(treeId, leaseId, now, expiresAt, slots, input, output), now);
-            // clamp_to_remaining: a request refused only for its output ceiling goes with the ceiling that fits
-            for (int tries = 0; !res.admitted() && tries < 3 * slots.size(); tries++) {
-                long fit = OutputClamp.refit(res, slots, path, input);
+            res = reserveTimed(command(treeId, leaseId, now, expiresAt, slots, path, input, output, r), now);
+            refusedAsAsked = !res.admitted();
+            // refused: the ceiling its refusing budget's degrade spec allows (max_output_tokens,
+            // clamp_to_remaining), when the gateway holds the request to it
+            for (int tries = 0; !res.admitted() && r.ceilingEnforced() && tries < 3 * slots.size(); tries++) {
+                long fit = OutputClamp.refit(res, slots, path, input, ceiling);
                 if (fit < 1 || fit >= ceiling) {
                     break;
                 }
+                refitBy = res.bindingSlot();
                 ceiling = fit;
-                res = reserveTimed(new ReserveCommand(treeId, leaseId, now, expiresAt, slots, input, ceiling), now);
+                res = reserveTimed(command(treeId, leaseId, now, expiresAt, slots, path, input, ceiling, r), now);
             }
         } catch (RuntimeException e) {
             return storeFailed(r, path, e, now);
         }
         if (!res.admitted()) {
-            Decision d = exhausted(res, slots, path, input, ceiling, now);
+            Decision d = exhausted(res, slots, path, input, ceiling, output, now);
             return rejected(r, d);
         }
-        Decision d = withUses(admitted(res.states(), slots, path, r, ceiling, output, now), res.uses(), slots);
+        long reserved = res.output();
+        boolean fitted = refusedAsAsked || res.fitted();
+        Decision d = withUses(admitted(res.states(), slots, path, r, reserved, output, refitBy, fitted, now),
+                res.uses(), slots);
         telemetry.decision(d);
         if (d.outcome() == Decision.Outcome.DEGRADE) {
             events.publish(() -> new BudgetEvent.RequestDegraded(now, d.bindingBudget(), key.name(), r.model(),
                     d.directive().model(), d.directive().route()));
         }
-        return new Ticket(leaseId, treeId, key.name(), r.model(), d, input, ceiling, expiresAt, slots, true);
+        return new Ticket(leaseId, treeId, key.name(), r.model(), d, input, reserved, output, fitted, expiresAt, slots,
+                true);
+    }
+
+    /** The reservation of {@code output}, offering the store the degrade spec's smaller ceiling when there is one. */
+    private static ReserveCommand command(String treeId, String leaseId, Instant now, Instant expiresAt,
+                                          List<Slot> slots, List<PathPlan.Entry> path, long input, long output,
+                                          BudgetRequest r) {
+        return new ReserveCommand(treeId, leaseId, now, expiresAt, slots, input, output,
+                r.ceilingEnforced() ? OutputClamp.lower(path, slots.size(), output) : null);
     }
 
     private ReserveResult reserveTimed(ReserveCommand c, Instant now) {
@@ -278,7 +295,8 @@ public final class BudgetEngine implements AutoCloseable {
         telemetry.decision(d);
         events.publish(() -> new BudgetEvent.RequestRejected(clock.now(), d.bindingBudget(), r.key().name(),
                 d.reason(), d.retryAfterSeconds()));
-        return new Ticket(null, null, r.key().name(), r.model(), d, 0, 0, null, List.of(), false);
+        return new Ticket(null, null, r.key().name(), r.model(), d, 0, 0, r.outputTokens(), false, null, List.of(),
+                false);
     }
 
     private Ticket storeFailed(BudgetRequest r, List<PathPlan.Entry> path, RuntimeException e, Instant now) {
@@ -303,12 +321,13 @@ public final class BudgetEngine implements AutoCloseable {
         Decision d = new Decision(Decision.Outcome.ALLOW, Decision.Reason.STORE_FAIL_OPEN, first, null, null, 0, 0, 0,
                 0, 0, 0, null, "budget store unavailable; admitted uncounted (fail open)");
         telemetry.decision(d);
-        return new Ticket(null, null, r.key().name(), r.model(), d, r.inputTokens(), r.outputTokens(), null,
-                List.of(), false);
+        return new Ticket(null, null, r.key().name(), r.model(), d, r.inputTokens(), r.outputTokens(),
+                r.outputTokens(), false, null, List.of(), false);
     }
 
+    /** The refusal of a request of {@code output} ceiling ({@code asked} when no smaller one was tried). */
     private Decision exhausted(ReserveResult res, List<Slot> slots, List<PathPlan.Entry> path, long input,
-                               long output, Instant now) {
+                               long output, long asked, Instant now) {
         Slot s = slots.get(res.bindingSlot());
         Dimension d = res.bindingDimension();
         SlotState st = res.states().get(res.bindingSlot());
@@ -329,6 +348,9 @@ public final class BudgetEngine implements AutoCloseable {
                 + "' allows at most " + cap + " per " + windowName(s.window())
                 : "budget '" + s.budgetId() + "' has " + room + " of " + limit + " "
                 + d.label() + " tokens left in " + s.window().key() + "; this request needs " + request;
+        if (output < asked && d != Dimension.INPUT) {
+            msg += " with its output ceiling clamped from " + asked + " to " + output + " tokens";
+        }
         double util = limit > 0 ? (double) committed / limit : 0;
         return new Decision(Decision.Outcome.REJECT, Decision.Reason.BUDGET_EXHAUSTED, s.budgetId(), s.window().key(),
                 d, limit, room, util, resetSeconds(s.window(), now), windowSeconds(s.window()), retry, null, msg,
@@ -384,17 +406,21 @@ public final class BudgetEngine implements AutoCloseable {
     }
 
     /**
-     * The decision for an admitted reservation of {@code output} ceiling; {@code asked} is the ceiling
-     * the request asked for (more than {@code output} when clamp_to_remaining cut it to fit).
+     * The decision for an admitted reservation of {@code reserved} output ceiling; {@code asked} is the
+     * ceiling the request asked for (more than {@code reserved} when its degrade spec's smaller ceiling
+     * was reserved), {@code refitBy} the slot whose spec refit it after a refusal (-1: none) and
+     * {@code fitted} whether the asked ceiling was refused. A degraded request is never sent with more
+     * than is reserved for it: the directive's clamp is at most {@code reserved}.
      */
     private Decision admitted(List<SlotState> states, List<Slot> slots, List<PathPlan.Entry> path, BudgetRequest r,
-                              long output, long asked, Instant now) {
+                              long reserved, long asked, int refitBy, boolean fitted, Instant now) {
         int binding = -1;
         Dimension bindingDim = null;
         double maxUtil = -1;
         long remaining = Long.MAX_VALUE;
         int degradeSlot = -1;
         double degradeUtil = -1;
+        double[] utils = new double[slots.size()];
         for (int i = 0; i < slots.size(); i++) {
             Slot s = slots.get(i);
             TokenCounts slotCommitted = states.get(i).committed();
@@ -414,12 +440,18 @@ public final class BudgetEngine implements AutoCloseable {
                 }
                 remaining = Math.min(remaining, Math.max(0, limit - committed));
             }
+            utils[i] = slotUtil;
             Budget b = budgetOf(path, s.budgetId());
             // past a hard stop too: an admitted request may fill it exactly or draw on a pool or a hold
             if (OutputClamp.degrades(b, slotUtil * 100) && slotUtil > degradeUtil) {
                 degradeUtil = slotUtil;
                 degradeSlot = i;
             }
+        }
+        if (degradeSlot < 0 && reserved < asked) {
+            // admitted only with its degrade spec's smaller ceiling, so it goes degraded by that spec
+            degradeSlot = refitBy >= 0 ? refitBy : clampingSlot(slots, path, reserved);
+            degradeUtil = utils[degradeSlot];
         }
         if (binding < 0) {
             return new Decision(Decision.Outcome.ALLOW, Decision.Reason.WITHIN_BUDGET, null, null, null, 0,
@@ -437,21 +469,44 @@ public final class BudgetEngine implements AutoCloseable {
         String model = r.model() == null ? null : spec.models().get(r.model());
         long clamp = spec.maxOutputTokens();
         if (spec.clampToRemaining()) {
-            long room = Math.min(output, OutputClamp.room(states, slots, output));
+            long room = Math.min(reserved, OutputClamp.room(states, slots, reserved));
             clamp = clamp < 0 ? room : Math.min(clamp, room);
+        }
+        if (clamp >= 0 || reserved < asked) {
+            clamp = clamp < 0 ? reserved : Math.min(clamp, reserved);
         }
         String msg = "admitted on the '" + spec.route() + "' route: budget '" + ds.budgetId() + "' is at "
                 + Math.round(degradeUtil * 100) + "%";
-        if (output < asked) {
-            // refit: the reservation holds only this ceiling, so the request must not ask for more
-            clamp = clamp < 0 ? output : Math.min(clamp, output);
-            msg += "; output ceiling clamped from " + asked + " to " + output + " tokens, what its budgets had left";
+        if (clamp >= 0 && clamp < asked) {
+            long m = spec.maxOutputTokens() >= 0 ? spec.maxOutputTokens() : largestClamp(path);
+            msg += "; output ceiling clamped from " + asked + " to " + clamp + " tokens"
+                    + (m < 0 || clamp < m ? ", what its budgets had left" : ", the degrade route's max_output_tokens")
+                    + (fitted ? " (" + asked + " would not have fitted)" : "");
         }
         RouteDirective directive = new RouteDirective(spec.route(), model, clamp, spec.promptVariants(),
                 spec.cacheTtl());
         return new Decision(Decision.Outcome.DEGRADE, Decision.Reason.DEGRADE_THRESHOLD, ds.budgetId(),
                 ds.window().key(), bindingDim, limit, remaining, maxUtil, resetSeconds(bs.window(), now),
                 windowSeconds(bs.window()), 0, directive, msg);
+    }
+
+    /** The slot of the budget whose max_output_tokens is the ceiling reserved (the store chose it), else the first. */
+    private static int clampingSlot(List<Slot> slots, List<PathPlan.Entry> path, long reserved) {
+        for (int i = 0; i < slots.size(); i++) {
+            if (budgetOf(path, slots.get(i).budgetId()).degrade().maxOutputTokens() == reserved) {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    /** The largest max_output_tokens of the degrade specs on the path, or -1 when none clamps. */
+    private static long largestClamp(List<PathPlan.Entry> path) {
+        long m = -1;
+        for (PathPlan.Entry e : path) {
+            m = Math.max(m, e.budget().degrade().maxOutputTokens());
+        }
+        return m;
     }
 
     /** The most severe policy among the thresholds reached: once degraded, a budget stays degraded. */

@@ -80,7 +80,10 @@ public record Decision(Outcome outcome, Reason reason, String bindingBudget, Str
     public enum Reason {
         /** Every budget on the path has room below its degrade thresholds. */
         WITHIN_BUDGET,
-        /** A budget on the path is past a degrade_route threshold. */
+        /**
+         * A budget on the path is past a degrade_route threshold, or its hard stop admits the request
+         * only with its degrade spec's smaller output ceiling (docs/routing.md#staged-demotion).
+         */
         DEGRADE_THRESHOLD,
         /** A hard_stop budget on the path has no room for the request. */
         BUDGET_EXHAUSTED,

@@ -9,8 +9,8 @@ import java.util.Map;
 /**
  * The response headers every adapter sets from a decision, so that clients see the same thing
  * behind any gateway: remaining tokens, utilisation, the binding budget, the route of a degraded
- * request, {@code Retry-After} on a rejection, and the IETF {@code RateLimit} /
- * {@code RateLimit-Policy} fields (draft-ietf-httpapi-ratelimit-headers: a quoted policy name
+ * request (with its cheaper model and clamped output ceiling), {@code Retry-After} on a rejection,
+ * and the IETF {@code RateLimit} / {@code RateLimit-Policy} fields (draft-ietf-httpapi-ratelimit-headers: a quoted policy name
  * with {@code q} quota and {@code w} window seconds; {@code r} remaining and {@code t} seconds
  * to reset).
  */
@@ -23,6 +23,8 @@ public final class DecisionHeaders {
     public static final String ROUTE = "x-tokenbudget-route";
     public static final String DEGRADED_MODEL = "x-tokenbudget-degraded-model";
     public static final String CACHE_TTL = "x-tokenbudget-cache-ttl";
+    /** The most output tokens a degraded request was sent with (its clamped output ceiling). */
+    public static final String MAX_OUTPUT_TOKENS = "x-tokenbudget-max-output-tokens";
     public static final String RETRY_AFTER = "Retry-After";
     public static final String RATELIMIT = "RateLimit";
     public static final String RATELIMIT_POLICY = "RateLimit-Policy";
@@ -49,6 +51,9 @@ public final class DecisionHeaders {
             h.put(ROUTE, d.directive().route());
             if (d.directive().model() != null) {
                 h.put(DEGRADED_MODEL, d.directive().model());
+            }
+            if (d.directive().maxOutputTokens() >= 0) {
+                h.put(MAX_OUTPUT_TOKENS, Long.toString(d.directive().maxOutputTokens()));
             }
         }
         if (!d.admitted()) {

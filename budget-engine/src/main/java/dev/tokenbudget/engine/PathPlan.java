@@ -28,8 +28,13 @@ import java.util.Map;
  */
 final class PathPlan {
 
-    /** A window of a budget, ready to become a {@link Slot}; {@code allocation} null when it takes no part. */
-    record PlannedWindow(WindowLimit window, Limits caps, List<Integer> thresholds, PlannedAllocation allocation) {
+    /**
+     * A window of a budget, ready to become a {@link Slot}; {@code allocation} null when it takes no
+     * part; {@code degradeLines} the used + reserved tokens per dimension at which its budget degrades
+     * ({@link OutputClamp#lines}), null when it has no degrade_route threshold.
+     */
+    record PlannedWindow(WindowLimit window, Limits caps, List<Integer> thresholds, PlannedAllocation allocation,
+                         Limits degradeLines) {
     }
 
     /**
@@ -72,7 +77,8 @@ final class PathPlan {
         List<PlannedWindow> out = new ArrayList<>();
         for (WindowLimit w : b.windows()) {
             Limits caps = caps(w.limits(), b.hardStopPercent());
-            out.add(new PlannedWindow(w, caps, thresholds, tree == null ? null : allocation(b, w, tree)));
+            out.add(new PlannedWindow(w, caps, thresholds, tree == null ? null : allocation(b, w, tree),
+                    OutputClamp.lines(b, w.limits())));
         }
         return List.copyOf(out);
     }

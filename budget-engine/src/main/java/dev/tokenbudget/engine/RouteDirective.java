@@ -9,7 +9,8 @@ import java.util.Map;
  *
  * @param route           route label, e.g. {@code economy}
  * @param model           model to use instead of the requested one, or null to keep it
- * @param maxOutputTokens output ceiling to clamp to, or -1 for none
+ * @param maxOutputTokens output ceiling to clamp to, or -1 for none; never more than the ticket's
+ *                        {@link Ticket#reservedOutput()}, so the request is sent with no more than is reserved
  * @param promptVariants  registered system prompt id to its variant
  * @param cacheTtl        cache-TTL directive, or null
  */

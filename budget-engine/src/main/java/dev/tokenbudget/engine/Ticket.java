@@ -22,6 +22,8 @@ public final class Ticket {
     private final Decision decision;
     private final long reservedInput;
     private final long reservedOutput;
+    private final long requestedOutput;
+    private final boolean fitted;
     private final Instant leaseExpiresAt;
     private final List<Slot> slots;
     private final boolean accounted;
@@ -30,7 +32,8 @@ public final class Ticket {
     private List<String> budgetIds;
 
     Ticket(String leaseId, String treeId, String keyName, String model, Decision decision, long reservedInput,
-           long reservedOutput, Instant leaseExpiresAt, List<Slot> slots, boolean accounted) {
+           long reservedOutput, long requestedOutput, boolean fitted, Instant leaseExpiresAt, List<Slot> slots,
+           boolean accounted) {
         this.leaseId = leaseId;
         this.treeId = treeId;
         this.keyName = keyName;
@@ -38,6 +41,8 @@ public final class Ticket {
         this.decision = decision;
         this.reservedInput = reservedInput;
         this.reservedOutput = reservedOutput;
+        this.requestedOutput = requestedOutput;
+        this.fitted = fitted;
         this.leaseExpiresAt = leaseExpiresAt;
         this.slots = slots;
         this.accounted = accounted;
@@ -68,8 +73,25 @@ public final class Ticket {
         return reservedInput;
     }
 
+    /**
+     * The output ceiling reserved: the one the request asked for ({@link #requestedOutput}), or less
+     * for a degraded request sent with less (its directive's clamp is then at most this).
+     */
     public long reservedOutput() {
         return reservedOutput;
+    }
+
+    /** The output ceiling the request asked for (its {@code max_tokens}, or the configured default). */
+    public long requestedOutput() {
+        return requestedOutput;
+    }
+
+    /**
+     * Whether the request was admitted only with a smaller output ceiling than it asked for: at its
+     * own, a hard stop would have refused it.
+     */
+    public boolean fitted() {
+        return fitted;
     }
 
     public Instant leaseExpiresAt() {

@@ -230,7 +230,10 @@ public final class BudgetGateway {
         String model = facts.model() != null ? facts.model() : route.pathModel();
         long input = estimator.inputTokens(family, model, facts.prompt());
         long output = outputCeiling(route.endpoint(), facts, model);
-        Ticket ticket = engine.reserve(new BudgetRequest(id.key(), id.feature(), id.user(), model, input, output));
+        // a degrade clamp is one ceiling per choice: only a one-choice request is held to it as a whole
+        boolean held = options.rewritesBodies() && facts.choices() == 1;
+        Ticket ticket = engine.reserve(new BudgetRequest(id.key(), id.feature(), id.user(), model, input, output,
+                held));
         Decision d = ticket.decision();
         if (!d.admitted()) {
             Map<String, String> h = new LinkedHashMap<>(DecisionHeaders.forResponse(d));

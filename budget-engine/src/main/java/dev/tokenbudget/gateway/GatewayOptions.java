@@ -27,6 +27,7 @@ public final class GatewayOptions {
     private final Function<String, String> environment;
     private final Map<Provider, String> upstreamKeys;
     private final InputEstimator estimator;
+    private final boolean rewritesBodies;
 
     private GatewayOptions(Builder b) {
         this.maxBodyBytes = b.maxBodyBytes;
@@ -36,6 +37,7 @@ public final class GatewayOptions {
         this.environment = b.environment;
         this.upstreamKeys = Map.copyOf(b.upstreamKeys);
         this.estimator = b.estimator;
+        this.rewritesBodies = b.rewritesBodies;
     }
 
     public static GatewayOptions ofDefaults() {
@@ -56,6 +58,7 @@ public final class GatewayOptions {
         b.environment = environment;
         b.upstreamKeys.putAll(upstreamKeys);
         b.estimator = estimator;
+        b.rewritesBodies = rewritesBodies;
         return b;
     }
 
@@ -97,6 +100,16 @@ public final class GatewayOptions {
         return estimator;
     }
 
+    /**
+     * Whether the host forwards {@link Forward#body()} (default true): the output-ceiling clamp of a
+     * degraded request then holds, so the engine reserves (and admits at) the smaller ceiling
+     * instead of the one asked for. A host that cannot change a body (APISIX's runner) says false:
+     * requests are then reserved, and refused, at the ceiling they ask for.
+     */
+    public boolean rewritesBodies() {
+        return rewritesBodies;
+    }
+
     /** Builder of {@link GatewayOptions}. */
     public static final class Builder {
         private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
@@ -106,6 +119,7 @@ public final class GatewayOptions {
         private Function<String, String> environment = System::getenv;
         private final Map<Provider, String> upstreamKeys = new EnumMap<>(Provider.class);
         private InputEstimator estimator;
+        private boolean rewritesBodies = true;
 
         private Builder() {
         }
@@ -151,6 +165,12 @@ public final class GatewayOptions {
 
         public Builder estimator(InputEstimator e) {
             this.estimator = e;
+            return this;
+        }
+
+        /** False for a host that cannot forward a rewritten body ({@link GatewayOptions#rewritesBodies()}). */
+        public Builder rewritesBodies(boolean on) {
+            this.rewritesBodies = on;
             return this;
         }
 

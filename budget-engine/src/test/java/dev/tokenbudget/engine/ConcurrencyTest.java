@@ -39,7 +39,27 @@ class ConcurrencyTest {
               - { name: b, sha256: %s, budget: team-b }
             """.formatted(sha("a"), sha("b"));
 
-    private record Totals(long admitted, long settled, long rejected) {
+    /** The same tree, both teams degraded from 60 % to answers of at most 100 tokens; team-b clamps to what is left. */
+    private static final String DEGRADING = """
+            budgets:
+              - id: org
+                windows: [{ period: month, limits: { total: 200000 } }]
+              - id: team-a
+                parent: org
+                windows: [{ period: month, limits: { total: 150000 } }]
+                thresholds: [{ at: 60, policy: degrade_route }, { at: 100, policy: hard_stop }]
+                degrade: { max_output_tokens: 100 }
+              - id: team-b
+                parent: org
+                windows: [{ period: month, limits: { total: 150000 } }]
+                thresholds: [{ at: 60, policy: degrade_route }, { at: 100, policy: hard_stop }]
+                degrade: { max_output_tokens: 100, clamp_to_remaining: true }
+            keys:
+              - { name: a, sha256: %s, budget: team-a }
+              - { name: b, sha256: %s, budget: team-b }
+            """.formatted(sha("a"), sha("b"));
+
+    private record Totals(long admitted, long settled, long rejected, long lowered) {
     }
 
     private static Totals hammer(EngineFixture f, int perThread, long overrun) throws Exception {
@@ -47,6 +67,7 @@ class ConcurrencyTest {
         AtomicLong settled = new AtomicLong();
         AtomicLong admitted = new AtomicLong();
         AtomicLong rejected = new AtomicLong();
+        AtomicLong lowered = new AtomicLong();
         CountDownLatch start = new CountDownLatch(1);
         ExecutorService pool = Executors.newFixedThreadPool(THREADS);
         List<Future<?>> futures = new ArrayList<>();
@@ -64,13 +85,20 @@ class ConcurrencyTest {
                         continue;
                     }
                     admitted.incrementAndGet();
+                    // the gateway holds a degraded request to its clamp, never above what is reserved
+                    RouteDirective dir = t.decision().directive();
+                    long sent = dir != null && dir.maxOutputTokens() >= 0 ? dir.maxOutputTokens() : out;
+                    assertThat(sent).isLessThanOrEqualTo(t.reservedOutput());
+                    if (t.reservedOutput() < out) {
+                        lowered.incrementAndGet();
+                    }
                     int mode = rnd.nextInt(10);
                     if (mode == 0) {
                         f.engine.release(t);
                     } else {
                         // actual output never beyond the ceiling; input may exceed the estimate by `overrun`
                         long actualIn = in + (overrun > 0 ? rnd.nextLong(overrun + 1) : 0);
-                        long actualOut = rnd.nextLong(out + 1);
+                        long actualOut = rnd.nextLong(sent + 1);
                         // settle from two threads at once: exactly one may count
                         TokenUsage u = TokenUsage.of(actualIn, actualOut);
                         if (f.engine.settle(t, u) == dev.tokenbudget.store.SettleResult.Status.SETTLED) {
@@ -89,7 +117,7 @@ class ConcurrencyTest {
             fu.get(5, TimeUnit.MINUTES);
         }
         pool.shutdown();
-        return new Totals(admitted.get(), settled.get(), rejected.get());
+        return new Totals(admitted.get(), settled.get(), rejected.get(), lowered.get());
     }
 
     @Test
@@ -104,6 +132,18 @@ class ConcurrencyTest {
         // conservation: what the store counts is exactly the sum of settlements
         assertThat(usedOrg).isEqualTo(t.settled());
         assertThat(f.usedTotal("team-a") + f.usedTotal("team-b")).isEqualTo(t.settled());
+        assertThat(f.reservedTotal("org")).isZero();
+    }
+
+    @Test
+    void degradedRequestsReservingOnlyTheirClampedCeilingNeverOverspend() throws Exception {
+        EngineFixture f = new EngineFixture(DEGRADING);
+        Totals t = hammer(f, 400, 0);
+        assertThat(t.rejected()).isPositive();
+        assertThat(t.lowered()).as("degraded requests reserved less than they asked for").isPositive();
+        assertThat(f.usedTotal("org")).isLessThanOrEqualTo(200_000).isEqualTo(t.settled());
+        assertThat(f.usedTotal("team-a")).isLessThanOrEqualTo(150_000);
+        assertThat(f.usedTotal("team-b")).isLessThanOrEqualTo(150_000);
         assertThat(f.reservedTotal("org")).isZero();
     }
 

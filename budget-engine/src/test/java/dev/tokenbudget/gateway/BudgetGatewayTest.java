@@ -206,6 +206,56 @@ class BudgetGatewayTest {
                 .containsEntry("x-tokenbudget-degraded-model", "gpt-4.1-mini");
     }
 
+    /** A chat completion of the cheap key asking for {@code ceiling} output tokens in {@code n} choices. */
+    private Forward cheapChat(GatewayFixture on, long ceiling, int n) {
+        return on.forward(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + CHEAP),
+                "{\"model\":\"gpt-4.1\",\"n\":" + n + ",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+                        + "\"max_completion_tokens\":" + ceiling + "}");
+    }
+
+    private static byte[] chatUsage(long input, long output) {
+        return ("{\"id\":\"c\",\"object\":\"chat.completion\",\"model\":\"gpt-4.1-mini\",\"choices\":[{\"index\":0,"
+                + "\"message\":{\"role\":\"assistant\",\"content\":\"ok\"},\"finish_reason\":\"length\"}],"
+                + "\"usage\":{\"prompt_tokens\":" + input + ",\"completion_tokens\":" + output + ",\"total_tokens\":"
+                + (input + output) + "}}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aDegradedRequestReservesOnlyTheCeilingItIsSentWithAndIsChargedWhatItReports() throws Exception {
+        GatewayFixture.respond(cheapChat(fx, 300, 1), 200, "application/json", chatUsage(4800, 200), 64);
+        assertThat(fx.used("cheap")).isEqualTo(5000);
+
+        Forward f = cheapChat(fx, 6000, 1);
+        assertThat(f.degraded()).isTrue();
+        assertThat(f.ticket().requestedOutput()).isEqualTo(6000);
+        assertThat(f.ticket().reservedOutput()).isEqualTo(256);
+        assertThat(json(f.body()).get("max_completion_tokens").asLong()).isEqualTo(256);
+        assertThat(f.responseHeaders()).containsEntry("x-tokenbudget-max-output-tokens", "256");
+        assertThat(f.ticket().decision().message()).contains("output ceiling clamped from 6000 to 256 tokens");
+        assertThat(fx.reserved("cheap")).isEqualTo(f.ticket().reservedInput() + 256);
+        // a provider that ignored the ceiling is charged what it reports, above the reservation
+        MeterResult m = GatewayFixture.respond(f, 200, "application/json", chatUsage(20, 400), 64);
+        assertThat(m.charged().outputTokens()).isEqualTo(400);
+        assertThat(fx.used("cheap")).isEqualTo(5420);
+    }
+
+    @Test
+    void severalChoicesOrAHostThatCannotRewriteTheBodyReserveTheAskedCeiling() {
+        GatewayFixture.respond(cheapChat(fx, 300, 1), 200, "application/json", chatUsage(4800, 200), 64);
+        // the clamp holds per choice: two choices may use 2 x 256, so both 6,000s stay reserved
+        Forward two = cheapChat(fx, 6000, 2);
+        assertThat(two.degraded()).isTrue();
+        assertThat(two.ticket().reservedOutput()).isEqualTo(12_000);
+        two.meter().abort();
+
+        GatewayFixture apisix = new GatewayFixture(GatewayOptions.custom().rewritesBodies(false));
+        GatewayFixture.respond(cheapChat(apisix, 300, 1), 200, "application/json", chatUsage(4800, 200), 64);
+        Forward one = cheapChat(apisix, 6000, 1);
+        assertThat(one.degraded()).isTrue();
+        assertThat(one.ticket().reservedOutput()).isEqualTo(6000);
+        assertThat(one.ticket().decision().directive().maxOutputTokens()).isEqualTo(256);
+    }
+
     @Test
     void degradedGeminiRequestChangesTheModelInThePathAndDropsTheQueryKey() {
         Forward f = fx.forward(TestRequest.post("/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse&key="
