@@ -587,7 +587,9 @@ public final class ConfigLoader {
             Map<String, String> prompts = stringMap(n.get("prompt_variants"));
             String ttl = n.get("cache_ttl").string(null);
             if (ttl != null) {
+                // sent upstream as the x-tokenbudget-cache-ttl header value: checked, then without blanks
                 n.get("cache_ttl").duration(null);
+                ttl = Quantities.blanksOff(ttl);
             }
             String route = n.get("route").string(DegradeSpec.DEFAULT_ROUTE);
             if (!ID.matcher(route).matches()) {

@@ -15,9 +15,9 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 /**
  * The other way into a response header: the config. Every string that reaches a header, a Redis
- * key or an admin URL (budget ids, window and key names, references to them, the degrade route,
- * header names, the key prefix) is refused, with the path named, when it holds a line break, a
- * control or non-ASCII character, a quote, a blank, a slash or too many characters; and the error
+ * key or an admin URL (budget ids, window and key names, references to them, the degrade route and
+ * cache TTL, header names, the key prefix) is refused, with the path named, when it holds a line
+ * break, a control or non-ASCII character, a quote, a blank, a slash or too many characters; and the error
  * itself, which a host logs at start-up, holds no line break or control character whatever the
  * bad value was (no forged log lines).
  */
@@ -28,7 +28,9 @@ class ConfigInjectionTest {
     /** Values that must never become an id; each is written into the YAML as a double-quoted string. */
     private static final List<String> BAD = List.of("acme\r\nX-Injected: 1", "acme\nX-Injected: 1", "acme\rx",
             "acme\u0000", "acme\u000b", "acme\u2028X-Injected: 1", "acme\u0085x", "jos\u00e9", "acme\"x", "acme x",
-            "acme;q=1", "../../etc/passwd", "acme/x", "key:acme", "a".repeat(65), "");
+            "acme;q=1", "../../etc/passwd", "acme/x", "key:acme", "a".repeat(65), "",
+            // trailing line breaks and NUL after an otherwise valid duration or count
+            "1h\r\n", "1h\u0000", "5\n");
 
     /** Where each value goes ({@code VALUE} replaced), and the path the error must name. */
     private static Map<String, String> positions() {
@@ -62,6 +64,13 @@ class ConfigInjectionTest {
                     thresholds: [{at: 90, policy: degrade_route}]
                     degrade: {max_output_tokens: 100, route: VALUE}
                 """, "budgets[0].degrade.route");
+        p.put("""
+                budgets:
+                  - id: acme
+                    windows: [{period: day, limits: {total: 1M}}]
+                    thresholds: [{at: 90, policy: degrade_route}]
+                    degrade: {max_output_tokens: 100, cache_ttl: VALUE}
+                """, "budgets[0].degrade.cache_ttl");
         p.put(base + "headers: {user: VALUE}\n", "headers.user");
         p.put(base + "headers: {feature: VALUE}\n", "headers.feature");
         p.put(base + "store: {type: redis, redis: {uri: \"redis://127.0.0.1:6379\", key_prefix: VALUE}}\n",

@@ -67,6 +67,15 @@ final class RawHttp implements AutoCloseable {
 
     /** Reads one response and keeps the bytes of its head as sent (up to 256 KiB of head). */
     Exact readExact() throws IOException {
+        return readExact(true);
+    }
+
+    /** Reads the head of a response that has no body whatever its headers say (an answer to HEAD). */
+    Http.Response readHeadOnly() throws IOException {
+        return readExact(false).response();
+    }
+
+    private Exact readExact(boolean withBody) throws IOException {
         ByteArrayOutputStream raw = new ByteArrayOutputStream();
         int last = 0;
         for (int c = in.read(); ; c = in.read()) {
@@ -96,7 +105,9 @@ final class RawHttp implements AutoCloseable {
             }
         }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
-        if (headers.containsKey("content-length")) {
+        if (!withBody) {
+            // nothing to read
+        } else if (headers.containsKey("content-length")) {
             body.write(in.readNBytes(Integer.parseInt(headers.get("content-length"))));
         } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
             for (int size = Integer.parseInt(line().trim(), 16); size > 0; size = Integer.parseInt(line().trim(), 16)) {
