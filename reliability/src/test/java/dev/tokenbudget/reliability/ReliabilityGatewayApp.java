@@ -27,6 +27,9 @@ public class ReliabilityGatewayApp {
     /** The line a separate gateway JVM prints when it is ready. */
     public static final String PORT_LINE = "RELIABILITY-GATEWAY-PORT=";
 
+    /** The line printed when the admin API listens (before {@link #PORT_LINE}). */
+    public static final String ADMIN_PORT_LINE = "RELIABILITY-ADMIN-PORT=";
+
     /** Upstream credentials the engine configs of these tests name ({@code providers:}). */
     public static final String UPSTREAM_OPENAI_KEY = "sk-rel-upstream-openai-0123456789";
     public static final String UPSTREAM_ANTHROPIC_KEY = "sk-rel-upstream-anthropic-0123456789";
@@ -46,6 +49,9 @@ public class ReliabilityGatewayApp {
         AdminServer.Builder b = AdminServer.builder(engine).port(env.getRequiredProperty("rel.admin.port", Integer.class))
                 .sampleInterval(Duration.ZERO);
         String token = env.getProperty("rel.admin.token");
-        return (token != null ? b.token(token) : b.tokenFromEnvironment()).start();
+        AdminServer admin = (token != null ? b.token(token) : b.tokenFromEnvironment()).start();
+        System.out.println(ADMIN_PORT_LINE + admin.port());
+        System.out.flush();
+        return admin;
     }
 }
