@@ -23,6 +23,7 @@ if [ ! -f "$stamp" ] || [ ! -f "$jar" ] || [ -n "$(find budget-engine/src/main f
   echo "soak: building the quickstart jar and the soak driver..." >&2
   ./mvnw -B -q -DskipTests -pl examples/quickstart,reliability -am package dependency:build-classpath \
     -Dmdep.includeScope=runtime -Dmdep.outputFile=target/soak.classpath >&2
+  touch "$stamp" # the plugin leaves an unchanged classpath file as it was
 fi
 cp="$root/reliability/target/classes:$(cat "$stamp")"
 set +e

@@ -57,20 +57,15 @@ class ConfigInjectionTest {
                 "keys[0].features[0]");
         p.put(base + "keys:\n  - {name: k, sha256: " + HASH + ", budget: acme, features: [chat], "
                 + "default_feature: VALUE}\n", "keys[0].default_feature");
-        p.put("""
-                budgets:
-                  - id: acme
-                    windows: [{period: day, limits: {total: 1M}}]
-                    thresholds: [{at: 90, policy: degrade_route}]
-                    degrade: {max_output_tokens: 100, route: VALUE}
-                """, "budgets[0].degrade.route");
-        p.put("""
-                budgets:
-                  - id: acme
-                    windows: [{period: day, limits: {total: 1M}}]
-                    thresholds: [{at: 90, policy: degrade_route}]
-                    degrade: {max_output_tokens: 100, cache_ttl: VALUE}
-                """, "budgets[0].degrade.cache_ttl");
+        for (String field : List.of("route", "cache_ttl")) {
+            p.put("""
+                    budgets:
+                      - id: acme
+                        windows: [{period: day, limits: {total: 1M}}]
+                        thresholds: [{at: 90, policy: degrade_route}]
+                        degrade: {max_output_tokens: 100, FIELD: VALUE}
+                    """.replace("FIELD", field), "budgets[0].degrade." + field);
+        }
         p.put(base + "headers: {user: VALUE}\n", "headers.user");
         p.put(base + "headers: {feature: VALUE}\n", "headers.feature");
         p.put(base + "store: {type: redis, redis: {uri: \"redis://127.0.0.1:6379\", key_prefix: VALUE}}\n",
