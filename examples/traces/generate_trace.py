@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generates examples/traces/november.csv, a month of requests for examples/config/tokenbudget.yaml.
 
-Deterministic (random.Random(2026)); run `python3 generate_trace.py > november.csv` to regenerate.
+Deterministic (seed 2026; the helpers are in tracegen.py); run
+`python3 generate_trace.py > november.csv` to regenerate.
 - support-prod (feature support-copilot, model claude-opus-4-7): about 500 requests a weekday of
   ~14k input / ~2.8k output tokens, weekends at 40%; a launch on Monday 16 November multiplies
   traffic by 1.8, which takes the feature past its 50M monthly output limit before the month ends.
@@ -10,31 +11,12 @@ Deterministic (random.Random(2026)); run `python3 generate_trace.py > november.c
 Requests are spread over the day with a business-hours profile (UTC).
 """
 import datetime
-import math
-import random
 
-rnd = random.Random(2026)
+from tracegen import Traffic, print_csv
+
+traffic = Traffic(2026)
+lognormal, moments = traffic.lognormal, traffic.moments
 WEEKDAY = [1.25, 1.2, 1.1, 1.05, 0.95, 0.45, 0.4]  # Monday first
-HOURS = [0.2, 0.1, 0.1, 0.1, 0.2, 0.5, 1.0, 1.6, 2.0, 2.0, 1.9, 1.7, 1.5, 1.8, 1.9, 1.8, 1.5, 1.1, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2]
-
-
-def lognormal(mean, sd_log):
-    return mean * math.exp(rnd.gauss(0, sd_log) - sd_log * sd_log / 2)
-
-
-def moments(day, n):
-    """n timestamps within the day, drawn from the hourly profile, sorted."""
-    total = sum(HOURS)
-    out = []
-    for _ in range(n):
-        x = rnd.random() * total
-        h = 0
-        while x > HOURS[h]:
-            x -= HOURS[h]
-            h += 1
-        out.append(datetime.datetime.combine(day, datetime.time(h)) + datetime.timedelta(seconds=rnd.randrange(3600)))
-    return sorted(out)
-
 
 rows = []
 start = datetime.date(2026, 11, 1)
@@ -51,7 +33,4 @@ for i in range(30):
         out = min(2048, int(lognormal(1000, 0.4)))
         rows.append((t, "agents", "internal-agents", "gpt-4.1", int(lognormal(5000, 0.5)), out, 2048))
 
-rows.sort(key=lambda r: r[0])
-print("timestamp,key,feature,model,input_tokens,output_tokens,max_tokens")
-for t, key, feature, model, inp, out, mx in rows:
-    print(f"{t.isoformat()}Z,{key},{feature},{model},{inp},{out},{mx}")
+print_csv(rows)

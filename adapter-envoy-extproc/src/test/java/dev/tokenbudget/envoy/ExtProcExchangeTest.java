@@ -177,6 +177,9 @@ class ExtProcExchangeTest {
             JsonNode json = Mutations.json(c.getBodyMutation().getBody().toByteArray());
             assertThat(json.path("model").asText()).isEqualTo("gpt-4.1-mini");
             assertThat(json.path("max_tokens").asLong()).isLessThanOrEqualTo(256);
+            // the prompt registered in the engine's YAML (prompts:) is swapped for its variant
+            assertThat(json.at("/messages/0/content").asText()).isEqualTo(ExtProcFixture.SUPPORT_SHORT);
+            assertThat(json.at("/messages/1/content").asText()).startsWith("My invoice from March");
             Map<String, String> set = Mutations.set(c.getHeaderMutation());
             assertThat(set).containsEntry(DecisionHeaders.ROUTE, "economy")
                     .containsEntry("content-length", Integer.toString(c.getBodyMutation().getBody().size()))

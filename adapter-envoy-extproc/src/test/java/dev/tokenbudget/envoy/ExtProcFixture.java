@@ -26,7 +26,13 @@ final class ExtProcFixture implements AutoCloseable {
     static final String UPSTREAM_OPENAI = "sk-upstream-openai";
     static final String UPSTREAM_ANTHROPIC = "sk-ant-upstream";
 
+    static final String SUPPORT_PROMPT = "You are the Acme support copilot. Answer in two sentences at most.";
+    static final String SUPPORT_SHORT = "You are the Acme support copilot. One sentence.";
+
     static final String YAML = """
+            prompts:
+              support: "%s"
+              support-short: "%s"
             providers:
               openai: { api_key_env: TB_OPENAI }
               anthropic: { api_key_env: TB_ANTHROPIC }
@@ -50,11 +56,12 @@ final class ExtProcFixture implements AutoCloseable {
                   models: { gpt-4.1: gpt-4.1-mini, claude-opus-4-7: claude-haiku-4-5 }
                   max_output_tokens: 256
                   route: economy
+                  prompt_variants: { support: support-short }
             keys:
               - { name: main, sha256: %s, budget: org, features: [copilot], default_feature: copilot }
               - { name: tight, sha256: %s, budget: tight }
               - { name: cheap, sha256: %s, budget: cheap }
-            """.formatted(EngineFixture.sha(MAIN), EngineFixture.sha(TIGHT), EngineFixture.sha(CHEAP));
+            """.formatted(SUPPORT_PROMPT, SUPPORT_SHORT, EngineFixture.sha(MAIN), EngineFixture.sha(TIGHT), EngineFixture.sha(CHEAP));
 
     final EngineFixture engine = new EngineFixture(YAML);
     final ExtProcService service;

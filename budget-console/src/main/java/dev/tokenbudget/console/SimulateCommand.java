@@ -36,8 +36,8 @@ import java.util.concurrent.Callable;
 @Command(name = "simulate", mixinStandardHelpOptions = true,
         description = "Replay a request trace (CSV: timestamp,key,feature,model,input_tokens,output_tokens) through "
                 + "the budget engine on a simulated clock and print the timeline of threshold crossings, alerts, "
-                + "degradations and rejections, tokens served, degraded and rejected per budget, and each alert's "
-                + "projection against what actually happened.")
+                + "degradations, clamps, pool draws and rejections, tokens served, degraded and rejected and what "
+                + "routing did per budget, and each alert's projection against what actually happened.")
 final class SimulateCommand implements Callable<Integer> {
 
     @Option(names = "--config", required = true, paramLabel = "CONFIG", description = "The engine's YAML config.")
@@ -147,6 +147,16 @@ final class SimulateCommand implements Callable<Integer> {
             sb.append(String.format(Locale.ROOT, "  %-24s %15d %15d %15d %10d %10d%n", e.getKey(), t.served,
                     t.degraded, t.rejected, t.requests, t.rejectedRequests));
         }
+        sb.append("\nRouting per budget (requests; output tokens the clamps cut; overflow pool draws; US$ at list "
+                + "price)\n");
+        sb.append(String.format(Locale.ROOT, "  %-24s %9s %9s %9s %12s %9s %12s %12s %12s%n", "budget", "degraded",
+                "clamped", "fitted", "output cut", "pool req", "pooled", "dollars", "saved"));
+        for (Map.Entry<String, Simulation.Totals> e : r.budgets().entrySet()) {
+            Simulation.Totals t = e.getValue();
+            sb.append(String.format(Locale.ROOT, "  %-24s %9d %9d %9d %12d %9d %12d %12.2f %12.2f%n", e.getKey(),
+                    t.degradedRequests, t.clampedRequests, t.fittedRequests, t.outputCut, t.poolRequests, t.pooled,
+                    t.dollars, t.saved));
+        }
         sb.append("\nAlerts against the outcome\n");
         for (Alert a : r.alerts()) {
             Outcome o = outcome(a, r);
@@ -209,7 +219,11 @@ final class SimulateCommand implements Callable<Integer> {
         ArrayNode bs = root.putArray("budgets");
         r.budgets().forEach((id, t) -> bs.addObject().put("budget", id).put("served", t.served)
                 .put("degraded", t.degraded).put("rejected", t.rejected).put("requests", t.requests)
-                .put("rejected_requests", t.rejectedRequests));
+                .put("rejected_requests", t.rejectedRequests).put("degraded_requests", t.degradedRequests)
+                .put("clamped_requests", t.clampedRequests).put("fitted_requests", t.fittedRequests)
+                .put("output_cut", t.outputCut).put("pool_requests", t.poolRequests).put("pooled", t.pooled)
+                .put("dollars", Math.round(t.dollars * 100) / 100.0).put("saved_dollars",
+                        Math.round(t.saved * 100) / 100.0));
         ArrayNode as = root.putArray("alerts");
         for (Alert a : r.alerts()) {
             ObjectNode n = AlertJson.toJson(a);

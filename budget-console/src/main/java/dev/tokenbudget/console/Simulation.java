@@ -8,12 +8,17 @@ import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.engine.BudgetRequest;
 import dev.tokenbudget.engine.Decision;
+import dev.tokenbudget.engine.RouteDirective;
 import dev.tokenbudget.engine.Ticket;
 import dev.tokenbudget.event.BudgetEvent;
 import dev.tokenbudget.forecast.Forecaster;
 import dev.tokenbudget.forecast.InMemoryUsageHistory;
 import dev.tokenbudget.forecast.WindowForecasts;
 import dev.tokenbudget.identity.VirtualKey;
+import dev.tokenbudget.ledger.LedgerChange;
+import dev.tokenbudget.price.PriceTable;
+import dev.tokenbudget.store.BindingCause;
+import dev.tokenbudget.store.TokenCounts;
 import dev.tokenbudget.store.memory.InMemoryBudgetStore;
 import dev.tokenbudget.time.ManualClock;
 import dev.tokenbudget.usage.TokenUsage;
@@ -26,7 +31,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -41,13 +48,26 @@ final class Simulation {
     record Entry(Instant at, String type, String budget, String window, String detail, Alert alert, long[] count) {
     }
 
-    /** Tokens served (admitted, degraded included), degraded and rejected, per budget. */
+    /**
+     * Per budget: tokens served (admitted, degraded included), degraded and rejected, and what
+     * routing did: degraded requests, requests whose output ceiling was clamped (and of those, the
+     * ones admitted with a smaller ceiling instead of refused), the output tokens the clamps cut off,
+     * draws on an overflow pool, and dollars at list price with what demotion saved.
+     */
     static final class Totals {
         long served;
         long degraded;
         long rejected;
         long requests;
         long rejectedRequests;
+        long degradedRequests;
+        long clampedRequests;
+        long fittedRequests;
+        long outputCut;
+        long poolRequests;
+        long pooled;
+        double dollars;
+        double saved;
     }
 
     /** What a simulation produced. */
@@ -57,10 +77,12 @@ final class Simulation {
 
     private final EngineConfig config;
     private final Duration evaluateEvery;
+    private final PriceTable prices;
 
     Simulation(EngineConfig config, Duration evaluateEvery) {
         this.config = config;
         this.evaluateEvery = evaluateEvery;
+        this.prices = PriceTable.of(config);
     }
 
     Result run(List<TraceCsv.Row> rows) {
@@ -73,11 +95,17 @@ final class Simulation {
         Map<String, long[]> firsts = new HashMap<>();
         Map<String, VirtualKey> keys = new HashMap<>();
         config.keys().forEach(k -> keys.put(k.name(), k));
+        Map<String, Map<String, Long>> draws = new HashMap<>();
         int unknown = 0;
         try (BudgetEngine engine = BudgetEngine.builder(config).store(new InMemoryBudgetStore()).clock(clock).build()) {
             AlertEvaluator evaluator = new AlertEvaluator(engine, new WindowForecasts(new Forecaster(), history),
                     new InMemoryAlertClaims(), config.alerts());
             engine.subscribe(e -> {
+                if (e instanceof BudgetEvent.AllocationChanged a
+                        && a.entry().change().kind() == LedgerChange.Kind.REBALANCE) {
+                    timeline.add(new Entry(a.at(), "rebalance", a.entry().change().budgetId(),
+                            a.entry().change().window(), rebalance(a.entry().change()), null, null));
+                }
                 if (e instanceof BudgetEvent.ThresholdCrossed t) {
                     timeline.add(new Entry(t.at(), "threshold", t.budgetId(), t.windowKey(), t.percent() + "%", null,
                             null));
@@ -111,14 +139,29 @@ final class Simulation {
                         row.maxTokens()));
                 Decision d = t.decision();
                 if (d.admitted()) {
-                    engine.settle(t, TokenUsage.of(row.input(), row.output()));
-                    history.record(t.budgetIds(), clock.now(), row.input(), row.output());
+                    Served sv = served(row, t);
+                    engine.settle(t, TokenUsage.of(row.input(), sv.output()));
+                    history.record(t.budgetIds(), clock.now(), row.input(), sv.output());
+                    String drew = d.allocation().usedPool() ? drawer(t.budgetIds(), d.allocation().poolBudget()) : null;
                     for (String id : t.budgetIds()) {
                         Totals s = totals.computeIfAbsent(id, x -> new Totals());
-                        s.served += tokens;
+                        s.served += row.input() + sv.output();
                         s.requests++;
+                        s.dollars += sv.dollars();
+                        s.saved += sv.saved();
+                        s.outputCut += row.output() - sv.output();
                         if (d.outcome() == Decision.Outcome.DEGRADE) {
-                            s.degraded += tokens;
+                            s.degraded += row.input() + sv.output();
+                            s.degradedRequests++;
+                        }
+                        if (sv.clamped()) {
+                            s.clampedRequests++;
+                        }
+                        if (t.reservedOutput() < row.maxTokens()) {
+                            s.fittedRequests++;
+                        }
+                        if (id.equals(drew)) {
+                            s.poolRequests++;
                         }
                     }
                     if (d.outcome() == Decision.Outcome.DEGRADE) {
@@ -126,20 +169,92 @@ final class Simulation {
                                 + (d.directive().model() == null ? "" : ", " + row.model() + " -> "
                                 + d.directive().model()));
                     }
+                    if (t.reservedOutput() < row.maxTokens()) {
+                        mark(timeline, firsts, "clamp", d, clock.now(), "reserved output ceiling " + row.maxTokens()
+                                + " -> " + t.reservedOutput() + ", what was left (refused without clamp_to_remaining)");
+                    }
+                    if (drew != null) {
+                        netDraws(engine, d.allocation().poolBudget(), drew, draws);
+                        mark(timeline, firsts, "pool", d, clock.now(), drew + " drew " + largest(d.allocation()
+                                .pooled()) + " tokens from the overflow pool of '" + d.allocation().poolBudget() + "'");
+                    }
                 } else {
                     for (String id : path(key, row)) {
                         Totals s = totals.computeIfAbsent(id, x -> new Totals());
                         s.rejected += tokens;
                         s.rejectedRequests++;
                     }
-                    mark(timeline, firsts, "reject", d, clock.now(), d.reason().name().toLowerCase(java.util.Locale.ROOT)
-                            + " (HTTP " + d.httpStatus() + ")");
+                    BindingCause cause = d.allocation().cause();
+                    mark(timeline, firsts, "reject", d, clock.now(), d.reason().name().toLowerCase(Locale.ROOT)
+                            + " (HTTP " + d.httpStatus() + ")" + (cause == null || cause == BindingCause.CAP ? ""
+                            : ", bound by the " + cause.name().toLowerCase(Locale.ROOT).replace('_', ' ')));
                 }
             }
+            draws.forEach((child, byWindow) -> totals.get(child).pooled = byWindow.values().stream()
+                    .mapToLong(Long::longValue).sum());
             Instant last = rows.get(rows.size() - 1).at();
             timeline.sort((a, b) -> a.at().compareTo(b.at()));
             return new Result(rows.size() - unknown, first, last, timeline, totals, alerts, history, unknown);
         }
+    }
+
+    /** What an admitted request used and cost: its output cut to a clamped ceiling, on the model served. */
+    record Served(long output, boolean clamped, double dollars, double saved) {
+    }
+
+    /**
+     * The provider stops at the ceiling the gateway set: a degraded request's output is the trace's,
+     * cut to the directive's clamp. Dollars are at list price of the model served; a demotion saves
+     * what the same tokens would have cost on the model asked for (unpriced models count nothing).
+     */
+    private Served served(TraceCsv.Row row, Ticket t) {
+        Decision d = t.decision();
+        RouteDirective dir = d.outcome() == Decision.Outcome.DEGRADE ? d.directive() : null;
+        long ceiling = dir != null && dir.maxOutputTokens() >= 0 ? dir.maxOutputTokens() : Long.MAX_VALUE;
+        long output = Math.min(row.output(), ceiling);
+        String model = dir != null && dir.model() != null ? dir.model() : row.model();
+        TokenUsage usage = TokenUsage.of(row.input(), output);
+        double dollars = prices.cost(model, usage).orElse(0.0);
+        double saved = 0;
+        if (!Objects.equals(model, row.model())) {
+            saved = prices.cost(row.model(), usage).map(asked -> asked - dollars).orElse(0.0);
+        }
+        return new Served(output, ceiling < row.maxTokens(), dollars, saved);
+    }
+
+    /** The budget of the path that drew on {@code pool}'s overflow pool: its child on the path. */
+    private String drawer(List<String> path, String pool) {
+        for (String id : path) {
+            if (config.budgets().get(id).flatMap(Budget::parent).filter(pool::equals).isPresent()) {
+                return id;
+            }
+        }
+        return pool;
+    }
+
+    /**
+     * What {@code child} draws from {@code pool}'s overflow pool now, per window instance. A draw
+     * falls back when a reservation settles below its ceiling, so the reservations' own draws
+     * would overstate it: after each drawing request the pool's balance is read instead.
+     */
+    private static void netDraws(BudgetEngine engine, String pool, String child,
+                                 Map<String, Map<String, Long>> draws) {
+        engine.allocation(pool).ifPresent(a -> a.pools().forEach(p -> p.children().stream()
+                .filter(c -> c.budgetId().equals(child))
+                .forEach(c -> draws.computeIfAbsent(child, x -> new HashMap<>()).put(p.window(), largest(c.draw())))));
+    }
+
+    /** A rebalance move in words: what the child gave, to which pool. */
+    private String rebalance(LedgerChange c) {
+        long before = c.before().values().stream().mapToLong(Long::longValue).max().orElse(0);
+        long after = c.after().values().stream().mapToLong(Long::longValue).max().orElse(0);
+        String pool = config.budgets().get(c.budgetId()).flatMap(Budget::parent).orElse("?");
+        return "gave " + (before - after) + " tokens of its allocation (" + before + " -> " + after
+                + ") to the overflow pool of '" + pool + "'";
+    }
+
+    private static long largest(TokenCounts t) {
+        return Math.max(t.total(), Math.max(t.input(), t.output()));
     }
 
     /** The first degradation or rejection per budget window goes on the timeline; later ones are counted. */

@@ -50,6 +50,22 @@ class CliTest {
     }
 
     @Test
+    void validateRefusesADegradeTargetThePriceTableDoesNotKnow(@TempDir Path dir) throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, """
+                budgets:
+                  - id: a
+                    windows: [{ period: month, limits: { total: 1M } }]
+                    thresholds: [{ at: 90, policy: degrade_route }]
+                    degrade: { models: { claude-opus-4-7: claude-haiku-45 } }
+                """);
+        assertThat(run("validate", bad.toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("1 error").contains("budgets[0].degrade.models.claude-opus-4-7: unknown "
+                + "model 'claude-haiku-45': a degrade target must be a model the price table knows (did you mean "
+                + "'claude-haiku-4-5'");
+    }
+
+    @Test
     void validateNamesAMissingFile() {
         assertThat(run("validate", "does-not-exist.yaml")).isEqualTo(1);
         assertThat(err.toString()).contains("cannot read does-not-exist.yaml");

@@ -83,17 +83,10 @@ class ForecastCommandsTest {
                 "../examples/traces/november.csv", "--json")).isZero();
         JsonNode r = JSON.readTree(out.toString());
         assertThat(r.get("skipped_unknown_keys").asInt()).isZero();
-        long traceTokens = 0;
-        List<String> rows = Files.readAllLines(Path.of("../examples/traces/november.csv"));
-        for (String row : rows.subList(1, rows.size())) {
-            String[] f = row.split(",");
-            traceTokens += Long.parseLong(f[4]) + Long.parseLong(f[5]);
-        }
-        assertThat(r.get("requests").asInt()).isEqualTo(rows.size() - 1);
-        JsonNode acme = budget(r, "acme");
-        // every request passes through the root: nothing lost, nothing counted twice
-        assertThat(acme.get("served").asLong() + acme.get("rejected").asLong()).isEqualTo(traceTokens);
+        assertEveryTokenOfTheTraceIsAccountedAtTheRoot(r, "acme", Path.of("../examples/traces/november.csv"));
         assertThat(budget(r, "support-copilot").get("degraded").asLong()).isPositive();
+        // the economy route answers in at most 1,024 tokens
+        assertThat(budget(r, "support-copilot").get("output_cut").asLong()).isPositive();
         assertThat(budget(r, "key:agents").get("rejected").asLong()).isPositive();
 
         List<JsonNode> alerts = new ArrayList<>();
@@ -134,6 +127,81 @@ class ForecastCommandsTest {
         assertThat(run("simulate", "--config", "../examples/config/tokenbudget.yaml", "--trace", trace.toString()))
                 .isEqualTo(1);
         assertThat(err.toString()).contains("line 2: timestamp must be ISO-8601 with an offset");
+    }
+
+    /**
+     * Every request passes through the root: the tokens it served, those it refused and the output
+     * the clamps cut off add up to the trace's tokens; nothing lost, nothing counted twice.
+     */
+    private static void assertEveryTokenOfTheTraceIsAccountedAtTheRoot(JsonNode r, String root, Path trace)
+            throws Exception {
+        long traceTokens = 0;
+        List<String> rows = Files.readAllLines(trace);
+        for (String row : rows.subList(1, rows.size())) {
+            String[] f = row.split(",");
+            traceTokens += Long.parseLong(f[4]) + Long.parseLong(f[5]);
+        }
+        assertThat(r.get("requests").asInt()).isEqualTo(rows.size() - 1);
+        JsonNode b = budget(r, root);
+        assertThat(b.get("served").asLong() + b.get("rejected").asLong() + b.get("output_cut").asLong())
+                .isEqualTo(traceTokens);
+    }
+
+    private static final Path OCTOBER = Path.of("../examples/routing/october.csv");
+
+    private JsonNode simulateOctober(String config) throws Exception {
+        out.getBuffer().setLength(0);
+        assertThat(run("simulate", "--config", "../examples/routing/" + config, "--trace", OCTOBER.toString(),
+                "--json")).isZero();
+        JsonNode r = JSON.readTree(out.toString());
+        assertEveryTokenOfTheTraceIsAccountedAtTheRoot(r, "acme", OCTOBER);
+        return r;
+    }
+
+    private static JsonNode first(JsonNode r, String type, String budget) {
+        for (JsonNode e : r.get("timeline")) {
+            if (e.get("type").asText().equals(type) && e.get("budget").asText().equals(budget)) {
+                return e;
+            }
+        }
+        throw new AssertionError("no " + type + " of " + budget + " in the timeline");
+    }
+
+    /** The routing scenario of docs/simulate.md: its numbers are quoted there, so they are pinned here. */
+    @Test
+    void theRoutingScenarioTurnsAWeekOfRejectionsIntoDemotionPoolDrawsAndAFewClampedRequests() throws Exception {
+        JsonNode base = simulateOctober("baseline.yaml");
+        JsonNode baseCopilot = budget(base, "support-copilot");
+        assertThat(baseCopilot.get("rejected_requests").asLong()).as("docs/simulate.md").isEqualTo(6331);
+        assertThat(baseCopilot.get("served").asLong()).isLessThanOrEqualTo(300_000_000);
+        assertThat(baseCopilot.get("degraded_requests").asLong()).isZero();
+        assertThat(baseCopilot.get("pool_requests").asLong()).isZero();
+        assertThat(first(base, "reject", "support-copilot").get("at").asText()).startsWith("2026-10-26T07:48");
+
+        JsonNode staged = simulateOctober("staged.yaml");
+        JsonNode copilot = budget(staged, "support-copilot");
+        // (c) the rebalance at mid-month fills the pool, and the feature draws its whole overflow cap (20% of 300M)
+        JsonNode rebalance = first(staged, "rebalance", "internal-search");
+        assertThat(rebalance.get("at").asText()).isEqualTo("2026-10-16T12:00:00Z");
+        assertThat(rebalance.get("detail").asText()).startsWith("gave 45000000 tokens");
+        assertThat(copilot.get("pooled").asLong()).isEqualTo(60_000_000);
+        assertThat(copilot.get("served").asLong()).isEqualTo(360_000_000);
+        assertThat(copilot.get("pool_requests").asLong()).isPositive();
+        assertThat(first(staged, "pool", "support-copilot").get("at").asText()).startsWith("2026-10-26T09:34");
+        // (a) demoted from 90%: cheaper and shorter answers
+        assertThat(first(staged, "degrade", "support-copilot").get("at").asText()).startsWith("2026-10-23T09:35");
+        assertThat(copilot.get("degraded_requests").asLong()).as("docs/simulate.md").isEqualTo(6941);
+        assertThat(copilot.get("saved_dollars").asDouble()).isGreaterThan(400);
+        assertThat(copilot.get("dollars").asDouble()).isLessThan(baseCopilot.get("dollars").asDouble());
+        // (b) clamping: every demoted request's ceiling, and at the very end the ceiling that still fits
+        assertThat(copilot.get("clamped_requests").asLong()).isEqualTo(6941);
+        assertThat(copilot.get("output_cut").asLong()).isGreaterThan(7_000_000);
+        assertThat(copilot.get("fitted_requests").asLong()).as("docs/simulate.md").isEqualTo(2);
+        assertThat(first(staged, "clamp", "support-copilot").get("at").asText()).startsWith("2026-10-30");
+        // the month's outcome: four days later and a quarter of the rejections
+        assertThat(copilot.get("rejected_requests").asLong()).as("docs/simulate.md").isEqualTo(1522);
+        assertThat(first(staged, "reject", "support-copilot").get("at").asText()).startsWith("2026-10-30T07:04");
+        assertThat(budget(staged, "internal-search").get("rejected_requests").asLong()).isZero();
     }
 
     private static JsonNode budget(JsonNode r, String id) {

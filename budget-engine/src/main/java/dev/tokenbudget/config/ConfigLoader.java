@@ -16,6 +16,7 @@ import dev.tokenbudget.budget.Threshold;
 import dev.tokenbudget.budget.WindowLimit;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.identity.VirtualKey;
+import dev.tokenbudget.price.PriceTable;
 import dev.tokenbudget.routing.TierLimits;
 import dev.tokenbudget.routing.TierPresets;
 import dev.tokenbudget.routing.UpstreamSpec;
@@ -30,10 +31,12 @@ import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -56,7 +59,7 @@ public final class ConfigLoader {
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
 
     private static final Set<String> ROOT = Set.of("version", "store", "lease_ttl", "defaults", "headers", "providers",
-            "prices", "budgets", "keys", "upstreams", "alerts");
+            "prices", "budgets", "keys", "upstreams", "alerts", "prompts");
     private static final Set<String> STORE = Set.of("type", "redis");
     private static final Set<String> REDIS = Set.of("uri", "cluster", "timeout", "key_prefix");
     private static final Set<String> DEFAULTS = Set.of("output_tokens", "output_tokens_by_model", "zone", "thresholds",
@@ -137,6 +140,8 @@ public final class ConfigLoader {
         private final Map<String, List<Threshold>> explicitThresholds = new HashMap<>();
         private final Map<String, DegradeSpec> explicitDegrade = new HashMap<>();
         private final AllocationConfig allocation;
+        /** The default prices with the config's over them: degrade targets must be models it knows. */
+        private PriceTable priceTable = PriceTable.ofDefaults();
 
         Reader(List<ConfigError> errors) {
             this.errors = errors;
@@ -187,6 +192,8 @@ public final class ConfigLoader {
 
             Map<String, String> providerEnv = providers(root.get("providers"));
             Map<String, ModelPrice> prices = prices(root.get("prices"));
+            priceTable = PriceTable.of(prices);
+            Map<String, String> prompts = stringMap(root.get("prompts"));
 
             ConfigNode budgetsNode = root.get("budgets");
             if (budgetsNode.isMissing()) {
@@ -215,7 +222,7 @@ public final class ConfigLoader {
                 return null;
             }
             return new EngineConfig(tree, keys, store, leaseTtl, outputTokens, byModel, featureHeader, userHeader,
-                    providerEnv, prices, upstreams, alerts);
+                    providerEnv, prices, upstreams, alerts, prompts);
         }
 
         private List<UpstreamSpec> upstreams(ConfigNode n, BudgetTree tree) {
@@ -581,6 +588,11 @@ public final class ConfigLoader {
                 if (!MODEL.matcher(from).matches() || !MODEL.matcher(to).matches()) {
                     n.get("models").error("'" + printable(from) + "' -> '" + printable(to) + "': model names are 1-256 "
                             + "visible ASCII characters, without spaces or control characters");
+                } else if (!priceTable.knows(to)) {
+                    // the source is whatever name clients send and needs no price; the target is chosen here
+                    n.get("models").get(from).error("unknown model '" + to + "': a degrade target must be a model "
+                            + "the price table knows" + closestModels(to) + "; add it under 'prices' (dollars per "
+                            + "million tokens) if it is yours to name, e.g. a self-hosted model");
                 }
             });
             long max = n.get("max_output_tokens").positiveTokens();
@@ -596,6 +608,18 @@ public final class ConfigLoader {
                 n.get("route").error("must be 1-64 of A-Z a-z 0-9 . _ -, was '" + route + "'");
             }
             return new DegradeSpec(models, max, n.get("clamp_to_remaining").bool(false), prompts, ttl, route);
+        }
+
+        /** " (did you mean 'a', 'b'?)" with the up to three known models nearest to {@code model}, or nothing. */
+        private String closestModels(String model) {
+            String m = model.toLowerCase(Locale.ROOT);
+            List<String> near = priceTable.entries().keySet().stream()
+                    .filter(k -> ConfigNode.distance(m, k) <= Math.max(2, k.length() / 3))
+                    .sorted(Comparator.comparingInt((String k) -> ConfigNode.distance(m, k))
+                            .thenComparing(k -> k))
+                    .limit(3).toList();
+            return near.isEmpty() ? " (it has no model near that name; docs/usage.md#prices lists the defaults)"
+                    : " (did you mean " + String.join(", ", near.stream().map(k -> "'" + k + "'").toList()) + "?)";
         }
 
         private Map<String, String> stringMap(ConfigNode n) {

@@ -87,7 +87,8 @@ final class ConfigNode {
         return best == null ? "" : " (did you mean '" + best + "'?)";
     }
 
-    private static int distance(String a, String b) {
+    /** Levenshtein distance: how many single-character edits turn {@code a} into {@code b}. */
+    static int distance(String a, String b) {
         int[] prev = new int[b.length() + 1];
         int[] cur = new int[b.length() + 1];
         for (int j = 0; j <= b.length(); j++) {

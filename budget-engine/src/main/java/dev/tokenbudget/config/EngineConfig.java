@@ -25,11 +25,12 @@ import java.util.Map;
  * @param prices               model to price, for the dollar view
  * @param upstreams            provider quotas shared by tenants (tier limits and fair share)
  * @param alerts               the {@code alerts:} section (docs/alerts.md)
+ * @param prompts              registered system prompts, id to exact text, for degrade specs' {@code prompt_variants}
  */
 public record EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSettings store, Duration leaseTtl,
                            long defaultOutputTokens, Map<String, Long> outputTokensByModel, String featureHeader,
                            String userHeader, Map<String, String> providerKeyEnv, Map<String, ModelPrice> prices,
-                           List<UpstreamSpec> upstreams, AlertConfig alerts) {
+                           List<UpstreamSpec> upstreams, AlertConfig alerts, Map<String, String> prompts) {
 
     public static final Duration DEFAULT_LEASE_TTL = Duration.ofMinutes(10);
     public static final long DEFAULT_OUTPUT_TOKENS = 4096;
@@ -43,15 +44,16 @@ public record EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSetti
         prices = Map.copyOf(prices);
         upstreams = List.copyOf(upstreams);
         alerts = alerts == null ? AlertConfig.DEFAULTS : alerts;
+        prompts = Map.copyOf(prompts);
     }
 
-    /** A config without an {@code alerts:} section (the alert defaults). */
+    /** A config without {@code alerts:} (the alert defaults) and {@code prompts:} sections. */
     public EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSettings store, Duration leaseTtl,
                         long defaultOutputTokens, Map<String, Long> outputTokensByModel, String featureHeader,
                         String userHeader, Map<String, String> providerKeyEnv, Map<String, ModelPrice> prices,
                         List<UpstreamSpec> upstreams) {
         this(budgets, keys, store, leaseTtl, defaultOutputTokens, outputTokensByModel, featureHeader, userHeader,
-                providerKeyEnv, prices, upstreams, AlertConfig.DEFAULTS);
+                providerKeyEnv, prices, upstreams, AlertConfig.DEFAULTS, Map.of());
     }
 
     /** Output ceiling to reserve for a request to {@code model} that sets none. */
@@ -62,6 +64,6 @@ public record EngineConfig(BudgetTree budgets, List<VirtualKey> keys, StoreSetti
 
     public EngineConfig withBudgets(BudgetTree tree) {
         return new EngineConfig(tree, keys, store, leaseTtl, defaultOutputTokens, outputTokensByModel, featureHeader,
-                userHeader, providerKeyEnv, prices, upstreams, alerts);
+                userHeader, providerKeyEnv, prices, upstreams, alerts, prompts);
     }
 }

@@ -234,27 +234,44 @@ public final class BudgetEngine implements AutoCloseable {
         String leaseId = leasePrefix + Long.toString(leaseCounter.incrementAndGet(), 36);
         Instant expiresAt = now.plus(p.config.leaseTtl());
         ReserveResult res;
-        long t0 = clock.nanoTime();
+        long ceiling = output;
         try {
             rebalancer.onPath(p, path, treeId, now);
-            res = store.reserve(new ReserveCommand(treeId, leaseId, now, expiresAt, slots, input, output));
+            res = reserveTimed(new ReserveCommand(treeId, leaseId, now, expiresAt, slots, input, output), now);
+            // clamp_to_remaining: a request refused only for its output ceiling goes with the ceiling that fits
+            for (int tries = 0; !res.admitted() && tries < 3 * slots.size(); tries++) {
+                long fit = OutputClamp.refit(res, slots, path, input);
+                if (fit < 1 || fit >= ceiling) {
+                    break;
+                }
+                ceiling = fit;
+                res = reserveTimed(new ReserveCommand(treeId, leaseId, now, expiresAt, slots, input, ceiling), now);
+            }
         } catch (RuntimeException e) {
             return storeFailed(r, path, e, now);
-        } finally {
-            telemetry.storeCall("reserve", clock.nanoTime() - t0);
         }
-        publishExpired(res.expired(), now);
         if (!res.admitted()) {
-            Decision d = exhausted(res, slots, path, input, output, now);
+            Decision d = exhausted(res, slots, path, input, ceiling, now);
             return rejected(r, d);
         }
-        Decision d = withUses(admitted(res.states(), slots, path, r, output, now), res.uses(), slots);
+        Decision d = withUses(admitted(res.states(), slots, path, r, ceiling, output, now), res.uses(), slots);
         telemetry.decision(d);
         if (d.outcome() == Decision.Outcome.DEGRADE) {
             events.publish(() -> new BudgetEvent.RequestDegraded(now, d.bindingBudget(), key.name(), r.model(),
                     d.directive().model(), d.directive().route()));
         }
-        return new Ticket(leaseId, treeId, key.name(), r.model(), d, input, output, expiresAt, slots, true);
+        return new Ticket(leaseId, treeId, key.name(), r.model(), d, input, ceiling, expiresAt, slots, true);
+    }
+
+    private ReserveResult reserveTimed(ReserveCommand c, Instant now) {
+        long t0 = clock.nanoTime();
+        try {
+            ReserveResult res = store.reserve(c);
+            publishExpired(res.expired(), now);
+            return res;
+        } finally {
+            telemetry.storeCall("reserve", clock.nanoTime() - t0);
+        }
     }
 
     private Ticket rejected(BudgetRequest r, Decision d) {
@@ -366,8 +383,12 @@ public final class BudgetEngine implements AutoCloseable {
         return w.isRolling() ? w.bucketMillis() * w.bucketCount() / 1000 : (w.bucketMillis() + 999) / 1000;
     }
 
+    /**
+     * The decision for an admitted reservation of {@code output} ceiling; {@code asked} is the ceiling
+     * the request asked for (more than {@code output} when clamp_to_remaining cut it to fit).
+     */
     private Decision admitted(List<SlotState> states, List<Slot> slots, List<PathPlan.Entry> path, BudgetRequest r,
-                              long output, Instant now) {
+                              long output, long asked, Instant now) {
         int binding = -1;
         Dimension bindingDim = null;
         double maxUtil = -1;
@@ -394,7 +415,8 @@ public final class BudgetEngine implements AutoCloseable {
                 remaining = Math.min(remaining, Math.max(0, limit - committed));
             }
             Budget b = budgetOf(path, s.budgetId());
-            if (mostSevere(b, slotUtil * 100) == Policy.DEGRADE_ROUTE && slotUtil > degradeUtil) {
+            // past a hard stop too: an admitted request may fill it exactly or draw on a pool or a hold
+            if (OutputClamp.degrades(b, slotUtil * 100) && slotUtil > degradeUtil) {
                 degradeUtil = slotUtil;
                 degradeSlot = i;
             }
@@ -415,15 +437,21 @@ public final class BudgetEngine implements AutoCloseable {
         String model = r.model() == null ? null : spec.models().get(r.model());
         long clamp = spec.maxOutputTokens();
         if (spec.clampToRemaining()) {
-            long room = Math.max(1, remaining + output);
+            long room = Math.min(output, OutputClamp.room(states, slots, output));
             clamp = clamp < 0 ? room : Math.min(clamp, room);
+        }
+        String msg = "admitted on the '" + spec.route() + "' route: budget '" + ds.budgetId() + "' is at "
+                + Math.round(degradeUtil * 100) + "%";
+        if (output < asked) {
+            // refit: the reservation holds only this ceiling, so the request must not ask for more
+            clamp = clamp < 0 ? output : Math.min(clamp, output);
+            msg += "; output ceiling clamped from " + asked + " to " + output + " tokens, what its budgets had left";
         }
         RouteDirective directive = new RouteDirective(spec.route(), model, clamp, spec.promptVariants(),
                 spec.cacheTtl());
         return new Decision(Decision.Outcome.DEGRADE, Decision.Reason.DEGRADE_THRESHOLD, ds.budgetId(),
                 ds.window().key(), bindingDim, limit, remaining, maxUtil, resetSeconds(bs.window(), now),
-                windowSeconds(bs.window()), 0, directive, "admitted on the '" + spec.route() + "' route: budget '"
-                + ds.budgetId() + "' is at " + Math.round(degradeUtil * 100) + "%");
+                windowSeconds(bs.window()), 0, directive, msg);
     }
 
     /** The most severe policy among the thresholds reached: once degraded, a budget stays degraded. */
@@ -437,7 +465,7 @@ public final class BudgetEngine implements AutoCloseable {
         return worst;
     }
 
-    private static Budget budgetOf(List<PathPlan.Entry> path, String id) {
+    static Budget budgetOf(List<PathPlan.Entry> path, String id) {
         for (PathPlan.Entry e : path) {
             if (e.id().equals(id)) {
                 return e.budget();

@@ -1,6 +1,7 @@
 package dev.tokenbudget.gateway;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tokenbudget.budget.Budget;
 import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.engine.BudgetRequest;
@@ -24,6 +25,7 @@ import dev.tokenbudget.routing.UpstreamSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -80,11 +82,19 @@ public final class BudgetGateway {
     private final UpstreamLimiters upstreams;
     private final GatewayOptions options;
     private final InputEstimator estimator;
+    private final Map<String, String> prompts;
 
-    /** A gateway; without an estimator in the options it uses {@link TokenizerEstimator#shared()} (loaded now). */
+    /**
+     * A gateway; without an estimator in the options it uses {@link TokenizerEstimator#shared()} (loaded now).
+     *
+     * @throws IllegalArgumentException when a degrade spec's {@code prompt_variants} names a prompt that
+     *         neither the config's {@code prompts:} nor the options register, or both register one id with
+     *         different texts
+     */
     public BudgetGateway(BudgetEngine engine, GatewayOptions options) {
         this.engine = Objects.requireNonNull(engine, "engine");
         this.options = Objects.requireNonNull(options, "options");
+        this.prompts = registeredPrompts(engine.config(), options);
         this.estimator = options.estimator() != null ? options.estimator() : TokenizerEstimator.shared();
         List<UpstreamSpec> specs = engine.config().upstreams();
         this.upstreams = specs.isEmpty() ? null : new UpstreamLimiters(specs, engine.clock(), UpstreamTimer.shared());
@@ -278,16 +288,40 @@ public final class BudgetGateway {
 
     private Map<String, String> promptSwaps(RouteDirective dir) {
         Map<String, String> swaps = new HashMap<>();
-        dir.promptVariants().forEach((from, to) -> {
-            String fromText = options.prompts().get(from);
-            String toText = options.prompts().get(to);
-            if (fromText != null && toText != null) {
-                swaps.put(fromText, toText);
-            } else {
-                LOG.warn("prompt variant {} -> {} is not registered with the gateway; prompt left unchanged", from, to);
+        // every id is registered: the constructor checked each degrade spec's prompt_variants
+        dir.promptVariants().forEach((from, to) -> swaps.put(prompts.get(from), prompts.get(to)));
+        return swaps;
+    }
+
+    /**
+     * The config's {@code prompts:} with the host's own registrations (Spring properties, builder
+     * calls), checked against every degrade spec, so that a missing text fails at start-up rather
+     * than leaving prompts silently unchanged when a budget degrades.
+     */
+    private static Map<String, String> registeredPrompts(EngineConfig config, GatewayOptions options) {
+        Map<String, String> all = new HashMap<>(config.prompts());
+        List<String> problems = new ArrayList<>();
+        options.prompts().forEach((id, text) -> {
+            String other = all.putIfAbsent(id, text);
+            if (other != null && !other.equals(text)) {
+                problems.add("prompt '" + id + "' is registered twice with different texts (in the config's "
+                        + "prompts: and by the gateway host); keep one");
             }
         });
-        return swaps;
+        for (Budget b : config.budgets().budgets()) {
+            b.degrade().promptVariants().forEach((from, to) -> {
+                for (String id : List.of(from, to)) {
+                    if (!all.containsKey(id)) {
+                        problems.add("budget '" + b.id() + "': degrade.prompt_variants names prompt '" + id
+                                + "', which is not registered: add its exact text under prompts: in the config");
+                    }
+                }
+            });
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", problems));
+        }
+        return Map.copyOf(all);
     }
 
     private long outputCeiling(Endpoint e, RequestFacts facts, String model) {

@@ -24,6 +24,9 @@ public final class PriceTable {
 
     private static final Pattern BOUNDARY = Pattern.compile("[-:@/._]");
 
+    /** What follows a model's name in a dated or pinned snapshot of it: -2025-04-14, -20251001, -001, -latest. */
+    private static final Pattern SNAPSHOT = Pattern.compile("[-@](\\d{4}-\\d{2}-\\d{2}|\\d{8}|\\d{3}|latest)");
+
     private static final Map<String, ModelPrice> DEFAULTS = defaults();
 
     private final Map<String, ModelPrice> prices;
@@ -48,6 +51,9 @@ public final class PriceTable {
         m.put("text-embedding-3-small", new ModelPrice(0.02, 0, 0.02));
         m.put("text-embedding-3-large", new ModelPrice(0.13, 0, 0.13));
         // Anthropic: cache reads at a tenth of input; cache writes are charged at the input rate here
+        // claude-opus-4-7 / -4-6 added 2026-11-28 at Anthropic's list price (unchanged since Opus 4.5)
+        m.put("claude-opus-4-7", new ModelPrice(5.00, 25.00, 0.50));
+        m.put("claude-opus-4-6", new ModelPrice(5.00, 25.00, 0.50));
         m.put("claude-opus-4-5", new ModelPrice(5.00, 25.00, 0.50));
         m.put("claude-opus-4-1", new ModelPrice(15.00, 75.00, 1.50));
         m.put("claude-sonnet-4-5", new ModelPrice(3.00, 15.00, 0.30));
@@ -87,11 +93,7 @@ public final class PriceTable {
         if (model == null || model.isBlank()) {
             return Optional.empty();
         }
-        String m = model.trim().toLowerCase(Locale.ROOT);
-        int slash = m.lastIndexOf('/');
-        if (slash >= 0 && !prices.containsKey(m)) {
-            m = m.substring(slash + 1); // "openai/gpt-4.1" on a compatible router
-        }
+        String m = name(model);
         ModelPrice exact = prices.get(m);
         if (exact != null) {
             return Optional.of(exact);
@@ -104,6 +106,39 @@ public final class PriceTable {
             }
         }
         return best == null ? Optional.empty() : Optional.of(prices.get(best));
+    }
+
+    /**
+     * Whether {@code model} is a model of this table: an entry, an entry behind a router prefix
+     * ({@code openai/gpt-4.1}), or a dated or pinned snapshot of an entry ({@code gpt-4.1-2025-04-14},
+     * {@code claude-haiku-4-5-20251001}, {@code gemini-2.5-flash-001}). Stricter than
+     * {@link #forModel}, which prices any name below an entry ({@code gpt-4o-typo} as {@code gpt-4o}):
+     * this is the check for a name the gateway itself will send, such as a degrade target.
+     */
+    public boolean knows(String model) {
+        if (model == null || model.isBlank()) {
+            return false;
+        }
+        String m = name(model);
+        if (prices.containsKey(m)) {
+            return true;
+        }
+        for (String k : prices.keySet()) {
+            if (m.startsWith(k) && SNAPSHOT.matcher(m.substring(k.length())).matches()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The name to look up: lower case, without a router prefix the table does not list itself. */
+    private String name(String model) {
+        String m = model.trim().toLowerCase(Locale.ROOT);
+        int slash = m.lastIndexOf('/');
+        if (slash >= 0 && !prices.containsKey(m)) {
+            m = m.substring(slash + 1); // "openai/gpt-4.1" on a compatible router
+        }
+        return m;
     }
 
     /** Dollars for {@code usage} on {@code model}, or empty when the model has no price. */

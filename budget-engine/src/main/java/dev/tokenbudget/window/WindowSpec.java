@@ -136,6 +136,11 @@ public final class WindowSpec {
         }
         Instant start = first.atStartOfDay(zone).toInstant();
         Instant end = next.atStartOfDay(zone).toInstant();
+        if (!end.isAfter(t)) {
+            // The wall clock went back over midnight (St John's ended DST at 00:01 until 2011), so t
+            // reads as the previous date again; that window has ended: t belongs to the next one.
+            return compute(end);
+        }
         return new WindowRef(name + ":" + label, 0, 1, end.toEpochMilli() - start.toEpochMilli(), start, end,
                 end.plus(CALENDAR_RETENTION));
     }

@@ -1,5 +1,7 @@
 package dev.tokenbudget.config;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.tokenbudget.budget.Policy;
 import dev.tokenbudget.window.Period;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -7,11 +9,15 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -174,7 +180,7 @@ class ConfigLoaderTest {
                   - id: org
                     windows: [{ period: month, limits: { total: 1M } }]
                     thresholds: [{ at: 80, policy: alert_only }, { at: 95, policy: degrade_route }]
-                    degrade: { models: { big: small } }
+                    degrade: { models: { gpt-4.1: gpt-4.1-mini } }
                   - id: strict
                     parent: org
                     windows: [{ period: day, limits: { total: 5 } }]
@@ -185,9 +191,10 @@ class ConfigLoaderTest {
                 """);
         var child = c.budgets().get("child").orElseThrow();
         assertThat(child.thresholds()).extracting(t -> t.percent()).containsExactly(80, 95);
-        assertThat(child.degrade().models()).containsEntry("big", "small");
+        assertThat(child.degrade().models()).containsEntry("gpt-4.1", "gpt-4.1-mini");
         assertThat(c.budgets().get("grandchild").orElseThrow().hardStopPercent()).isEqualTo(100);
-        assertThat(c.budgets().get("grandchild").orElseThrow().degrade().models()).containsEntry("big", "small");
+        assertThat(c.budgets().get("grandchild").orElseThrow().degrade().models())
+                .containsEntry("gpt-4.1", "gpt-4.1-mini");
     }
 
     @Test
@@ -209,6 +216,83 @@ class ConfigLoaderTest {
         assertThat(u.weights()).containsEntry("a", 3);
         assertThat(u.matches("anthropic", "claude-opus-4-7")).isTrue();
         assertThat(u.matches("anthropic", "claude-haiku-4-5")).isFalse();
+    }
+
+    private static final String DEGRADING = OK_BUDGET + """
+              - id: support
+                parent: org
+                windows: [{ period: month, limits: { total: 500k } }]
+                thresholds: [{ at: 90, policy: degrade_route }]
+            """;
+
+    @Test
+    void aDegradeTargetOutsideThePriceTableIsAnErrorNamingThePathTheModelAndTheNearestKnownNames() {
+        ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(DEGRADING + """
+                    degrade: { models: { claude-opus-4-7: claude-haiku-4-5, gpt-4.1: gpt-4.1-mni } }
+                """));
+        assertThat(e).isNotNull();
+        assertThat(e.errors()).extracting(ConfigError::toString).containsExactly(
+                "budgets[1].degrade.models.gpt-4.1: unknown model 'gpt-4.1-mni': a degrade target must be a model "
+                        + "the price table knows (did you mean 'gpt-4.1-mini', 'gpt-4.1-nano', "
+                        + "'gpt-4o-mini'?); add it under "
+                        + "'prices' (dollars per million tokens) if it is yours to name, e.g. a self-hosted model");
+        ConfigException far = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.parse(DEGRADING + """
+                    degrade: { models: { gpt-4.1: my-llama-8b } }
+                """));
+        assertThat(far.errors()).singleElement().asString()
+                .startsWith("budgets[1].degrade.models.gpt-4.1: unknown model 'my-llama-8b'")
+                .contains("it has no model near that name; docs/usage.md#prices lists the defaults");
+    }
+
+    @Test
+    void aDegradeTargetIsKnownByItsDefaultPriceAPriceTheConfigAddsASnapshotSuffixOrARouterPrefix() {
+        EngineConfig c = ConfigLoader.parse("""
+                prices:
+                  llama-3.1-8b-instruct: { input: 0.05, output: 0.08 }
+                """ + DEGRADING + """
+                    degrade:
+                      models:
+                        gpt-4.1: llama-3.1-8b-instruct         # priced by the config
+                        gpt-4o: gpt-4o-mini-2024-07-18         # a dated snapshot of a default entry
+                        claude-opus-4-7: claude-haiku-4-5-20251001
+                        openai/gpt-5: openai/gpt-5-mini        # a router's prefix
+                        my-fine-tune-v3: GPT-4.1-MINI          # the source is whatever clients send
+                """);
+        assertThat(c.budgets().get("support").orElseThrow().degrade().models())
+                .containsEntry("gpt-4.1", "llama-3.1-8b-instruct").containsEntry("my-fine-tune-v3", "GPT-4.1-MINI");
+        // the same target without the config's price is refused
+        assertThatThrownBy(() -> ConfigLoader.parse(DEGRADING + """
+                    degrade: { models: { gpt-4.1: llama-3.1-8b-instruct } }
+                """)).isInstanceOf(ConfigException.class).hasMessageContaining("unknown model 'llama-3.1-8b-instruct'");
+        // a name below an entry that is no snapshot of it is not a model of the table
+        assertThatThrownBy(() -> ConfigLoader.parse(DEGRADING + """
+                    degrade: { models: { gpt-4o: gpt-4o-minni } }
+                """)).isInstanceOf(ConfigException.class).hasMessageContaining("did you mean 'gpt-4o-mini'");
+    }
+
+    /** Every engine config shipped under examples/ (a YAML file with budgets at its top) loads. */
+    @Test
+    void everyShippedExampleConfigLoads() throws IOException {
+        List<Path> configs;
+        try (Stream<Path> files = Files.walk(Path.of("../examples"))) {
+            configs = files.filter(p -> p.toString().endsWith(".yaml") && !p.toString().contains("/target/"))
+                    .filter(ConfigLoaderTest::isEngineConfig).sorted().toList();
+        }
+        assertThat(configs).extracting(p -> Path.of("../examples").relativize(p).toString().replace('\\', '/'))
+                .contains("config/tokenbudget.yaml", "config/allocation.yaml", "quickstart/tokenbudget.yaml",
+                        "envoy/tokenbudget.yaml", "apisix/tokenbudget.yaml", "routing/baseline.yaml",
+                        "routing/staged.yaml");
+        for (Path p : configs) {
+            assertThatCode(() -> ConfigLoader.load(p)).as(p.toString()).doesNotThrowAnyException();
+        }
+    }
+
+    private static boolean isEngineConfig(Path p) {
+        try {
+            return new ObjectMapper(new YAMLFactory()).readTree(p.toFile()).has("budgets");
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Test

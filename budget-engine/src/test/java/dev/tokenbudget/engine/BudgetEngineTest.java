@@ -181,7 +181,7 @@ class BudgetEngineTest {
         RouteDirective d = second.decision().directive();
         assertThat(d.model()).isEqualTo("claude-haiku-4-5");
         assertThat(d.route()).isEqualTo("economy");
-        assertThat(d.maxOutputTokens()).isEqualTo(800); // min(800, 500 left + 500 of its own)
+        assertThat(d.maxOutputTokens()).isEqualTo(500); // its own 500: 1,000 were left, max_output_tokens 800
         // past 100% a budget without hard_stop stays degraded and never rejects
         Ticket third = f.engine.reserve(new BudgetRequest(f.key("k"), null, null, "claude-opus-4-7", 5000, 500));
         assertThat(third.decision().outcome()).isEqualTo(Decision.Outcome.DEGRADE);

@@ -310,6 +310,7 @@ class BudgetGatewayTest {
     void missingUpstreamKeyInTheEnvironmentIsAClear500() {
         GatewayFixture noEnv = new GatewayFixture(GatewayOptions.custom());
         BudgetGateway g = new BudgetGateway(noEnv.engine.engine, GatewayOptions.custom().environment(n -> null)
+                .prompt("support", GatewayFixture.SUPPORT_PROMPT).prompt("support-short", GatewayFixture.SUPPORT_SHORT)
                 .build());
         Reply r = (Reply) g.identify(TestRequest.post("/v1/messages", "x-api-key", MAIN));
         assertThat(r.status()).isEqualTo(500);

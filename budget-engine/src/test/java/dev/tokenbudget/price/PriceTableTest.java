@@ -24,6 +24,26 @@ class PriceTableTest {
     }
 
     @Test
+    void knowsItsEntriesTheirSnapshotsAndRouterNamesButNotEveryNameItCouldPrice() {
+        PriceTable t = PriceTable.of(Map.of("my-llama", new ModelPrice(0.1, 0.1, 0.1)));
+        assertThat(t.knows("claude-opus-4-7")).isTrue();
+        assertThat(t.knows("GPT-4.1-Mini")).isTrue();
+        assertThat(t.knows("gpt-4.1-mini-2025-04-14")).isTrue();
+        assertThat(t.knows("claude-haiku-4-5-20251001")).isTrue();
+        assertThat(t.knows("gemini-2.5-flash-001")).isTrue();
+        assertThat(t.knows("claude-3-5-haiku-latest")).isTrue();
+        assertThat(t.knows("openai/gpt-4o-mini")).isTrue();
+        assertThat(t.knows("my-llama")).isTrue();
+        // forModel prices these by their family; as names to send they are not models of the table
+        assertThat(t.forModel("gpt-4o-minni")).isPresent();
+        assertThat(t.knows("gpt-4o-minni")).isFalse();
+        assertThat(t.knows("my-llama-70b")).isFalse();
+        assertThat(t.knows("gpt-4.1-2025")).isFalse();
+        assertThat(t.knows("")).isFalse();
+        assertThat(t.knows(null)).isFalse();
+    }
+
+    @Test
     void configPricesReplaceDefaultsAndAddModels() {
         PriceTable t = PriceTable.of(Map.of("gpt-4.1", new ModelPrice(1, 2, 0.5), "my-llama", new ModelPrice(0.1,
                 0.1, 0.1)));

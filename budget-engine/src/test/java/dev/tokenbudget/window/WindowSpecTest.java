@@ -76,6 +76,22 @@ class WindowSpecTest {
     }
 
     @Test
+    void whenTheClockGoesBackOverMidnightTheNewDayHasAlreadyBegun() {
+        // found by the property above: St John's ended DST at 00:01 NDT on 2001-10-28, back to
+        // 23:01 NST on the 27th; the 27th's window ended at 02:30Z and must not come back
+        ZoneId stJohns = ZoneId.of("America/St_Johns");
+        WindowSpec day = WindowSpec.calendar(Period.DAY, stJohns);
+        Instant afterTheSwitch = Instant.parse("2001-10-28T02:31:00Z");
+        assertThat(afterTheSwitch.atZone(stJohns).toLocalDate()).isEqualTo(LocalDate.of(2001, 10, 27));
+        WindowRef w = day.at(afterTheSwitch);
+        assertThat(w.start()).isEqualTo(Instant.parse("2001-10-28T02:30:00Z"));
+        assertThat(w.end()).isAfter(afterTheSwitch);
+        assertThat(w.key()).endsWith("2001-10-28");
+        assertThat(day.at(Instant.parse("2001-10-28T02:29:00Z")).key()).endsWith("2001-10-27");
+        assertThat(day.at(Instant.parse("2001-10-28T02:29:00Z")).end()).isEqualTo(w.start());
+    }
+
+    @Test
     void februaryHas29DaysInLeapYearsOnly() {
         WindowSpec m = WindowSpec.calendar(Period.MONTH, ZoneId.of("UTC"));
         assertThat(days(m.at(Instant.parse("2024-02-10T00:00:00Z")))).isEqualTo(29);

@@ -42,6 +42,16 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class FakeProvider implements AutoCloseable {
 
+    static {
+        // The JDK server writes headers and body (and each stream chunk) separately; with Nagle's
+        // algorithm on, the second write waits for the client's delayed ACK, ~40 ms per answer on
+        // loopback. Read once when the JDK's server configuration class loads, so it must be set
+        // before the first HttpServer in this JVM; an explicit setting is left alone.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+            System.setProperty("sun.net.httpserver.nodelay", "true");
+        }
+    }
+
     /** Default answer length in tokens when the request's ceiling allows it. */
     public static final int DEFAULT_REPLY_TOKENS = 48;
 

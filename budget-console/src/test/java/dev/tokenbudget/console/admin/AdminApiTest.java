@@ -80,13 +80,13 @@ class AdminApiTest {
         // the engine's forecaster with no history yet projects nothing beyond what is used
         assertThat(month.path("forecast").path("method").asText()).isEqualTo("no_history");
         assertThat(month.path("forecast").path("expected").asLong()).isEqualTo(120_000_000);
-        // the example config names claude-opus-4-7 (no default price), claude-haiku-4-5, gpt-4.1 and
-        // gpt-4.1-mini (dated default prices): 100M input + 20M output at $0.40/$1.60 to $2/$8 per million
+        // the example config names claude-opus-4-7, claude-haiku-4-5, gpt-4.1 and gpt-4.1-mini (dated
+        // default prices): 100M input + 20M output at $0.40/$1.60 (gpt-4.1-mini) to $5/$25 (opus) per million
         JsonNode dollars = month.path("dollars");
         assertThat(dollars.path("cheapest_model").asText()).isEqualTo("gpt-4.1-mini");
         assertThat(dollars.path("low").asDouble()).isEqualTo(72.0);
-        assertThat(dollars.path("dearest_model").asText()).isEqualTo("gpt-4.1");
-        assertThat(dollars.path("high").asDouble()).isEqualTo(360.0);
+        assertThat(dollars.path("dearest_model").asText()).isEqualTo("claude-opus-4-7");
+        assertThat(dollars.path("high").asDouble()).isEqualTo(1000.0);
         JsonNode week = support.path("windows").get(1);
         assertThat(week.path("name").asText()).isEqualTo("rolling-7d");
         assertThat(week.path("length_seconds").asLong()).isEqualTo(7 * 86_400);

@@ -164,7 +164,7 @@ class BurnDownApiTest {
                   - id: team
                     windows: [{ period: month, limits: { total: 100M } }]
                     thresholds: [{ at: 90, policy: degrade_route }]
-                    degrade: { models: { dear-model: unpriced-model } }
+                    degrade: { models: { unpriced-model: cheap-model } }   # named, no price: not in the range
                 keys:
                   - name: k
                     sha256: %s

@@ -2,11 +2,9 @@ package dev.tokenbudget.console.admin;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenbudget.engine.BudgetRequest;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -52,7 +50,7 @@ class DashboardTest {
     @Test
     void rendersTheTreeABurnDownChartWithForecastAndThresholdsAndTheLatestEvents(@TempDir Path profile)
             throws Exception {
-        String chromium = chromium();
+        String chromium = HeadlessChromium.executable();
         Instant start = Instant.parse("2026-11-03T00:00:00Z");
         // the default forecasts: the engine's forecaster over the history the server samples
         try (AdminFixture f = new AdminFixture(start, AdminFixture.exampleConfig(), b -> {
@@ -114,10 +112,8 @@ class DashboardTest {
 
     private static String run(String chromium, Path profile, String mode, String url)
             throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(chromium, "--headless", "--no-sandbox", "--disable-gpu",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--window-size=1280,900",
-                "--virtual-time-budget=5000", mode, url));
+        List<String> cmd = new ArrayList<>(HeadlessChromium.command(chromium, profile, 1280, 900));
+        cmd.addAll(List.of("--virtual-time-budget=5000", mode, url));
         Path stdout = profile.resolveSibling(profile.getFileName() + "-out.html");
         Path stderr = profile.resolveSibling(profile.getFileName() + "-err.txt");
         Process p = new ProcessBuilder(cmd).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
@@ -128,22 +124,5 @@ class DashboardTest {
         }
         assertThat(p.exitValue()).as(Files.readString(stderr, StandardCharsets.UTF_8)).isZero();
         return Files.readString(stdout, StandardCharsets.UTF_8);
-    }
-
-    /** Chromium from PATH; without it the test fails under CI and is skipped elsewhere. */
-    private static String chromium() {
-        for (String name : List.of("chromium", "chromium-browser", "google-chrome")) {
-            for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-                if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) {
-                    return Path.of(dir, name).toString();
-                }
-            }
-        }
-        String why = "no chromium on PATH (apt-get install -y chromium)";
-        if (System.getenv("CI") != null) {
-            throw new AssertionError(why);
-        }
-        Assumptions.abort(why);
-        return null;
     }
 }

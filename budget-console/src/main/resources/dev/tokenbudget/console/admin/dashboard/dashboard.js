@@ -206,7 +206,8 @@
     sub.push(w.period === 'rolling' && w.length_seconds ? 'any ' + duration(w.length_seconds) : 'resets ' + time(w.end));
     card.appendChild(el('div', { class: 'sub' }, sub.join(' · ')));
 
-    const W = 660, H = 220, L = 48, R = 92, T = 14, B = 26;
+    // R: room for the longest threshold label, "100% hard stop"
+    const W = 660, H = 220, L = 48, R = 104, T = 14, B = 26;
     const pw = W - L - R, ph = H - T - B;
     const pts = points.map((p) => [Date.parse(p.at), p[dim]]);
     const t0 = Date.parse(w.start);
@@ -300,6 +301,8 @@
     card.appendChild(legend);
     card.setAttribute('data-points', String(pts.length));
     card.setAttribute('data-rendered', pts.length + ' points');
+    // what the line ends at, for tests and scrapers: the sampled usage the chart shows last
+    if (pts.length) card.setAttribute('data-last-point', String(pts[pts.length - 1][1]));
     return card;
   }
 
