@@ -93,7 +93,7 @@ public final class SoakMain {
             Duration ran = Duration.ofNanos(System.nanoTime() - t0);
             JsonNode window = awaitNothingReserved(gw);
             HeapSampler.Sample after = heap.sample(ran.toSeconds());
-            ProviderTally tally = fake.tally();
+            ProviderTally tally = awaitCounted(fake);
             SoakReport report = new SoakReport(o, prefix, ran, load, window, tally, before, during, after,
                     heap.grew(), Files.readString(gw.log()));
             String text = report.text();
@@ -108,6 +108,16 @@ public final class SoakMain {
         if (left > 0) {
             Thread.sleep(left);
         }
+    }
+
+    /** The fake's tally once every exchange it received is counted (it counts just after the last byte). */
+    private static ProviderTally awaitCounted(FakeProvider fake) throws InterruptedException {
+        ProviderTally t = fake.tally();
+        for (int i = 0; i < 600 && t.completed() + t.aborted() < t.requests(); i++) {
+            Thread.sleep(100);
+            t = fake.tally();
+        }
+        return t;
     }
 
     /** The root budget's month window once no reservation is left (at most two minutes after the load). */
