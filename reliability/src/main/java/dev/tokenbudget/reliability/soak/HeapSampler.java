@@ -27,7 +27,6 @@ final class HeapSampler {
 
     private final long pid;
     private final String jcmd;
-    private final List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
 
     HeapSampler(long pid) {
         this.pid = pid;
@@ -42,30 +41,25 @@ final class HeapSampler {
         if (!m.find()) {
             throw new IOException("no heap figure in jcmd GC.heap_info: " + info);
         }
-        Sample s = new Sample(atSeconds, Long.parseLong(m.group(1)), rss());
-        samples.add(s);
-        return s;
+        return new Sample(atSeconds, Long.parseLong(m.group(1)), rss());
     }
 
-    List<Sample> samples() {
-        synchronized (samples) {
-            return List.copyOf(samples);
-        }
-    }
+    /** Fewer samples than this during the load are not judged. */
+    static final int MIN_SAMPLES = 6;
 
     /**
-     * Whether the heap grew: the median of the last third of the samples against the median of the
-     * middle third (the first third is warm-up: JIT, pools, caches filling). Grown means more than
-     * 50 % and more than 32 MiB up, which a leak over a long run is and noise is not.
+     * Whether the heap grew over {@code during} (the samples taken under load, in order): the
+     * median of the last third against the median of the middle third (the first third is
+     * warm-up: JIT, pools, caches filling). Grown means more than 50 % and more than 32 MiB up,
+     * which a leak over a long run is and noise is not. False with fewer than {@link #MIN_SAMPLES}.
      */
-    boolean grew() {
-        List<Sample> s = samples();
-        if (s.size() < 6) {
+    static boolean grew(List<Sample> during) {
+        if (during.size() < MIN_SAMPLES) {
             return false;
         }
-        int third = s.size() / 3;
-        long middle = median(s.subList(third, 2 * third));
-        long last = median(s.subList(s.size() - third, s.size()));
+        int third = during.size() / 3;
+        long middle = median(during.subList(third, 2 * third));
+        long last = median(during.subList(during.size() - third, during.size()));
         return last > middle * 3 / 2 && last - middle > 32 * 1024;
     }
 

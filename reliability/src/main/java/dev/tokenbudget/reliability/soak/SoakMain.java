@@ -95,7 +95,7 @@ public final class SoakMain {
             HeapSampler.Sample after = heap.sample(ran.toSeconds());
             ProviderTally tally = awaitCounted(fake);
             SoakReport report = new SoakReport(o, prefix, ran, load, window, tally, before, during, after,
-                    heap.grew(), Files.readString(gw.log()));
+                    Files.readString(gw.log()));
             String text = report.text();
             System.out.println(text);
             Files.writeString(o.out().resolve("soak-report.txt"), text);

@@ -26,13 +26,12 @@ final class SoakReport {
     private final HeapSampler.Sample before;
     private final List<HeapSampler.Sample> during;
     private final HeapSampler.Sample after;
-    private final boolean heapGrew;
     private final String gatewayLog;
     private final List<String> failures = new ArrayList<>();
     private final String text;
 
     SoakReport(SoakOptions o, String prefix, Duration ran, LoadGenerator load, JsonNode window, ProviderTally tally,
-               HeapSampler.Sample before, List<HeapSampler.Sample> during, HeapSampler.Sample after, boolean heapGrew,
+               HeapSampler.Sample before, List<HeapSampler.Sample> during, HeapSampler.Sample after,
                String gatewayLog) {
         this.o = o;
         this.prefix = prefix;
@@ -43,7 +42,6 @@ final class SoakReport {
         this.before = before;
         this.during = during;
         this.after = after;
-        this.heapGrew = heapGrew;
         this.gatewayLog = gatewayLog;
         this.text = render();
     }
@@ -104,10 +102,12 @@ final class SoakReport {
         b.append(String.format("rss             before %s, at the end of the load %s, after %s%n",
                 mib(before.rssKib()), during.isEmpty() ? "?" : mib(during.get(during.size() - 1).rssKib()),
                 mib(after.rssKib())));
-        b.append("heap verdict    ").append(heapGrew ? "GREW (last third of the samples > 1.5 x and > 32 MiB above "
-                + "the middle third)" : "flat (last third of the samples within 1.5 x or 32 MiB of the middle third)")
-                .append('\n');
-        check(!heapGrew, "the heap grew");
+        boolean grew = HeapSampler.grew(during);
+        b.append("heap verdict    ").append(during.size() < HeapSampler.MIN_SAMPLES
+                ? "not judged (fewer than " + HeapSampler.MIN_SAMPLES + " samples under load)"
+                : grew ? "GREW (last third of the samples > 1.5 x and > 32 MiB above the middle third)"
+                : "flat (last third of the samples within 1.5 x or 32 MiB of the middle third)").append('\n');
+        check(!grew, "the heap grew");
         b.append("result          ").append(failures.isEmpty() ? "PASS" : "FAIL: " + String.join("; ", failures))
                 .append('\n');
         return b.toString();
