@@ -122,9 +122,13 @@ public final class ConfigLoader {
     /** A value for an error message, with control characters shown escaped (no line breaks in logs). */
     static String printable(String s) {
         StringBuilder b = new StringBuilder();
-        s.codePoints().limit(80).forEach(c -> b.append(c < 0x20 || c == 0x7f
-                ? String.format("\\u%04x", c) : Character.toString(c)));
-        return s.codePointCount(0, s.length()) > 80 ? b + "..." : b.toString();
+        s.codePoints().limit(80).forEach(b::appendCodePoint);
+        return ConfigError.oneLine(s.codePointCount(0, s.length()) > 80 ? b + "..." : b.toString());
+    }
+
+    /** A URI for an error message, without the credentials a {@code user:password@} part may hold. */
+    static String withoutCredentials(String uri) {
+        return uri.replaceAll("(?<=://)[^@/]*@", "***@");
     }
 
     /** One pass over a config tree, collecting errors. */
@@ -319,8 +323,8 @@ public final class ConfigLoader {
                 // commas also separate the sentinels inside one redis-sentinel:// URI: split only before a scheme
                 for (String u : uri.split(",(?=\\s*[a-z-]+://)")) {
                     if (!u.trim().matches("(redis|rediss|redis-sentinel|redis-socket)://.+")) {
-                        r.get("uri").error("must be a redis://, rediss:// or redis-sentinel:// URI, was '" + u.trim()
-                                + "'");
+                        r.get("uri").error("must be a redis://, rediss:// or redis-sentinel:// URI, was '"
+                                + printable(withoutCredentials(u.trim())) + "'");
                     }
                 }
             }
@@ -433,7 +437,8 @@ public final class ConfigLoader {
         private String id(ConfigNode n) {
             String id = n.requiredString();
             if (id != null && !ID.matcher(id).matches()) {
-                n.error("must be 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit, was '" + id + "'");
+                n.error("must be 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit, was '" + printable(id)
+                        + "'");
                 return null;
             }
             return id;
@@ -594,7 +599,9 @@ public final class ConfigLoader {
             Map<String, String> prompts = stringMap(n.get("prompt_variants"));
             String ttl = n.get("cache_ttl").string(null);
             if (ttl != null) {
+                // sent upstream as the x-tokenbudget-cache-ttl header value: checked, then without blanks
                 n.get("cache_ttl").duration(null);
+                ttl = Quantities.blanksOff(ttl);
             }
             String route = n.get("route").string(DegradeSpec.DEFAULT_ROUTE);
             if (!ID.matcher(route).matches()) {

@@ -11,15 +11,15 @@ public final class Quantities {
     /** Largest token count accepted anywhere: Lua (Redis) numbers are exact only up to 2^53. */
     public static final long MAX_TOKENS = (1L << 53) - 1;
 
-    private static final Pattern TOKENS = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*([kKmMbBgG]?)");
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d|w)");
+    private static final Pattern TOKENS = Pattern.compile("(\\d+(?:\\.\\d+)?)[ \\t]*([kKmMbBgG]?)");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)[ \\t]*(ms|s|m|h|d|w)");
 
     private Quantities() {
     }
 
     /** {@code 20000}, {@code "500k"}, {@code "20M"}, {@code "1B"} (or {@code G}); throws with a reason. */
     public static long tokens(String text) {
-        Matcher m = TOKENS.matcher(text.trim());
+        Matcher m = TOKENS.matcher(blanksOff(text));
         if (!m.matches()) {
             throw new IllegalArgumentException("must be a whole number of tokens such as 20000, 500k, 20M or 1B, was '"
                     + text + "'");
@@ -43,7 +43,7 @@ public final class Quantities {
 
     /** {@code 50ms}, {@code 30s}, {@code 10m}, {@code 24h}, {@code 7d}, {@code 2w}; throws with a reason. */
     public static Duration duration(String text) {
-        Matcher m = DURATION.matcher(text.trim());
+        Matcher m = DURATION.matcher(blanksOff(text));
         if (!m.matches()) {
             throw new IllegalArgumentException("must be a duration such as 50ms, 30s, 10m, 24h or 7d, was '" + text
                     + "'");
@@ -76,5 +76,21 @@ public final class Quantities {
             }
         }
         return Long.toString(n);
+    }
+
+    /**
+     * {@code text} without the spaces and tabs around it, and nothing else: a line break or a
+     * control character makes it no quantity (a duration is also sent as a header value).
+     */
+    static String blanksOff(String text) {
+        int from = 0;
+        int to = text.length();
+        while (from < to && (text.charAt(from) == ' ' || text.charAt(from) == '\t')) {
+            from++;
+        }
+        while (to > from && (text.charAt(to - 1) == ' ' || text.charAt(to - 1) == '\t')) {
+            to--;
+        }
+        return text.substring(from, to);
     }
 }

@@ -9,10 +9,10 @@ import java.util.Map;
 /**
  * The response headers every adapter sets from a decision, so that clients see the same thing
  * behind any gateway: remaining tokens, utilisation, the binding budget, the route of a degraded
- * request (with its cheaper model and clamped output ceiling), {@code Retry-After} on a rejection,
- * and the IETF {@code RateLimit} / {@code RateLimit-Policy} fields (draft-ietf-httpapi-ratelimit-headers: a quoted policy name
- * with {@code q} quota and {@code w} window seconds; {@code r} remaining and {@code t} seconds
- * to reset).
+ * request (with its cheaper model and clamped output ceiling), {@code Retry-After} on a rejection
+ * that waiting can cure (429, 503), and the IETF {@code RateLimit} / {@code RateLimit-Policy}
+ * fields (draft-ietf-httpapi-ratelimit-headers: a quoted policy name with {@code q} quota and
+ * {@code w} window seconds; {@code r} remaining and {@code t} seconds to reset).
  */
 public final class DecisionHeaders {
 
@@ -56,7 +56,8 @@ public final class DecisionHeaders {
                 h.put(MAX_OUTPUT_TOKENS, Long.toString(d.directive().maxOutputTokens()));
             }
         }
-        if (!d.admitted()) {
+        // a 400 or 403 is answered the same however long the client waits: no Retry-After
+        if (!d.admitted() && (d.httpStatus() == 429 || d.httpStatus() == 503)) {
             h.put(RETRY_AFTER, Long.toString(Math.max(1, d.retryAfterSeconds())));
         }
         return h;

@@ -84,6 +84,9 @@ class BudgetEngineTest {
         Ticket u = f.reserve("k-team", "chat\r\nx-evil: 1", 10, 10);
         assertThat(u.decision().reason()).isEqualTo(Decision.Reason.FEATURE_FORBIDDEN);
         assertThat(u.decision().message()).doesNotContain("\r").doesNotContain("\n");
+        // waiting does not cure a 403: no Retry-After
+        assertThat(DecisionHeaders.forResponse(t.decision())).doesNotContainKey("Retry-After")
+                .containsEntry("x-tokenbudget-decision", "reject");
     }
 
     @Test

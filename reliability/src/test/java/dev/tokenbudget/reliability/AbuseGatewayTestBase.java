@@ -1,5 +1,6 @@
 package dev.tokenbudget.reliability;
 
+import dev.tokenbudget.console.admin.AdminServer;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.fake.FakeProvider;
 import dev.tokenbudget.fake.RecordedExchange;
@@ -22,14 +23,17 @@ import java.util.stream.Stream;
 /**
  * One gateway (in-memory store, a clock the tests move) shared by the abuse tests: two tenants
  * with features and per-user budgets, keys of their own, and upstreams that demand the real
- * credential (OpenAI, Anthropic), record anything (Gemini and Azure paths) or lie about usage.
- * Logs of {@code dev.tokenbudget} are at TRACE, so that {@link SecretsNotLoggedTest} sees everything
- * tokenbudget can write.
+ * credential (OpenAI, Anthropic), record anything (Gemini and Azure paths) or lie about usage;
+ * the admin API beside it.
  */
 @SpringBootTest(classes = {ReliabilityGatewayApp.class, AbuseGatewayTestBase.Clock.class},
         webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"spring.config.name=reliability-gateway", "logging.level.dev.tokenbudget=TRACE"})
+        properties = {"spring.config.name=reliability-gateway", "rel.admin.port=0",
+                "rel.admin.token=" + AbuseGatewayTestBase.ADMIN_TOKEN})
 abstract class AbuseGatewayTestBase {
+
+    /** The admin API's bearer token (the admin server runs beside the gateway, as in the quickstart). */
+    static final String ADMIN_TOKEN = "rel-admin-token-0123456789abcdef";
 
     static final String KEY_A = "vk-rel-tenant-a-secret";
     static final String KEY_A_CHAT = "vk-rel-tenant-a-chat-only";
@@ -110,6 +114,9 @@ abstract class AbuseGatewayTestBase {
 
     @Autowired
     BudgetClock clock;
+
+    @Autowired
+    AdminServer admin;
 
     @BeforeEach
     void resetUpstreams() {

@@ -2,6 +2,7 @@ package dev.tokenbudget.reliability;
 
 import dev.tokenbudget.fake.StreamPacer;
 
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -9,17 +10,24 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A stream pacer for the fake provider that can hold every stream after its first chunks, so a
  * test knows requests are in flight mid-stream (reserved, partly answered) while it breaks
- * something; opened again, they run to their end. A held stream waits at most a minute.
+ * something; opened again, they run to their end. A held stream waits at most a minute, or the
+ * time given.
  */
 final class Gate implements StreamPacer {
 
     private final int holdFrom;
+    private final Duration maxHold;
     private volatile CountDownLatch latch = new CountDownLatch(0);
     private final AtomicInteger waiting = new AtomicInteger();
 
-    /** Holds streams before chunk {@code holdFrom} (0-based) while closed. */
+    /** Holds streams before chunk {@code holdFrom} (0-based) while closed, each at most a minute. */
     Gate(int holdFrom) {
+        this(holdFrom, Duration.ofMinutes(1));
+    }
+
+    Gate(int holdFrom, Duration maxHold) {
         this.holdFrom = holdFrom;
+        this.maxHold = maxHold;
     }
 
     @Override
@@ -28,7 +36,7 @@ final class Gate implements StreamPacer {
         if (index >= holdFrom && l.getCount() > 0) {
             waiting.incrementAndGet();
             try {
-                l.await(60, TimeUnit.SECONDS);
+                l.await(maxHold.toMillis(), TimeUnit.MILLISECONDS);
             } finally {
                 waiting.decrementAndGet();
             }

@@ -48,16 +48,66 @@ final class RawHttp implements AutoCloseable {
         return in.available() > 0;
     }
 
+    /**
+     * One response exactly as it came over the wire: the bytes of its head (status line and
+     * header lines up to the blank line, nothing normalised) and the response parsed from them.
+     */
+    record Exact(byte[] head, Http.Response response) {
+
+        /** The head as text, one char per byte (ISO-8859-1). */
+        String headText() {
+            return new String(head, StandardCharsets.ISO_8859_1);
+        }
+    }
+
     /** Reads one response: status line, headers, and a body by content-length, chunks or until close. */
     Http.Response read() throws IOException {
-        String status = line();
+        return readExact().response();
+    }
+
+    /** Reads one response and keeps the bytes of its head as sent (up to 256 KiB of head). */
+    Exact readExact() throws IOException {
+        return readExact(true);
+    }
+
+    /** Reads the head of a response that has no body whatever its headers say (an answer to HEAD). */
+    Http.Response readHeadOnly() throws IOException {
+        return readExact(false).response();
+    }
+
+    private Exact readExact(boolean withBody) throws IOException {
+        ByteArrayOutputStream raw = new ByteArrayOutputStream();
+        int last = 0;
+        for (int c = in.read(); ; c = in.read()) {
+            if (c < 0) {
+                throw new IOException("connection closed in the response head: "
+                        + raw.toString(StandardCharsets.ISO_8859_1));
+            }
+            raw.write(c);
+            // the head ends at CRLF CRLF; a bare LF LF also ends it for a lenient reader
+            last = (last << 8) | c;
+            if (last == 0x0D0A0D0A || (last & 0xFFFF) == 0x0A0A) {
+                break;
+            }
+            if (raw.size() > 256 * 1024) {
+                throw new IOException("response head longer than 256 KiB");
+            }
+        }
+        byte[] head = raw.toByteArray();
+        String[] lines = new String(head, StandardCharsets.ISO_8859_1).split("\n");
+        String status = lines[0].replace("\r", "");
         Map<String, String> headers = new TreeMap<>();
-        for (String l = line(); !l.isEmpty(); l = line()) {
+        for (int i = 1; i < lines.length; i++) {
+            String l = lines[i].replace("\r", "");
             int c = l.indexOf(':');
-            headers.putIfAbsent(l.substring(0, c).trim().toLowerCase(Locale.ROOT), l.substring(c + 1).trim());
+            if (c > 0) {
+                headers.putIfAbsent(l.substring(0, c).trim().toLowerCase(Locale.ROOT), l.substring(c + 1).trim());
+            }
         }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
-        if (headers.containsKey("content-length")) {
+        if (!withBody) {
+            // nothing to read
+        } else if (headers.containsKey("content-length")) {
             body.write(in.readNBytes(Integer.parseInt(headers.get("content-length"))));
         } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
             for (int size = Integer.parseInt(line().trim(), 16); size > 0; size = Integer.parseInt(line().trim(), 16)) {
@@ -68,17 +118,8 @@ final class RawHttp implements AutoCloseable {
         } else {
             body.write(in.readAllBytes());
         }
-        return new Http.Response(Integer.parseInt(status.split(" ")[1]), headers,
-                body.toString(StandardCharsets.UTF_8));
-    }
-
-    /** The raw header block of the next response, exactly as sent (ISO-8859-1). */
-    String rawHead() throws IOException {
-        StringBuilder b = new StringBuilder();
-        for (String l = line(); !l.isEmpty(); l = line()) {
-            b.append(l).append('\n');
-        }
-        return b.toString();
+        return new Exact(head, new Http.Response(Integer.parseInt(status.split(" ")[1]), headers,
+                body.toString(StandardCharsets.UTF_8)));
     }
 
     private String line() throws IOException {
