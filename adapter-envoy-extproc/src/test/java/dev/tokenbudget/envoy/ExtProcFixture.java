@@ -3,6 +3,7 @@ package dev.tokenbudget.envoy;
 import dev.tokenbudget.engine.EngineFixture;
 import dev.tokenbudget.gateway.GatewayFixture;
 import dev.tokenbudget.provider.Payloads;
+import dev.tokenbudget.testing.Poll;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 
@@ -44,10 +45,7 @@ final class ExtProcFixture implements AutoCloseable {
 
     /** Waits (bounded) until every stream the server saw has ended; the meters have run by then. */
     void awaitNoOpenStreams() {
-        for (int i = 0; i < 2000 && service.openStreams() > 0; i++) {
-            sleepBriefly();
-        }
-        if (service.openStreams() > 0) {
+        if (!Poll.until(Duration.ofSeconds(20), () -> service.openStreams() == 0)) {
             throw new AssertionError(service.openStreams() + " streams still open on the server");
         }
     }
