@@ -6,7 +6,7 @@ import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.Forward;
 import dev.tokenbudget.gateway.GatewayOptions;
 import dev.tokenbudget.gateway.Identified;
-import dev.tokenbudget.gateway.RequestView;
+import dev.tokenbudget.gateway.TestRequest;
 import dev.tokenbudget.store.TokenCounts;
 import org.junit.jupiter.api.Test;
 
@@ -143,23 +143,9 @@ class ReservationLifecycleTest extends RouteTestSupport {
     private long directEstimate(byte[] body) {
         try (BudgetEngine engine = BudgetEngine.builder(ConfigLoader.load(engineConfig)).build()) {
             BudgetGateway g = new BudgetGateway(engine, GatewayOptions.ofDefaults());
-            RequestView view = new RequestView() {
-                @Override
-                public String method() {
-                    return "POST";
-                }
-
-                @Override
-                public String path() {
-                    return "/v1/chat/completions";
-                }
-
-                @Override
-                public String header(String name) {
-                    return name.equalsIgnoreCase("authorization") ? "Bearer sk-tb-apisix-support" : null;
-                }
-            };
-            Forward f = (Forward) g.admit((Identified) g.identify(view), body);
+            Identified id = (Identified) g.identify(TestRequest.post("/v1/chat/completions", "Authorization",
+                    "Bearer sk-tb-apisix-support"));
+            Forward f = (Forward) g.admit(id, body);
             return f.ticket().reservedInput();
         }
     }

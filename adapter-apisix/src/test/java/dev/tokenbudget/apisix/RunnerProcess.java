@@ -1,11 +1,14 @@
 package dev.tokenbudget.apisix;
 
+import dev.tokenbudget.testing.ChildJvm;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The plugin runner as APISIX starts it from {@code ext-plugin.cmd}: the runner's executable jar
@@ -14,63 +17,36 @@ import java.util.concurrent.TimeUnit;
  */
 final class RunnerProcess implements AutoCloseable {
 
-    private final Process process;
+    private final ChildJvm jvm;
     private final Path socket;
-    private final Path log;
 
-    private RunnerProcess(Process process, Path socket, Path log) {
-        this.process = process;
+    private RunnerProcess(ChildJvm jvm, Path socket) {
+        this.jvm = jvm;
         this.socket = socket;
-        this.log = log;
     }
 
-    static RunnerProcess start(Path runnerJar, Path pluginJar, Map<String, String> env)
-            throws IOException, InterruptedException {
+    static RunnerProcess start(Path runnerJar, Path pluginJar, Map<String, String> env) throws IOException {
         Path dir = Files.createTempDirectory("tb-apisix-proc");
         Path socket = dir.resolve("runner.sock");
-        Path log = dir.resolve("runner.log");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(List.of(java, "-Xmx256m", "-Dloader.path=" + pluginJar,
-                "-jar", runnerJar.toString()))
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile());
-        pb.environment().put("APISIX_LISTEN_ADDRESS", "unix:" + socket);
-        pb.environment().put("APISIX_CONF_EXPIRE_TIME", "3600");
-        pb.environment().putAll(env);
-        RunnerProcess r = new RunnerProcess(pb.start(), socket, log);
-        for (int i = 0; i < 2400; i++) {
-            if (!r.process.isAlive()) {
-                throw new IllegalStateException("the plugin runner exited with " + r.process.exitValue() + ":\n"
-                        + r.log());
-            }
-            if (A6Client.accepts(r.socket)) {
-                return r;
-            }
-            Thread.sleep(25);
-        }
-        r.close();
-        throw new IllegalStateException("the plugin runner did not listen on " + socket + ":\n" + r.log());
+        Map<String, String> all = new HashMap<>(Map.of("APISIX_LISTEN_ADDRESS", "unix:" + socket,
+                "APISIX_CONF_EXPIRE_TIME", "3600"));
+        all.putAll(env);
+        ChildJvm jvm = ChildJvm.start(List.of("-Xmx256m", "-Dloader.path=" + pluginJar, "-jar", runnerJar.toString()),
+                all, dir.resolve("runner.log"));
+        jvm.await("the plugin runner listening on " + socket, Duration.ofSeconds(60), () -> A6Client.accepts(socket));
+        return new RunnerProcess(jvm, socket);
     }
-
 
     A6Client client() {
         return new A6Client(socket);
     }
 
     String log() {
-        try {
-            return Files.readString(log);
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
-        }
+        return jvm.log();
     }
 
     @Override
     public void close() throws InterruptedException {
-        process.destroy();
-        if (!process.waitFor(30, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            process.waitFor(30, TimeUnit.SECONDS);
-        }
+        jvm.stop(Duration.ofSeconds(30));
     }
 }

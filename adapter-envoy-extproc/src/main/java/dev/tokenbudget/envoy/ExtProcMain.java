@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -84,20 +85,16 @@ public final class ExtProcMain implements Callable<Integer> {
                     duration("--drain-notice", drainNotice), duration("--drain-timeout", drainTimeout),
                     maxMessageBytes);
         } catch (IllegalArgumentException e) {
-            System.err.println("tokenbudget-envoy-extproc: " + e.getMessage());
-            return 2;
+            return refuse(e.getMessage(), List.of());
         }
         ExtProcServer server;
         try {
             server = server(settings);
         } catch (ConfigException e) {
-            System.err.println("tokenbudget-envoy-extproc: invalid config " + config + ":");
-            e.errors().forEach(err -> System.err.println("  " + err));
-            return 2;
+            return refuse("invalid config " + config + ":", e.errors());
         } catch (RuntimeException e) {
             // a bad store URI, an unusable address: say what, no stack trace
-            System.err.println("tokenbudget-envoy-extproc: " + e.getMessage());
-            return 2;
+            return refuse(e.getMessage(), List.of());
         }
         server.start();
         CountDownLatch stopped = new CountDownLatch(1);
@@ -108,6 +105,13 @@ public final class ExtProcMain implements Callable<Integer> {
         server.awaitTermination();
         stopped.await();
         return 0;
+    }
+
+    /** Says on standard error why the server cannot run, each detail on a line of its own; exit code 2. */
+    private static int refuse(String message, List<?> details) {
+        System.err.println("tokenbudget-envoy-extproc: " + message);
+        details.forEach(d -> System.err.println("  " + d));
+        return 2;
     }
 
     /** Builds the engine, the gateway layer and the gRPC server the flags describe (not started). */

@@ -1,5 +1,6 @@
 package dev.tokenbudget.envoy;
 
+import dev.tokenbudget.gateway.GatewayFixture;
 import io.grpc.Status;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -63,14 +64,14 @@ class ExtProcConcurrencyTest {
         try (EnvoyStream s = fx.stream()) {
             switch (kind) {
                 case 0 -> {
-                    EnvoySequences.full(s, "/v1/chat/completions", bearer(ExtProcFixture.MAIN),
+                    EnvoySequences.full(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN),
                             payload("openai-chat-stream-request.json"), "text/event-stream",
                             payload("openai-chat-stream.sse"), 7);
                     assertThat(s.awaitClosed().getCode()).isEqualTo(Status.Code.OK);
                     return 842 + 31;
                 }
                 case 1 -> {
-                    EnvoySequences.full(s, "/v1/messages", anthropicKey(ExtProcFixture.MAIN),
+                    EnvoySequences.full(s, "/v1/messages", anthropicKey(GatewayFixture.MAIN),
                             payload("anthropic-messages-request.json"), "application/json",
                             payload("anthropic-messages-response.json"), 3);
                     assertThat(s.awaitClosed().getCode()).isEqualTo(Status.Code.OK);
@@ -84,7 +85,7 @@ class ExtProcConcurrencyTest {
                 }
                 default -> {
                     // admitted, then the upstream never answers: released when Envoy ends the stream
-                    EnvoySequences.request(s, "/v1/messages", anthropicKey(ExtProcFixture.MAIN),
+                    EnvoySequences.request(s, "/v1/messages", anthropicKey(GatewayFixture.MAIN),
                             payload("anthropic-messages-stream-request.json"));
                     s.finish();
                     return 0;

@@ -2,6 +2,7 @@ package dev.tokenbudget.envoy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenbudget.engine.DecisionHeaders;
+import dev.tokenbudget.gateway.GatewayFixture;
 import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.HeadersResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ImmediateResponse;
@@ -37,7 +38,7 @@ class ExtProcExchangeTest {
     @Test
     void openAiJsonIsAdmittedWithTheUpstreamKeyAndSettledWithTheReportedUsage() {
         try (EnvoyStream s = fx.stream()) {
-            var a = EnvoySequences.full(s, "/v1/chat/completions", bearer(ExtProcFixture.MAIN),
+            var a = EnvoySequences.full(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN),
                     payload("openai-chat-request.json"), "application/json", payload("openai-chat-response.json"), 4);
 
             // headers: nothing to do until the body is there
@@ -45,7 +46,7 @@ class ExtProcExchangeTest {
             // body: virtual key out, provider key in, body untouched, route untouched
             CommonResponse body = a.requestBody().getRequestBody().getResponse();
             assertThat(Mutations.set(body.getHeaderMutation()))
-                    .containsEntry("authorization", "Bearer " + ExtProcFixture.UPSTREAM_OPENAI)
+                    .containsEntry("authorization", "Bearer " + GatewayFixture.UPSTREAM_OPENAI)
                     .doesNotContainKey(DecisionHeaders.ROUTE);
             assertThat(body.getHeaderMutation().getRemoveHeadersList()).contains("x-api-key", "api-key", "x-goog-api-key")
                     .doesNotContain("authorization");
@@ -68,7 +69,7 @@ class ExtProcExchangeTest {
     @Test
     void openAiSseStreamIsMeteredAcrossChunksAndSettledFromItsUsageChunk() {
         try (EnvoyStream s = fx.stream()) {
-            var a = EnvoySequences.full(s, "/v1/chat/completions", bearer(ExtProcFixture.MAIN),
+            var a = EnvoySequences.full(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN),
                     payload("openai-chat-stream-request.json"), "text/event-stream",
                     payload("openai-chat-stream.sse"), 9);
             // include_usage already asked for: the body goes unchanged
@@ -89,7 +90,7 @@ class ExtProcExchangeTest {
                 {"model":"gpt-4.1","stream":true,"max_tokens":200,"messages":[{"role":"user","content":"Hi"}]}"""
                 .getBytes(StandardCharsets.UTF_8);
         try (EnvoyStream s = fx.stream()) {
-            ProcessingResponse[] r = EnvoySequences.request(s, "/v1/chat/completions", bearer(ExtProcFixture.MAIN),
+            ProcessingResponse[] r = EnvoySequences.request(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN),
                     request);
             CommonResponse c = r[1].getRequestBody().getResponse();
             byte[] rewritten = c.getBodyMutation().getBody().toByteArray();
@@ -104,12 +105,12 @@ class ExtProcExchangeTest {
     @Test
     void anthropicJsonIsAdmittedWithTheAnthropicKeyAndSettledIncludingCacheTokens() {
         try (EnvoyStream s = fx.stream()) {
-            var a = EnvoySequences.full(s, "/v1/messages", anthropicKey(ExtProcFixture.MAIN),
+            var a = EnvoySequences.full(s, "/v1/messages", anthropicKey(GatewayFixture.MAIN),
                     payload("anthropic-messages-request.json"), "application/json",
                     payload("anthropic-messages-response.json"), 3);
             CommonResponse body = a.requestBody().getRequestBody().getResponse();
             assertThat(Mutations.set(body.getHeaderMutation()))
-                    .containsEntry("x-api-key", ExtProcFixture.UPSTREAM_ANTHROPIC);
+                    .containsEntry("x-api-key", GatewayFixture.UPSTREAM_ANTHROPIC);
             assertThat(body.getHeaderMutation().getRemoveHeadersList()).contains("authorization");
         }
         fx.awaitNoOpenStreams();
@@ -120,7 +121,7 @@ class ExtProcExchangeTest {
     @Test
     void anthropicSseStreamIsSettledFromMessageStartAndTheFinalMessageDelta() {
         try (EnvoyStream s = fx.stream()) {
-            EnvoySequences.full(s, "/v1/messages", anthropicKey(ExtProcFixture.MAIN),
+            EnvoySequences.full(s, "/v1/messages", anthropicKey(GatewayFixture.MAIN),
                     payload("anthropic-messages-stream-request.json"), "text/event-stream; charset=utf-8",
                     payload("anthropic-messages-stream.sse"), 11);
         }
@@ -149,7 +150,7 @@ class ExtProcExchangeTest {
                 {"model":"gpt-4.1","max_tokens":6000,"messages":[{"role":"user","content":"Write a novel."}]}"""
                 .getBytes(StandardCharsets.UTF_8);
         try (EnvoyStream s = fx.stream()) {
-            ProcessingResponse[] r = EnvoySequences.request(s, "/v1/chat/completions", bearer(ExtProcFixture.TIGHT),
+            ProcessingResponse[] r = EnvoySequences.request(s, "/v1/chat/completions", bearer(GatewayFixture.TIGHT),
                     big);
             ImmediateResponse ir = r[1].getImmediateResponse();
             assertThat(ir.getStatus().getCodeValue()).isEqualTo(429);
@@ -167,30 +168,30 @@ class ExtProcExchangeTest {
     @Test
     void degradedRequestGetsTheCheaperModelTheRouteLabelAndARouteRecomputation() {
         // spend 60% of the cheap budget: past its degrade_route threshold at 50%
-        var t = fx.engine.reserve(ExtProcFixture.CHEAP, null, 100, 100);
+        var t = fx.engine.reserve(GatewayFixture.CHEAP, null, 100, 100);
         fx.engine.engine.settle(t, dev.tokenbudget.usage.TokenUsage.of(3000, 3000));
         byte[] request = payload("openai-chat-request.json");
         try (EnvoyStream s = fx.stream()) {
-            ProcessingResponse[] r = EnvoySequences.request(s, "/v1/chat/completions", bearer(ExtProcFixture.CHEAP),
+            ProcessingResponse[] r = EnvoySequences.request(s, "/v1/chat/completions", bearer(GatewayFixture.CHEAP),
                     request);
             CommonResponse c = r[1].getRequestBody().getResponse();
             JsonNode json = Mutations.json(c.getBodyMutation().getBody().toByteArray());
             assertThat(json.path("model").asText()).isEqualTo("gpt-4.1-mini");
             assertThat(json.path("max_tokens").asLong()).isLessThanOrEqualTo(256);
             // the prompt registered in the engine's YAML (prompts:) is swapped for its variant
-            assertThat(json.at("/messages/0/content").asText()).isEqualTo(ExtProcFixture.SUPPORT_SHORT);
+            assertThat(json.at("/messages/0/content").asText()).isEqualTo(GatewayFixture.SUPPORT_SHORT);
             assertThat(json.at("/messages/1/content").asText()).startsWith("My invoice from March");
             Map<String, String> set = Mutations.set(c.getHeaderMutation());
             assertThat(set).containsEntry(DecisionHeaders.ROUTE, "economy")
                     .containsEntry("content-length", Integer.toString(c.getBodyMutation().getBody().size()))
-                    .containsEntry("authorization", "Bearer " + ExtProcFixture.UPSTREAM_OPENAI);
+                    .containsEntry("authorization", "Bearer " + GatewayFixture.UPSTREAM_OPENAI);
             assertThat(c.getClearRouteCache()).isTrue();
         }
     }
 
     @Test
     void aRouteLabelSentByTheClientIsRemovedAndTheRouteChosenAgain() {
-        Map<String, String> client = bearer(ExtProcFixture.MAIN);
+        Map<String, String> client = bearer(GatewayFixture.MAIN);
         client.put(DecisionHeaders.ROUTE, "economy");
         try (EnvoyStream s = fx.stream()) {
             ProcessingResponse[] r = EnvoySequences.request(s, "/v1/chat/completions", client,
@@ -208,7 +209,7 @@ class ExtProcExchangeTest {
                 .getBytes(StandardCharsets.UTF_8);
         try (EnvoyStream s = fx.stream()) {
             ProcessingResponse[] r = EnvoySequences.request(s,
-                    "/v1beta/models/gemini-2.5-pro:generateContent?key=" + ExtProcFixture.MAIN, Map.of(), request);
+                    "/v1beta/models/gemini-2.5-pro:generateContent?key=" + GatewayFixture.MAIN, Map.of(), request);
             CommonResponse c = r[1].getRequestBody().getResponse();
             assertThat(Mutations.set(c.getHeaderMutation()))
                     .containsEntry(":path", "/v1beta/models/gemini-2.5-pro:generateContent");

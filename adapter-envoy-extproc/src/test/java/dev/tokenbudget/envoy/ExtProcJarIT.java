@@ -1,6 +1,7 @@
 package dev.tokenbudget.envoy;
 
 import dev.tokenbudget.engine.EngineFixture;
+import dev.tokenbudget.testing.ChildJvm;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -12,8 +13,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static dev.tokenbudget.envoy.EnvoySequences.bearer;
@@ -46,14 +49,12 @@ class ExtProcJarIT {
         String jar = System.getProperty("tokenbudget.extproc.jar");
         assertThat(Path.of(jar)).exists();
         // to a file: Process.destroy() would close a pipe before the drain gets to log
-        Path log = dir.resolve("extproc.log");
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar, "--config", cfg.toString(), "--grpc-address", "127.0.0.1", "--grpc-port", "0",
-                "--admin-port", "0", "--drain-timeout", "20s").redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("TB_IT_OPENAI", "sk-upstream-it");
-        Process p = pb.start();
+        ChildJvm jvm = ChildJvm.start(List.of("-jar", jar, "--config", cfg.toString(), "--grpc-address", "127.0.0.1",
+                "--grpc-port", "0", "--admin-port", "0", "--drain-timeout", "20s"),
+                Map.of("TB_IT_OPENAI", "sk-upstream-it"), dir.resolve("extproc.log"));
         try {
-            int port = awaitPort(log, p);
+            int port = Integer.parseInt(jvm.awaitPrinted("the server reporting its port", Duration.ofSeconds(30),
+                    LISTENING));
             ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
             assertThat(HealthGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
                     .check(HealthCheckRequest.newBuilder().setService(ExtProcServer.HEALTH_SERVICE).build())
@@ -67,32 +68,16 @@ class ExtProcJarIT {
                         .containsEntry("authorization", "Bearer sk-upstream-it");
             }
             ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-            p.toHandle().destroy(); // SIGTERM
-            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exited after SIGTERM").isTrue();
-            String out = Files.readString(log);
+            assertThat(jvm.stop(Duration.ofSeconds(60))).as("exited after SIGTERM").isTrue();
+            String out = jvm.log();
             // 143: ended by SIGTERM, after the shutdown hook drained
-            assertThat(p.exitValue()).as(out).isEqualTo(143);
+            assertThat(jvm.exitValue()).as(out).isEqualTo(143);
             assertThat(out).contains("event=admin_started").contains("TOKENBUDGET_ADMIN_TOKEN=")
                     .contains("event=drain_start").contains("event=drain_end clean=true")
                     .contains("meter=settled input_tokens=1187 output_tokens=46")
                     .doesNotContain("sk-tb-it").doesNotContain("sk-upstream-it");
         } finally {
-            p.destroyForcibly();
+            jvm.close();
         }
-    }
-
-    private static int awaitPort(Path log, Process p) throws Exception {
-        for (int i = 0; i < 3000; i++) {
-            String out = Files.exists(log) ? Files.readString(log) : "";
-            Matcher m = LISTENING.matcher(out);
-            if (m.find()) {
-                return Integer.parseInt(m.group(1));
-            }
-            if (!p.isAlive()) {
-                throw new AssertionError("the server exited: " + out);
-            }
-            ExtProcFixture.sleepBriefly();
-        }
-        throw new AssertionError("the server did not report its port: " + Files.readString(log));
     }
 }

@@ -1,5 +1,6 @@
 package dev.tokenbudget.envoy;
 
+import dev.tokenbudget.gateway.GatewayFixture;
 import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.Status;
@@ -42,12 +43,12 @@ class ExtProcMessageOrderTest {
         get.put(":path", "/v1/models");
         get.put(":method", "GET");
         get.put(":scheme", "http");
-        get.putAll(bearer(ExtProcFixture.MAIN));
+        get.putAll(bearer(GatewayFixture.MAIN));
         try (EnvoyStream s = fx.stream()) {
             ProcessingResponse h = s.exchange(requestHeaders(get, true, EXAMPLE_CONFIG));
             CommonResponse c = h.getRequestHeaders().getResponse();
             assertThat(Mutations.set(c.getHeaderMutation()))
-                    .containsEntry("authorization", "Bearer " + ExtProcFixture.UPSTREAM_OPENAI);
+                    .containsEntry("authorization", "Bearer " + GatewayFixture.UPSTREAM_OPENAI);
             ProcessingResponse rh = s.exchange(responseHeaders(200, "application/json", false));
             assertThat(rh.hasResponseHeaders()).isTrue();
             assertThat(rh.hasModeOverride()).isFalse(); // a model list spends no tokens
@@ -61,7 +62,7 @@ class ExtProcMessageOrderTest {
     void bufferedBodyFollowedByTrailersIsAdmittedAndTheTrailersAnswered() {
         byte[] body = payload("openai-chat-request.json");
         try (EnvoyStream s = fx.stream()) {
-            s.exchange(requestHeaders(post("/v1/chat/completions", body.length, bearer(ExtProcFixture.MAIN)), false,
+            s.exchange(requestHeaders(post("/v1/chat/completions", body.length, bearer(GatewayFixture.MAIN)), false,
                     EXAMPLE_CONFIG));
             // BUFFERED with trailers: the whole body, end_of_stream false, then the trailers
             ProcessingResponse b = s.exchange(requestBody(body, false));
@@ -82,7 +83,7 @@ class ExtProcMessageOrderTest {
     @Test
     void responseWithoutBodyIsSettledOnItsHeaders() {
         try (EnvoyStream s = fx.stream()) {
-            EnvoySequences.request(s, "/v1/chat/completions", bearer(ExtProcFixture.MAIN),
+            EnvoySequences.request(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN),
                     payload("openai-chat-request.json"));
             ProcessingResponse rh = s.exchange(responseHeaders(204, null, true));
             assertThat(rh.hasModeOverride()).isFalse();
@@ -97,7 +98,7 @@ class ExtProcMessageOrderTest {
     @Test
     void requestThatNeverGetsAResponseIsReleasedWhenEnvoyEndsTheStream() {
         EnvoyStream s = fx.stream();
-        EnvoySequences.request(s, "/v1/chat/completions", bearer(ExtProcFixture.MAIN),
+        EnvoySequences.request(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN),
                 payload("openai-chat-request.json"));
         assertThat(fx.reserved("org")).isPositive();
         s.finish(); // upstream connect failure / timeout: Envoy's local reply, filter destroyed
@@ -110,7 +111,7 @@ class ExtProcMessageOrderTest {
     void streamResetMidResponseSettlesWhatWasSeenNeverLessThanTheReservation() {
         List<byte[]> parts = split(payload("anthropic-messages-stream.sse"), 6);
         EnvoyStream s = fx.stream();
-        EnvoySequences.request(s, "/v1/messages", anthropicKey(ExtProcFixture.MAIN),
+        EnvoySequences.request(s, "/v1/messages", anthropicKey(GatewayFixture.MAIN),
                 payload("anthropic-messages-stream-request.json"));
         long reserved = fx.reserved("org");
         s.exchange(responseHeaders(200, "text/event-stream", false));
@@ -129,7 +130,7 @@ class ExtProcMessageOrderTest {
                 {"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}"""
                 .getBytes(java.nio.charset.StandardCharsets.UTF_8);
         try (EnvoyStream s = fx.stream()) {
-            EnvoySequences.request(s, "/v1/chat/completions", bearer(ExtProcFixture.MAIN),
+            EnvoySequences.request(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN),
                     payload("openai-chat-request.json"));
             s.exchange(responseHeaders(500, "application/json", false));
             s.exchange(responseBody(error, true));
@@ -144,7 +145,7 @@ class ExtProcMessageOrderTest {
     void observabilityModeMetersEverythingAndAnswersNothing() {
         byte[] body = payload("openai-chat-stream-request.json");
         EnvoyStream s = fx.stream();
-        s.send(observed(requestHeaders(post("/v1/chat/completions", body.length, bearer(ExtProcFixture.MAIN)), false,
+        s.send(observed(requestHeaders(post("/v1/chat/completions", body.length, bearer(GatewayFixture.MAIN)), false,
                 null)));
         for (byte[] part : split(body, 3)) {
             s.send(observed(requestBody(part, false)));

@@ -1,5 +1,6 @@
 package dev.tokenbudget.envoy;
 
+import dev.tokenbudget.gateway.GatewayFixture;
 import io.envoyproxy.envoy.config.core.v3.HeaderMap;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
@@ -58,7 +59,7 @@ class ExtProcProtocolErrorTest {
     void secondRequestBodyAfterAdmissionFailsAndReleasesTheReservation() {
         EnvoyStream s = fx.stream();
         byte[] body = payload("openai-chat-request.json");
-        EnvoySequences.request(s, "/v1/chat/completions", bearer(ExtProcFixture.MAIN), body);
+        EnvoySequences.request(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN), body);
         assertThat(fx.reserved("org")).isPositive();
         // a STREAMED body misdeclared as BUFFERED would look like this
         s.send(requestBody(body, true));
@@ -72,7 +73,7 @@ class ExtProcProtocolErrorTest {
     @Test
     void invalidStatusHeaderIsInvalidArgumentAndTheReservationIsClosed() {
         EnvoyStream s = fx.stream();
-        EnvoySequences.request(s, "/v1/chat/completions", bearer(ExtProcFixture.MAIN),
+        EnvoySequences.request(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN),
                 payload("openai-chat-request.json"));
         s.send(ProcessingRequest.newBuilder().setResponseHeaders(HttpHeaders.newBuilder().setHeaders(
                 HeaderMap.newBuilder().addHeaders(HeaderValue.newBuilder().setKey(":status").setRawValue(
@@ -89,7 +90,7 @@ class ExtProcProtocolErrorTest {
         EnvoyStream s = fx.stream();
         ProtocolConfiguration streamed = ProtocolConfiguration.newBuilder()
                 .setRequestBodyMode(BodySendMode.STREAMED).build();
-        s.send(requestHeaders(post("/v1/chat/completions", 10, bearer(ExtProcFixture.MAIN)), false, streamed));
+        s.send(requestHeaders(post("/v1/chat/completions", 10, bearer(GatewayFixture.MAIN)), false, streamed));
         Status st = s.awaitClosed();
         assertThat(st.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         assertThat(st.getDescription()).contains("request_body_mode: BUFFERED");
@@ -98,7 +99,7 @@ class ExtProcProtocolErrorTest {
     @Test
     void requestTrailersWithoutABodyAreRefused() {
         EnvoyStream s = fx.stream();
-        s.exchange(requestHeaders(post("/v1/chat/completions", 0, bearer(ExtProcFixture.MAIN)), false,
+        s.exchange(requestHeaders(post("/v1/chat/completions", 0, bearer(GatewayFixture.MAIN)), false,
                 EXAMPLE_CONFIG));
         s.send(requestTrailers(Map.of("x-t", "1")));
         Status st = s.awaitClosed();
@@ -109,7 +110,7 @@ class ExtProcProtocolErrorTest {
     @Test
     void responseHeadersBeforeTheRequestBodyAreRefused() {
         EnvoyStream s = fx.stream();
-        s.exchange(requestHeaders(post("/v1/chat/completions", 10, bearer(ExtProcFixture.MAIN)), false,
+        s.exchange(requestHeaders(post("/v1/chat/completions", 10, bearer(GatewayFixture.MAIN)), false,
                 EXAMPLE_CONFIG));
         s.send(responseHeaders(200, "application/json", false));
         Status st = s.awaitClosed();
@@ -120,7 +121,7 @@ class ExtProcProtocolErrorTest {
     @Test
     void switchingObservabilityModeWithinAStreamIsInvalid() {
         EnvoyStream s = fx.stream();
-        s.send(observed(requestHeaders(post("/v1/chat/completions", 10, bearer(ExtProcFixture.MAIN)), false, null)));
+        s.send(observed(requestHeaders(post("/v1/chat/completions", 10, bearer(GatewayFixture.MAIN)), false, null)));
         s.send(requestBody(new byte[] {'{', '}'}, true));
         assertThat(s.awaitClosed().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     }
@@ -128,7 +129,7 @@ class ExtProcProtocolErrorTest {
     @Test
     void garbageRequestBodyIsAnsweredWithAProviderShaped400NotAStreamError() {
         try (EnvoyStream s = fx.stream()) {
-            var r = EnvoySequences.request(s, "/v1/chat/completions", bearer(ExtProcFixture.MAIN),
+            var r = EnvoySequences.request(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN),
                     new byte[] {'{', '"', 'm', (byte) 0xff, '"'});
             assertThat(r[1].getImmediateResponse().getStatus().getCodeValue()).isEqualTo(400);
             assertThat(s.awaitClosed().getCode()).isEqualTo(Status.Code.OK);
@@ -138,7 +139,7 @@ class ExtProcProtocolErrorTest {
     /** After any of the above, a well-formed exchange on the same channel still works. */
     private void assertStillServing() {
         try (EnvoyStream s = fx.stream()) {
-            var a = EnvoySequences.full(s, "/v1/chat/completions", bearer(ExtProcFixture.MAIN),
+            var a = EnvoySequences.full(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN),
                     payload("openai-chat-request.json"), "application/json", payload("openai-chat-response.json"), 2);
             assertThat(a.responseBody()).hasSize(2);
         }

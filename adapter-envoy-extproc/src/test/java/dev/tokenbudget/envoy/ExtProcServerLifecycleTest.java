@@ -1,5 +1,6 @@
 package dev.tokenbudget.envoy;
 
+import dev.tokenbudget.gateway.GatewayFixture;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -38,7 +39,7 @@ class ExtProcServerLifecycleTest {
     @Test
     void drainLetsAnOpenStreamFinishAndRefusesNewStreams() throws Exception {
         EnvoyStream open = fx.stream();
-        EnvoySequences.request(open, "/v1/chat/completions", bearer(ExtProcFixture.MAIN),
+        EnvoySequences.request(open, "/v1/chat/completions", bearer(GatewayFixture.MAIN),
                 payload("openai-chat-request.json"));
         CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() -> fx.server.drain(Duration.ofMinutes(2)));
         // once the server has stopped taking calls, a new stream is refused
@@ -65,7 +66,7 @@ class ExtProcServerLifecycleTest {
     @Test
     void drainCancelsStreamsStillOpenAtTheTimeoutAndReleasesTheirReservations() {
         EnvoyStream stuck = fx.stream();
-        EnvoySequences.request(stuck, "/v1/chat/completions", bearer(ExtProcFixture.MAIN),
+        EnvoySequences.request(stuck, "/v1/chat/completions", bearer(GatewayFixture.MAIN),
                 payload("openai-chat-request.json"));
         assertThat(fx.reserved("org")).isPositive();
         assertThat(fx.server.drain(Duration.ofMillis(100))).isFalse();
@@ -88,7 +89,7 @@ class ExtProcServerLifecycleTest {
         }
         assertThat(st).isEqualTo(ServingStatus.NOT_SERVING);
         try (EnvoyStream s = fx.stream()) {
-            var a = EnvoySequences.full(s, "/v1/chat/completions", bearer(ExtProcFixture.MAIN),
+            var a = EnvoySequences.full(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN),
                     payload("openai-chat-request.json"), "application/json", payload("openai-chat-response.json"), 2);
             assertThat(a.responseBody()).hasSize(2);
         }

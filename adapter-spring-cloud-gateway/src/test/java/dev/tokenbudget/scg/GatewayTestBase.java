@@ -7,6 +7,7 @@ import dev.tokenbudget.engine.BudgetStatus;
 import dev.tokenbudget.fake.FakeProvider;
 import dev.tokenbudget.fake.StreamPacer;
 import dev.tokenbudget.store.TokenCounts;
+import dev.tokenbudget.testing.Poll;
 import org.junit.jupiter.api.BeforeEach;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -103,20 +104,7 @@ abstract class GatewayTestBase {
 
     /** Polls a condition that becomes true after the response (settling follows the last byte). */
     static void await(String what, BooleanSupplier condition) {
-        for (int i = 0; i < 1000; i++) {
-            if (condition.getAsBoolean()) {
-                return;
-            }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for " + what, e);
-            }
-        }
-        if (!condition.getAsBoolean()) {
-            throw new AssertionError("timed out waiting for " + what);
-        }
+        Poll.await(what, Duration.ofSeconds(10), condition);
     }
 
     private static int unusedPort() {

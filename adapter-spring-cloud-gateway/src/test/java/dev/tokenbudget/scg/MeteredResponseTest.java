@@ -7,7 +7,7 @@ import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.Forward;
 import dev.tokenbudget.gateway.GatewayOptions;
 import dev.tokenbudget.gateway.Identified;
-import dev.tokenbudget.gateway.RequestView;
+import dev.tokenbudget.gateway.TestRequest;
 import dev.tokenbudget.store.TokenCounts;
 import org.junit.jupiter.api.Test;
 import org.springframework.core.io.buffer.DataBuffer;
@@ -49,23 +49,8 @@ class MeteredResponseTest {
     private final EngineCalls inline = new EngineCalls(engine.store());
 
     private Forward admit(String body) {
-        RequestView view = new RequestView() {
-            @Override
-            public String method() {
-                return "POST";
-            }
-
-            @Override
-            public String path() {
-                return "/v1/chat/completions";
-            }
-
-            @Override
-            public String header(String name) {
-                return name.equalsIgnoreCase("authorization") ? "Bearer vk-unit" : null;
-            }
-        };
-        Identified id = (Identified) gateway.identify(view);
+        Identified id = (Identified) gateway.identify(
+                TestRequest.post("/v1/chat/completions", "Authorization", "Bearer vk-unit"));
         Admission a = gateway.admit(id, body.getBytes(StandardCharsets.UTF_8));
         assertThat(a).isInstanceOf(Forward.class);
         return (Forward) a;

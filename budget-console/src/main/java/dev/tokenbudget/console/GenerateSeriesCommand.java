@@ -39,10 +39,8 @@ final class GenerateSeriesCommand implements Callable<Integer> {
             default -> null;
         };
         if (k == null || days < 1 || days > 36_600) {
-            spec.commandLine().getErr().println("generate-series: --kind must be weekday-seasonal or level-shifts and "
-                    + "--days 1 to 36600");
-            spec.commandLine().getErr().flush();
-            return 2;
+            return Failure.usage(spec.commandLine().getErr(), "generate-series", "--kind must be weekday-seasonal or "
+                    + "level-shifts and --days 1 to 36600");
         }
         spec.commandLine().getOut().print(SyntheticSeries.csv(SyntheticSeries.generate(k, seed, start, days)));
         spec.commandLine().getOut().flush();

@@ -31,8 +31,8 @@ final class HashKeyCommand implements Callable<Integer> {
             k = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
         }
         if (k == null || k.isBlank()) {
-            spec.commandLine().getErr().println("hash-key: no key given (pass it as an argument or on standard input)");
-            return 2;
+            return Failure.usage(spec.commandLine().getErr(), "hash-key", "no key given (pass it as an argument or on "
+                    + "standard input)");
         }
         spec.commandLine().getOut().println(KeyHash.of(k.strip()));
         spec.commandLine().getOut().flush();

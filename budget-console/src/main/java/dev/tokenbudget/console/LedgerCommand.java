@@ -75,27 +75,22 @@ final class LedgerCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if ((config == null) == (url == null)) {
-            err.println("ledger: give either a CONFIG (to read its Redis store) or --url (a running gateway's admin "
-                    + "API)");
-            err.flush();
-            return 2;
+            return Failure.usage(err, "ledger", "give either a CONFIG (to read its Redis store) or --url (a running "
+                    + "gateway's admin API)");
         }
         if (max < 1) {
-            err.println("ledger: --max must be at least 1, was " + max);
-            err.flush();
-            return 2;
+            return Failure.usage(err, "ledger", "--max must be at least 1, was " + max);
         }
         List<LedgerEntry> entries;
         try {
             entries = config != null ? fromStore(err) : fromAdminApi();
         } catch (AdminClient.Failure | ConfigException | StoreUnavailableException | IllegalArgumentException e) {
-            err.println("ledger: " + (e instanceof ConfigException c ? config + ": " + c.getMessage() : e.getMessage()));
-            err.flush();
-            return 1;
+            return Failure.report(err, "ledger", e instanceof ConfigException c ? config + ": " + c.getMessage()
+                    : e.getMessage());
         }
         if (entries == null) {
             err.flush();
-            return 2;
+            return Failure.USAGE;
         }
         if (json) {
             entries.forEach(e -> out.println(toJson(e)));

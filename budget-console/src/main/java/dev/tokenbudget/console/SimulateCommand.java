@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tokenbudget.alert.Alert;
 import dev.tokenbudget.alert.AlertJson;
-import dev.tokenbudget.config.ConfigError;
 import dev.tokenbudget.config.ConfigException;
 import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.config.EngineConfig;
@@ -69,19 +68,13 @@ final class SimulateCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("must be at least 1m");
             }
         } catch (IllegalArgumentException e) {
-            err.println("simulate: --evaluate-every " + e.getMessage());
-            err.flush();
-            return 2;
+            return Failure.usage(err, "simulate", "--evaluate-every " + e.getMessage());
         }
         try {
             c = ConfigLoader.load(config);
         } catch (ConfigException e) {
-            err.printf("simulate: %s: %d config error(s)%n", config, e.errors().size());
-            for (ConfigError error : e.errors()) {
-                err.println("  " + error);
-            }
-            err.flush();
-            return 1;
+            return Failure.listing(err, "simulate: " + config + ": " + e.errors().size() + " config error(s)",
+                    e.errors());
         }
         try (Reader r = Files.newBufferedReader(trace, StandardCharsets.UTF_8)) {
             rows = TraceCsv.read(r, trace.toString());

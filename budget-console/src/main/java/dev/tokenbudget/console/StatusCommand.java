@@ -45,10 +45,8 @@ final class StatusCommand implements Callable<Integer> {
         String base = url != null ? url : env(URL_ENV, "http://127.0.0.1:8081");
         String t = token != null ? token : env(TOKEN_ENV, null);
         if (t == null || t.isBlank()) {
-            err.println("status: no admin token: set " + TOKEN_ENV + " (printed by the gateway at start) or pass "
-                    + "--token");
-            err.flush();
-            return 2;
+            return Failure.usage(err, "status", "no admin token: set " + TOKEN_ENV + " (printed by the gateway at "
+                    + "start) or pass --token");
         }
         JsonNode list;
         try {
@@ -58,9 +56,7 @@ final class StatusCommand implements Callable<Integer> {
                         + "tokenbudget admin port?");
             }
         } catch (AdminClient.Failure e) {
-            err.println("status: " + e.getMessage());
-            err.flush();
-            return 1;
+            return Failure.report(err, "status", e.getMessage());
         }
         print(out, base, list);
         out.flush();

@@ -1,6 +1,5 @@
 package dev.tokenbudget.console;
 
-import dev.tokenbudget.config.ConfigError;
 import dev.tokenbudget.config.ConfigException;
 import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.config.EngineConfig;
@@ -38,12 +37,8 @@ final class ValidateCommand implements Callable<Integer> {
             out.flush();
             return 0;
         } catch (ConfigException e) {
-            err.printf("%s: %d %s%n", config, e.errors().size(), e.errors().size() == 1 ? "error" : "errors");
-            for (ConfigError error : e.errors()) {
-                err.println("  " + error);
-            }
-            err.flush();
-            return 1;
+            int n = e.errors().size();
+            return Failure.listing(err, config + ": " + n + (n == 1 ? " error" : " errors"), e.errors());
         }
     }
 

@@ -2,10 +2,7 @@ package dev.tokenbudget.console;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -13,22 +10,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class CliTest {
 
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(String... args) {
-        CommandLine cl = new CommandLine(new TokenBudgetCli());
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return cl.execute(args);
-    }
+    private final Terminal cli = new Terminal();
 
     @Test
     void validatePrintsASummaryForAGoodConfig() {
-        int rc = run("validate", "../examples/config/tokenbudget.yaml");
+        int rc = cli.run("validate", "../examples/config/tokenbudget.yaml");
         assertThat(rc).isZero();
-        assertThat(out.toString()).contains("OK: 5 budgets (1 tree), 6 windows, 2 keys, store memory");
-        assertThat(out.toString().lines()).hasSize(1);
+        assertThat(cli.out()).contains("OK: 5 budgets (1 tree), 6 windows, 2 keys, store memory");
+        assertThat(cli.out().lines()).hasSize(1);
     }
 
     @Test
@@ -42,9 +31,9 @@ class CliTest {
                     parent: nope
                     windows: [{ period: day, limits: { total: 5 } }]
                 """);
-        int rc = run("validate", bad.toString());
+        int rc = cli.run("validate", bad.toString());
         assertThat(rc).isEqualTo(1);
-        assertThat(err.toString()).contains("2 errors")
+        assertThat(cli.err()).contains("2 errors")
                 .contains("budgets[0].windows[0].limits.output: must be > 0, was -5")
                 .contains("budgets[1].parent: unknown budget 'nope'");
     }
@@ -59,28 +48,28 @@ class CliTest {
                     thresholds: [{ at: 90, policy: degrade_route }]
                     degrade: { models: { claude-opus-4-7: claude-haiku-45 } }
                 """);
-        assertThat(run("validate", bad.toString())).isEqualTo(1);
-        assertThat(err.toString()).contains("1 error").contains("budgets[0].degrade.models.claude-opus-4-7: unknown "
+        assertThat(cli.run("validate", bad.toString())).isEqualTo(1);
+        assertThat(cli.err()).contains("1 error").contains("budgets[0].degrade.models.claude-opus-4-7: unknown "
                 + "model 'claude-haiku-45': a degrade target must be a model the price table knows (did you mean "
                 + "'claude-haiku-4-5'");
     }
 
     @Test
     void validateNamesAMissingFile() {
-        assertThat(run("validate", "does-not-exist.yaml")).isEqualTo(1);
-        assertThat(err.toString()).contains("cannot read does-not-exist.yaml");
+        assertThat(cli.run("validate", "does-not-exist.yaml")).isEqualTo(1);
+        assertThat(cli.err()).contains("cannot read does-not-exist.yaml");
     }
 
     @Test
     void hashKeyPrintsTheSha256() {
-        assertThat(run("hash-key", "sk-tb-support-example")).isZero();
-        assertThat(out.toString().trim())
+        assertThat(cli.run("hash-key", "sk-tb-support-example")).isZero();
+        assertThat(cli.out().trim())
                 .isEqualTo("ac4caabd955cd62639dabe5992b8d2feffbcd314ae37a843a1a66a8c0f0d7da3");
     }
 
     @Test
     void helpListsTheCommands() {
-        assertThat(run("--help")).isZero();
-        assertThat(out.toString()).contains("validate").contains("hash-key");
+        assertThat(cli.run("--help")).isZero();
+        assertThat(cli.out()).contains("validate").contains("hash-key");
     }
 }

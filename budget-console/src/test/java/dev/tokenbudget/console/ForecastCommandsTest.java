@@ -4,10 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,20 +16,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ForecastCommandsTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(String... args) {
-        CommandLine cl = new CommandLine(new TokenBudgetCli());
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return cl.execute(args);
-    }
+    private final Terminal cli = new Terminal();
 
     @Test
     void backtestJsonHasTheDocumentedShapeAndTheModelWinsFromDay10() throws Exception {
-        assertThat(run("backtest", "--csv", "../examples/data/level-shifts.csv", "--json")).isZero();
-        JsonNode root = JSON.readTree(out.toString());
+        assertThat(cli.run("backtest", "--csv", "../examples/data/level-shifts.csv", "--json")).isZero();
+        JsonNode root = JSON.readTree(cli.out());
         assertThat(fields(root)).containsExactly("horizons");
         JsonNode hs = root.get("horizons");
         assertThat(hs).extracting(h -> h.get("day").asInt()).containsExactly(5, 10, 15, 20, 25);
@@ -50,8 +39,8 @@ class ForecastCommandsTest {
 
     @Test
     void backtestPrintsATableAndAcceptsNDayWindows() {
-        assertThat(run("backtest", "--csv", "../examples/data/weekday-seasonal.csv", "--window", "14")).isZero();
-        List<String> lines = out.toString().lines().toList();
+        assertThat(cli.run("backtest", "--csv", "../examples/data/weekday-seasonal.csv", "--window", "14")).isZero();
+        List<String> lines = cli.out().lines().toList();
         assertThat(lines.get(0)).contains("1096 days (2024-01-01 to 2026-12-31), 14-day windows starting every day");
         assertThat(lines).hasSize(2 + 2); // title, header, day 5 and day 10 (later days do not fit 14 days)
         assertThat(lines.get(3)).startsWith("   10");
@@ -61,27 +50,27 @@ class ForecastCommandsTest {
     void backtestNamesBadInput(@TempDir Path dir) throws Exception {
         Path bad = dir.resolve("bad.csv");
         Files.writeString(bad, "date,total_tokens\n2026-01-01,12\n2026-01-02,x\n");
-        assertThat(run("backtest", "--csv", bad.toString())).isEqualTo(1);
-        assertThat(err.toString()).contains("line 3: total_tokens must be a whole number of tokens, was 'x'");
-        assertThat(run("backtest", "--csv", "../examples/data/level-shifts.csv", "--window", "week")).isEqualTo(2);
-        assertThat(err.toString()).contains("--window must be 'month' or a number of days from 2 to 366");
+        assertThat(cli.run("backtest", "--csv", bad.toString())).isEqualTo(1);
+        assertThat(cli.err()).contains("line 3: total_tokens must be a whole number of tokens, was 'x'");
+        assertThat(cli.run("backtest", "--csv", "../examples/data/level-shifts.csv", "--window", "week")).isEqualTo(2);
+        assertThat(cli.err()).contains("--window must be 'month' or a number of days from 2 to 366");
         Path shortFile = dir.resolve("short.csv");
         Files.writeString(shortFile, "date,total_tokens\n2026-01-01,12\n2026-01-02,5\n");
-        assertThat(run("backtest", "--csv", shortFile.toString())).isEqualTo(1);
-        assertThat(err.toString()).contains("no complete calendar month");
+        assertThat(cli.run("backtest", "--csv", shortFile.toString())).isEqualTo(1);
+        assertThat(cli.err()).contains("no complete calendar month");
     }
 
     @Test
     void generateSeriesReproducesTheCommittedFile() throws Exception {
-        assertThat(run("generate-series", "--kind", "level-shifts", "--seed", "7")).isZero();
-        assertThat(out.toString()).isEqualTo(Files.readString(Path.of("../examples/data/level-shifts.csv")));
+        assertThat(cli.run("generate-series", "--kind", "level-shifts", "--seed", "7")).isZero();
+        assertThat(cli.out()).isEqualTo(Files.readString(Path.of("../examples/data/level-shifts.csv")));
     }
 
     @Test
     void simulateReplaysTheExampleMonth() throws Exception {
-        assertThat(run("simulate", "--config", "../examples/config/tokenbudget.yaml", "--trace",
+        assertThat(cli.run("simulate", "--config", "../examples/config/tokenbudget.yaml", "--trace",
                 "../examples/traces/november.csv", "--json")).isZero();
-        JsonNode r = JSON.readTree(out.toString());
+        JsonNode r = JSON.readTree(cli.out());
         assertThat(r.get("skipped_unknown_keys").asInt()).isZero();
         assertEveryTokenOfTheTraceIsAccountedAtTheRoot(r, "acme", Path.of("../examples/traces/november.csv"));
         assertThat(budget(r, "support-copilot").get("degraded").asLong()).isPositive();
@@ -117,16 +106,16 @@ class ForecastCommandsTest {
                 2026-11-02T09:00:00Z,agents,internal-agents,gpt-4.1,1000,200
                 2026-11-02T09:00:01Z,nobody,,gpt-4.1,1000,200
                 """);
-        assertThat(run("simulate", "--config", "../examples/config/tokenbudget.yaml", "--trace", trace.toString()))
+        assertThat(cli.run("simulate", "--config", "../examples/config/tokenbudget.yaml", "--trace", trace.toString()))
                 .isZero();
-        assertThat(out.toString()).contains("simulated 1 requests").contains("Per budget (tokens)")
+        assertThat(cli.out()).contains("simulated 1 requests").contains("Per budget (tokens)")
                 .containsPattern("key:agents +1200 +0 +0 +1 +0");
-        assertThat(err.toString()).contains("skipped 1 request(s) whose key is not in");
+        assertThat(cli.err()).contains("skipped 1 request(s) whose key is not in");
         Files.writeString(trace, "timestamp,key,feature,model,input_tokens,output_tokens\n"
                 + "2026-11-02 09:00,agents,,m,1,1\n");
-        assertThat(run("simulate", "--config", "../examples/config/tokenbudget.yaml", "--trace", trace.toString()))
+        assertThat(cli.run("simulate", "--config", "../examples/config/tokenbudget.yaml", "--trace", trace.toString()))
                 .isEqualTo(1);
-        assertThat(err.toString()).contains("line 2: timestamp must be ISO-8601 with an offset");
+        assertThat(cli.err()).contains("line 2: timestamp must be ISO-8601 with an offset");
     }
 
     /**
@@ -150,10 +139,10 @@ class ForecastCommandsTest {
     private static final Path OCTOBER = Path.of("../examples/routing/october.csv");
 
     private JsonNode simulateOctober(String config) throws Exception {
-        out.getBuffer().setLength(0);
-        assertThat(run("simulate", "--config", "../examples/routing/" + config, "--trace", OCTOBER.toString(),
+        cli.clearOut();
+        assertThat(cli.run("simulate", "--config", "../examples/routing/" + config, "--trace", OCTOBER.toString(),
                 "--json")).isZero();
-        JsonNode r = JSON.readTree(out.toString());
+        JsonNode r = JSON.readTree(cli.out());
         assertEveryTokenOfTheTraceIsAccountedAtTheRoot(r, "acme", OCTOBER);
         return r;
     }

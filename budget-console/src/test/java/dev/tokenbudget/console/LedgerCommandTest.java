@@ -16,10 +16,7 @@ import dev.tokenbudget.usage.TokenUsage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,8 +30,7 @@ class LedgerCommandTest {
 
     private static final String TOKEN = "ledger-test-token-0123456789";
 
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
+    private final Terminal cli = new Terminal();
     private final ManualClock clock = new ManualClock(Instant.parse("2026-05-10T09:00:00Z"));
     private final String prefix = TestRedis.uniquePrefix("ledgercli");
     private BudgetEngine engine;
@@ -70,13 +66,6 @@ class LedgerCommandTest {
                 """.formatted(KeyHash.of("sk-support"), KeyHash.of("sk-internal"));
     }
 
-    private int run(String... args) {
-        CommandLine cl = new CommandLine(new TokenBudgetCli());
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return cl.execute(args);
-    }
-
     /** Support at 95%, internal at 30%, a hold for support, then the mid-month rebalance: two ledger entries. */
     private void makeHistory(String yaml) {
         engine = BudgetEngine.builder(ConfigLoader.parse(yaml)).clock(clock).build();
@@ -102,8 +91,8 @@ class LedgerCommandTest {
         Path file = dir.resolve("engine.yaml");
         Files.writeString(file, yaml);
 
-        assertThat(run("ledger", file.toString())).as(err.toString()).isZero();
-        List<String> lines = out.toString().lines().toList();
+        assertThat(cli.run("ledger", file.toString())).as(cli.err()).isZero();
+        List<String> lines = cli.out().lines().toList();
         assertThat(lines.get(0)).startsWith("SEQ").contains("KIND", "BUDGET", "BEFORE -> AFTER", "REASON");
         assertThat(lines.get(1)).contains("reservation_created", "support", "month:2026-05", "- -> total 50M",
                 "alice", "support launch");
@@ -111,9 +100,9 @@ class LedgerCommandTest {
                 "to the pool of 'workspace'");
         assertThat(lines).hasSize(3);
 
-        out.getBuffer().setLength(0);
-        assertThat(run("ledger", file.toString(), "--json", "--budget", "internal")).isZero();
-        List<String> json = out.toString().lines().toList();
+        cli.clearOut();
+        assertThat(cli.run("ledger", file.toString(), "--json", "--budget", "internal")).isZero();
+        List<String> json = cli.out().lines().toList();
         assertThat(json).hasSize(1);
         JsonNode e = new ObjectMapper().readTree(json.get(0));
         assertThat(e.path("seq").asLong()).isEqualTo(2);
@@ -122,38 +111,38 @@ class LedgerCommandTest {
         assertThat(e.path("after").path("total").asLong()).isEqualTo(140_000_000);
         assertThat(e.path("idempotency_key").asText()).isEqualTo("rebalance:workspace/month:2026-05:internal");
 
-        out.getBuffer().setLength(0);
-        assertThat(run("ledger", file.toString(), "--after", "1")).isZero();
-        assertThat(out.toString().lines()).hasSize(2);
+        cli.clearOut();
+        assertThat(cli.run("ledger", file.toString(), "--after", "1")).isZero();
+        assertThat(cli.out().lines()).hasSize(2);
     }
 
     @Test
     void readsTheLedgerFromARunningAdminApi() throws Exception {
         makeHistory(config(""));
         server = AdminServer.builder(engine).token(TOKEN).port(0).sampleInterval(Duration.ZERO).start();
-        assertThat(run("ledger", "--url", "http://127.0.0.1:" + server.port(), "--token", TOKEN)).as(err.toString())
+        assertThat(cli.run("ledger", "--url", "http://127.0.0.1:" + server.port(), "--token", TOKEN)).as(cli.err())
                 .isZero();
-        assertThat(out.toString()).contains("reservation_created", "rebalance", "total 200M -> total 140M");
-        assertThat(out.toString().lines()).hasSize(3);
+        assertThat(cli.out()).contains("reservation_created", "rebalance", "total 200M -> total 140M");
+        assertThat(cli.out().lines()).hasSize(3);
     }
 
     @Test
     void aMemoryStoreConfigIsSentToTheAdminApi() throws Exception {
         Path file = dir.resolve("memory.yaml");
         Files.writeString(file, config(""));
-        assertThat(run("ledger", file.toString())).isEqualTo(2);
-        assertThat(err.toString()).contains("store: memory", "tokenbudget ledger --url");
-        assertThat(run("ledger")).isEqualTo(2);
-        assertThat(err.toString()).contains("give either a CONFIG");
+        assertThat(cli.run("ledger", file.toString())).isEqualTo(2);
+        assertThat(cli.err()).contains("store: memory", "tokenbudget ledger --url");
+        assertThat(cli.run("ledger")).isEqualTo(2);
+        assertThat(cli.err()).contains("give either a CONFIG");
     }
 
     @Test
     void aWrongTokenIsNamed() throws Exception {
         makeHistory(config(""));
         try (AdminServer s = AdminServer.builder(engine).token(TOKEN).port(0).sampleInterval(Duration.ZERO).start()) {
-            assertThat(run("ledger", "--url", "http://127.0.0.1:" + s.port(), "--token", "wrong-token-0123456789"))
+            assertThat(cli.run("ledger", "--url", "http://127.0.0.1:" + s.port(), "--token", "wrong-token-0123456789"))
                     .isEqualTo(1);
-            assertThat(err.toString()).contains("refused the token (401)");
+            assertThat(cli.err()).contains("refused the token (401)");
         }
     }
 }

@@ -11,10 +11,7 @@ import dev.tokenbudget.usage.TokenUsage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,8 +27,7 @@ class StatusCommandTest {
 
     private static final String TOKEN = "status-test-token-0123456789";
 
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
+    private final Terminal cli = new Terminal();
     private BudgetEngine engine;
     private AdminServer server;
 
@@ -59,22 +55,15 @@ class StatusCommandTest {
         engine.close();
     }
 
-    private int run(String... args) {
-        CommandLine cl = new CommandLine(new TokenBudgetCli());
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return cl.execute(args);
-    }
-
     private String url() {
         return "http://127.0.0.1:" + server.port();
     }
 
     @Test
     void printsTheTreeWithBarsStatesAndProjections() {
-        int rc = run("status", "--url", url(), "--token", TOKEN, "--zone", "UTC");
-        assertThat(rc).as(err.toString()).isZero();
-        List<String> lines = out.toString().lines().toList();
+        int rc = cli.run("status", "--url", url(), "--token", TOKEN, "--zone", "UTC");
+        assertThat(rc).as(cli.err()).isZero();
+        List<String> lines = cli.out().lines().toList();
         assertThat(lines.get(0)).startsWith("tokenbudget status  " + url() + "  at Nov 10 08:00");
         assertThat(lines.get(2)).startsWith("BUDGET").contains("UTILISATION").contains("PROJECTED");
         // support: 300M of 400M this month (75%), 300M of its rolling 150M a week (degraded)
@@ -94,9 +83,9 @@ class StatusCommandTest {
 
     @Test
     void failsClearlyOnAWrongToken() {
-        assertThat(run("status", "--url", url(), "--token", "wrong-token-0123456789")).isEqualTo(1);
-        assertThat(err.toString()).contains("refused the token (401)");
-        assertThat(out.toString()).isEmpty();
+        assertThat(cli.run("status", "--url", url(), "--token", "wrong-token-0123456789")).isEqualTo(1);
+        assertThat(cli.err()).contains("refused the token (401)");
+        assertThat(cli.out()).isEmpty();
     }
 
     @Test
@@ -105,13 +94,13 @@ class StatusCommandTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        assertThat(run("status", "--url", "http://127.0.0.1:" + port, "--token", TOKEN)).isEqualTo(1);
-        assertThat(err.toString()).contains("cannot reach the admin API at http://127.0.0.1:" + port);
+        assertThat(cli.run("status", "--url", "http://127.0.0.1:" + port, "--token", TOKEN)).isEqualTo(1);
+        assertThat(cli.err()).contains("cannot reach the admin API at http://127.0.0.1:" + port);
     }
 
     @Test
     void failsClearlyOnABadUrl() {
-        assertThat(run("status", "--url", "127.0.0.1:8081", "--token", TOKEN)).isEqualTo(1);
-        assertThat(err.toString()).contains("bad --url '127.0.0.1:8081'");
+        assertThat(cli.run("status", "--url", "127.0.0.1:8081", "--token", TOKEN)).isEqualTo(1);
+        assertThat(cli.err()).contains("bad --url '127.0.0.1:8081'");
     }
 }

@@ -4,10 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -16,24 +13,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 class UsageCommandTest {
 
     private static final Path PAYLOADS = Path.of("../budget-engine/src/test/resources/payloads");
-    private final StringWriter out = new StringWriter();
-    private final StringWriter err = new StringWriter();
-
-    private int run(String... args) {
-        CommandLine cl = new CommandLine(new TokenBudgetCli());
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        return cl.execute(args);
-    }
+    private final Terminal cli = new Terminal();
 
     private JsonNode json() throws Exception {
-        assertThat(out.toString().lines()).hasSize(1);
-        return new ObjectMapper().readTree(out.toString());
+        assertThat(cli.out().lines()).hasSize(1);
+        return new ObjectMapper().readTree(cli.out());
     }
 
     @Test
     void printsTheUsageOfAnAnthropicStreamDetectingFormatAndProvider() throws Exception {
-        assertThat(run("usage", PAYLOADS.resolve("anthropic/messages-stream.sse").toString())).isZero();
+        assertThat(cli.run("usage", PAYLOADS.resolve("anthropic/messages-stream.sse").toString())).isZero();
         JsonNode j = json();
         assertThat(j.get("provider").asText()).isEqualTo("anthropic");
         assertThat(j.get("model").asText()).isEqualTo("claude-opus-4-1-20250805");
@@ -47,10 +36,10 @@ class UsageCommandTest {
 
     @Test
     void readsOpenAiJsonAndGeminiCrlfStreams() throws Exception {
-        assertThat(run("usage", PAYLOADS.resolve("openai/chat-reasoning.json").toString())).isZero();
+        assertThat(cli.run("usage", PAYLOADS.resolve("openai/chat-reasoning.json").toString())).isZero();
         assertThat(json().get("reasoning_tokens").asLong()).isEqualTo(2240);
-        out.getBuffer().setLength(0);
-        assertThat(run("usage", PAYLOADS.resolve("gemini/stream-generate-content.sse").toString(), "--provider",
+        cli.clearOut();
+        assertThat(cli.run("usage", PAYLOADS.resolve("gemini/stream-generate-content.sse").toString(), "--provider",
                 "gemini")).isZero();
         JsonNode g = json();
         assertThat(g.get("provider").asText()).isEqualTo("gemini");
@@ -61,18 +50,18 @@ class UsageCommandTest {
     void unknownUsageIsNullWithTheReasonOnStderr(@TempDir Path dir) throws Exception {
         Path f = dir.resolve("cut.json");
         Files.writeString(f, "{\"model\":\"gpt-4.1\",\"usage\":{\"prompt_tokens\":-4,\"completion_tokens\":1}}");
-        assertThat(run("usage", f.toString())).isZero();
+        assertThat(cli.run("usage", f.toString())).isZero();
         JsonNode j = json();
         assertThat(j.get("input_tokens").isNull()).isTrue();
         assertThat(j.get("model").asText()).isEqualTo("gpt-4.1");
-        assertThat(err.toString()).contains("usage unknown").contains("usage.prompt_tokens was -4");
+        assertThat(cli.err()).contains("usage unknown").contains("usage.prompt_tokens was -4");
     }
 
     @Test
     void rejectsAnUnknownProviderAndAMissingFile() {
-        assertThat(run("usage", "x.json", "--provider", "mistral")).isEqualTo(2);
-        assertThat(err.toString()).contains("openai, anthropic or gemini");
-        assertThat(run("usage", "does-not-exist.sse")).isEqualTo(1);
-        assertThat(err.toString()).contains("cannot read does-not-exist.sse");
+        assertThat(cli.run("usage", "x.json", "--provider", "mistral")).isEqualTo(2);
+        assertThat(cli.err()).contains("openai, anthropic or gemini");
+        assertThat(cli.run("usage", "does-not-exist.sse")).isEqualTo(1);
+        assertThat(cli.err()).contains("cannot read does-not-exist.sse");
     }
 }

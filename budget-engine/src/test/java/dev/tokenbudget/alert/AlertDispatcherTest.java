@@ -2,6 +2,7 @@ package dev.tokenbudget.alert;
 
 import dev.tokenbudget.alert.sink.SlackSink;
 import dev.tokenbudget.alert.sink.WebhookSink;
+import dev.tokenbudget.testing.Poll;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -29,13 +30,6 @@ class AlertDispatcherTest {
         }
     }
 
-    private static boolean poll(java.util.function.BooleanSupplier c) throws InterruptedException {
-        for (int i = 0; i < 3_000 && !c.getAsBoolean(); i++) {
-            Thread.sleep(10);
-        }
-        return c.getAsBoolean();
-    }
-
     @Test
     void aHangingSinkDelaysNeitherThePublisherNorTheOtherSinks() throws Exception {
         try (LoopbackHttpServer hanging = new LoopbackHttpServer().hang()) {
@@ -50,7 +44,8 @@ class AlertDispatcherTest {
             }
             // the publisher got here while the Slack server still holds the first request,
             // and the other sink is served all the same
-            assertThat(poll(() -> other.got.size() + d.stats().get(1).dropped() == 25)).isTrue();
+            assertThat(Poll.until(Duration.ofSeconds(30), () -> other.got.size() + d.stats().get(1).dropped() == 25))
+                    .isTrue();
             assertThat(other.got.size()).isGreaterThanOrEqualTo(10);
             AlertDispatcher.SinkStats slack = d.stats().get(0);
             assertThat(slack.delivered()).isZero();

@@ -2,12 +2,14 @@ package dev.tokenbudget.alert;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.tokenbudget.testing.Poll;
 
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -95,11 +97,8 @@ public final class LoopbackHttpServer implements AutoCloseable {
     }
 
     /** Polls (bounded) until at least {@code n} requests arrived; returns whether they did. */
-    public boolean awaitRequests(int n) throws InterruptedException {
-        for (int i = 0; i < 2_000 && received.size() < n; i++) {
-            Thread.sleep(10);
-        }
-        return received.size() >= n;
+    public boolean awaitRequests(int n) {
+        return Poll.until(Duration.ofSeconds(20), () -> received.size() >= n);
     }
 
     @Override

@@ -5,18 +5,24 @@ import dev.tokenbudget.engine.EngineFixture;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
-/** A gateway over an engine on a manual clock, with a config covering the gateway's cases. */
-final class GatewayFixture {
+/**
+ * A gateway over an engine on a manual clock, with a config covering the gateway's cases: an
+ * organisation whose {@link #MAIN} key charges its {@code copilot} feature, a small hard-stop
+ * budget ({@link #TIGHT}), and one that degrades from half its day ({@link #CHEAP}) to cheaper
+ * models, a clamped ceiling, the {@code economy} route and a concise variant of the support
+ * prompt. The adapters' tests put their servers in front of the same gateway.
+ */
+public final class GatewayFixture {
 
-    static final String MAIN = "sk-tb-main";
-    static final String TIGHT = "sk-tb-tight";
-    static final String CHEAP = "sk-tb-cheap";
-    static final String UPSTREAM_OPENAI = "sk-upstream-openai";
-    static final String UPSTREAM_ANTHROPIC = "sk-ant-upstream";
-    static final String SUPPORT_PROMPT = "You are Acme's support assistant. Answer fully and cite the knowledge base.";
-    static final String SUPPORT_SHORT = "You are Acme's support assistant. Be brief.";
+    public static final String MAIN = "sk-tb-main";
+    public static final String TIGHT = "sk-tb-tight";
+    public static final String CHEAP = "sk-tb-cheap";
+    public static final String UPSTREAM_OPENAI = "sk-upstream-openai";
+    public static final String UPSTREAM_ANTHROPIC = "sk-ant-upstream";
+    public static final String SUPPORT_PROMPT = "You are the Acme support copilot. Answer in two sentences at most.";
+    public static final String SUPPORT_SHORT = "You are the Acme support copilot. One sentence.";
 
-    static final String YAML = """
+    public static final String YAML = """
             providers:
               openai: { api_key_env: TB_OPENAI }
               anthropic: { api_key_env: TB_ANTHROPIC }
@@ -24,10 +30,10 @@ final class GatewayFixture {
               output_tokens: 1000
             budgets:
               - id: org
-                windows: [{ period: month, limits: { total: 10M } }]
+                windows: [{ period: month, limits: { total: 100M } }]
               - id: copilot
                 parent: org
-                windows: [{ period: month, limits: { total: 1M } }]
+                windows: [{ period: month, limits: { total: 50M } }]
               - id: tight
                 parent: org
                 windows: [{ period: day, limits: { total: 5000 } }]
@@ -37,28 +43,45 @@ final class GatewayFixture {
                 windows: [{ period: day, limits: { total: 10000 } }]
                 thresholds: [{ at: 50, policy: degrade_route }]
                 degrade:
-                  models: { gpt-4.1: gpt-4.1-mini, gemini-2.5-pro: gemini-2.5-flash, claude-opus-4-1: claude-haiku-4-5 }
+                  models: { gpt-4.1: gpt-4.1-mini, gemini-2.5-pro: gemini-2.5-flash, claude-opus-4-1: claude-haiku-4-5,
+                            claude-opus-4-7: claude-haiku-4-5 }
                   max_output_tokens: 256
+                  route: economy
                   prompt_variants: { support: support-short }
             keys:
-              - { name: main, sha256: %s, budget: org, features: [copilot] }
+              - { name: main, sha256: %s, budget: org, features: [copilot], default_feature: copilot }
               - { name: tight, sha256: %s, budget: tight }
               - { name: cheap, sha256: %s, budget: cheap }
             """.formatted(EngineFixture.sha(MAIN), EngineFixture.sha(TIGHT), EngineFixture.sha(CHEAP));
 
-    final EngineFixture engine = new EngineFixture(YAML);
-    final BudgetGateway gateway;
+    /** The config's {@code prompts:}, for a host that registers no prompts of its own (Envoy, APISIX). */
+    private static final String PROMPTS = """
+            prompts:
+              support: "%s"
+              support-short: "%s"
+            """.formatted(SUPPORT_PROMPT, SUPPORT_SHORT);
 
+    public final EngineFixture engine;
+    public final BudgetGateway gateway;
+
+    /** The prompts registered by the host ({@link GatewayOptions.Builder#prompt}), as the Spring adapter does. */
     GatewayFixture() {
         this(GatewayOptions.custom());
     }
 
     GatewayFixture(GatewayOptions.Builder options) {
-        gateway = new BudgetGateway(engine.engine, options
-                .environment(Map.of("TB_OPENAI", UPSTREAM_OPENAI, "TB_ANTHROPIC", UPSTREAM_ANTHROPIC)::get)
-                .prompt("support", SUPPORT_PROMPT)
-                .prompt("support-short", SUPPORT_SHORT)
-                .build());
+        this(YAML, options.prompt("support", SUPPORT_PROMPT).prompt("support-short", SUPPORT_SHORT));
+    }
+
+    private GatewayFixture(String yaml, GatewayOptions.Builder options) {
+        engine = new EngineFixture(yaml);
+        gateway = new BudgetGateway(engine.engine, options.environment(Map.of("TB_OPENAI", UPSTREAM_OPENAI,
+                "TB_ANTHROPIC", UPSTREAM_ANTHROPIC)::get).build());
+    }
+
+    /** The same budgets with the prompts registered in the config's {@code prompts:} instead. */
+    public static GatewayFixture promptsInTheConfig() {
+        return new GatewayFixture(PROMPTS + YAML, GatewayOptions.custom());
     }
 
     Identified identify(TestRequest r) {
@@ -99,11 +122,11 @@ final class GatewayFixture {
         return m.complete();
     }
 
-    long used(String budget) {
+    public long used(String budget) {
         return engine.usedTotal(budget);
     }
 
-    long reserved(String budget) {
+    public long reserved(String budget) {
         return engine.reservedTotal(budget);
     }
 }

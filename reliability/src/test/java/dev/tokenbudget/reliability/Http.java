@@ -1,5 +1,7 @@
 package dev.tokenbudget.reliability;
 
+import dev.tokenbudget.testing.Poll;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -59,17 +61,6 @@ final class Http {
 
     /** Polls {@code condition} every 10 ms for up to two minutes. */
     static void await(String what, BooleanSupplier condition) {
-        for (int i = 0; i < 12_000; i++) {
-            if (condition.getAsBoolean()) {
-                return;
-            }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for " + what, e);
-            }
-        }
-        throw new AssertionError("timed out waiting for " + what);
+        Poll.await(what, Duration.ofMinutes(2), condition);
     }
 }

@@ -45,6 +45,22 @@ final class RecordingListener implements SseListener {
         type = null;
     }
 
+    /**
+     * What a parser allowing events of {@code maxEventBytes} reports for {@code b} fed in pieces
+     * cut at the offsets {@code cuts} (ascending).
+     */
+    static RecordingListener parse(byte[] b, long maxEventBytes, int... cuts) {
+        RecordingListener l = new RecordingListener();
+        SseParser p = new SseParser(l, maxEventBytes);
+        int from = 0;
+        for (int c : cuts) {
+            p.feed(b, from, c - from);
+            from = c;
+        }
+        p.feed(b, from, b.length - from);
+        return l;
+    }
+
     /** Bytes currently held for the event in progress. */
     int held() {
         return data.size();

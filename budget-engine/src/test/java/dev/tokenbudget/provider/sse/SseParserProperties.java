@@ -67,18 +67,6 @@ class SseParserProperties {
         return sb.toString();
     }
 
-    static RecordingListener feed(byte[] b, int[] cuts, long max) {
-        RecordingListener l = new RecordingListener();
-        SseParser p = new SseParser(l, max);
-        int from = 0;
-        for (int c : cuts) {
-            p.feed(b, from, c - from);
-            from = c;
-        }
-        p.feed(b, from, b.length - from);
-        return l;
-    }
-
     static int[] cuts(int length, long seed, int count) {
         return new Random(seed).ints(count, 0, length + 1).sorted().toArray();
     }
@@ -88,7 +76,7 @@ class SseParserProperties {
                                                     @ForAll("lineEnd") String eol, @ForAll long seed,
                                                     @ForAll @IntRange(min = 0, max = 30) int pieces) {
         byte[] b = write(events, eol, seed);
-        RecordingListener l = feed(b, cuts(b.length, seed, pieces), Long.MAX_VALUE);
+        RecordingListener l = RecordingListener.parse(b, Long.MAX_VALUE, cuts(b.length, seed, pieces));
         assertThat(show(l.events)).isEqualTo(show(events));
     }
 
@@ -100,7 +88,7 @@ class SseParserProperties {
         for (int i = 0; i < b.length; i++) {
             every[i] = i;
         }
-        assertThat(show(feed(b, every, Long.MAX_VALUE).events)).isEqualTo(show(events));
+        assertThat(show(RecordingListener.parse(b, Long.MAX_VALUE, every).events)).isEqualTo(show(events));
     }
 
     @Property(tries = 100)
@@ -108,7 +96,7 @@ class SseParserProperties {
                                                        @ForAll("lineEnd") String eol, @ForAll long seed,
                                                        @ForAll @IntRange(min = 1, max = 60) int cap) {
         byte[] b = write(events, eol, seed);
-        RecordingListener l = feed(b, cuts(b.length, seed, 7), cap);
+        RecordingListener l = RecordingListener.parse(b, cap, cuts(b.length, seed, 7));
         List<RecordingListener.Event> kept = new ArrayList<>();
         int dropped = 0;
         for (RecordingListener.Event e : events) {

@@ -10,19 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class SseParserTest {
 
     private static RecordingListener parse(String stream, int... cuts) {
-        return parse(stream.getBytes(StandardCharsets.UTF_8), SseParser.DEFAULT_MAX_EVENT_BYTES, cuts);
-    }
-
-    private static RecordingListener parse(byte[] b, long max, int... cuts) {
-        RecordingListener l = new RecordingListener();
-        SseParser p = new SseParser(l, max);
-        int from = 0;
-        for (int c : cuts) {
-            p.feed(b, from, c - from);
-            from = c;
-        }
-        p.feed(b, from, b.length - from);
-        return l;
+        return RecordingListener.parse(stream.getBytes(StandardCharsets.UTF_8), SseParser.DEFAULT_MAX_EVENT_BYTES,
+                cuts);
     }
 
     @Test
@@ -70,7 +59,7 @@ class SseParserTest {
         withBom[2] = (byte) 0xBF;
         System.arraycopy(body, 0, withBom, 3, body.length);
         for (int cut = 0; cut <= withBom.length; cut++) {
-            assertThat(parse(withBom, 1 << 20, cut).events).as("cut %d", cut)
+            assertThat(RecordingListener.parse(withBom, 1 << 20, cut).events).as("cut %d", cut)
                     .containsExactly(new RecordingListener.Event(null, "d"));
         }
     }
@@ -83,8 +72,8 @@ class SseParserTest {
     @Test
     void dropsAnEventOverTheCapAndKeepsReadingTheNextOnes() {
         String big = "x".repeat(5000);
-        RecordingListener l = parse(("data: small\n\ndata: " + big + "\ndata: more\n\nevent: e\ndata: after\n\n")
-                .getBytes(StandardCharsets.UTF_8), 1000);
+        RecordingListener l = RecordingListener.parse(("data: small\n\ndata: " + big
+                + "\ndata: more\n\nevent: e\ndata: after\n\n").getBytes(StandardCharsets.UTF_8), 1000);
         assertThat(l.tooLarge).isEqualTo(1);
         assertThat(l.events).containsExactly(new RecordingListener.Event(null, "small"),
                 new RecordingListener.Event("e", "after"));
@@ -103,7 +92,7 @@ class SseParserTest {
     void passesInvalidUtf8ThroughAsBytesWithoutFailing() {
         byte[] b = {'d', 'a', 't', 'a', ':', ' ', (byte) 0xC3, (byte) 0x28, (byte) 0xFF, '\n', '\n', 'd', 'a', 't',
             'a', ':', 'o', 'k', '\n', '\n'};
-        RecordingListener l = parse(b, 1 << 20);
+        RecordingListener l = RecordingListener.parse(b, 1 << 20);
         assertThat(l.events).hasSize(2);
         assertThat(l.events.get(1).data()).isEqualTo("ok");
     }
@@ -112,7 +101,7 @@ class SseParserTest {
     void doesNotChangeTheCallersBytes() {
         byte[] b = "event: a\r\ndata: {\"x\":\"é\"}\r\n\r\n".getBytes(StandardCharsets.UTF_8);
         byte[] copy = b.clone();
-        parse(b, 1 << 20, 3, 9, 17);
+        RecordingListener.parse(b, 1 << 20, 3, 9, 17);
         assertThat(b).isEqualTo(copy);
     }
 
@@ -127,7 +116,7 @@ class SseParserTest {
         String s = "data: 你好 👋 ça\n\n";
         byte[] b = s.getBytes(StandardCharsets.UTF_8);
         for (int cut = 0; cut <= b.length; cut++) {
-            assertThat(parse(b, 1 << 20, cut).events).as("cut %d", cut)
+            assertThat(RecordingListener.parse(b, 1 << 20, cut).events).as("cut %d", cut)
                     .isEqualTo(List.of(new RecordingListener.Event(null, "你好 👋 ça")));
         }
     }
