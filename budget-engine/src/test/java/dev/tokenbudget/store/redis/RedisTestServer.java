@@ -27,6 +27,7 @@ public final class RedisTestServer implements AutoCloseable {
     private final List<String> extra;
     private Path configFile;
     private Process process;
+    private int tlsPort;
 
     private RedisTestServer(int port, Path dir, List<String> extra) {
         this.port = port;
@@ -61,6 +62,40 @@ public final class RedisTestServer implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot start redis-server: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A server that listens for TLS too, on {@link #tlsPort()}, presenting {@code certificate}
+     * ({@code tls-auth-clients} = {@code authClients}: no, optional or yes, client certificates
+     * checked against {@code clientCa}). Its plain port stays open for the test's own probes
+     * (PING, TIME, CONFIG SET); the store under test connects through TLS only.
+     */
+    static RedisTestServer startTls(TestCertificates.Pair certificate, Path clientCa, String authClients)
+            throws IOException {
+        TestRedis.requireBinary("redis-server");
+        int port = freePort(false);
+        int tls = freePort(false);
+        Path dir = Files.createTempDirectory("tokenbudget-redis-tls-" + port + "-");
+        RedisTestServer s = new RedisTestServer(port, dir, List.of("--tls-port", Integer.toString(tls),
+                "--tls-cert-file", certificate.cert().toString(), "--tls-key-file", certificate.key().toString(),
+                "--tls-ca-cert-file", clientCa.toString(), "--tls-auth-clients", authClients));
+        s.tlsPort = tls;
+        s.restart();
+        return s;
+    }
+
+    /** Presents {@code certificate} on new TLS connections from now on ({@code CONFIG SET}, no restart). */
+    void present(TestCertificates.Pair certificate) throws IOException {
+        String reply = command("CONFIG", "SET", "tls-cert-file", certificate.cert().toString(), "tls-key-file",
+                certificate.key().toString());
+        if (!"+OK".equals(reply)) {
+            throw new IOException("CONFIG SET tls-cert-file: " + reply);
+        }
+    }
+
+    /** The TLS port, 0 when the server has none. */
+    int tlsPort() {
+        return tlsPort;
     }
 
     /** A node for a {@link RedisTestCluster}: cluster mode, its own port and bus port. */
