@@ -101,6 +101,10 @@ final class RedisConnector implements AutoCloseable {
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                             .enablePeriodicRefresh(Duration.ofSeconds(30))
                             .enableAllAdaptiveRefreshTriggers()
+                            // Lettuce's default (30 s) lets one refresh in 30 s: a refresh made while a
+                            // dead master's replica is not elected yet kept the slot on the dead node
+                            // for 30 s more (RedisClusterFailoverTest); once a second costs little
+                            .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(1))
                             .build())
                     .build());
             return new RedisConnector(description, resources, c::shutdown, () -> {

@@ -37,12 +37,24 @@ public final class RedisTestServer implements AutoCloseable {
 
     /** A Sentinel on a free port monitoring {@code master} as {@code mymaster} (quorum 1). */
     public static RedisTestServer startSentinel(RedisTestServer master) throws IOException {
+        return startSentinel(master, 60_000, 180_000);
+    }
+
+    /**
+     * A Sentinel on a free port monitoring {@code master} as {@code mymaster} (quorum 1) that takes
+     * it for down after {@code downAfterMillis} without an answer and gives a failover
+     * {@code failoverTimeoutMillis} (after a failed one it waits twice that before the next).
+     */
+    static RedisTestServer startSentinel(RedisTestServer master, long downAfterMillis, long failoverTimeoutMillis)
+            throws IOException {
+        TestRedis.requireBinary("redis-server");
         int port = freePort(false);
         Path dir = Files.createTempDirectory("tokenbudget-sentinel-" + port + "-");
         RedisTestServer s = new RedisTestServer(port, dir, List.of("--sentinel"));
         s.configFile = dir.resolve("sentinel.conf");
         Files.writeString(s.configFile, "sentinel monitor mymaster 127.0.0.1 " + master.port() + " 1\n"
-                + "sentinel down-after-milliseconds mymaster 60000\n");
+                + "sentinel down-after-milliseconds mymaster " + downAfterMillis + "\n"
+                + "sentinel failover-timeout mymaster " + failoverTimeoutMillis + "\n");
         s.restart();
         return s;
     }
@@ -99,11 +111,11 @@ public final class RedisTestServer implements AutoCloseable {
     }
 
     /** A node for a {@link RedisTestCluster}: cluster mode, its own port and bus port. */
-    static RedisTestServer startClusterNode() throws IOException {
+    static RedisTestServer startClusterNode(int nodeTimeoutMillis) throws IOException {
         int port = freePort(true);
         Path dir = Files.createTempDirectory("tokenbudget-redis-cluster-" + port + "-");
         RedisTestServer s = new RedisTestServer(port, dir, List.of("--cluster-enabled", "yes", "--cluster-config-file",
-                dir.resolve("nodes.conf").toString(), "--cluster-node-timeout", "5000"));
+                dir.resolve("nodes.conf").toString(), "--cluster-node-timeout", Integer.toString(nodeTimeoutMillis)));
         s.restart();
         return s;
     }
