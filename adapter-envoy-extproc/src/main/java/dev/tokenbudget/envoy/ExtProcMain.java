@@ -120,7 +120,8 @@ public final class ExtProcMain implements Callable<Integer> {
         StoreSettings st = cfg.store();
         if (s.store() != null || s.redisUri() != null) {
             st = new StoreSettings(s.store() != null ? s.store() : st.type(),
-                    s.redisUri() != null ? s.redisUri() : st.redisUri(), st.cluster(), st.timeout(), st.keyPrefix());
+                    s.redisUri() != null ? s.redisUri() : st.redisUri(), st.cluster(), st.timeout(), st.keyPrefix(),
+                    st.tls());
         }
         if (st.isRedis() && (st.redisUri() == null || st.redisUri().isBlank())) {
             throw new IllegalArgumentException("the redis store needs a URI: set store.redis.uri or --redis-uri");

@@ -61,7 +61,8 @@ public final class ConfigLoader {
     private static final Set<String> ROOT = Set.of("version", "store", "lease_ttl", "defaults", "headers", "providers",
             "prices", "budgets", "keys", "upstreams", "alerts", "prompts");
     private static final Set<String> STORE = Set.of("type", "redis");
-    private static final Set<String> REDIS = Set.of("uri", "cluster", "timeout", "key_prefix");
+    private static final Set<String> REDIS = Set.of("uri", "cluster", "timeout", "key_prefix", "tls");
+    private static final Set<String> TLS = Set.of("ca_file", "cert_file", "key_file");
     private static final Set<String> DEFAULTS = Set.of("output_tokens", "output_tokens_by_model", "zone", "thresholds",
             "on_store_failure", "oversubscription");
     private static final Set<String> HEADERS = Set.of("feature", "user");
@@ -333,7 +334,44 @@ public final class ConfigLoader {
             if (!prefix.matches("[A-Za-z0-9:_-]{1,32}")) {
                 r.get("key_prefix").error("must be 1-32 of A-Z a-z 0-9 : _ -, was '" + prefix + "'");
             }
-            return new StoreSettings(type, uri, r.get("cluster").bool(false), timeout, prefix);
+            return new StoreSettings(type, uri, r.get("cluster").bool(false), timeout, prefix, tls(r.get("tls"), uri));
+        }
+
+        /** Files are read when the store opens (a missing one stops it there, naming this path). */
+        private TlsSettings tls(ConfigNode n, String uri) {
+            if (!n.expectObject(TLS)) {
+                return TlsSettings.DEFAULT;
+            }
+            if (uri != null && !uri.trim().startsWith("rediss://")) {
+                String scheme = uri.trim().replaceAll("://.*", "");
+                n.error("applies to rediss:// URIs only (TLS), the uri is " + printable(scheme) + "://...");
+            }
+            Path ca = path(n.get("ca_file"));
+            Path cert = path(n.get("cert_file"));
+            Path key = path(n.get("key_file"));
+            if ((cert == null) != (key == null)) {
+                n.get(cert == null ? "cert_file" : "key_file").error("is required with "
+                        + (cert == null ? "key_file" : "cert_file") + " (a client certificate and its key)");
+                return new TlsSettings(ca, null, null);
+            }
+            return new TlsSettings(ca, cert, key);
+        }
+
+        private Path path(ConfigNode n) {
+            String s = n.string(null);
+            if (s == null) {
+                return null;
+            }
+            if (s.isBlank() || s.chars().anyMatch(c -> c < 0x20 || c == 0x7F)) {
+                n.error("must be a file path, was '" + printable(s) + "'");
+                return null;
+            }
+            try {
+                return Path.of(s);
+            } catch (java.nio.file.InvalidPathException e) {
+                n.error("must be a file path, was '" + printable(s) + "'");
+                return null;
+            }
         }
 
         private Map<String, String> providers(ConfigNode n) {

@@ -11,10 +11,21 @@ import java.time.Duration;
  * @param cluster   whether the Redis URI names a Cluster
  * @param timeout   how long a store call may take before the budget's fail mode applies
  * @param keyPrefix prefix of every Redis key
+ * @param tls       certificates for a {@code rediss://} URI (never null: {@link TlsSettings#DEFAULT})
  */
-public record StoreSettings(String type, String redisUri, boolean cluster, Duration timeout, String keyPrefix) {
+public record StoreSettings(String type, String redisUri, boolean cluster, Duration timeout, String keyPrefix,
+                            TlsSettings tls) {
 
     public static final StoreSettings MEMORY = new StoreSettings("memory", null, false, Duration.ofMillis(100), "tb");
+
+    public StoreSettings {
+        tls = tls == null ? TlsSettings.DEFAULT : tls;
+    }
+
+    /** Settings with the JVM's TLS defaults (the JVM trust store, no client certificate). */
+    public StoreSettings(String type, String redisUri, boolean cluster, Duration timeout, String keyPrefix) {
+        this(type, redisUri, cluster, timeout, keyPrefix, TlsSettings.DEFAULT);
+    }
 
     public boolean isRedis() {
         return "redis".equals(type);

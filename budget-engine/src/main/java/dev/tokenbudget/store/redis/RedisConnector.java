@@ -7,6 +7,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisScriptingCommands;
@@ -56,6 +57,8 @@ final class RedisConnector implements AutoCloseable {
     private volatile Link link;
     private volatile long lastAttempt;
     private volatile boolean attempted;
+    /** Why the last connection attempt failed, repeated while calls fail fast until the next one. */
+    private volatile String lastFailure = "";
 
     private RedisConnector(String description, ClientResources resources, AutoCloseable client,
                            Supplier<Link> connect) {
@@ -68,16 +71,24 @@ final class RedisConnector implements AutoCloseable {
     /** A connector for {@code settings} (not yet connected). Throws IllegalArgumentException for a bad URI. */
     static RedisConnector of(StoreSettings settings) {
         Duration timeout = settings.timeout();
+        Duration connectTimeout = timeout.compareTo(Duration.ofSeconds(1)) > 0 ? timeout : Duration.ofSeconds(1);
+        SocketOptions socket = SocketOptions.builder()
+                .connectTimeout(connectTimeout)
+                .keepAlive(true)
+                .build();
+        // used by rediss:// URIs only; checks the configured certificate files now
+        SslOptions ssl = RedisTls.options(settings.tls(), connectTimeout);
+        List<RedisURI> uris = uris(settings.redisUri(), timeout);
+        if (!settings.cluster() && uris.size() != 1) {
+            throw new IllegalArgumentException("store.redis.uri: several URIs need cluster: true (a Sentinel "
+                    + "URI lists its sentinels in one redis-sentinel:// URI)");
+        }
+        String description = (settings.cluster() ? "Redis Cluster " : "Redis ") + redacted(uris);
+        // after every check that can throw: these own threads
         ClientResources resources = DefaultClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2,
                         TimeUnit.MILLISECONDS))
                 .build();
-        SocketOptions socket = SocketOptions.builder()
-                .connectTimeout(timeout.compareTo(Duration.ofSeconds(1)) > 0 ? timeout : Duration.ofSeconds(1))
-                .keepAlive(true)
-                .build();
-        List<RedisURI> uris = uris(settings.redisUri(), timeout);
-        String description = (settings.cluster() ? "Redis Cluster " : "Redis ") + redacted(uris);
         if (settings.cluster()) {
             RedisClusterClient c = RedisClusterClient.create(resources, uris);
             c.setDefaultTimeout(timeout);
@@ -85,10 +96,15 @@ final class RedisConnector implements AutoCloseable {
                     .autoReconnect(true)
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                     .socketOptions(socket)
+                    .sslOptions(ssl)
                     .timeoutOptions(TimeoutOptions.enabled(timeout))
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                             .enablePeriodicRefresh(Duration.ofSeconds(30))
                             .enableAllAdaptiveRefreshTriggers()
+                            // Lettuce's default (30 s) lets one refresh in 30 s: a refresh made while a
+                            // dead master's replica is not elected yet kept the slot on the dead node
+                            // for 30 s more (RedisClusterFailoverTest); once a second costs little
+                            .adaptiveRefreshTriggersTimeout(Duration.ofSeconds(1))
                             .build())
                     .build());
             return new RedisConnector(description, resources, c::shutdown, () -> {
@@ -97,15 +113,12 @@ final class RedisConnector implements AutoCloseable {
                 return new Link(conn.sync(), conn.sync(), conn);
             });
         }
-        if (uris.size() != 1) {
-            throw new IllegalArgumentException("store.redis.uri: several URIs need cluster: true (a Sentinel "
-                    + "URI lists its sentinels in one redis-sentinel:// URI)");
-        }
         RedisClient c = RedisClient.create(resources, uris.get(0));
         c.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .socketOptions(socket)
+                .sslOptions(ssl)
                 .timeoutOptions(TimeoutOptions.enabled(timeout))
                 .build());
         return new RedisConnector(description, resources, c::shutdown, () -> {
@@ -163,7 +176,7 @@ final class RedisConnector implements AutoCloseable {
             return l;
         }
         if (attempted && System.nanoTime() - lastAttempt < RETRY_CONNECT_NANOS || !connecting.tryLock()) {
-            throw new StoreUnavailableException(description + " is not connected", null);
+            throw new StoreUnavailableException(description + " is not connected" + lastFailure, null);
         }
         try {
             if (link == null) {
@@ -176,7 +189,9 @@ final class RedisConnector implements AutoCloseable {
             }
             return link;
         } catch (RedisException e) {
-            throw new StoreUnavailableException("cannot connect to " + description + ": " + e.getMessage(), e);
+            String reason = RedisTls.reason(e);
+            lastFailure = " (last attempt: " + reason + ")";
+            throw new StoreUnavailableException("cannot connect to " + description + ": " + reason, e);
         } finally {
             connecting.unlock();
         }

@@ -27,6 +27,7 @@ public final class RedisTestServer implements AutoCloseable {
     private final List<String> extra;
     private Path configFile;
     private Process process;
+    private int tlsPort;
 
     private RedisTestServer(int port, Path dir, List<String> extra) {
         this.port = port;
@@ -36,12 +37,24 @@ public final class RedisTestServer implements AutoCloseable {
 
     /** A Sentinel on a free port monitoring {@code master} as {@code mymaster} (quorum 1). */
     public static RedisTestServer startSentinel(RedisTestServer master) throws IOException {
+        return startSentinel(master, 60_000, 180_000);
+    }
+
+    /**
+     * A Sentinel on a free port monitoring {@code master} as {@code mymaster} (quorum 1) that takes
+     * it for down after {@code downAfterMillis} without an answer and gives a failover
+     * {@code failoverTimeoutMillis} (after a failed one it waits twice that before the next).
+     */
+    static RedisTestServer startSentinel(RedisTestServer master, long downAfterMillis, long failoverTimeoutMillis)
+            throws IOException {
+        TestRedis.requireBinary("redis-server");
         int port = freePort(false);
         Path dir = Files.createTempDirectory("tokenbudget-sentinel-" + port + "-");
         RedisTestServer s = new RedisTestServer(port, dir, List.of("--sentinel"));
         s.configFile = dir.resolve("sentinel.conf");
         Files.writeString(s.configFile, "sentinel monitor mymaster 127.0.0.1 " + master.port() + " 1\n"
-                + "sentinel down-after-milliseconds mymaster 60000\n");
+                + "sentinel down-after-milliseconds mymaster " + downAfterMillis + "\n"
+                + "sentinel failover-timeout mymaster " + failoverTimeoutMillis + "\n");
         s.restart();
         return s;
     }
@@ -63,12 +76,46 @@ public final class RedisTestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * A server that listens for TLS too, on {@link #tlsPort()}, presenting {@code certificate}
+     * ({@code tls-auth-clients} = {@code authClients}: no, optional or yes, client certificates
+     * checked against {@code clientCa}). Its plain port stays open for the test's own probes
+     * (PING, TIME, CONFIG SET); the store under test connects through TLS only.
+     */
+    static RedisTestServer startTls(TestCertificates.Pair certificate, Path clientCa, String authClients)
+            throws IOException {
+        TestRedis.requireBinary("redis-server");
+        int port = freePort(false);
+        int tls = freePort(false);
+        Path dir = Files.createTempDirectory("tokenbudget-redis-tls-" + port + "-");
+        RedisTestServer s = new RedisTestServer(port, dir, List.of("--tls-port", Integer.toString(tls),
+                "--tls-cert-file", certificate.cert().toString(), "--tls-key-file", certificate.key().toString(),
+                "--tls-ca-cert-file", clientCa.toString(), "--tls-auth-clients", authClients));
+        s.tlsPort = tls;
+        s.restart();
+        return s;
+    }
+
+    /** Presents {@code certificate} on new TLS connections from now on ({@code CONFIG SET}, no restart). */
+    void present(TestCertificates.Pair certificate) throws IOException {
+        String reply = command("CONFIG", "SET", "tls-cert-file", certificate.cert().toString(), "tls-key-file",
+                certificate.key().toString());
+        if (!"+OK".equals(reply)) {
+            throw new IOException("CONFIG SET tls-cert-file: " + reply);
+        }
+    }
+
+    /** The TLS port, 0 when the server has none. */
+    int tlsPort() {
+        return tlsPort;
+    }
+
     /** A node for a {@link RedisTestCluster}: cluster mode, its own port and bus port. */
-    static RedisTestServer startClusterNode() throws IOException {
+    static RedisTestServer startClusterNode(int nodeTimeoutMillis) throws IOException {
         int port = freePort(true);
         Path dir = Files.createTempDirectory("tokenbudget-redis-cluster-" + port + "-");
         RedisTestServer s = new RedisTestServer(port, dir, List.of("--cluster-enabled", "yes", "--cluster-config-file",
-                dir.resolve("nodes.conf").toString(), "--cluster-node-timeout", "5000"));
+                dir.resolve("nodes.conf").toString(), "--cluster-node-timeout", Integer.toString(nodeTimeoutMillis)));
         s.restart();
         return s;
     }
