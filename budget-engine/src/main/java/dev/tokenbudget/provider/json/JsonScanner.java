@@ -11,7 +11,9 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -46,7 +48,15 @@ public final class JsonScanner {
     /** A fixed set of wanted paths with their prefixes, computed once and shared by scanners. */
     public static final class Paths {
         private final Set<String> paths;
-        private final Set<String> prefixes;
+        /**
+         * Per level prefix ({@code ""} for the root), the wanted prefix a field name leads to, and the
+         * wanted path a scalar field is: the same strings that concatenating prefix, name and
+         * {@code '.'} and looking the result up would give, found without building a string per token.
+         */
+        private final Map<String, Map<String, String>> children;
+        private final Map<String, Map<String, String>> leaves;
+        /** Per prefix, the wanted path an array element's scalar there is (prefix without its dot). */
+        private final Map<String, String> elements;
 
         private Paths(Set<String> paths) {
             this.paths = Set.copyOf(paths);
@@ -57,7 +67,33 @@ public final class JsonScanner {
                 }
                 pre.add(p + "."); // a wanted path may also hold an array of scalars
             }
-            this.prefixes = Set.copyOf(pre);
+            HashSet<String> levels = new HashSet<>(pre);
+            levels.add("");
+            Map<String, Map<String, String>> ch = new HashMap<>();
+            Map<String, Map<String, String>> lv = new HashMap<>();
+            Map<String, String> el = new HashMap<>();
+            for (String level : levels) {
+                Map<String, String> c = new HashMap<>();
+                for (String w : pre) {
+                    if (w.startsWith(level) && w.length() > level.length()) {
+                        c.put(w.substring(level.length(), w.length() - 1), w);
+                    }
+                }
+                Map<String, String> l = new HashMap<>();
+                for (String p : this.paths) {
+                    if (p.startsWith(level)) {
+                        l.put(p.substring(level.length()), p);
+                    }
+                }
+                ch.put(level, Map.copyOf(c));
+                lv.put(level, Map.copyOf(l));
+                if (!level.isEmpty() && this.paths.contains(level.substring(0, level.length() - 1))) {
+                    el.put(level, level.substring(0, level.length() - 1));
+                }
+            }
+            this.children = Map.copyOf(ch);
+            this.leaves = Map.copyOf(lv);
+            this.elements = Map.copyOf(el);
         }
 
         public static Paths of(String... paths) {
@@ -73,8 +109,7 @@ public final class JsonScanner {
         }
     }
 
-    private final Set<String> paths;
-    private final Set<String> wantedPrefixes;
+    private final Paths paths;
     private final Sink sink;
     private final JsonParser parser;
     private final ByteArrayFeeder feeder;
@@ -90,8 +125,7 @@ public final class JsonScanner {
     private boolean heldComma;
 
     public JsonScanner(Paths paths, Sink sink) {
-        this.paths = paths.paths;
-        this.wantedPrefixes = paths.prefixes;
+        this.paths = Objects.requireNonNull(paths, "paths");
         this.sink = Objects.requireNonNull(sink, "sink");
         JsonParser p;
         try {
@@ -257,17 +291,14 @@ public final class JsonScanner {
         } else if (name == null) {
             prefix = parent;
         } else {
-            prefix = parent + name + ".";
-            if (!wantedPrefixes.contains(prefix)) {
-                prefix = null;
-            }
+            prefix = paths.children.get(parent).get(name); // null: no wanted path below
         }
         prefixes[depth++] = prefix;
     }
 
     private void scalar(JsonToken t) throws IOException {
         String path = path(pendingField);
-        if (path == null || !paths.contains(path)) {
+        if (path == null) {
             return;
         }
         Scalar s = switch (t) {
@@ -307,15 +338,12 @@ public final class JsonScanner {
         return new Scalar(Scalar.Kind.NUMBER, text, count);
     }
 
-    /** The dotted path of a value named {@code field} at the current depth, or null when none can match. */
+    /** The wanted path of a value named {@code field} at the current depth, or null when it is not one. */
     private String path(String field) {
         String prefix = depth == 0 ? "" : prefixes[depth - 1];
         if (prefix == null) {
             return null;
         }
-        if (field != null) {
-            return prefix + field;
-        }
-        return prefix.isEmpty() ? null : prefix.substring(0, prefix.length() - 1);
+        return field != null ? paths.leaves.get(prefix).get(field) : paths.elements.get(prefix);
     }
 }
