@@ -25,12 +25,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class MeteredResponse extends ServerHttpResponseDecorator {
 
+    /**
+     * Where bytes of a direct (off-heap) buffer are copied to be shown to the meter: one array per
+     * thread rather than one per response, since the meter reads it before returning and keeps nothing.
+     */
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[8192]);
+
     private final ResponseMeter meter;
     private final Map<String, String> clientHeaders;
     private final EngineCalls calls;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean finished = new AtomicBoolean();
-    private byte[] scratch = new byte[0];
 
     MeteredResponse(ServerHttpResponse delegate, ResponseMeter meter, Map<String, String> clientHeaders,
                     EngineCalls calls) {
@@ -91,12 +96,14 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
                 if (bb.hasArray()) {
                     meter.onBytes(bb.array(), bb.arrayOffset() + bb.position(), n);
                 } else {
-                    if (scratch.length < n) {
-                        scratch = new byte[Math.max(n, 8192)];
-                    }
+                    byte[] scratch = SCRATCH.get();
                     // the iterator hands out views: reading one moves only the view's position
-                    bb.get(scratch, 0, n);
-                    meter.onBytes(scratch, 0, n);
+                    while (n > 0) {
+                        int k = Math.min(n, scratch.length);
+                        bb.get(scratch, 0, k);
+                        meter.onBytes(scratch, 0, k);
+                        n -= k;
+                    }
                 }
             }
         }

@@ -137,4 +137,41 @@ class MeteredResponseTest {
         assertThat(reserved().total()).isZero();
         assertThat(used().total()).isZero();
     }
+
+    private static DataBuffer direct(String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        DataBuffer d = new DefaultDataBufferFactory(true).allocateBuffer(b.length);
+        d.write(b);
+        return d;
+    }
+
+    @Test
+    void offHeapChunksLargerThanTheCopyBufferAndInterleavedResponsesMeterExactly() {
+        // direct buffers are copied through one array per thread: a chunk larger than it is shown
+        // in pieces, and two responses metered in turn on one thread must not see each other's bytes
+        String big = "x".repeat(20_000);
+        String jsonA = "{\"id\":\"a\",\"object\":\"chat.completion\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,"
+                + "\"message\":{\"role\":\"assistant\",\"content\":\"" + big + "\"}}],"
+                + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3,\"total_tokens\":8}}";
+        String jsonB = "{\"id\":\"b\",\"object\":\"chat.completion\",\"model\":\"gpt-4o\",\"choices\":[],"
+                + "\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":1,\"total_tokens\":3}}";
+        String body = "{\"model\":\"gpt-4o\",\"max_tokens\":50,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+        Forward fa = admit(body);
+        Forward fb = admit(body);
+        MockServerHttpResponse mockA = upstreamResponse(MediaType.APPLICATION_JSON);
+        MockServerHttpResponse mockB = upstreamResponse(MediaType.APPLICATION_JSON);
+        MeteredResponse a = new MeteredResponse(mockA, fa.meter(), Map.of(), inline);
+        MeteredResponse b = new MeteredResponse(mockB, fb.meter(), Map.of(), inline);
+        int cut = 10_017; // inside A's long string
+
+        StepVerifier.create(a.writeWith(Flux.concat(Mono.fromSupplier(() -> direct(jsonA.substring(0, cut))),
+                        Mono.defer(() -> b.writeWith(Flux.just(direct(jsonB)))).then(Mono.empty()),
+                        Mono.fromSupplier(() -> direct(jsonA.substring(cut))))))
+                .verifyComplete();
+
+        assertThat(mockA.getBodyAsString().block()).isEqualTo(jsonA);
+        assertThat(mockB.getBodyAsString().block()).isEqualTo(jsonB);
+        assertThat(used()).isEqualTo(new TokenCounts(7, 4, 11));
+        assertThat(reserved().total()).isZero();
+    }
 }
