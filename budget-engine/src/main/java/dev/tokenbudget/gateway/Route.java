@@ -42,14 +42,15 @@ record Route(Provider provider, Endpoint endpoint, String pathModel, int modelSt
     }
 
     private static Route detect(String path, String query, boolean post) {
-        Matcher m = AZURE_DEPLOYMENT.matcher(path);
-        if (m.matches()) {
+        // each pattern needs a literal its leading .* would otherwise scan the whole path for, per request
+        Matcher m = path.contains("/openai/deployments/") ? AZURE_DEPLOYMENT.matcher(path) : null;
+        if (m != null && m.matches()) {
             Endpoint e = openAiEndpoint("/" + m.group(2));
             return new Route(Provider.AZURE_OPENAI, post ? e : Endpoint.UNMETERED, decode(m.group(1)), m.start(1),
                     m.end(1), true);
         }
-        m = GEMINI.matcher(path);
-        if (m.matches()) {
+        m = path.indexOf(':') >= 0 && path.contains("/models/") ? GEMINI.matcher(path) : null;
+        if (m != null && m.matches()) {
             Endpoint e = switch (m.group(2)) {
                 case "generateContent" -> Endpoint.GENERATE_CONTENT;
                 case "streamGenerateContent" -> Endpoint.STREAM_GENERATE_CONTENT;
