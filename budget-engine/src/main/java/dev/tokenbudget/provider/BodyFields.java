@@ -53,6 +53,14 @@ final class BodyFields {
         if (n == null || n.isNull()) {
             return -1;
         }
+        if (n.isInt() || n.isLong()) {
+            // the usual case, decided without the BigDecimal and BigInteger the general rule below makes
+            long v = n.longValue();
+            if (v < 0 || v < min) {
+                throw new Invalid("'" + field + "' must be >= " + min + ", was " + abbreviate(n.toString()));
+            }
+            return Math.min(v, TokenUsage.MAX);
+        }
         if (!n.isIntegralNumber() && !(n.isNumber() && n.decimalValue().stripTrailingZeros().scale() <= 0)) {
             throw new Invalid("'" + field + "' must be a whole number, was " + abbreviate(n.toString()));
         }
