@@ -72,8 +72,9 @@ for r in $(seq 1 "$ROUNDS"); do
     RPS[$n,$r]=$rps; P50[$n,$r]=$p50
     printf 'round %d %-7s %9.0f req/s p50 %7.0f µs | load %s\n' "$r" "$n" "$rps" "$p50" "$(load_now)"
   done
-  printf 'round %d ratio to (a): c-base %.3f c-new %.3f\n' "$r" "$(bc -l <<<"${RPS[c-base,$r]} / ${RPS[a,$r]}")" \
-    "$(bc -l <<<"${RPS[c-new,$r]} / ${RPS[a,$r]}")"
+  printf 'round %d ratio to (a): c-base %.3f c-new %.3f; c-new / c-base %.3f\n' "$r" \
+    "$(bc -l <<<"${RPS[c-base,$r]} / ${RPS[a,$r]}")" "$(bc -l <<<"${RPS[c-new,$r]} / ${RPS[a,$r]}")" \
+    "$(bc -l <<<"${RPS[c-new,$r]} / ${RPS[c-base,$r]}")"
 done
 median() { sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2] + v[NR/2+1]) / 2}'; }
 echo
@@ -85,4 +86,6 @@ for n in "${NAMES[@]}"; do
   ratio=$(for r in $(seq 1 "$ROUNDS"); do bc -l <<<"${RPS[$n,$r]} / ${RPS[a,$r]}"; done | median)
   printf '| %s | %.0f | %.0f | %.3f |\n' "$n" "$rps" "$p50" "$ratio"
 done
+printf 'c-new / c-base, median of per-round ratios: %.3f\n' \
+  "$(for r in $(seq 1 "$ROUNDS"); do bc -l <<<"${RPS[c-new,$r]} / ${RPS[c-base,$r]}"; done | median)"
 echo "load $(load_now)"
