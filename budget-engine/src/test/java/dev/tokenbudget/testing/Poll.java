@@ -19,12 +19,17 @@ public final class Poll {
      * An interrupt fails the test (the interrupt flag is kept).
      */
     public static boolean until(Duration limit, BooleanSupplier condition) {
-        for (long i = limit.toMillis() / EVERY_MS; i > 0; i--) {
+        return until(limit, Duration.ofMillis(EVERY_MS), condition);
+    }
+
+    /** As {@link #until(Duration, BooleanSupplier)}, polling every {@code every} (a condition that costs a call). */
+    public static boolean until(Duration limit, Duration every, BooleanSupplier condition) {
+        for (long i = limit.toMillis() / every.toMillis(); i > 0; i--) {
             if (condition.getAsBoolean()) {
                 return true;
             }
             try {
-                Thread.sleep(EVERY_MS);
+                Thread.sleep(every.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError("interrupted while polling", e);
@@ -35,8 +40,13 @@ public final class Poll {
 
     /** As {@link #until}, failing the test with {@code "timed out waiting for " + what} when it never held. */
     public static void await(String what, Duration limit, BooleanSupplier condition) {
-        if (!until(limit, condition)) {
-            throw new AssertionError("timed out waiting for " + what);
+        await(what, limit, Duration.ofMillis(EVERY_MS), condition);
+    }
+
+    /** As {@link #await(String, Duration, BooleanSupplier)}, polling every {@code every}. */
+    public static void await(String what, Duration limit, Duration every, BooleanSupplier condition) {
+        if (!until(limit, every, condition)) {
+            throw new AssertionError("timed out waiting for " + what + " (" + limit.toSeconds() + " s)");
         }
     }
 }

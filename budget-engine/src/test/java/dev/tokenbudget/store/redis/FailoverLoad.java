@@ -10,9 +10,11 @@ import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.identity.VirtualKey;
 import dev.tokenbudget.store.SettleResult;
 import dev.tokenbudget.store.StoreUnavailableException;
+import dev.tokenbudget.testing.Poll;
 import dev.tokenbudget.usage.TokenUsage;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.EnumMap;
@@ -159,7 +161,8 @@ final class FailoverLoad {
      */
     Report reconcile(RedisClusterCommands<String, String> redis, String prefix,
                      Collection<BudgetEvent> events, long killStarted, long killed) {
-        Polls.await("every lease to be settled or charged on expiry", 1_200, 25, () -> {
+        Poll.await("every lease to be settled or charged on expiry",
+                Duration.ofSeconds(30), Duration.ofMillis(25), () -> {
             try {
                 engine.expireLeases();
                 return reserved("open") == 0 && reserved("closed") == 0;

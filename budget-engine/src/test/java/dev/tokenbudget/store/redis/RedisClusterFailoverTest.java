@@ -3,6 +3,7 @@ package dev.tokenbudget.store.redis;
 import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.event.BudgetEvent;
+import dev.tokenbudget.testing.Poll;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
@@ -10,6 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
@@ -55,14 +57,16 @@ class RedisClusterFailoverTest {
                 .orElseThrow();
         FailoverLoad load = new FailoverLoad(engine, 4);
         load.start();
-        Polls.await("1000 requests counted on the first master", 2_400, 25, () -> load.countedSince(0) >= 1_000);
+        Poll.await("1000 requests counted on the first master",
+                Duration.ofSeconds(60), Duration.ofMillis(25), () -> load.countedSince(0) >= 1_000);
 
         assertThat(cluster.masterOf(FailoverLoad.TREE, survivor)).as("the tree's master before the kill (no "
                 + "failover yet)").isSameAs(master);
         long killStarted = System.nanoTime();
         master.kill();
         long killed = System.nanoTime();
-        Polls.await("the replica to be elected master of the tree's slot", 1_200, 50, () -> {
+        Poll.await("the replica to be elected master of the tree's slot",
+                Duration.ofSeconds(60), Duration.ofMillis(50), () -> {
             try {
                 return cluster.masterOf(FailoverLoad.TREE, survivor) == replica;
             } catch (Exception e) {
@@ -72,8 +76,8 @@ class RedisClusterFailoverTest {
         long promoted = System.nanoTime();
         // 0.2-1.2 s here; up to 20 s allowed for a loaded machine. Lettuce's default (one adaptive
         // topology refresh in 30 s) took 35 s, the refresh made before the election being the only one
-        Polls.await("200 requests counted on the new master (the engine did not find the elected replica: "
-                + "topology refresh)", 800, 25, () -> load.countedSince(promoted) >= 200);
+        Poll.await("200 requests counted on the new master (the engine did not find the elected replica: "
+                + "topology refresh)", Duration.ofSeconds(20), Duration.ofMillis(25), () -> load.countedSince(promoted) >= 200);
         long counted = System.nanoTime();
         load.stop();
 

@@ -3,12 +3,14 @@ package dev.tokenbudget.store.redis;
 import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.event.BudgetEvent;
+import dev.tokenbudget.testing.Poll;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -55,17 +57,20 @@ class RedisSentinelFailoverTest {
     void theEngineFollowsTheFailoverKeepsServingAndLosesNothingTheNewMasterAcknowledged() throws Exception {
         FailoverLoad load = new FailoverLoad(engine, 4);
         load.start();
-        Polls.await("1000 requests counted on the first master", 2_400, 25, () -> load.countedSince(0) >= 1_000);
+        Poll.await("1000 requests counted on the first master",
+                Duration.ofSeconds(60), Duration.ofMillis(25), () -> load.countedSince(0) >= 1_000);
 
         assertThat(redis.agreedMasterPort()).as("the sentinels name the first master before the kill (no failover "
                 + "yet)").isEqualTo(redis.master().port());
         long killStarted = System.nanoTime();
         redis.master().kill();
         long killed = System.nanoTime();
-        Polls.await("the sentinels to agree on the replica as master\n" + redis.sentinelLogs(), 1_200, 50,
+        Poll.await("the sentinels to agree on the replica as master\n" + redis.sentinelLogs(),
+                Duration.ofSeconds(60), Duration.ofMillis(50),
                 () -> redis.agreedMasterPort() == redis.replica().port());
         long promoted = System.nanoTime();
-        Polls.await("200 requests counted on the new master", 2_400, 25, () -> load.countedSince(promoted) >= 200);
+        Poll.await("200 requests counted on the new master",
+                Duration.ofSeconds(60), Duration.ofMillis(25), () -> load.countedSince(promoted) >= 200);
         long counted = System.nanoTime();
         load.stop();
 

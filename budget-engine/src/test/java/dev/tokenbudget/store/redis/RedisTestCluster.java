@@ -1,7 +1,10 @@
 package dev.tokenbudget.store.redis;
 
+import dev.tokenbudget.testing.Poll;
+
 import java.io.IOException;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +54,8 @@ public final class RedisTestCluster implements AutoCloseable {
             RedisTestCluster cluster = new RedisTestCluster(nodes);
             cluster.awaitOk();
             if (replicas > 0) {
-                Polls.await("every replica to sync with its master", 2_400, 25, () -> nodes.stream()
+                Poll.await("every replica to sync with its master",
+                        Duration.ofSeconds(60), Duration.ofMillis(25), () -> nodes.stream()
                         .map(n -> RedisTestSentinels.info(n, "replication"))
                         .allMatch(i -> i.contains("role:master") || i.contains("master_link_status:up")));
             }

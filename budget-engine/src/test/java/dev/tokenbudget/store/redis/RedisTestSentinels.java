@@ -1,6 +1,9 @@
 package dev.tokenbudget.store.redis;
 
+import dev.tokenbudget.testing.Poll;
+
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,7 +35,7 @@ final class RedisTestSentinels implements AutoCloseable {
         try {
             RedisTestServer replica = RedisTestServer.start("--replicaof", "127.0.0.1", Integer.toString(master.port()));
             started.add(replica);
-            Polls.await("the replica to sync with the master", 1_200, 25,
+            Poll.await("the replica to sync with the master", Duration.ofSeconds(30), Duration.ofMillis(25),
                     () -> info(replica, "replication").contains("master_link_status:up"));
             List<RedisTestServer> sentinels = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -46,7 +49,8 @@ final class RedisTestSentinels implements AutoCloseable {
             }
             RedisTestSentinels d = new RedisTestSentinels(master, replica, sentinels);
             // sentinels find each other through the master's hello channel, every 2 s
-            Polls.await("the sentinels to know the replica and each other", 1_200, 50, () -> {
+            Poll.await("the sentinels to know the replica and each other",
+                    Duration.ofSeconds(60), Duration.ofMillis(50), () -> {
                 for (RedisTestServer s : sentinels) {
                     if (listSize(s, "SENTINEL", "REPLICAS", NAME) < 1 || listSize(s, "SENTINEL", "SENTINELS", NAME) < n - 1) {
                         return false;
