@@ -3,6 +3,7 @@ package dev.tokenbudget.reliability;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenbudget.fake.FakeProvider;
+import dev.tokenbudget.testing.Poll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -24,7 +25,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -157,7 +157,9 @@ class SecretsNotLoggedTest {
             Http.await("both streams held upstream", () -> gate.waiting() == 2);
             cancelled.close();
             long reservation = Reservations.inputEstimate(leaseBody) + 300;
-            awaitUpTo3Minutes("the held stream's lease expired and charged at its reservation", () -> {
+            // generous, because a loaded machine is slow, not wrong
+            Poll.await("the held stream's lease expired and charged at its reservation", Duration.ofMinutes(3),
+                    Duration.ofMillis(100), () -> {
                 JsonNode w = adminGet(admin, "/v1/budgets/secrets-lease", "Bearer " + adminToken).path("windows").get(0);
                 return w.path("reserved").path("total").asLong() == 0 && w.path("used").path("total").asLong()
                         == reservation;
@@ -277,18 +279,6 @@ class SecretsNotLoggedTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
-        }
-    }
-
-    /** Polls every 100 ms for up to three minutes: generous, because a loaded machine is slow, not wrong. */
-    private static void awaitUpTo3Minutes(String what, BooleanSupplier condition)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within 3 minutes: " + what);
-            }
-            Thread.sleep(100);
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.tokenbudget.console.admin;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.store.redis.TestRedis;
+import dev.tokenbudget.testing.Poll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -59,12 +60,8 @@ class SharedLimitsTest {
         assertThat(limit(a)).isEqualTo(250_000);
 
         // b's sync thread picks it up; bounded wait for the condition, not a timing claim
-        long seen = limit(b);
-        for (int i = 0; i < 600 && seen != 250_000; i++) {
-            Thread.sleep(50);
-            seen = limit(b);
-        }
-        assertThat(seen).isEqualTo(250_000);
+        Poll.until(Duration.ofSeconds(30), Duration.ofMillis(50), () -> limit(b) == 250_000);
+        assertThat(limit(b)).isEqualTo(250_000);
         JsonNode events = b.ok("/v1/events?type=limits_changed").path("events");
         assertThat(events).hasSize(1);
         assertThat(events.get(0).path("after").path("total").asLong()).isEqualTo(250_000);
