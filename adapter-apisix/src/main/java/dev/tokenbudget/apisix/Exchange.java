@@ -13,7 +13,7 @@ import dev.tokenbudget.gateway.ResponseMeter;
  */
 record Exchange(BudgetEngine engine, Ticket ticket, ResponseMeter meter) {
 
-    /** The response never came to the runner: charge the reservation, as an expired lease would be. */
+    /** The logged response never came to the runner: charge the reservation, as an expired lease would be. */
     void settleByEstimate() {
         engine.settleUnknown(ticket);
     }

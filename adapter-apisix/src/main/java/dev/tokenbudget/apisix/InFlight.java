@@ -10,12 +10,12 @@ import java.util.function.Consumer;
 
 /**
  * Requests admitted in the pre-request phase whose response has not been metered yet, keyed by
- * the request's correlation id (by default nginx's {@code $request_id}, which is the same in both
- * phases; APISIX's own call ids are not).
+ * the request's id (by default nginx's {@code $request_id}), which its {@code http-logger} entry
+ * carries back.
  *
  * <p>Bounded: when full, {@link #put} refuses and the caller settles at once by estimate. An entry
- * whose response never comes (upstream failure, a route without the post-response plugin, a
- * client gone) is handed to the expiry callback once its lease has run out, so none is leaked.
+ * whose logged response never comes (the logger's retries ran out, a route without the logger,
+ * APISIX stopped) is handed to the expiry callback once its lease has run out, so none is leaked.
  *
  * @param <T> what the response phase needs to settle
  */

@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
 
 /**
  * One route's TokenBudget settings: the JSON string APISIX passes as the {@code value} of the
- * plugin's entry in {@code ext-plugin-pre-req.conf} / {@code ext-plugin-post-resp.conf}.
+ * plugin's entry in {@code ext-plugin-pre-req.conf}.
  * Reference: {@code docs/apisix.md}.
  *
  * <pre>
@@ -37,11 +37,14 @@ public record RouteConf(Path config, Provider provider, Settle settle, String fe
 
     /** When a route's reservations are settled. */
     public enum Settle {
-        /** From the provider's usage in the response body ({@code ext-plugin-post-resp} on the route). */
+        /**
+         * From the provider's usage in the response the client got, which the route's
+         * {@code http-logger} posts to the plugin's settle endpoint.
+         */
         RESPONSE,
         /**
          * At admission, by the reservation itself (input estimate plus output ceiling): for routes
-         * without {@code ext-plugin-post-resp}, e.g. streaming routes. Never under-counts.
+         * without the {@code http-logger}. Never under-counts.
          */
         ESTIMATE
     }

@@ -14,29 +14,27 @@ import org.springframework.context.annotation.Configuration;
 public class TokenBudgetAutoConfiguration {
 
     /**
-     * The shared plugin state. {@code tokenbudget.apisix.correlation-var} (a system property on the
-     * runner's command line, or the runner's own configuration) names the nginx variable that ties
-     * a request's two phases together; {@code tokenbudget.apisix.admin-port} serves the admin API
-     * and dashboard on 127.0.0.1 (off by default).
+     * The shared plugin state. Each setting is a system property on the runner's command line (or
+     * the same name in the runner's own configuration, or its environment variable, e.g.
+     * {@code TOKENBUDGET_APISIX_SETTLE_PORT}): {@code tokenbudget.apisix.correlation-var} names the
+     * nginx variable that identifies a request; {@code tokenbudget.apisix.admin-port} serves the
+     * admin API and dashboard on 127.0.0.1; {@code tokenbudget.apisix.settle-port} the endpoint
+     * the routes' http-logger posts to, on 127.0.0.1, behind {@code TOKENBUDGET_SETTLE_SECRET}
+     * (both off by default).
      */
     @Bean(destroyMethod = "close")
     public TokenBudgetPlugin tokenBudgetPlugin(
             @Value("${tokenbudget.apisix.correlation-var:" + TokenBudgetPlugin.DEFAULT_CORRELATION_VAR + "}")
             String correlationVar,
-            @Value("${tokenbudget.apisix.admin-port:-1}") int adminPort) {
-        return new TokenBudgetPlugin(correlationVar, adminPort);
+            @Value("${tokenbudget.apisix.admin-port:-1}") int adminPort,
+            @Value("${tokenbudget.apisix.settle-port:-1}") int settlePort) {
+        return new TokenBudgetPlugin(correlationVar, adminPort, settlePort, System.getenv("TOKENBUDGET_SETTLE_SECRET"));
     }
 
     /** {@code TokenBudget}, for a route's ext-plugin-pre-req. */
     @Bean
     public TokenBudgetFilter tokenBudgetFilter(TokenBudgetPlugin plugin) {
-        return TokenBudgetFilter.admission(plugin);
-    }
-
-    /** {@code TokenBudgetSettle}, for a route's ext-plugin-post-resp. */
-    @Bean
-    public TokenBudgetFilter tokenBudgetSettleFilter(TokenBudgetPlugin plugin) {
-        return TokenBudgetFilter.settlement(plugin);
+        return new TokenBudgetFilter(plugin);
     }
 
     @Bean

@@ -24,11 +24,9 @@ final class TokenBudgetConfWatcher implements A6ConfigWatcher {
 
     @Override
     public void watch(long confToken, A6Conf a6Conf) {
-        for (String name : new String[] {TokenBudgetFilter.NAME, TokenBudgetFilter.SETTLE_NAME}) {
-            String value = a6Conf.get(name);
-            if (value != null) {
-                plugin.prepare(name, value);
-            }
+        String value = a6Conf.get(TokenBudgetFilter.NAME);
+        if (value != null) {
+            plugin.prepare(TokenBudgetFilter.NAME, value);
         }
     }
 }

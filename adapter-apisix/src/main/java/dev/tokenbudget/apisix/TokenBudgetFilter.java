@@ -10,65 +10,39 @@ import org.apache.apisix.plugin.runner.filter.PluginFilterChain;
 import java.util.List;
 
 /**
- * The TokenBudget plugin filters, one per APISIX phase:
- * <ul>
- *   <li>{@code TokenBudget}, named in a route's {@code ext-plugin-pre-req}: authenticates the
- *       virtual key, reserves the request's tokens and answers a rejection itself; an admitted
- *       request goes on with its virtual key replaced by the provider credential and, when
- *       degraded, with the route label that APISIX's {@code traffic-split} matches;</li>
- *   <li>{@code TokenBudgetSettle}, named in the route's {@code ext-plugin-post-resp}: reads the
- *       provider's usage from the upstream response body and settles that reservation.</li>
- * </ul>
- * They are two filters because the runner asks APISIX for every body a filter declares in both
- * phases, and APISIX logs an error for each request whose response body is asked for before
- * there is one.
+ * {@code TokenBudget}, named in a route's {@code ext-plugin-pre-req}: authenticates the virtual
+ * key, reserves the request's tokens and answers a rejection itself; an admitted request goes on
+ * with its virtual key replaced by the provider credential, its id in
+ * {@link TokenBudgetPlugin#REQUEST_ID_HEADER} and, when degraded, the route label that APISIX's
+ * {@code traffic-split} matches. nginx then proxies it as usual (TLS, streaming); the route's
+ * {@code http-logger} reports the response to the plugin's settle endpoint.
  */
 public final class TokenBudgetFilter implements PluginFilter {
 
-    /** The pre-request filter's name. */
+    /** The filter's name in {@code ext-plugin-pre-req.conf}. */
     public static final String NAME = "TokenBudget";
-    /** The post-response filter's name. */
-    public static final String SETTLE_NAME = "TokenBudgetSettle";
 
     private final TokenBudgetPlugin plugin;
-    private final boolean preRequest;
 
-    private TokenBudgetFilter(TokenBudgetPlugin plugin, boolean preRequest) {
+    TokenBudgetFilter(TokenBudgetPlugin plugin) {
         this.plugin = plugin;
-        this.preRequest = preRequest;
-    }
-
-    /** {@code TokenBudget}, for ext-plugin-pre-req. */
-    static TokenBudgetFilter admission(TokenBudgetPlugin plugin) {
-        return new TokenBudgetFilter(plugin, true);
-    }
-
-    /** {@code TokenBudgetSettle}, for ext-plugin-post-resp. */
-    static TokenBudgetFilter settlement(TokenBudgetPlugin plugin) {
-        return new TokenBudgetFilter(plugin, false);
     }
 
     @Override
     public String name() {
-        return preRequest ? NAME : SETTLE_NAME;
+        return NAME;
     }
 
     @Override
     public void filter(HttpRequest request, HttpResponse response, PluginFilterChain chain) {
-        if (preRequest) {
-            plugin.admit(request, response, chain, this);
-        } else {
-            plugin.misplaced(response, this);
-        }
+        plugin.admit(request, response, chain, this);
     }
 
+    /** Named in ext-plugin-post-resp by mistake: passes the response on and says so once. */
     @Override
     public void postFilter(PostRequest request, PostResponse response, PluginFilterChain chain) {
-        if (preRequest) {
-            plugin.settleWithoutBody(request, response, chain, this);
-        } else {
-            plugin.settle(request, response, chain, this);
-        }
+        plugin.misplaced(this);
+        chain.postFilter(request, response);
     }
 
     @Override
@@ -78,11 +52,11 @@ public final class TokenBudgetFilter implements PluginFilter {
 
     @Override
     public Boolean requiredBody() {
-        return preRequest;
+        return true;
     }
 
     @Override
     public Boolean requiredRespBody() {
-        return !preRequest;
+        return false;
     }
 }

@@ -12,8 +12,6 @@ import dev.tokenbudget.gateway.Reply;
 import dev.tokenbudget.gateway.ResponseMeter;
 import org.apache.apisix.plugin.runner.HttpRequest;
 import org.apache.apisix.plugin.runner.HttpResponse;
-import org.apache.apisix.plugin.runner.PostRequest;
-import org.apache.apisix.plugin.runner.PostResponse;
 import org.apache.apisix.plugin.runner.filter.PluginFilter;
 import org.apache.apisix.plugin.runner.filter.PluginFilterChain;
 import org.slf4j.Logger;
@@ -33,14 +31,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
- * What the two TokenBudget filters share in one runner: parsed route confs, one gateway layer per
- * engine-config file, and the requests admitted but not yet settled. The filters run on the
- * runner's event-loop threads; everything here is thread-safe.
+ * The TokenBudget plugin in one runner: parsed route confs, one gateway layer per engine-config
+ * file, the requests admitted but not yet settled, and the settle endpoint where APISIX's
+ * {@code http-logger} reports how each of them ended. The filter runs on the runner's event-loop
+ * threads, the endpoint on its own; everything here is thread-safe.
  */
 public final class TokenBudgetPlugin implements AutoCloseable {
 
-    /** nginx's per-request unique id: the same in both phases of one request. */
+    /** nginx's per-request unique id. */
     public static final String DEFAULT_CORRELATION_VAR = "request_id";
+    /**
+     * The request header the pre-request filter sets to the request's id (overwriting any value a
+     * client sent), so that the {@code http-logger} entry of the request names its reservation.
+     */
+    public static final String REQUEST_ID_HEADER = "x-tokenbudget-request-id";
     /** Requests admitted and not yet settled that one runner keeps track of. */
     public static final int MAX_IN_FLIGHT = 100_000;
     /** How often leases of responses that never came are settled. */
@@ -56,20 +60,17 @@ public final class TokenBudgetPlugin implements AutoCloseable {
     private final String correlationVar;
     private final List<String> correlationVars;
     private final ScheduledExecutorService sweeper;
+    private final SettleEndpoint settleEndpoint;
 
     /**
-     * @param correlationVar the nginx variable naming a request in both phases ({@code request_id})
-     */
-    public TokenBudgetPlugin(String correlationVar) {
-        this(correlationVar, -1);
-    }
-
-    /**
-     * @param correlationVar the nginx variable naming a request in both phases ({@code request_id})
+     * @param correlationVar the nginx variable naming a request ({@code request_id})
      * @param adminPort      port of the admin API and dashboard on 127.0.0.1 for the first engine
      *                       config loaded; -1 for none
-     */
-    public TokenBudgetPlugin(String correlationVar, int adminPort) {
+     * @param settlePort     port of the settle endpoint on 127.0.0.1 (0 for a free one); -1 for none,
+     *                       and then routes settle by estimate
+     * @param settleSecret   what http-logger's {@code auth_header} carries after {@code Bearer }
+         */
+    public TokenBudgetPlugin(String correlationVar, int adminPort, int settlePort, String settleSecret) {
         this.gateways = new Gateways(adminPort);
         if (correlationVar == null || !VAR.matcher(correlationVar).matches()) {
             throw new IllegalArgumentException("tokenbudget.apisix.correlation-var must be an nginx variable name "
@@ -84,9 +85,28 @@ public final class TokenBudgetPlugin implements AutoCloseable {
         });
         sweeper.scheduleWithFixedDelay(this::sweepSafely, SWEEP_PERIOD.toMillis(), SWEEP_PERIOD.toMillis(),
                 TimeUnit.MILLISECONDS);
+        this.settleEndpoint = settlePort < 0 ? null : startSettleEndpoint(settlePort, settleSecret);
     }
 
-    /** The variables both filters ask APISIX for. */
+    /** The settle endpoint, or null (and an error in the log) when it cannot start: routes then settle by estimate. */
+    private SettleEndpoint startSettleEndpoint(int port, String secret) {
+        try {
+            SettleEndpoint e = SettleEndpoint.start(port, secret, this::settle);
+            LOG.info("tokenbudget settle endpoint on http://127.0.0.1:{}{}", e.port(), SettleEndpoint.PATH);
+            return e;
+        } catch (IllegalArgumentException | java.io.UncheckedIOException e) {
+            LOG.error("tokenbudget settle endpoint not started: {}; requests are settled by estimate (their "
+                    + "reservation) until it is", e.getMessage());
+            return null;
+        }
+    }
+
+    /** The settle endpoint's port, or -1 when it is off. */
+    int settlePort() {
+        return settleEndpoint == null ? -1 : settleEndpoint.port();
+    }
+
+    /** The variables the filter asks APISIX for. */
     List<String> correlationVars() {
         return correlationVars;
     }
@@ -139,12 +159,19 @@ public final class TokenBudgetPlugin implements AutoCloseable {
         }
         Forward forward = (Forward) admission;
         UpstreamRewrite.apply(forward, request);
-        track(request, conf, gateway, forward);
+        String id = request.getVars(correlationVar);
+        boolean hasId = id != null && !id.isEmpty();
+        if (hasId) {
+            request.setHeader(REQUEST_ID_HEADER, id); // a client's own value never names a reservation
+        } else if (request.getHeaders().keySet().stream().anyMatch(REQUEST_ID_HEADER::equalsIgnoreCase)) {
+            request.setHeader(REQUEST_ID_HEADER, null);
+        }
+        track(hasId ? id : null, conf, gateway, forward);
         chain.filter(request, response);
     }
 
-    /** Keeps the reservation for the response phase, or settles it now when that phase will not see it. */
-    private void track(HttpRequest request, RouteConf conf, BudgetGateway gateway, Forward forward) {
+    /** Keeps the reservation for its logged response, or settles it now when none will come. */
+    private void track(String id, RouteConf conf, BudgetGateway gateway, Forward forward) {
         if (forward.ticket() == null || !forward.ticket().accounted()) {
             return; // unmetered endpoint, or admitted uncounted while the store fails open
         }
@@ -153,8 +180,13 @@ public final class TokenBudgetPlugin implements AutoCloseable {
             exchange.settleByEstimate();
             return;
         }
-        String id = request.getVars(correlationVar);
-        if (id == null || id.isEmpty()) {
+        if (settleEndpoint == null) {
+            warnOnce("nosettle", "a route settles from the response but the settle endpoint is off "
+                    + "(-Dtokenbudget.apisix.settle-port); its requests are settled by estimate");
+            exchange.settleByEstimate();
+            return;
+        }
+        if (id == null) {
             warnOnce("novar", "nginx variable ${} is empty, so responses cannot be matched to their requests; "
                     + "requests are settled by estimate", correlationVar);
             exchange.settleByEstimate();
@@ -167,50 +199,37 @@ public final class TokenBudgetPlugin implements AutoCloseable {
         }
     }
 
-    /** The post-response phase: meter the upstream body and settle. */
-    void settle(PostRequest request, PostResponse response, PluginFilterChain chain, PluginFilter filter) {
-        Exchange exchange = inFlight.take(request.getVars(correlationVar));
-        if (exchange != null) {
-            ResponseMeter meter = exchange.meter();
-            // APISIX buffered the whole upstream response; its status and headers are not reliably
-            // readable here (runner 0.4.0 reads them from a released buffer), the body is
-            meter.onResponseHeaders(ResponseMeter.STATUS_UNKNOWN, null);
-            byte[] body = RunnerBodies.response(request);
-            meter.onBytes(body, 0, body.length);
-            MeterResult result = meter.complete();
-            if (LOG.isDebugEnabled()) {
-                LOG.debug("request {} settled: {}", request.getVars(correlationVar), result);
-            }
+    /**
+     * A request's logged end (APISIX's {@code http-logger} through the settle endpoint): meters the
+     * body the client got with the status it got and settles. Finds nothing for a request settled
+     * already (a retried entry, a lease that expired first) and does nothing then.
+     */
+    void settle(LoggedResponse logged) {
+        Exchange exchange = inFlight.take(logged.requestId());
+        if (exchange == null) {
+            return;
         }
-        chain.postFilter(request, response);
+        ResponseMeter meter = exchange.meter();
+        meter.onResponseHeaders(logged.status() < 0 ? ResponseMeter.STATUS_UNKNOWN : logged.status(),
+                logged.contentType(), logged::header);
+        meter.onBytes(logged.body(), 0, logged.body().length);
+        MeterResult result = meter.complete();
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("request {} settled: {}", logged.requestId(), result);
+        }
     }
 
-    /** TokenBudget named in ext-plugin-post-resp: no body was asked for, so settle by estimate. */
-    void settleWithoutBody(PostRequest request, PostResponse response, PluginFilterChain chain, PluginFilter filter) {
-        warnOnce("misplaced:" + filter.name(), "{} is named in ext-plugin-post-resp; name {} there so that usage is "
-                + "read from the response (its requests are settled by estimate meanwhile)", filter.name(),
-                TokenBudgetFilter.SETTLE_NAME);
-        Exchange exchange = inFlight.take(request.getVars(correlationVar));
-        if (exchange != null) {
-            exchange.settleByEstimate();
-        }
-        chain.postFilter(request, response);
-    }
-
-    /** TokenBudgetSettle named in ext-plugin-pre-req: refuse rather than forward unbudgeted. */
-    void misplaced(HttpResponse response, PluginFilter filter) {
-        if (reported.add("misplaced:" + filter.name())) {
-            LOG.error("{} is named in ext-plugin-pre-req; name {} there (and {} in ext-plugin-post-resp)",
-                    filter.name(), TokenBudgetFilter.NAME, TokenBudgetFilter.SETTLE_NAME);
-        }
-        Replies.stop(response, 500, "{\"error\":{\"type\":\"tokenbudget_misconfigured\",\"message\":"
-                + Json.quote(filter.name() + " belongs in ext-plugin-post-resp; ext-plugin-pre-req needs "
-                + TokenBudgetFilter.NAME) + "}}");
+    /** TokenBudget named in ext-plugin-post-resp: nothing to do there; says once that it costs streaming. */
+    void misplaced(PluginFilter filter) {
+        warnOnce("misplaced:" + filter.name(), "{} is named in ext-plugin-post-resp: remove it from there (that "
+                + "plugin buffers whole responses and drops their Content-Type); requests are settled from "
+                + "http-logger entries", filter.name());
     }
 
     /**
-     * Settles every tracked request whose lease ran out before its response came (the upstream
-     * failed, the route has no post-response plugin, APISIX gave up), then lets each engine expire
+     * Settles every tracked request whose lease ran out before its logged response came (the entry
+     * was lost: the logger's retries ran out, APISIX stopped, the route has no http-logger), at the
+     * reservation and once; then lets each engine expire
      * its leases. Runs every {@link #SWEEP_PERIOD}; returns how many tracked requests it settled.
      */
     int sweep(Instant now) {
@@ -268,6 +287,9 @@ public final class TokenBudgetPlugin implements AutoCloseable {
     /** Settles what is still in flight by estimate (never lost, never undercounted) and closes the engines. */
     @Override
     public void close() {
+        if (settleEndpoint != null) {
+            settleEndpoint.close();
+        }
         sweeper.shutdownNow();
         inFlight.drain(Exchange::settleByEstimate);
         gateways.close();

@@ -38,7 +38,9 @@ final class InProcessRunner implements AutoCloseable {
                         .initializers(context::set)
                         // what APISIX passes as APISIX_LISTEN_ADDRESS / APISIX_CONF_EXPIRE_TIME
                         .properties("socket.file=unix:" + socket, "cache.config.expired=3600",
-                                "spring.main.banner-mode=off", "logging.level.io.netty=WARN")
+                                "spring.main.banner-mode=off", "logging.level.io.netty=WARN",
+                                // the settle endpoint on a free port (TOKENBUDGET_SETTLE_SECRET: the pom)
+                                "tokenbudget.apisix.settle-port=0")
                         .run();
             } catch (Throwable e) {
                 failure.set(e);

@@ -3,6 +3,7 @@ package dev.tokenbudget.apisix;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 
 import java.io.IOException;
 import java.net.URI;
@@ -11,6 +12,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,28 +21,42 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * APISIX's data plane for one route, as far as TokenBudget meets it: reads an Admin API route
- * JSON from {@code examples/apisix/}, prepares its {@code ext-plugin-pre-req} and
- * {@code ext-plugin-post-resp} confs with the runner, and runs a request the way APISIX does:
- * pre-request call, the rewrite applied, {@code traffic-split}'s {@code vars} rule picking the
- * upstream, the upstream called over HTTP, the post-response call with the upstream's answer, and
- * the client's response assembled as {@code ext-plugin-post-resp} assembles it.
+ * APISIX's data plane for one route of {@code examples/apisix/apisix.yaml}, as far as TokenBudget
+ * meets it, for fast unit-level tests against the in-process runner; {@link RealApisixIT} runs
+ * the same file on a real APISIX. Each step names the APISIX 3.9.1 source it imitates:
+ * <ol>
+ *   <li>the {@code ext-plugin-pre-req} conf prepared and the request call made with
+ *       {@code $request_id} ({@code apisix/plugins/ext-plugin/init.lua}: {@code rpc_call},
+ *       {@code handle_extra_info}); a stop answered as the runner set it; a rewrite's headers,
+ *       path and arguments applied to the request ({@code handle_rewrite});</li>
+ *   <li>{@code traffic-split}'s first rule whose {@code vars} hold picks the upstream by id
+ *       ({@code apisix/plugins/traffic-split.lua}, {@code _M.access}; only {@code ["http_*", "==", v]}
+ *       is understood here);</li>
+ *   <li>the upstream called and its answer passed to the client unchanged (nginx's
+ *       {@code proxy_pass} in {@code apisix/cli/ngx_tpl.lua}'s {@code location /});</li>
+ *   <li>{@code http-logger}'s entry ({@code apisix/utils/log-util.lua}, {@code get_full_log}: the
+ *       request headers as rewritten, the response status, headers and body) posted to its
+ *       {@code uri} with {@code Authorization: auth_header} ({@code apisix/plugins/http-logger.lua},
+ *       {@code send_http_data}), with {@code ${{VAR}}} read from the environment as standalone mode
+ *       does ({@code apisix/cli/file.lua}, {@code var_sub}). APISIX posts from a timer after the
+ *       response; here it is posted before {@link #send} returns, so tests see it settled.</li>
+ * </ol>
  */
 final class MiniApisix implements AutoCloseable {
 
-    /** Headers APISIX's ext-plugin never copies from the upstream response. */
-    private static final Set<String> EXCLUDED = Set.of("connection", "content-length", "transfer-encoding",
-            "location", "server", "www-authenticate", "content-encoding", "content-type", "content-location",
-            "content-language");
     private static final Set<String> RESTRICTED = Set.of("host", "content-length", "connection", "upgrade",
             "expect", "transfer-encoding");
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Pattern ENV = Pattern.compile("\\$\\{\\{\\s*([A-Za-z0-9_]+)\\s*}}");
 
     /** What the client got, and what happened on the way. */
     record Result(int status, Map<String, String> headers, byte[] body, A6Client.ReqCallAnswer pre,
-                  A6Client.RespCallAnswer post, FakeUpstream upstream, FakeUpstream.Received upstreamRequest) {
+                  FakeUpstream upstream, FakeUpstream.Received upstreamRequest, int logged) {
 
         String bodyText() {
             return body == null ? "" : new String(body, java.nio.charset.StandardCharsets.UTF_8);
@@ -56,44 +72,73 @@ final class MiniApisix implements AutoCloseable {
     private final FakeUpstream defaultUpstream;
     private final Map<String, FakeUpstream> upstreamsById;
     private final long preToken;
-    private final Long postToken;
+    private final URI logUri;
+    private final String authHeader;
     private final HttpClient http = HttpClient.newHttpClient();
 
     /**
-     * @param routeJson    an Admin API route body from {@code examples/apisix/}
+     * @param routesYaml   the standalone routes file ({@code examples/apisix/apisix.yaml})
+     * @param routeId      the route to run
      * @param engineConfig the engine config the test uses in place of the route's {@code config} path
+     * @param settlePort   the settle endpoint's port, in place of the logger's
      */
-    MiniApisix(A6Client apisix, Path routeJson, Path engineConfig, FakeUpstream defaultUpstream,
-               Map<String, FakeUpstream> upstreamsById) throws IOException {
+    MiniApisix(A6Client apisix, Path routesYaml, String routeId, Path engineConfig, FakeUpstream defaultUpstream,
+               Map<String, FakeUpstream> upstreamsById, int settlePort) throws IOException {
         this.apisix = apisix;
-        this.route = JSON.readTree(Files.readString(routeJson));
+        JsonNode routes = YAML.readTree(Files.readString(routesYaml)).path("routes");
+        JsonNode found = null;
+        for (JsonNode r : routes) {
+            if (routeId.equals(r.path("id").asText())) {
+                found = r;
+            }
+        }
+        if (found == null) {
+            throw new IllegalStateException(routesYaml + " has no route " + routeId);
+        }
+        this.route = found;
         this.defaultUpstream = defaultUpstream;
         this.upstreamsById = upstreamsById;
-        String name = route.path("name").asText("route");
-        this.preToken = apisix.prepareConf(name + "#ext-plugin-pre-req", conf("ext-plugin-pre-req", engineConfig));
-        this.postToken = route.path("plugins").has("ext-plugin-post-resp")
-                ? apisix.prepareConf(name + "#ext-plugin-post-resp", conf("ext-plugin-post-resp", engineConfig))
-                : null;
+        this.preToken = apisix.prepareConf(routeId + "#ext-plugin-pre-req", conf(engineConfig));
+        JsonNode logger = route.path("plugins").path("http-logger");
+        if (logger.isMissingNode()) {
+            this.logUri = null;
+            this.authHeader = null;
+        } else {
+            URI u = URI.create(logger.path("uri").asText());
+            this.logUri = URI.create(u.getScheme() + "://" + u.getHost() + ":" + settlePort + u.getPath());
+            this.authHeader = env(logger.path("auth_header").asText(null));
+        }
+    }
+
+    private static String env(String value) {
+        if (value == null) {
+            return null;
+        }
+        Matcher m = ENV.matcher(value);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            String v = System.getenv(m.group(1));
+            if (v == null) {
+                throw new IllegalStateException("the route reads ${{" + m.group(1) + "}}, which is not set");
+            }
+            m.appendReplacement(sb, Matcher.quoteReplacement(v));
+        }
+        return m.appendTail(sb).toString();
     }
 
     /** The plugin's conf entries, each value with its engine config path pointed at the test's file. */
-    private List<Map.Entry<String, String>> conf(String plugin, Path engineConfig) throws IOException {
-        JsonNode conf = route.path("plugins").path(plugin).path("conf");
+    private List<Map.Entry<String, String>> conf(Path engineConfig) throws IOException {
+        JsonNode conf = route.path("plugins").path("ext-plugin-pre-req").path("conf");
         if (!conf.isArray() || conf.isEmpty()) {
-            throw new IllegalStateException(plugin + ".conf must be a non-empty array");
+            throw new IllegalStateException("ext-plugin-pre-req.conf must be a non-empty array");
         }
-        List<Map.Entry<String, String>> out = new java.util.ArrayList<>();
+        List<Map.Entry<String, String>> out = new ArrayList<>();
         for (JsonNode e : conf) {
             ObjectNode value = (ObjectNode) JSON.readTree(e.path("value").asText());
             value.put("config", engineConfig.toString());
             out.add(Map.entry(e.path("name").asText(), JSON.writeValueAsString(value)));
         }
         return out;
-    }
-
-    /** The route's plugin conf value for {@code plugin}, unchanged. */
-    String confValue(String plugin) {
-        return route.path("plugins").path(plugin).path("conf").path(0).path("value").asText();
     }
 
     Result send(String method, String path, Map<String, String> clientHeaders, byte[] body) throws Exception {
@@ -104,12 +149,12 @@ final class MiniApisix implements AutoCloseable {
 
         A6Client.ReqCallAnswer pre = apisix.httpReqCall(preToken, request);
         if (pre.errorCode() != null) {
-            return new Result(503, Map.of(), null, pre, null, null, null);
+            return new Result(503, Map.of(), null, pre, null, null, -1);
         }
         if (pre.stopped()) {
             Map<String, String> h = new TreeMap<>();
             pre.stopHeaders().forEach((k, v) -> h.put(k, v.get(0)));
-            return new Result(pre.status(), h, pre.body(), pre, null, null, null);
+            return new Result(pre.status(), h, pre.body(), pre, null, null, -1);
         }
         pre.rewriteHeaders().forEach((k, v) -> {
             if (v == null) {
@@ -133,28 +178,32 @@ final class MiniApisix implements AutoCloseable {
         Map<String, String> upHeaders = new TreeMap<>();
         up.headers().map().forEach((k, v) -> upHeaders.put(k.toLowerCase(Locale.ROOT), v.get(0)));
         FakeUpstream.Received received = upstream.last();
+        int logged = log(headers, up.statusCode(), upHeaders, up.body());
+        return new Result(up.statusCode(), upHeaders, up.body(), pre, upstream, received, logged);
+    }
 
-        if (postToken == null) {
-            return new Result(up.statusCode(), upHeaders, up.body(), pre, null, upstream, received);
+    /** The logger's POST for this request; its status, or -1 when the route has no logger. */
+    private int log(Map<String, String> requestHeaders, int status, Map<String, String> responseHeaders,
+                    byte[] responseBody) throws Exception {
+        if (logUri == null) {
+            return -1;
         }
-        A6Client.RespCallAnswer post = apisix.httpRespCall(postToken, request,
-                new A6Client.UpstreamResponse(up.statusCode(), upHeaders, up.body()));
-        if (post.errorCode() != null) {
-            return new Result(503, Map.of(), null, pre, post, upstream, received);
+        ObjectNode entry = JSON.createObjectNode();
+        ObjectNode req = entry.putObject("request");
+        req.set("headers", JSON.valueToTree(requestHeaders));
+        ObjectNode resp = entry.putObject("response");
+        resp.put("status", status);
+        resp.set("headers", JSON.valueToTree(responseHeaders));
+        if (responseBody != null && responseBody.length > 0) {
+            resp.put("body", new String(responseBody, java.nio.charset.StandardCharsets.UTF_8));
         }
-        Map<String, String> clientHeaders2 = new TreeMap<>();
-        if (!post.headers().isEmpty()) {
-            clientHeaders2.putAll(post.headers());
-        } else {
-            upHeaders.forEach((k, v) -> {
-                if (!EXCLUDED.contains(k)) {
-                    clientHeaders2.put(k, v);
-                }
-            });
+        entry.put("route_id", route.path("id").asText());
+        HttpRequest.Builder b = HttpRequest.newBuilder(logUri).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(entry)));
+        if (authHeader != null) {
+            b.header("Authorization", authHeader);
         }
-        int status = post.status() != 0 ? post.status() : up.statusCode();
-        byte[] clientBody = post.body() != null ? post.body() : up.body();
-        return new Result(status, clientHeaders2, clientBody, pre, post, upstream, received);
+        return http.send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     /** The route's traffic-split: the first rule whose {@code vars} all hold picks its upstream. */

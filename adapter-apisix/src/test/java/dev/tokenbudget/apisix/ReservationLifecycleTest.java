@@ -10,6 +10,10 @@ import dev.tokenbudget.gateway.TestRequest;
 import dev.tokenbudget.store.TokenCounts;
 import org.junit.jupiter.api.Test;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,10 +32,6 @@ class ReservationLifecycleTest extends RouteTestSupport {
 
     private static final String BODY = "openai-chat-request.json";
 
-    private TokenBudgetPlugin plugin() {
-        return SharedRunner.get().bean(TokenBudgetPlugin.class);
-    }
-
     private A6Client.Request chat(String requestId, byte[] body) {
         return new A6Client.Request("POST", "/v1/chat/completions",
                 Map.of("authorization", "Bearer sk-tb-apisix-support", "content-type", "application/json"),
@@ -39,39 +39,51 @@ class ReservationLifecycleTest extends RouteTestSupport {
     }
 
     @Test
-    void reservationWhoseResponseNeverComesIsChargedInFullWhenItsLeaseEndsAndOnlyOnce() throws Exception {
-        openai.answer(FakeUpstream.Answer.ofResource(200, "application/json", "/payloads/openai-chat-response.json"));
-        try (MiniApisix apisix = openAiRoute(); A6Client client = SharedRunner.get().client()) {
+    void reservationWhoseLoggedResponseNeverComesIsChargedInFullWhenItsLeaseEndsAndOnlyOnce() throws Exception {
+        try (A6Client client = SharedRunner.get().client()) {
             long pre = client.prepareConf("lost#pre", List.of(Map.entry("TokenBudget",
                     "{\"config\":" + Json.quote(engineConfig.toString()) + "}")));
             A6Client.ReqCallAnswer a = client.httpReqCall(pre, chat("00000000000000000000000000000042",
                     payload(BODY)));
-            assertThat(a.rewriteHeaders()).containsKey("authorization");
+            assertThat(a.rewriteHeaders()).containsKey("authorization")
+                    .containsEntry(TokenBudgetPlugin.REQUEST_ID_HEADER, "00000000000000000000000000000042");
             TokenCounts held = reserved("support");
             assertThat(held.total()).isPositive();
 
-            // the upstream failed and APISIX never made the response call: the lease ends
+            // the logger's entry was lost (retries ran out, APISIX stopped): the lease ends
             int settled = plugin().sweep(Instant.now().plus(Duration.ofMinutes(11)));
 
             assertThat(settled).isEqualTo(1);
             assertThat(reserved("support")).isEqualTo(TokenCounts.ZERO);
             assertThat(used("support")).isEqualTo(held);
 
-            // a response call arriving after all finds nothing to settle: no double count
-            long post = client.prepareConf("lost#post", List.of(Map.entry("TokenBudgetSettle",
-                    "{\"config\":" + Json.quote(engineConfig.toString()) + "}")));
-            client.httpRespCall(post, chat("00000000000000000000000000000042", null),
-                    new A6Client.UpstreamResponse(200, Map.of(), payload("openai-chat-response.json")));
+            // an entry arriving after all (a late retry) finds nothing to settle: no double count
+            assertThat(postEntry("00000000000000000000000000000042", 200, payload("openai-chat-response.json")))
+                    .isEqualTo(204);
             assertThat(used("support")).isEqualTo(held);
         }
     }
 
     @Test
-    void settleFilterMissingFromThePostResponsePhaseStillSettlesByEstimate() throws Exception {
+    void aRetriedEntrySettlesOnce() throws Exception {
+        try (A6Client client = SharedRunner.get().client()) {
+            long pre = client.prepareConf("retried#pre", List.of(Map.entry("TokenBudget",
+                    "{\"config\":" + Json.quote(engineConfig.toString()) + "}")));
+            client.httpReqCall(pre, chat("000000000000000000000000000000cc", payload(BODY)));
+        }
+        for (int i = 0; i < 3; i++) {
+            assertThat(postEntry("000000000000000000000000000000cc", 200, payload("openai-chat-response.json")))
+                    .isEqualTo(204);
+        }
+        assertThat(used("support")).isEqualTo(TokenCounts.of(48, 27));
+        assertThat(reserved("support")).isEqualTo(TokenCounts.ZERO);
+    }
+
+    @Test
+    void tokenBudgetNamedInPostRespPassesTheResponseOnAndAsksForNoBody() throws Exception {
         String conf = "{\"config\":" + Json.quote(engineConfig.toString()) + "}";
         try (A6Client client = SharedRunner.get().client()) {
             long pre = client.prepareConf("misnamed#pre", List.of(Map.entry("TokenBudget", conf)));
-            // TokenBudget named in ext-plugin-post-resp by mistake: no response body is asked for
             long post = client.prepareConf("misnamed#post", List.of(Map.entry("TokenBudget", conf)));
             client.httpReqCall(pre, chat("000000000000000000000000000000bb", payload(BODY)));
             TokenCounts held = reserved("support");
@@ -80,9 +92,25 @@ class ReservationLifecycleTest extends RouteTestSupport {
                     new A6Client.UpstreamResponse(200, Map.of(), payload("openai-chat-response.json")));
 
             assertThat(a.infosAsked()).doesNotContain(io.github.api7.A6.ExtraInfo.Info.RespBody);
-            assertThat(reserved("support")).isEqualTo(TokenCounts.ZERO);
-            assertThat(used("support")).isEqualTo(held);
+            assertThat(a.body()).isNull();
+            // still waiting for its logged response, which settles it
+            assertThat(reserved("support")).isEqualTo(held);
         }
+        assertThat(postEntry("000000000000000000000000000000bb", 200, payload("openai-chat-response.json")))
+                .isEqualTo(204);
+        assertThat(used("support")).isEqualTo(TokenCounts.of(48, 27));
+    }
+
+    /** Posts an http-logger entry for {@code requestId} to the settle endpoint, as APISIX would. */
+    private static int postEntry(String requestId, int status, byte[] body) throws Exception {
+        String entry = "{\"request\":{\"headers\":{\"" + TokenBudgetPlugin.REQUEST_ID_HEADER + "\":\"" + requestId
+                + "\"}},\"response\":{\"status\":" + status + ",\"headers\":{\"content-type\":\"application/json\"},"
+                + "\"body\":" + Json.quote(new String(body, StandardCharsets.UTF_8)) + "}}";
+        HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + plugin().settlePort()
+                        + SettleEndpoint.PATH))
+                .header("Authorization", "Bearer " + System.getenv("TOKENBUDGET_SETTLE_SECRET"))
+                .POST(HttpRequest.BodyPublishers.ofString(entry)).build();
+        return HttpClient.newHttpClient().send(r, HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
     @Test
@@ -105,16 +133,13 @@ class ReservationLifecycleTest extends RouteTestSupport {
 
     @Test
     void estimateRouteSettlesAtAdmissionAndKeepsNothingInFlight() throws Exception {
-        openai.answer(FakeUpstream.Answer.ofResource(200, "text/event-stream", "/payloads/openai-chat-stream.sse"));
         int before = plugin().inFlight();
-        try (MiniApisix apisix = new MiniApisix(SharedRunner.get().client(),
-                EXAMPLES.resolve("route-openai-stream.json"), engineConfig, openai,
-                Map.of("openai-economy", openaiEconomy))) {
-            MiniApisix.Result r = apisix.send("POST", "/stream/v1/chat/completions",
-                    Map.of("authorization", "Bearer sk-tb-apisix-support"), payload("openai-chat-stream-request.json"));
-
-            assertThat(r.status()).isEqualTo(200);
-            assertThat(r.post()).isNull();
+        try (A6Client client = SharedRunner.get().client()) {
+            long pre = client.prepareConf("estimate#pre", List.of(Map.entry("TokenBudget",
+                    "{\"config\":" + Json.quote(engineConfig.toString()) + ",\"settle\":\"estimate\"}")));
+            A6Client.ReqCallAnswer a = client.httpReqCall(pre, chat("000000000000000000000000000000dd",
+                    payload("openai-chat-stream-request.json")));
+            assertThat(a.stopped()).isFalse();
         }
         // input estimate plus the 60-token ceiling, charged at admission
         assertThat(reserved("support")).isEqualTo(TokenCounts.ZERO);

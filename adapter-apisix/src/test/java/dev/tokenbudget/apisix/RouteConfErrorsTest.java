@@ -94,14 +94,6 @@ class RouteConfErrorsTest {
     }
 
     @Test
-    void settleFilterNamedInThePreRequestPhaseRefusesRatherThanForwardUnbudgeted() throws Exception {
-        A6Client.ReqCallAnswer a = call("TokenBudgetSettle", "{\"config\": \"/etc/tb.yaml\"}");
-
-        assertThat(a.status()).isEqualTo(500);
-        assertThat(a.bodyText()).contains("TokenBudgetSettle belongs in ext-plugin-post-resp");
-    }
-
-    @Test
     void preRequestPhaseAsksForTheCorrelationVariableAndRequestBodyButNeverTheResponseBody() throws Exception {
         A6Client.ReqCallAnswer a = call("TokenBudget", "{\"config\": \"/etc/tb.yaml\",");
 

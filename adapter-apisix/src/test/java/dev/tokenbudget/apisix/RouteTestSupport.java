@@ -19,6 +19,7 @@ import java.util.Map;
 abstract class RouteTestSupport {
 
     static final Path EXAMPLES = Path.of("..", "examples", "apisix");
+    static final Path ROUTES = EXAMPLES.resolve("apisix.yaml");
 
     @TempDir
     Path dir;
@@ -49,17 +50,21 @@ abstract class RouteTestSupport {
     }
 
     MiniApisix openAiRoute() throws Exception {
-        return new MiniApisix(SharedRunner.get().client(), EXAMPLES.resolve("route-openai.json"), engineConfig,
-                openai, Map.of("openai-economy", openaiEconomy));
+        return new MiniApisix(SharedRunner.get().client(), ROUTES, "openai-budgeted", engineConfig, openai,
+                Map.of("openai-economy", openaiEconomy), plugin().settlePort());
     }
 
     MiniApisix anthropicRoute() throws Exception {
-        return new MiniApisix(SharedRunner.get().client(), EXAMPLES.resolve("route-anthropic.json"), engineConfig,
-                anthropic, Map.of("anthropic-economy", anthropicEconomy));
+        return new MiniApisix(SharedRunner.get().client(), ROUTES, "anthropic-budgeted", engineConfig, anthropic,
+                Map.of("anthropic-economy", anthropicEconomy), plugin().settlePort());
+    }
+
+    static TokenBudgetPlugin plugin() {
+        return SharedRunner.get().bean(TokenBudgetPlugin.class);
     }
 
     BudgetEngine engine() {
-        return SharedRunner.get().bean(TokenBudgetPlugin.class).gateway(engineConfig).engine();
+        return plugin().gateway(engineConfig).engine();
     }
 
     TokenCounts used(String budget) {

@@ -26,15 +26,36 @@ final class RunnerProcess implements AutoCloseable {
     }
 
     static RunnerProcess start(Path runnerJar, Path pluginJar, Map<String, String> env) throws IOException {
-        Path dir = Files.createTempDirectory("tb-apisix-proc");
+        return start(runnerJar, pluginJar, env, List.of(), Files.createTempDirectory("tb-apisix-proc"));
+    }
+
+    /**
+     * @param properties extra {@code -D} options, such as the settle port
+     * @param dir        where the socket and the log go; a runner started again in the same
+     *                   directory serves the same socket path, as APISIX's restarted runner does
+     */
+    static RunnerProcess start(Path runnerJar, Path pluginJar, Map<String, String> env, List<String> properties,
+                               Path dir) throws IOException {
         Path socket = dir.resolve("runner.sock");
+        Files.deleteIfExists(socket);
         Map<String, String> all = new HashMap<>(Map.of("APISIX_LISTEN_ADDRESS", "unix:" + socket,
                 "APISIX_CONF_EXPIRE_TIME", "3600"));
         all.putAll(env);
-        ChildJvm jvm = ChildJvm.start(List.of("-Xmx256m", "-Dloader.path=" + pluginJar, "-jar", runnerJar.toString()),
-                all, dir.resolve("runner.log"));
+        List<String> args = new java.util.ArrayList<>(List.of("-Xmx256m", "-Dloader.path=" + pluginJar));
+        args.addAll(properties);
+        args.addAll(List.of("-jar", runnerJar.toString()));
+        ChildJvm jvm = ChildJvm.start(args, all, dir.resolve("runner-" + System.nanoTime() + ".log"));
         jvm.await("the plugin runner listening on " + socket, Duration.ofSeconds(60), () -> A6Client.accepts(socket));
         return new RunnerProcess(jvm, socket);
+    }
+
+    Path socket() {
+        return socket;
+    }
+
+    /** Kills the runner as a crash would (SIGKILL). */
+    void kill() throws InterruptedException {
+        jvm.kill();
     }
 
     A6Client client() {

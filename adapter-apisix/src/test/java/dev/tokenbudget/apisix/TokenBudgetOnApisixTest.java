@@ -6,6 +6,8 @@ import dev.tokenbudget.store.TokenCounts;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -30,12 +32,13 @@ class TokenBudgetOnApisixTest extends RouteTestSupport {
         assertThat(r.upstreamRequest().header("authorization")).isEqualTo("Bearer sk-upstream-openai-test");
         assertThat(r.upstreamRequest().header("x-tokenbudget-route")).isNull();
         assertThat(r.bodyText()).contains("chatcmpl-BvHd8Jq0xk1cTq2mY7sFqZ0aXk3Lp");
-        // upstream headers reach the client untouched: settling sets none of its own
-        assertThat(r.header("x-request-id")).isEqualTo("req_openai_1");
+        // the logger's entry names the reservation by the header the filter set, and settles it
+        assertThat(r.upstreamRequest().header(TokenBudgetPlugin.REQUEST_ID_HEADER)).hasSize(32);
+        assertThat(r.logged()).isEqualTo(204);
         assertThat(used("support")).isEqualTo(TokenCounts.of(48, 27));
         assertThat(reserved("support")).isEqualTo(TokenCounts.ZERO);
         assertThat(used("acme")).isEqualTo(TokenCounts.of(48, 27));
-        assertThat(SharedRunner.get().bean(TokenBudgetPlugin.class).inFlight()).isZero();
+        assertThat(plugin().inFlight()).isZero();
     }
 
     @Test
@@ -57,7 +60,7 @@ class TokenBudgetOnApisixTest extends RouteTestSupport {
     }
 
     @Test
-    void streamedOpenAiResponseBufferedByPostRespIsSettledFromItsUsageChunk() throws Exception {
+    void streamedOpenAiResponseIsSettledFromTheUsageChunkOfTheLoggedBody() throws Exception {
         openai.answer(FakeUpstream.Answer.ofResource(200, "text/event-stream", "/payloads/openai-chat-stream.sse"));
         MiniApisix.Result r = openAiChat("sk-tb-apisix-support", payload("openai-chat-stream-request.json"));
 
@@ -119,6 +122,20 @@ class TokenBudgetOnApisixTest extends RouteTestSupport {
         assertThat(error.path("message").asText()).contains("agents");
         assertThat(used("agents")).isEqualTo(TokenCounts.ZERO);
         assertThat(reserved("agents")).isEqualTo(TokenCounts.ZERO);
+    }
+
+    @Test
+    void aClientsOwnRequestIdHeaderIsReplacedSoItCannotSettleAnotherRequest() throws Exception {
+        openai.answer(FakeUpstream.Answer.ofResource(200, "application/json", "/payloads/openai-chat-response.json"));
+        Map<String, String> headers = new HashMap<>(openAiHeaders("sk-tb-apisix-support"));
+        headers.put(TokenBudgetPlugin.REQUEST_ID_HEADER, "forged");
+        try (MiniApisix apisix = openAiRoute()) {
+            MiniApisix.Result r = apisix.send("POST", "/v1/chat/completions", headers,
+                    payload("openai-chat-request.json"));
+            assertThat(r.upstreamRequest().header(TokenBudgetPlugin.REQUEST_ID_HEADER)).isNotEqualTo("forged")
+                    .hasSize(32);
+        }
+        assertThat(used("support")).isEqualTo(TokenCounts.of(48, 27));
     }
 
     @Test

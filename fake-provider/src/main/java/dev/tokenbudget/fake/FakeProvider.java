@@ -4,7 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 
+import javax.net.ssl.SSLContext;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -91,8 +94,24 @@ public final class FakeProvider implements AutoCloseable {
 
     /** Starts on 127.0.0.1 at {@code port} (0 picks a free one). */
     public static FakeProvider start(int port) {
+        return start(port, null);
+    }
+
+    /**
+     * Starts on 127.0.0.1 at {@code port} (0 picks a free one), speaking https with {@code tls}'s
+     * certificate when it is not null, as the real providers do.
+     */
+    public static FakeProvider start(int port, SSLContext tls) {
         try {
-            HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 64);
+            InetSocketAddress at = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+            HttpServer s;
+            if (tls == null) {
+                s = HttpServer.create(at, 64);
+            } else {
+                HttpsServer https = HttpsServer.create(at, 64);
+                https.setHttpsConfigurator(new HttpsConfigurator(tls));
+                s = https;
+            }
             FakeProvider f = new FakeProvider(s);
             s.start();
             return f;
@@ -105,9 +124,9 @@ public final class FakeProvider implements AutoCloseable {
         return server.getAddress().getPort();
     }
 
-    /** {@code http://127.0.0.1:PORT}, without a trailing slash. */
+    /** {@code http://127.0.0.1:PORT} ({@code https://} over TLS), without a trailing slash. */
     public String baseUrl() {
-        return "http://" + server.getAddress().getAddress().getHostAddress() + ":" + port();
+        return (server instanceof HttpsServer ? "https://" : "http://") + server.getAddress().getAddress().getHostAddress() + ":" + port();
     }
 
     /** {@code GET} this path for {@link #tally()} as JSON (not a provider path: nothing is recorded). */

@@ -13,10 +13,10 @@ import java.util.concurrent.TimeUnit;
  * a CA the store is told to trust, a second CA it is not, and certificates they sign. Fails (CI) or
  * skips the test when {@code openssl} is not on the PATH, as {@link TestRedis} does for Redis.
  */
-final class TestCertificates {
+public final class TestCertificates {
 
     /** A certificate and its unencrypted PKCS#8 key. */
-    record Pair(Path cert, Path key) {
+    public record Pair(Path cert, Path key) {
     }
 
     private final Path dir;
@@ -26,14 +26,14 @@ final class TestCertificates {
     }
 
     /** A generator writing into {@code dir}; checks that openssl is there. */
-    static TestCertificates in(Path dir) {
+    public static TestCertificates in(Path dir) {
         TestRedis.requireTool("openssl", "the TLS tests make their certificates with openssl, which is not on the "
                 + "PATH (apt-get install openssl)");
         return new TestCertificates(dir);
     }
 
     /** A self-signed CA named {@code name}. */
-    Pair authority(String name) throws IOException {
+    public Pair authority(String name) throws IOException {
         Pair ca = new Pair(dir.resolve(name + ".pem"), dir.resolve(name + ".key"));
         openssl("req", "-x509", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                 "-keyout", ca.key().toString(), "-out", ca.cert().toString(), "-days", "2",
@@ -43,7 +43,7 @@ final class TestCertificates {
     }
 
     /** A server certificate for {@code subjectAltName} (such as {@code IP:127.0.0.1}) signed by {@code ca}. */
-    Pair server(String name, Pair ca, String subjectAltName) throws IOException {
+    public Pair server(String name, Pair ca, String subjectAltName) throws IOException {
         return leaf(name, ca, "subjectAltName=" + subjectAltName + "\nextendedKeyUsage=serverAuth\n");
     }
 
