@@ -219,7 +219,7 @@ public final class TokenBudgetPlugin implements AutoCloseable {
         }
     }
 
-    /** TokenBudget named in ext-plugin-post-resp: nothing to do there; says once that it costs streaming. */
+    /** TokenBudget named in ext-plugin-post-resp: nothing to do there; says once why it should go. */
     void misplaced(PluginFilter filter) {
         warnOnce("misplaced:" + filter.name(), "{} is named in ext-plugin-post-resp: remove it from there (that "
                 + "plugin buffers whole responses and drops their Content-Type); requests are settled from "

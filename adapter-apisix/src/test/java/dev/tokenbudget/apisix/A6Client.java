@@ -72,7 +72,7 @@ final class A6Client implements AutoCloseable {
                           Integer errorCode) {
     }
 
-    /** The upstream response APISIX's ext-plugin-post-resp fetched. */
+    /** The upstream response APISIX's ext-plugin-post-resp fetched (only to check TokenBudget ignores that phase). */
     record UpstreamResponse(int status, Map<String, String> headers, byte[] body) {
     }
 

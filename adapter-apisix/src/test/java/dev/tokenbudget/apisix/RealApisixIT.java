@@ -290,6 +290,8 @@ class RealApisixIT {
                 without = Math.min(without, b.firstEventNanos());
                 whole = Math.min(whole, b.totalNanos());
             }
+            System.out.printf("time to first event: budgeted %d ms, without plugins %d ms; whole stream %d ms%n",
+                    budgeted / 1_000_000, without / 1_000_000, whole / 1_000_000);
             // buffering would put the first event near the end of the stream: compare with the same
             // upstream without TokenBudget, allowing the budgeted path its admission call
             assertThat(budgeted).as("first event budgeted %d ms, without plugins %d ms, whole stream %d ms",
