@@ -45,7 +45,8 @@ final class ApisixKit implements AutoCloseable {
         return k;
     }
 
-    private static Path locate() {
+    /** The kit's directory; skips the calling test (fails it under CI) when there is none. */
+    static Path locate() {
         String own = System.getenv("TOKENBUDGET_APISIX_HOME");
         List<Path> tried = new ArrayList<>();
         if (own != null && !own.isBlank()) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.fake.FakeProvider;
+import dev.tokenbudget.fake.PemTls;
 import dev.tokenbudget.fake.ProviderTally;
 import dev.tokenbudget.fake.StreamPacer;
 import dev.tokenbudget.identity.KeyHash;
@@ -84,8 +85,8 @@ class RealApisixIT {
         TestCertificates.Pair ca = certs.authority("ca");
         TestCertificates.Pair cert = certs.server("providers", ca,
                 "DNS:api.openai.com,DNS:api.anthropic.com,DNS:llm-economy.internal");
-        provider = FakeProvider.start(0, TestTls.serverContext(cert)).requireApiKey(UPSTREAM_KEY);
-        economy = FakeProvider.start(0, TestTls.serverContext(cert)).requireApiKey(UPSTREAM_KEY);
+        provider = FakeProvider.start(0, PemTls.serverContext(cert.cert(), cert.key())).requireApiKey(UPSTREAM_KEY);
+        economy = FakeProvider.start(0, PemTls.serverContext(cert.cert(), cert.key())).requireApiKey(UPSTREAM_KEY);
         plain = FakeProvider.start(0).requireApiKey(UPSTREAM_KEY);
 
         prefix = TestRedis.uniquePrefix("real-apisix");

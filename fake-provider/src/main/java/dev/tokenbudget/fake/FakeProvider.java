@@ -2,6 +2,7 @@ package dev.tokenbudget.fake;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsConfigurator;
@@ -70,6 +71,7 @@ public final class FakeProvider implements AutoCloseable {
     private volatile int tokensPerChunk = 2;
     private volatile StreamPacer pacer = StreamPacer.fixed(Duration.ofMillis(15));
     private volatile String requiredApiKey;
+    private volatile String modelHeader;
     private final LongAdder requests = new LongAdder();
     private final LongAdder completed = new LongAdder();
     private final LongAdder aborted = new LongAdder();
@@ -208,6 +210,16 @@ public final class FakeProvider implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Answers with the model a request names in this header (when it names one) instead of the
+     * body's, as an economy service that honours a gateway's degraded model does (the APISIX
+     * adapter's {@code x-tokenbudget-degraded-model}). Null: the body's model (the default).
+     */
+    public FakeProvider serveModelFrom(String header) {
+        this.modelHeader = header;
+        return this;
+    }
+
     /** The next request is answered with this error status and a provider-shaped error body. */
     public FakeProvider failNext(int status) {
         if (status < 400 || status > 599) {
@@ -299,6 +311,11 @@ public final class FakeProvider implements AutoCloseable {
                 throw new ApiError(failure, typeFor(failure), "injected failure " + failure);
             }
             JsonNode body = parse(record.request().body());
+            String header = modelHeader;
+            String model = header == null ? null : record.request().header(header);
+            if (model != null && !model.isBlank()) {
+                ((ObjectNode) body).put("model", model);
+            }
             api.serve(body, wire, record, new ProviderApi.Tuning(replyTokens, tokensPerChunk, p));
         } catch (ApiError e) {
             wire.json(e.status, api.error(e.status, e.type, e.getMessage()));
