@@ -30,9 +30,10 @@ import java.util.regex.Pattern;
  * the same file on a real APISIX. Each step names the APISIX 3.9.1 source it imitates:
  * <ol>
  *   <li>the {@code ext-plugin-pre-req} conf prepared and the request call made with
- *       {@code $request_id} ({@code apisix/plugins/ext-plugin/init.lua}: {@code rpc_call},
- *       {@code handle_extra_info}); a stop answered as the runner set it; a rewrite's headers,
- *       path and arguments applied to the request ({@code handle_rewrite});</li>
+ *       {@code $request_id} ({@code apisix/plugins/ext-plugin/init.lua}: the prepare-conf and
+ *       HTTP-request-call entries of {@code rpc_handlers}, {@code handle_extra_info}); a
+ *       {@code Stop} answered as the runner set it, a {@code Rewrite}'s headers, path and
+ *       arguments applied to the request (the same HTTP-request-call handler);</li>
  *   <li>{@code traffic-split}'s first rule whose {@code vars} hold picks the upstream by id
  *       ({@code apisix/plugins/traffic-split.lua}, {@code _M.access}; only {@code ["http_*", "==", v]}
  *       is understood here);</li>
