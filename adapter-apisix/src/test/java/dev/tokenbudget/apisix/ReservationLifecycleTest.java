@@ -8,6 +8,7 @@ import dev.tokenbudget.gateway.GatewayOptions;
 import dev.tokenbudget.gateway.Identified;
 import dev.tokenbudget.gateway.TestRequest;
 import dev.tokenbudget.store.TokenCounts;
+import dev.tokenbudget.testing.Together;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -77,6 +78,35 @@ class ReservationLifecycleTest extends RouteTestSupport {
         }
         assertThat(used("support")).isEqualTo(TokenCounts.of(48, 27));
         assertThat(reserved("support")).isEqualTo(TokenCounts.ZERO);
+    }
+
+    @Test
+    void concurrentRetriesOfOneEntryRacingTheLeaseSweepChargeItOnce() throws Exception {
+        try (A6Client client = SharedRunner.get().client()) {
+            long pre = client.prepareConf("race#pre", List.of(Map.entry("TokenBudget",
+                    "{\"config\":" + Json.quote(engineConfig.toString()) + "}")));
+            client.httpReqCall(pre, chat("000000000000000000000000000000ee", payload(BODY)));
+        }
+        TokenCounts held = reserved("support");
+        // six deliveries of the same entry (the logger's retries) and a sweep past the lease, at once
+        List<Integer> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Together.run(7, i -> {
+            try {
+                if (i == 6) {
+                    plugin().sweep(Instant.now().plus(Duration.ofMinutes(11)));
+                } else {
+                    answers.add(postEntry("000000000000000000000000000000ee", 200,
+                            payload("openai-chat-response.json")));
+                }
+            } catch (Exception e) {
+                answers.add(-1);
+            }
+        });
+
+        assertThat(answers).hasSize(6).containsOnly(204);
+        assertThat(reserved("support")).isEqualTo(TokenCounts.ZERO);
+        // whichever came first charged it, the others found nothing
+        assertThat(used("support")).isIn(TokenCounts.of(48, 27), held);
     }
 
     @Test
