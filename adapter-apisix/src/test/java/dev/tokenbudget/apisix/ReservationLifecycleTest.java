@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -41,37 +42,37 @@ class ReservationLifecycleTest extends RouteTestSupport {
 
     @Test
     void reservationWhoseLoggedResponseNeverComesIsChargedInFullWhenItsLeaseEndsAndOnlyOnce() throws Exception {
+        A6Client.ReqCallAnswer a = admit("lost#pre", "00000000000000000000000000000042");
+        assertThat(a.rewriteHeaders()).containsKey("authorization")
+                .containsEntry(TokenBudgetPlugin.REQUEST_ID_HEADER, "00000000000000000000000000000042");
+        TokenCounts held = reserved("support");
+        assertThat(held.total()).isPositive();
+
+        // the logger's entry was lost (retries ran out, APISIX stopped): the lease ends
+        int settled = plugin().sweep(Instant.now().plus(Duration.ofMinutes(11)));
+
+        assertThat(settled).isEqualTo(1);
+        assertThat(reserved("support")).isEqualTo(TokenCounts.ZERO);
+        assertThat(used("support")).isEqualTo(held);
+
+        // an entry arriving after all (a late retry) finds nothing to settle: no double count
+        assertThat(postEntry("00000000000000000000000000000042", 200, payload("openai-chat-response.json")))
+                .isEqualTo(204);
+        assertThat(used("support")).isEqualTo(held);
+    }
+
+    /** The pre-request call of one chat request with this nginx {@code $request_id}, on a route of its own. */
+    private A6Client.ReqCallAnswer admit(String route, String requestId) throws Exception {
         try (A6Client client = SharedRunner.get().client()) {
-            long pre = client.prepareConf("lost#pre", List.of(Map.entry("TokenBudget",
+            long pre = client.prepareConf(route, List.of(Map.entry("TokenBudget",
                     "{\"config\":" + Json.quote(engineConfig.toString()) + "}")));
-            A6Client.ReqCallAnswer a = client.httpReqCall(pre, chat("00000000000000000000000000000042",
-                    payload(BODY)));
-            assertThat(a.rewriteHeaders()).containsKey("authorization")
-                    .containsEntry(TokenBudgetPlugin.REQUEST_ID_HEADER, "00000000000000000000000000000042");
-            TokenCounts held = reserved("support");
-            assertThat(held.total()).isPositive();
-
-            // the logger's entry was lost (retries ran out, APISIX stopped): the lease ends
-            int settled = plugin().sweep(Instant.now().plus(Duration.ofMinutes(11)));
-
-            assertThat(settled).isEqualTo(1);
-            assertThat(reserved("support")).isEqualTo(TokenCounts.ZERO);
-            assertThat(used("support")).isEqualTo(held);
-
-            // an entry arriving after all (a late retry) finds nothing to settle: no double count
-            assertThat(postEntry("00000000000000000000000000000042", 200, payload("openai-chat-response.json")))
-                    .isEqualTo(204);
-            assertThat(used("support")).isEqualTo(held);
+            return client.httpReqCall(pre, chat(requestId, payload(BODY)));
         }
     }
 
     @Test
     void aRetriedEntrySettlesOnce() throws Exception {
-        try (A6Client client = SharedRunner.get().client()) {
-            long pre = client.prepareConf("retried#pre", List.of(Map.entry("TokenBudget",
-                    "{\"config\":" + Json.quote(engineConfig.toString()) + "}")));
-            client.httpReqCall(pre, chat("000000000000000000000000000000cc", payload(BODY)));
-        }
+        admit("retried#pre", "000000000000000000000000000000cc");
         for (int i = 0; i < 3; i++) {
             assertThat(postEntry("000000000000000000000000000000cc", 200, payload("openai-chat-response.json")))
                     .isEqualTo(204);
@@ -82,14 +83,10 @@ class ReservationLifecycleTest extends RouteTestSupport {
 
     @Test
     void concurrentRetriesOfOneEntryRacingTheLeaseSweepChargeItOnce() throws Exception {
-        try (A6Client client = SharedRunner.get().client()) {
-            long pre = client.prepareConf("race#pre", List.of(Map.entry("TokenBudget",
-                    "{\"config\":" + Json.quote(engineConfig.toString()) + "}")));
-            client.httpReqCall(pre, chat("000000000000000000000000000000ee", payload(BODY)));
-        }
+        admit("race#pre", "000000000000000000000000000000ee");
         TokenCounts held = reserved("support");
         // six deliveries of the same entry (the logger's retries) and a sweep past the lease, at once
-        List<Integer> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<Integer> answers = new CopyOnWriteArrayList<>();
         Together.run(7, i -> {
             try {
                 if (i == 6) {
