@@ -1,13 +1,18 @@
 package dev.tokenbudget.scg;
 
-import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.alert.AlertService;
+import dev.tokenbudget.config.EngineConfig;
+import dev.tokenbudget.console.admin.AdminServer;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.GatewayOptions;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.BudgetStores;
+import dev.tokenbudget.telemetry.BudgetMeters;
+import dev.tokenbudget.telemetry.BudgetTelemetry;
 import dev.tokenbudget.time.BudgetClock;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.opentelemetry.api.OpenTelemetry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
@@ -17,16 +22,21 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.cloud.gateway.filter.factory.GatewayFilterFactory;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.core.io.ResourceLoader;
 import org.springframework.web.reactive.DispatcherHandler;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Sets up tokenbudget in a Spring Cloud Gateway (server-webflux) application: the engine from
  * {@code tokenbudget.config} on the store that config names (embedded in-memory by default, or
- * Redis), the gateway-neutral {@link BudgetGateway}, a lease sweeper,
- * and the {@code TokenBudget} filter factory. Every bean backs off when the application defines
- * its own.
+ * Redis), the gateway-neutral {@link BudgetGateway}, a lease sweeper, the {@code TokenBudget}
+ * filter factory, metrics (OpenTelemetry and Micrometer, when present), the Actuator endpoint
+ * {@code tokenbudget} (when Actuator is present) and, with {@code tokenbudget.admin.enabled}, the
+ * admin API and dashboard. Every bean backs off when the application defines its own.
  */
 @AutoConfiguration
 @ConditionalOnClass(GatewayFilterFactory.class)
@@ -49,11 +59,41 @@ public class TokenBudgetAutoConfiguration {
         return BudgetStores.open(config.store());
     }
 
+    /**
+     * The engine's metrics: to the application's {@link OpenTelemetry} when it has one, and to
+     * every {@link BudgetMeters} bean — Micrometer's registry when Micrometer is present.
+     */
+    @Bean
+    @ConditionalOnMissingBean
+    BudgetTelemetry tokenBudgetTelemetry(ObjectProvider<OpenTelemetry> otel, ObjectProvider<BudgetMeters> meters) {
+        List<BudgetMeters> all = new ArrayList<>(meters.orderedStream().toList());
+        otel.ifAvailable(o -> all.add(BudgetMeters.openTelemetry(o)));
+        return BudgetTelemetry.of(all);
+    }
+
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     @ConditionalOnBean({EngineConfig.class, BudgetStore.class})
-    BudgetEngine tokenBudgetEngine(EngineConfig config, BudgetStore store, ObjectProvider<BudgetClock> clock) {
-        return BudgetEngine.builder(config).store(store).clock(clock.getIfAvailable(BudgetClock::system)).build();
+    BudgetEngine tokenBudgetEngine(EngineConfig config, BudgetStore store, ObjectProvider<BudgetClock> clock,
+                                   ObjectProvider<BudgetTelemetry> telemetry) {
+        return BudgetEngine.builder(config).store(store).clock(clock.getIfAvailable(BudgetClock::system))
+                .telemetry(telemetry.getIfAvailable(BudgetTelemetry::noop)).build();
+    }
+
+    /**
+     * The admin API and burn-down dashboard on their own port ({@code tokenbudget.admin.*}), with
+     * the token from {@code tokenbudget.admin.token}, else {@code TOKENBUDGET_ADMIN_TOKEN}, else
+     * generated and printed.
+     */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    @ConditionalOnBean(BudgetEngine.class)
+    @ConditionalOnProperty(prefix = "tokenbudget.admin", name = "enabled", havingValue = "true")
+    AdminServer tokenBudgetAdminServer(BudgetEngine engine, TokenBudgetProperties properties, Environment env) {
+        TokenBudgetProperties.Admin admin = properties.getAdmin();
+        AdminServer.Builder b = AdminServer.builder(engine).host(admin.getBindAddress()).port(admin.getPort());
+        String token = admin.getToken() != null ? admin.getToken() : env.getProperty("TOKENBUDGET_ADMIN_TOKEN");
+        return (token != null ? b.token(token) : b.tokenFromEnvironment()).start();
     }
 
     @Bean
@@ -92,5 +132,17 @@ public class TokenBudgetAutoConfiguration {
                                                                     TokenBudgetProperties properties,
                                                                     ObjectProvider<DispatcherHandler> dispatcher) {
         return new TokenBudgetGatewayFilterFactory(gateway, properties, dispatcher);
+    }
+
+    /** The engine's instruments on Micrometer, bound by Spring Boot to the application's registry. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(MeterBinder.class)
+    static class MicrometerConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean(MicrometerBudgetMeters.class)
+        MicrometerBudgetMeters tokenBudgetMicrometerMeters() {
+            return new MicrometerBudgetMeters();
+        }
     }
 }

@@ -59,6 +59,9 @@ public class TokenBudgetProperties {
     /** How often reservations whose lease expired unsettled are charged. */
     private Duration leaseSweepInterval = Duration.ofSeconds(30);
 
+    /** The admin API and burn-down dashboard, served beside the gateway on their own port. */
+    private final Admin admin = new Admin();
+
     /** Registered system prompts, id to exact text, for the {@code prompt_variants} of degrade specs. */
     private Map<String, String> prompts = new LinkedHashMap<>();
 
@@ -166,5 +169,63 @@ public class TokenBudgetProperties {
 
     public void setPrompts(Map<String, String> prompts) {
         this.prompts = prompts;
+    }
+
+    public Admin getAdmin() {
+        return admin;
+    }
+
+    /** {@code tokenbudget.admin.*}: the admin API and dashboard (docs/admin-api.md). */
+    public static class Admin {
+
+        /** Whether the admin API and dashboard are served. */
+        private boolean enabled = false;
+
+        /** Port of the admin API and dashboard. */
+        private int port = 8081;
+
+        /**
+         * Address the admin API listens on. Loopback by default: anyone who can reach it and holds
+         * the token can change limits.
+         */
+        private String bindAddress = "127.0.0.1";
+
+        /**
+         * Bearer token the admin API demands. When unset, {@code TOKENBUDGET_ADMIN_TOKEN} from the
+         * environment, else one generated at start and written to the log.
+         */
+        private String token;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public int getPort() {
+            return port;
+        }
+
+        public void setPort(int port) {
+            this.port = port;
+        }
+
+        public String getBindAddress() {
+            return bindAddress;
+        }
+
+        public void setBindAddress(String bindAddress) {
+            this.bindAddress = bindAddress;
+        }
+
+        public String getToken() {
+            return token;
+        }
+
+        public void setToken(String token) {
+            this.token = token;
+        }
     }
 }

@@ -8,23 +8,16 @@ import dev.tokenbudget.usage.TokenUsage;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.api.metrics.DoubleHistogram;
-import io.opentelemetry.api.metrics.LongCounter;
-import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.trace.Span;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * OpenTelemetry instruments of the engine, on the API only: the host configures the SDK and its
- * exporters (OTLP by configuration). Metrics: {@code tokenbudget.tokens} (by budget and
- * direction), {@code tokenbudget.utilization} (gauge, by budget), {@code tokenbudget.decisions}
- * (by outcome and reason), {@code tokenbudget.alerts} (threshold crossings, by budget and
- * threshold) and {@code tokenbudget.store.latency} (by operation). On the request span, the GenAI
- * semantic conventions' usage attributes and the budget decision.
+ * The engine's telemetry: metrics through one or more {@link BudgetMeters} (OpenTelemetry,
+ * Micrometer, …; instrument names there), and on the request span the GenAI semantic conventions'
+ * usage attributes and the budget decision.
  *
  * <p>Per-user budgets ({@code user:…}) never become metric attributes: their number is unbounded.
  */
@@ -32,12 +25,7 @@ public final class BudgetTelemetry {
 
     public static final String SCOPE = "dev.tokenbudget";
 
-    static final AttributeKey<String> BUDGET = AttributeKey.stringKey("tokenbudget.budget");
-    static final AttributeKey<String> DIRECTION = AttributeKey.stringKey("tokenbudget.direction");
-    static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("tokenbudget.outcome");
-    static final AttributeKey<String> REASON = AttributeKey.stringKey("tokenbudget.reason");
-    static final AttributeKey<Long> THRESHOLD = AttributeKey.longKey("tokenbudget.threshold");
-    static final AttributeKey<String> OPERATION = AttributeKey.stringKey("tokenbudget.store.operation");
+    static final AttributeKey<String> REASON = AttributeKey.stringKey(BudgetMeters.REASON);
 
     /** GenAI semantic-convention attribute names. */
     public static final AttributeKey<Long> GEN_AI_INPUT = AttributeKey.longKey("gen_ai.usage.input_tokens");
@@ -48,42 +36,22 @@ public final class BudgetTelemetry {
     public static final AttributeKey<String> BINDING_BUDGET = AttributeKey.stringKey("tokenbudget.binding_budget");
     public static final AttributeKey<String> DEMOTED_TO = AttributeKey.stringKey("tokenbudget.demoted_to");
 
-    private static final Map<String, Attributes> STORE_OPERATIONS = Map.of(
-            "reserve", Attributes.of(OPERATION, "reserve"),
-            "settle", Attributes.of(OPERATION, "settle"),
-            "release", Attributes.of(OPERATION, "release"));
-    private static final BudgetTelemetry NOOP = new BudgetTelemetry(OpenTelemetry.noop());
+    private static final BudgetTelemetry NOOP = new BudgetTelemetry(new BudgetMeters[0]);
 
-    private final Meter meter;
-    private final LongCounter tokens;
-    private final LongCounter decisions;
-    private final LongCounter alerts;
-    private final DoubleHistogram storeLatency;
-    private final Attributes[] decisionAttributes;
+    private final BudgetMeters[] meters;
 
-    private BudgetTelemetry(OpenTelemetry otel) {
-        this.meter = otel.getMeter(SCOPE);
-        this.tokens = meter.counterBuilder("tokenbudget.tokens").setUnit("{token}")
-                .setDescription("Tokens settled, by budget and direction").build();
-        this.decisions = meter.counterBuilder("tokenbudget.decisions").setUnit("{decision}")
-                .setDescription("Admission decisions, by outcome and reason").build();
-        this.alerts = meter.counterBuilder("tokenbudget.alerts").setUnit("{alert}")
-                .setDescription("Thresholds crossed, by budget and threshold").build();
-        this.storeLatency = meter.histogramBuilder("tokenbudget.store.latency").setUnit("s")
-                .setDescription("Time a budget store call took, by operation").build();
-        Decision.Outcome[] outcomes = Decision.Outcome.values();
-        Decision.Reason[] reasons = Decision.Reason.values();
-        this.decisionAttributes = new Attributes[outcomes.length * reasons.length];
-        for (Decision.Outcome o : outcomes) {
-            for (Decision.Reason r : reasons) {
-                decisionAttributes[o.ordinal() * reasons.length + r.ordinal()] = Attributes.of(OUTCOME,
-                        o.name().toLowerCase(Locale.ROOT), REASON, r.name().toLowerCase(Locale.ROOT));
-            }
-        }
+    private BudgetTelemetry(BudgetMeters[] meters) {
+        this.meters = meters;
     }
 
+    /** Metrics on OpenTelemetry's API. */
     public static BudgetTelemetry of(OpenTelemetry otel) {
-        return new BudgetTelemetry(otel);
+        return of(List.of(BudgetMeters.openTelemetry(otel)));
+    }
+
+    /** Metrics recorded in every one of {@code meters}; none is {@link #noop()}. */
+    public static BudgetTelemetry of(List<? extends BudgetMeters> meters) {
+        return meters.isEmpty() ? NOOP : new BudgetTelemetry(meters.toArray(BudgetMeters[]::new));
     }
 
     public static BudgetTelemetry noop() {
@@ -92,49 +60,43 @@ public final class BudgetTelemetry {
 
     /** Registers the utilisation gauge, read from the engine's status at each collection. */
     public void observeUtilisation(Supplier<List<BudgetStatus>> status) {
-        meter.gaugeBuilder("tokenbudget.utilization").setUnit("1")
-                .setDescription("Highest utilisation of any window of a budget (1 = 100%)")
-                .buildWithCallback(m -> {
-                    for (BudgetStatus s : status.get()) {
-                        m.record(s.utilisation(), Attributes.of(BUDGET, s.budgetId()));
-                    }
-                });
+        for (BudgetMeters m : meters) {
+            m.observeUtilisation(status);
+        }
     }
 
     public void decision(Decision d) {
-        if (this == NOOP) {
-            return;
+        for (BudgetMeters m : meters) {
+            m.decision(d.outcome(), d.reason());
         }
-        decisions.add(1, decisionAttributes[d.outcome().ordinal() * Decision.Reason.values().length
-                + d.reason().ordinal()]);
     }
 
     /** Tokens charged to budgets by a settlement or an expired lease. */
     public void charged(List<String> budgetIds, long input, long output) {
-        if (this == NOOP) {
-            // nothing records: spare the hot path the attribute sets
+        if (meters.length == 0) {
             return;
         }
         for (String b : budgetIds) {
             if (b.startsWith("user:")) {
                 continue;
             }
-            tokens.add(input, Attributes.of(BUDGET, b, DIRECTION, "input"));
-            tokens.add(output, Attributes.of(BUDGET, b, DIRECTION, "output"));
+            for (BudgetMeters m : meters) {
+                m.tokens(b, input, output);
+            }
         }
     }
 
     public void storeCall(String operation, long nanos) {
-        if (this == NOOP) {
-            return;
+        for (BudgetMeters m : meters) {
+            m.storeCall(operation, nanos);
         }
-        Attributes a = STORE_OPERATIONS.get(operation);
-        storeLatency.record(nanos / 1e9, a != null ? a : Attributes.of(OPERATION, operation));
     }
 
     public void event(BudgetEvent e) {
         if (e instanceof BudgetEvent.ThresholdCrossed c && !c.budgetId().startsWith("user:")) {
-            alerts.add(1, Attributes.of(BUDGET, c.budgetId(), THRESHOLD, (long) c.percent()));
+            for (BudgetMeters m : meters) {
+                m.alert(c.budgetId(), c.percent());
+            }
         }
     }
 
