@@ -15,8 +15,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One ext_proc stream as Envoy's filter drives it: send a message, wait for the one answer the
- * protocol requires; half-close and reset when the HTTP stream ends. Waits are bounded so that a
- * missing answer fails the test instead of hanging it.
+ * protocol requires; half-close and reset when the HTTP stream ends. Every message sent and every
+ * answer received goes through {@link EnvoyRules.Filter}, which refuses what Envoy would not send
+ * and applies each answer as Envoy does (a timer override is applied and the real answer awaited).
+ * Waits are bounded so that a missing answer fails the test instead of hanging it.
  */
 final class EnvoyStream implements AutoCloseable {
 
@@ -25,8 +27,10 @@ final class EnvoyStream implements AutoCloseable {
     private final BlockingQueue<ProcessingResponse> answers = new LinkedBlockingQueue<>();
     private final CompletableFuture<Status> closed = new CompletableFuture<>();
     private volatile ClientCallStreamObserver<ProcessingRequest> requests;
+    private final EnvoyRules.Filter envoy;
 
-    EnvoyStream(Channel channel) {
+    EnvoyStream(Channel channel, EnvoyRules.Filter envoy) {
+        this.envoy = envoy;
         ExternalProcessorGrpc.newStub(channel).process(new ClientResponseObserver<ProcessingRequest,
                 ProcessingResponse>() {
             @Override
@@ -51,18 +55,41 @@ final class EnvoyStream implements AutoCloseable {
         });
     }
 
-    /** Sends {@code r} and returns the processor's answer. */
+    /** Sends {@code r} and returns the processor's answer, as Envoy applied it. */
     ProcessingResponse exchange(ProcessingRequest r) {
         send(r);
         return next();
     }
 
-    /** Sends without waiting (observability mode, or several body chunks in flight). */
+    /** Sends as Envoy would, without waiting (observability mode, or several body chunks in flight). */
     void send(ProcessingRequest r) {
+        envoy.sent(r);
         requests.onNext(r);
     }
 
+    /** Sends a message Envoy itself would never send (malformed, out of order): protocol error tests only. */
+    void sendUnlikeEnvoy(ProcessingRequest r) {
+        requests.onNext(r);
+    }
+
+    /** The Envoy side of this stream: headers as forwarded, route cache, local reply. */
+    EnvoyRules.Filter envoy() {
+        return envoy;
+    }
+
+    /** The next answer that Envoy acts on; a message timer override is applied on the way. */
     ProcessingResponse next() {
+        for (int i = 0; i < 3; i++) {
+            ProcessingResponse a = nextUnchecked();
+            if (envoy.answered(a) != EnvoyRules.Outcome.TIMER_RESTARTED) {
+                return a;
+            }
+        }
+        throw new AssertionError("more timer overrides than Envoy applies to one message");
+    }
+
+    /** The next message from the processor, not applied by the Envoy rules. */
+    ProcessingResponse nextUnchecked() {
         try {
             ProcessingResponse a = answers.poll(WAIT_SECONDS, TimeUnit.SECONDS);
             if (a == null) {

@@ -23,16 +23,25 @@ final class ExtProcFixture implements AutoCloseable {
     final ExtProcService service;
     final ExtProcServer server;
     final ManagedChannel channel;
+    /** The Envoy filter of examples/envoy/envoy.yaml, timed by the engine's manual clock. */
+    final EnvoyRules rules;
 
     ExtProcFixture() {
         service = new ExtProcService(gateway.gateway);
         server = new ExtProcServer(new InetSocketAddress("127.0.0.1", 0), service, service::openStreams,
                 32 << 20, engine.engine).start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        rules = EnvoyRules.example(engine.clock::nanoTime);
     }
 
+    /** A stream from the example's filter. */
     EnvoyStream stream() {
-        return new EnvoyStream(channel);
+        return stream(rules);
+    }
+
+    /** A stream from a filter configured otherwise. */
+    EnvoyStream stream(EnvoyRules filter) {
+        return new EnvoyStream(channel, filter.filter());
     }
 
     long used(String budget) {
