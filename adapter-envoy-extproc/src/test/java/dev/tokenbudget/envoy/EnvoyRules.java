@@ -168,6 +168,11 @@ final class EnvoyRules {
             setModes(config.getProcessingMode());
         }
 
+        /** What this filter announces on the stream's first message. */
+        ProtocolConfiguration announced() {
+            return EnvoyRules.this.announced();
+        }
+
         /** The request headers as Envoy forwards them upstream, after every applied mutation. */
         Map<String, List<String>> requestHeaders() {
             return decoding.headers;
@@ -286,17 +291,22 @@ final class EnvoyRules {
             }
         }
 
-        /** An answer from the processor, applied as Filter::onReceiveMessage does. */
+        /** An answer from the processor arriving now. */
         Outcome answered(ProcessingResponse a) {
+            return answered(a, nanos.getAsLong());
+        }
+
+        /** An answer from the processor that arrived at {@code at}, applied as Filter::onReceiveMessage does. */
+        Outcome answered(ProcessingResponse a, long at) {
             if (config.getObservabilityMode()) {
                 return Outcome.IGNORED; // Filter::onReceiveMessage: answers are ignored in observability mode
             }
             if (complete) {
                 return Outcome.IGNORED; // "Ignoring stream message received after processing complete"
             }
-            checkDeadline();
+            checkDeadline(at);
             if (a.hasOverrideMessageTimeout()) {
-                return overrideTimeout(a);
+                return overrideTimeout(a, at);
             }
             if (a.hasModeOverride()) {
                 modeOverride(a.getModeOverride());
@@ -315,8 +325,7 @@ final class EnvoyRules {
         }
 
         /** ProcessorState message timer: Filter::onMessageTimeout answers 504 once it fires. */
-        private void checkDeadline() {
-            long now = nanos.getAsLong();
+        private void checkDeadline(long now) {
             for (Side s : List.of(decoding, encoding)) {
                 if (s.deadline >= 0 && now > s.deadline) {
                     throw new Refused("the " + s.name + " " + s.waiting + " message timer fired "
@@ -328,7 +337,7 @@ final class EnvoyRules {
         }
 
         /** Filter::onNewTimeout and ProcessorState::restartMessageTimer. */
-        private Outcome overrideTimeout(ProcessingResponse a) {
+        private Outcome overrideTimeout(ProcessingResponse a, long at) {
             if (a.getResponseCase() != ProcessingResponse.ResponseCase.RESPONSE_NOT_SET || a.hasModeOverride()) {
                 throw new Refused("reads only override_message_timeout from this message; its "
                         + a.getResponseCase() + " answer is dropped", "ext_proc.cc Filter::onReceiveMessage");
@@ -340,7 +349,7 @@ final class EnvoyRules {
             }
             for (Side s : List.of(decoding, encoding)) {
                 if (s.deadline >= 0 && !s.timerRestarted) {
-                    s.deadline = nanos.getAsLong() + Duration.ofMillis(ms).toNanos();
+                    s.deadline = at + Duration.ofMillis(ms).toNanos();
                     s.timerRestarted = true;
                     return Outcome.TIMER_RESTARTED;
                 }

@@ -104,7 +104,8 @@ public final class ExtProcBenchmark {
         long[] nanos = new long[streams];
         for (int round = 0; round < 2; round++) { // the first round warms up
             for (int i = 0; i < streams; i++) {
-                ExtProcStream st = new ExtProcStream(gateway, new DroppingObserver(), new StreamLog(() -> { }));
+                ExtProcStream st = new ExtProcStream(gateway, MessageTimeouts.ENVOY_DEFAULTS, new DroppingObserver(),
+                        new StreamLog(() -> { }), () -> { });
                 long t0 = System.nanoTime();
                 for (ProcessingRequest r : sequences.get(i % sequences.size())) {
                     st.onNext(r);
@@ -137,7 +138,8 @@ public final class ExtProcBenchmark {
     private static Result run(boolean real, int concurrency, int streams, List<Shape> shapes) throws Exception {
         BudgetEngine engine = engine();
         BindableService service = real ? new ExtProcService(new BudgetGateway(engine, GatewayOptions.custom()
-                .environment(Map.of("BENCH_OPENAI", "sk-o", "BENCH_ANTHROPIC", "sk-a")::get).build()))
+                .environment(Map.of("BENCH_OPENAI", "sk-o", "BENCH_ANTHROPIC", "sk-a")::get).build()),
+                new MessageTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5)))
                 : new NullProcessor();
         AtomicInteger openDummy = new AtomicInteger();
         ExtProcServer server = new ExtProcServer(new InetSocketAddress("127.0.0.1", 0), service, openDummy::get,

@@ -85,6 +85,26 @@ class ExtProcMessageOrderTest {
     }
 
     @Test
+    void envoysOwnLocalReplyDuringTheRequestBodyIsAnsweredAsItIsAndNothingIsHeld() {
+        try (EnvoyStream s = fx.stream()) {
+            s.exchange(requestHeaders(post("/v1/chat/completions", 12_000_000, bearer(GatewayFixture.MAIN)), false,
+                    EXAMPLE_CONFIG));
+            // the body outgrows per_connection_buffer_limit_bytes: Envoy answers 413 itself, and its
+            // local reply passes the filter's encodeHeaders before any request body was sent
+            ProcessingResponse rh = s.exchange(responseHeaders(413, "text/plain", false));
+            assertThat(rh.hasResponseHeaders()).isTrue();
+            assertThat(rh.hasModeOverride()).isFalse();
+            assertThat(s.awaitClosed().getCode()).isEqualTo(Status.Code.OK);
+            // Envoy's 413 reaches the client: no immediate response, no ext_proc error replaced it
+            assertThat(s.envoy().localReply()).isEqualTo(-1);
+            assertThat(s.envoy().responseHeaders()).containsEntry(":status", List.of("413"));
+        }
+        fx.awaitNoOpenStreams();
+        assertThat(fx.reserved("org")).isZero();
+        assertThat(fx.used("org")).isZero();
+    }
+
+    @Test
     void responseWithoutBodyIsSettledOnItsHeaders() {
         try (EnvoyStream s = fx.stream()) {
             EnvoySequences.request(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN),

@@ -111,17 +111,6 @@ class ExtProcProtocolErrorTest {
     }
 
     @Test
-    void responseHeadersBeforeTheRequestBodyAreRefused() {
-        EnvoyStream s = fx.stream();
-        s.exchange(requestHeaders(post("/v1/chat/completions", 10, bearer(GatewayFixture.MAIN)), false,
-                EXAMPLE_CONFIG));
-        s.send(responseHeaders(200, "application/json", false));
-        Status st = s.awaitClosed();
-        assertThat(st.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-        assertThat(st.getDescription()).contains("went upstream unadmitted");
-    }
-
-    @Test
     void switchingObservabilityModeWithinAStreamIsInvalid() {
         EnvoyStream s = fx.stream();
         s.sendUnlikeEnvoy(observed(requestHeaders(post("/v1/chat/completions", 10, bearer(GatewayFixture.MAIN)),
