@@ -240,8 +240,6 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
                 record.error(ex);
                 fail(Status.INTERNAL.withDescription("tokenbudget: internal error: " + ex));
             }
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
         }
     }
 

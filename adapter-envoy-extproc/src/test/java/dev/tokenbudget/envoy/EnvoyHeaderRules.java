@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
 
 /**
  * How Envoy applies a processor's {@link HeaderMutation} to a header map, rule by rule. Each rule
- * names the Envoy function it mirrors; read at Envoy main of 2026 (the ext_proc filter with
- * {@code status_on_error} and {@code processing_request_modifier}):
+ * names the Envoy function it mirrors; read at Envoy main after v1.37.0 (the ext_proc filter with
+ * {@code status_on_error} and {@code processing_request_modifier}; Checker::check with CheckOperation):
  * {@code source/extensions/filters/http/ext_proc/mutation_utils.cc} and
  * {@code source/extensions/filters/common/mutation_rules/mutation_rules.cc}.
  *

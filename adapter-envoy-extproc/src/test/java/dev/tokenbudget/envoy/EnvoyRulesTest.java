@@ -29,8 +29,8 @@ class EnvoyRulesTest {
     private final AtomicLong now = new AtomicLong();
     private final EnvoyRules rules = EnvoyRules.example(now::get);
 
-    private EnvoyRules.Filter afterRequestHeaders(int contentLength) {
-        EnvoyRules.Filter f = rules.filter();
+    private EnvoyFilter afterRequestHeaders(int contentLength) {
+        EnvoyFilter f = rules.filter();
         f.sent(requestHeaders(post("/v1/chat/completions", contentLength, Map.of()), false, rules.announced()));
         return f;
     }
@@ -41,7 +41,7 @@ class EnvoyRulesTest {
 
     @Test
     void headerValueInValueInsteadOfRawValueIsRefused() {
-        EnvoyRules.Filter f = afterRequestHeaders(2);
+        EnvoyFilter f = afterRequestHeaders(2);
         HeaderMutation m = HeaderMutation.newBuilder().addSetHeaders(HeaderValueOption.newBuilder()
                 .setHeader(HeaderValue.newBuilder().setKey("authorization").setValue("Bearer x"))
                 .setAppendAction(HeaderValueOption.HeaderAppendAction.OVERWRITE_IF_EXISTS_OR_ADD)).build();
@@ -51,11 +51,11 @@ class EnvoyRulesTest {
 
     @Test
     void removingAPseudoHeaderOrChangingTheAuthorityFailsWithDisallowIsError() {
-        EnvoyRules.Filter f = afterRequestHeaders(2);
+        EnvoyFilter f = afterRequestHeaders(2);
         assertThatThrownBy(() -> f.answered(requestHeadersAnswer(CommonResponse.newBuilder()
                 .setHeaderMutation(HeaderMaps.mutation(Map.of(), List.of(":path"))).build())))
                 .hasMessageContaining("remove :path").hasMessageContaining("disallow_is_error");
-        EnvoyRules.Filter g = afterRequestHeaders(2);
+        EnvoyFilter g = afterRequestHeaders(2);
         assertThatThrownBy(() -> g.answered(requestHeadersAnswer(CommonResponse.newBuilder()
                 .setHeaderMutation(HeaderMaps.mutation(Map.of(":authority", "evil.example"), List.of())).build())))
                 .hasMessageContaining("set :authority");
@@ -63,14 +63,14 @@ class EnvoyRulesTest {
 
     @Test
     void clearRouteCacheWithoutAHeaderMutationIsIgnoredByEnvoy() {
-        EnvoyRules.Filter f = afterRequestHeaders(2);
+        EnvoyFilter f = afterRequestHeaders(2);
         assertThatThrownBy(() -> f.answered(requestHeadersAnswer(CommonResponse.newBuilder().setClearRouteCache(true)
                 .build()))).hasMessageContaining("clear_route_cache_ignored");
     }
 
     @Test
     void bodyMutationMustMatchTheContentLength() {
-        EnvoyRules.Filter f = afterRequestHeaders(2);
+        EnvoyFilter f = afterRequestHeaders(2);
         f.answered(Answers.continueRequestHeaders());
         f.sent(requestBody(new byte[] {'{', '}'}, true));
         assertThatThrownBy(() -> f.answered(Answers.requestBody(CommonResponse.newBuilder()
@@ -80,7 +80,7 @@ class EnvoyRulesTest {
 
     @Test
     void modeOverrideOutsideTheAllowedModesIsIgnoredAndTheResponseBodyNeverSent() {
-        EnvoyRules.Filter f = afterRequestHeaders(2);
+        EnvoyFilter f = afterRequestHeaders(2);
         f.answered(Answers.continueRequestHeaders());
         f.sent(requestBody(new byte[] {'{', '}'}, true));
         f.answered(Answers.continueRequestBody());
@@ -94,13 +94,13 @@ class EnvoyRulesTest {
 
     @Test
     void anAnswerAfterTheMessageTimeoutIsA504UnlessTheTimerWasExtendedWithinTheMaximum() {
-        EnvoyRules.Filter f = afterRequestHeaders(2);
+        EnvoyFilter f = afterRequestHeaders(2);
         now.addAndGet(rules.messageTimeout().toNanos() + 1);
         assertThatThrownBy(() -> f.answered(Answers.continueRequestHeaders()))
                 .hasMessageContaining("per-message_timeout_exceeded");
 
         EnvoyRules extendable = rules.with(b -> b.setMaxMessageTimeout(Durations.fromSeconds(5)));
-        EnvoyRules.Filter g = extendable.filter();
+        EnvoyFilter g = extendable.filter();
         g.sent(requestHeaders(post("/v1/chat/completions", 2, Map.of()), false, extendable.announced()));
         ProcessingResponse more = ProcessingResponse.newBuilder()
                 .setOverrideMessageTimeout(Durations.fromSeconds(5)).build();
@@ -116,7 +116,7 @@ class EnvoyRulesTest {
     @Test
     void anOverrideCarryingAnAnswerLosesTheAnswer() {
         EnvoyRules extendable = rules.with(b -> b.setMaxMessageTimeout(Durations.fromSeconds(5)));
-        EnvoyRules.Filter g = extendable.filter();
+        EnvoyFilter g = extendable.filter();
         g.sent(requestHeaders(post("/v1/chat/completions", 2, Map.of()), false, extendable.announced()));
         assertThatThrownBy(() -> g.answered(Answers.continueRequestHeaders().toBuilder()
                 .setOverrideMessageTimeout(Durations.fromSeconds(2)).build())).hasMessageContaining("dropped");
@@ -126,7 +126,7 @@ class EnvoyRulesTest {
     void fullDuplexResponseBodiesNeedStreamedResponsesNotAPlainContinue() {
         EnvoyRules duplex = rules.with(b -> b.setAllowModeOverride(false).clearAllowedOverrideModes()
                 .getProcessingModeBuilder().setResponseBodyMode(BodySendMode.FULL_DUPLEX_STREAMED));
-        EnvoyRules.Filter f = duplex.filter();
+        EnvoyFilter f = duplex.filter();
         f.sent(requestHeaders(post("/v1/chat/completions", 2, Map.of()), false, duplex.announced()));
         f.answered(Answers.continueRequestHeaders());
         f.sent(requestBody(new byte[] {'{', '}'}, true));
@@ -140,7 +140,7 @@ class EnvoyRulesTest {
 
     @Test
     void appliedMutationsShowTheHeadersEnvoyForwards() {
-        EnvoyRules.Filter f = afterRequestHeaders(2);
+        EnvoyFilter f = afterRequestHeaders(2);
         f.answered(requestHeadersAnswer(CommonResponse.newBuilder().setHeaderMutation(HeaderMaps.mutation(
                 Map.of("x-tokenbudget-route", "economy"), List.of("user-agent"))).setClearRouteCache(true).build()));
         assertThat(f.requestHeaders()).containsEntry("x-tokenbudget-route", List.of("economy"))

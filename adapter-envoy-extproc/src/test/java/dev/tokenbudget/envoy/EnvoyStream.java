@@ -18,7 +18,7 @@ import java.util.function.LongSupplier;
 /**
  * One ext_proc stream as Envoy's filter drives it: send a message, wait for the one answer the
  * protocol requires; half-close and reset when the HTTP stream ends. Every message sent and every
- * answer received goes through {@link EnvoyRules.Filter}, which refuses what Envoy would not send
+ * answer received goes through {@link EnvoyFilter}, which refuses what Envoy would not send
  * and applies each answer as Envoy does (a timer override is applied and the real answer awaited).
  * Waits are bounded so that a missing answer fails the test instead of hanging it.
  */
@@ -35,15 +35,15 @@ final class EnvoyStream implements AutoCloseable {
     private final LongSupplier nanos;
     private final CompletableFuture<Status> closed = new CompletableFuture<>();
     private volatile ClientCallStreamObserver<ProcessingRequest> requests;
-    private final EnvoyRules.Filter envoy;
+    private final EnvoyFilter envoy;
 
     /** A stream whose timers never run out (a processor on another clock). */
-    EnvoyStream(Channel channel, EnvoyRules.Filter envoy) {
+    EnvoyStream(Channel channel, EnvoyFilter envoy) {
         this(channel, envoy, () -> 0L);
     }
 
     /** A stream timed by {@code nanos}: each answer is stamped when it arrives, as Envoy's timer sees it. */
-    EnvoyStream(Channel channel, EnvoyRules.Filter envoy, LongSupplier nanos) {
+    EnvoyStream(Channel channel, EnvoyFilter envoy, LongSupplier nanos) {
         this.envoy = envoy;
         this.nanos = nanos;
         ExternalProcessorGrpc.newStub(channel).process(new ClientResponseObserver<ProcessingRequest,
@@ -89,7 +89,7 @@ final class EnvoyStream implements AutoCloseable {
     }
 
     /** The Envoy side of this stream: headers as forwarded, route cache, local reply. */
-    EnvoyRules.Filter envoy() {
+    EnvoyFilter envoy() {
         return envoy;
     }
 

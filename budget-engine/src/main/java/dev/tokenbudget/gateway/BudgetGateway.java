@@ -25,6 +25,7 @@ import dev.tokenbudget.routing.UpstreamSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -186,7 +187,7 @@ public final class BudgetGateway {
      * call (estimating included), refusing with 429 and {@code Retry-After} a request the upstream
      * quota cannot take by then, however long the quota's {@code max_wait}. Null: no bound of its own.
      */
-    public CompletionStage<Admission> admitAsync(Identified id, byte[] body, java.time.Duration answerWithin) {
+    public CompletionStage<Admission> admitAsync(Identified id, byte[] body, Duration answerWithin) {
         long started = engine.clock().nanoTime();
         Admission a = reserveAndPlan(id, body);
         if (upstreams == null || !(a instanceof Forward f) || f.ticket() == null || !f.ticket().accounted()) {
