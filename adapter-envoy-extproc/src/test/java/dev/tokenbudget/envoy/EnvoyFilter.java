@@ -128,10 +128,12 @@ final class EnvoyFilter {
     /** A message the test sends as Envoy: checks Envoy would send it now, and starts its timer. */
     void sent(ProcessingRequest r) {
         if (complete) {
-            throw new EnvoyRules.Refused("sends nothing more once processing is complete", "ext_proc.cc Filter::openStream");
+            throw new EnvoyRules.Refused(
+                    "sends nothing more once processing is complete", "ext_proc.cc Filter::openStream");
         }
         if (r.getObservabilityMode() != config.getObservabilityMode()) {
-            throw new EnvoyRules.Refused("observability_mode is the filter's, on every message", "ext_proc.cc buildHeaderRequest");
+            throw new EnvoyRules.Refused(
+                    "observability_mode is the filter's, on every message", "ext_proc.cc buildHeaderRequest");
         }
         if (first && r.hasProtocolConfig() && !config.getObservabilityMode()
                 && !r.getProtocolConfig().equals(announced())) {
@@ -139,7 +141,8 @@ final class EnvoyFilter {
                     "ext_proc.cc Filter::encodeProtocolConfig");
         }
         if (!first && r.hasProtocolConfig()) {
-            throw new EnvoyRules.Refused("protocol_config only on the first message", "ext_proc.cc Filter::encodeProtocolConfig");
+            throw new EnvoyRules.Refused(
+                    "protocol_config only on the first message", "ext_proc.cc Filter::encodeProtocolConfig");
         }
         first = false;
         boolean observed = config.getObservabilityMode();
@@ -264,7 +267,8 @@ final class EnvoyFilter {
         }
         long ms = Durations.toMillis(a.getOverrideMessageTimeout());
         if (ms < 1 || ms > rules.maxMessageTimeout().toMillis()) {
-            throw new EnvoyRules.Refused("ignores override_message_timeout " + ms + " ms: outside [1 ms, max_message_timeout "
+            throw new EnvoyRules.Refused(
+                    "ignores override_message_timeout " + ms + " ms: outside [1 ms, max_message_timeout "
                     + rules.maxMessageTimeout().toMillis() + " ms]", "ext_proc.cc Filter::onNewTimeout");
         }
         for (Side s : List.of(decoding, encoding)) {
@@ -274,7 +278,8 @@ final class EnvoyFilter {
                 return EnvoyRules.Outcome.TIMER_RESTARTED;
             }
         }
-        throw new EnvoyRules.Refused("ignores override_message_timeout: no timer running, or already restarted once for "
+        throw new EnvoyRules.Refused(
+                "ignores override_message_timeout: no timer running, or already restarted once for "
                 + "this message", "processor_state.cc ProcessorState::restartMessageTimer");
     }
 
@@ -327,7 +332,8 @@ final class EnvoyFilter {
         }
         CommonResponse c = r.getResponse();
         if (c.getStatus() != CommonResponse.ResponseStatus.CONTINUE || c.hasBodyMutation() || c.hasTrailers()) {
-            throw new EnvoyRules.Refused("CONTINUE_AND_REPLACE, body and trailers in a headers answer are not modelled here",
+            throw new EnvoyRules.Refused(
+                    "CONTINUE_AND_REPLACE, body and trailers in a headers answer are not modelled here",
                     "processor_state.cc handleHeadersResponseWithContinueAndReplace");
         }
         if (c.hasHeaderMutation()) {
@@ -347,7 +353,8 @@ final class EnvoyFilter {
             if (c.hasBodyMutation() && s.headers != null && s.headers.containsKey("content-length")) {
                 long declared = Long.parseLong(HeaderMaps.first(s.headers, "content-length"));
                 if (declared != c.getBodyMutation().getBody().size()) {
-                    throw new EnvoyRules.Refused("mismatch between content length and the length of the mutated body: 500",
+                    throw new EnvoyRules.Refused(
+                            "mismatch between content length and the length of the mutated body: 500",
                             "processor_state.cc ProcessorState::handleBodyResponse");
                 }
             }
@@ -408,7 +415,8 @@ final class EnvoyFilter {
                     + "EncodingProcessorState::clearRouteCache");
         }
         if (!c.hasHeaderMutation()) {
-            throw new EnvoyRules.Refused("ignores clear_route_cache without a header mutation (clear_route_cache_ignored)",
+            throw new EnvoyRules.Refused(
+                    "ignores clear_route_cache without a header mutation (clear_route_cache_ignored)",
                     "processor_state.cc DecodingProcessorState::clearRouteCache");
         }
         if (config.getRouteCacheAction() == RouteCacheAction.RETAIN || config.getDisableClearRouteCache()) {

@@ -127,7 +127,7 @@ final class EnvoyStream implements AutoCloseable {
                 }
             }
             if (a == null) {
-                throw new AssertionError("no answer from the processor within " + WAIT_SECONDS + " s; stream "
+                throw new AssertionError("no answer from the processor (waited up to " + WAIT_SECONDS + " s); stream "
                         + (closed.isDone() ? "closed with " + closed.join() : "open"));
             }
             return a;
