@@ -69,6 +69,16 @@ public final class ExtProcMain implements Callable<Integer> {
             description = "On SIGTERM, how long open streams may take to finish (default: ${DEFAULT-VALUE}).")
     private String drainTimeout;
 
+    @Option(names = "--message-timeout", paramLabel = "DURATION", defaultValue = "200ms",
+            description = "The ext_proc filter's message_timeout: every answer is sent before it runs out "
+                    + "(default: ${DEFAULT-VALUE}, Envoy's default).")
+    private String messageTimeout;
+
+    @Option(names = "--max-message-timeout", paramLabel = "DURATION", defaultValue = "0s",
+            description = "The ext_proc filter's max_message_timeout: up to this, a slow admission (large body, "
+                    + "upstream quota wait) asks Envoy for more time; 0s when the filter has none (default: ${DEFAULT-VALUE}).")
+    private String maxMessageTimeout;
+
     @Option(names = "--max-message-bytes", paramLabel = "BYTES", defaultValue = "33554432",
             description = "Largest gRPC message accepted; keep it above Envoy's buffer limit (default: ${DEFAULT-VALUE}).")
     private int maxMessageBytes;
@@ -83,7 +93,8 @@ public final class ExtProcMain implements Callable<Integer> {
         try {
             settings = new ExtProcSettings(config, grpcAddress, grpcPort, adminPort, store, redisUri,
                     duration("--drain-notice", drainNotice), duration("--drain-timeout", drainTimeout),
-                    maxMessageBytes);
+                    maxMessageBytes, new MessageTimeouts(duration("--message-timeout", messageTimeout),
+                            duration("--max-message-timeout", maxMessageTimeout)));
         } catch (IllegalArgumentException e) {
             return refuse(e.getMessage(), List.of());
         }
@@ -131,7 +142,8 @@ public final class ExtProcMain implements Callable<Integer> {
         // thresholds and projections go to the config's alert sinks, off the request path
         AlertService alerts = AlertService.startFromConfig(engine, System::getenv);
         AdminServer admin = s.adminPort() < 0 ? null : startAdmin(engine, s.adminPort());
-        ExtProcService service = new ExtProcService(new BudgetGateway(engine, GatewayOptions.ofDefaults()));
+        ExtProcService service = new ExtProcService(new BudgetGateway(engine, GatewayOptions.ofDefaults()),
+                s.timeouts());
         LOG.atInfo().addKeyValue("event", "config_loaded").addKeyValue("config", s.config())
                 .addKeyValue("budgets", cfg.budgets().budgets().size()).addKeyValue("keys", cfg.keys().size())
                 .addKeyValue("store", st.type()).log("engine ready");
@@ -166,7 +178,8 @@ public final class ExtProcMain implements Callable<Integer> {
 
     /** The validated flags. */
     record ExtProcSettings(Path config, String grpcAddress, int grpcPort, int adminPort, String store,
-                           String redisUri, Duration drainNotice, Duration drainTimeout, int maxMessageBytes) {
+                           String redisUri, Duration drainNotice, Duration drainTimeout, int maxMessageBytes,
+                           MessageTimeouts timeouts) {
         ExtProcSettings {
             if (grpcPort < 0 || grpcPort > 65535) {
                 throw new IllegalArgumentException("--grpc-port must be 0..65535, was " + grpcPort);

@@ -14,22 +14,34 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ExtProcService extends ExternalProcessorGrpc.ExternalProcessorImplBase {
 
     private final BudgetGateway gateway;
+    private final MessageTimeouts timeouts;
     private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger abandoned = new AtomicInteger();
 
-    public ExtProcService(BudgetGateway gateway) {
+    /**
+     * @param timeouts the ext_proc filter's {@code message_timeout} and {@code max_message_timeout},
+     *                 which every admission answer must beat
+     */
+    public ExtProcService(BudgetGateway gateway, MessageTimeouts timeouts) {
         this.gateway = Objects.requireNonNull(gateway, "gateway");
+        this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
     }
 
     @Override
     public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
         open.incrementAndGet();
-        return new ExtProcStream(gateway, (ServerCallStreamObserver<ProcessingResponse>) responses,
-                new StreamLog(open::decrementAndGet));
+        return new ExtProcStream(gateway, timeouts, (ServerCallStreamObserver<ProcessingResponse>) responses,
+                new StreamLog(open::decrementAndGet), abandoned::incrementAndGet);
     }
 
     /** Streams open right now. */
     public int openStreams() {
         return open.get();
+    }
+
+    /** Streams Envoy ended while their admission was still being decided (what they took is withdrawn). */
+    public int abandonedAdmissions() {
+        return abandoned.get();
     }
 
     public BudgetGateway gateway() {

@@ -20,29 +20,37 @@ import io.grpc.stub.StreamObserver;
 
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
 
 /**
  * One ext_proc stream, which is one HTTP request and its response, as a small state machine:
  * request headers (identify) → request body (admit) → response headers → response body chunks
  * (meter) → end. Every message Envoy may send in each state is handled (no body, trailers, a body
- * in many chunks, no response at all, observability mode); a message that cannot come in the
- * current state, or a malformed one, ends this stream with a gRPC error and nothing else.
+ * in many chunks, no response at all, Envoy's own local reply before the body, observability
+ * mode); a message that cannot come in the current state, or a malformed one, ends this stream
+ * with a gRPC error and nothing else.
  *
- * <p>The stream's ticket is always closed once: settled by the meter when the response ends, or
- * settled/released by {@link ResponseMeter#abort()} when the stream ends first (client reset,
- * Envoy gave up, server drain). gRPC delivers one stream's callbacks one at a time; the methods
- * are synchronized anyway so that the drain's cancellation cannot interleave.
+ * <p>Admission may wait for an upstream quota: it runs asynchronously and always answers before
+ * Envoy's per-message timer could fire ({@link MessageTimeouts}), asking for more time first where
+ * the filter allows it. The stream's ticket is always closed once: settled by the meter when the
+ * response ends, settled/released by {@link ResponseMeter#abort()} when the stream ends first
+ * (client reset, server drain), or withdrawn whole ({@link ResponseMeter#withdraw()}, upstream
+ * quota included) when Envoy gave up before it got the admission's answer. gRPC delivers one
+ * stream's callbacks one at a time; the methods are synchronized because the admission completes
+ * on another thread and the drain's cancellation must not interleave.
  */
 final class ExtProcStream implements StreamObserver<ProcessingRequest> {
 
-    private enum Phase { REQUEST_HEADERS, REQUEST_BODY, AWAITING_RESPONSE, RESPONSE_BODY, DONE }
+    private enum Phase { REQUEST_HEADERS, REQUEST_BODY, ADMITTING, AWAITING_RESPONSE, RESPONSE_BODY, DONE }
 
     /** Which message an admission answers. */
     private enum Answering { REQUEST_HEADERS, REQUEST_BODY, NOTHING }
 
     private final BudgetGateway gateway;
+    private final MessageTimeouts timeouts;
     private final ServerCallStreamObserver<ProcessingResponse> out;
     private final StreamRecord record;
+    private final Runnable onAbandoned;
 
     private Phase phase = Phase.REQUEST_HEADERS;
     private boolean first = true;
@@ -53,10 +61,18 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     private BoundedBody observedBody;
     private Forward forward;
     private boolean closed;
+    /** Envoy answered the request itself (413, 408...) while the admission was still being decided. */
+    private boolean localReply;
     private volatile boolean cancelled;
 
-    ExtProcStream(BudgetGateway gateway, ServerCallStreamObserver<ProcessingResponse> out, StreamRecord record) {
+    /**
+     * @param onAbandoned run when Envoy ends the stream while its admission is still being decided
+     */
+    ExtProcStream(BudgetGateway gateway, MessageTimeouts timeouts, ServerCallStreamObserver<ProcessingResponse> out,
+                  StreamRecord record, Runnable onAbandoned) {
         this.gateway = gateway;
+        this.timeouts = timeouts;
+        this.onAbandoned = onAbandoned;
         this.out = out;
         this.record = record;
         // with a handler, a late onNext after a reset is dropped instead of throwing
@@ -84,6 +100,10 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
             announced = req.hasProtocolConfig() ? req.getProtocolConfig() : null;
             observed = req.getObservabilityMode();
             record.observed(observed);
+            String why = observed ? null : ProcessingModes.unsupportedResponseBodyMode(announced);
+            if (why != null) {
+                throw ProtocolViolation.precondition(why);
+            }
         } else if (req.getObservabilityMode() != observed) {
             throw ProtocolViolation.invalid("observability_mode changed within one stream");
         }
@@ -153,18 +173,73 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
         }
     }
 
+    /**
+     * Starts the admission; its answer goes out when it completes. Envoy's timer runs from the
+     * message's arrival: a large body, or a wait for the upstream quota, first restarts it at
+     * {@code max_message_timeout} when the filter has one, and the quota wait ends early enough
+     * for the answer to arrive in time either way.
+     */
     private void admit(byte[] body, Answering answering) {
-        Admission a = gateway.admit(identified, body);
-        if (a instanceof Reply r) {
-            reply(r);
+        if (answering == Answering.NOTHING) {
+            // observability: Envoy waits for no answer, and the response may follow at once
+            admitted(gateway.admit(identified, body), null, answering);
             return;
         }
-        forward = (Forward) a;
-        record.forwarded(forward);
-        phase = Phase.AWAITING_RESPONSE;
-        if (answering != Answering.NOTHING) {
-            CommonResponse c = Answers.forward(forward, requestHeaders);
-            answer(answering == Answering.REQUEST_HEADERS ? Answers.requestHeaders(c) : Answers.requestBody(c));
+        phase = Phase.ADMITTING;
+        boolean extend = timeouts.extensible();
+        boolean extended = false;
+        if (extend && body.length >= MessageTimeouts.SLOW_BODY_BYTES) {
+            answer(timeouts.moreTime());
+            extended = true;
+        }
+        CompletionStage<Admission> admission = gateway.admitAsync(identified, body, timeouts.answerWithin(extend));
+        if (extend && !extended && !admission.toCompletableFuture().isDone()) {
+            answer(timeouts.moreTime()); // waiting for the upstream quota
+        }
+        admission.whenComplete((a, e) -> admitted(a, e, answering));
+    }
+
+    /** The admission's outcome, on whichever thread completed it. */
+    private synchronized void admitted(Admission a, Throwable e, Answering answering) {
+        try {
+            if (e != null) {
+                throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
+            }
+            if (closed) {
+                // Envoy gave up (timeout, reset) before it had the answer: nothing went upstream
+                if (a instanceof Forward f) {
+                    record.forwarded(f);
+                    record.meter(f.meter().withdraw());
+                }
+                record.end("abandoned");
+                return;
+            }
+            if (localReply) {
+                // Envoy already answered the client itself: nothing goes upstream, the body's answer
+                // only lets Envoy's filter finish its pending call
+                if (a instanceof Forward f) {
+                    record.meter(f.meter().withdraw());
+                }
+                end(answering == Answering.REQUEST_HEADERS ? Answers.continueRequestHeaders()
+                        : answering == Answering.REQUEST_BODY ? Answers.continueRequestBody() : null);
+                return;
+            }
+            if (a instanceof Reply r) {
+                reply(r);
+                return;
+            }
+            forward = (Forward) a;
+            record.forwarded(forward);
+            phase = Phase.AWAITING_RESPONSE;
+            if (answering != Answering.NOTHING) {
+                CommonResponse c = Answers.forward(forward, requestHeaders);
+                answer(answering == Answering.REQUEST_HEADERS ? Answers.requestHeaders(c) : Answers.requestBody(c));
+            }
+        } catch (RuntimeException ex) {
+            if (!closed) {
+                record.error(ex);
+                fail(Status.INTERNAL.withDescription("tokenbudget: internal error: " + ex));
+            }
         }
     }
 
@@ -175,9 +250,19 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
             if (closed) {
                 return;
             }
-        } else if (phase == Phase.REQUEST_BODY) {
-            throw ProtocolViolation.precondition("response_headers came before the request body: the request went "
-                    + "upstream unadmitted; set processing_mode.request_body_mode: BUFFERED");
+        }
+        if (phase == Phase.REQUEST_BODY || phase == Phase.ADMITTING) {
+            // Envoy's own local reply before the request was admitted (413 over the buffer limit,
+            // 408): with BUFFERED nothing went upstream; answer it as it is, nothing to meter
+            int status = statusOf(HeaderMaps.first(HeaderMaps.read(h.getHeaders()), ":status"));
+            record.responseStatus(status);
+            if (phase == Phase.REQUEST_BODY) {
+                end(Answers.responseHeaders(Map.of(), false));
+            } else {
+                localReply = true; // the admission's answer is still owed: admitted() ends the stream
+                answer(Answers.responseHeaders(Map.of(), false));
+            }
+            return;
         }
         expect(Phase.AWAITING_RESPONSE, "response_headers");
         Map<String, List<String>> headers = HeaderMaps.read(h.getHeaders());
@@ -219,21 +304,31 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     @Override
     public synchronized void onCompleted() {
         abortMeter();
+        boolean admitting = phase == Phase.ADMITTING;
         if (!closed) {
             closed = true;
             phase = Phase.DONE;
             complete();
         }
-        record.end(cancelled ? "cancelled" : "closed_by_envoy");
+        if (admitting) {
+            onAbandoned.run(); // admitted() withdraws what the admission took, then ends the record
+        } else {
+            record.end(cancelled ? "cancelled" : "closed_by_envoy");
+        }
     }
 
     /** Envoy reset the stream (client gone, timeout, Envoy shut down) or the server is cancelling it. */
     @Override
     public synchronized void onError(Throwable t) {
         abortMeter();
+        boolean admitting = phase == Phase.ADMITTING;
         closed = true;
         phase = Phase.DONE;
-        record.end("reset: " + Status.fromThrowable(t).getCode());
+        if (admitting) {
+            onAbandoned.run();
+        } else {
+            record.end("reset: " + Status.fromThrowable(t).getCode());
+        }
     }
 
     private void reply(Reply r) {

@@ -29,12 +29,29 @@ public final class ProcessingModes {
     }
 
     /**
-     * Whether the response body must be requested by {@code mode_override}: unless the filter
-     * announced (in {@code protocol_config}, sent by recent Envoys) that it streams response bodies
-     * anyway.
+     * Whether the response body must be requested by {@code mode_override}: when the filter
+     * announced (in {@code protocol_config}, sent by recent Envoys) that it sends no response body,
+     * or announced nothing. A filter that sends the body anyway (STREAMED, BUFFERED,
+     * BUFFERED_PARTIAL) gets no override, which Envoy would ignore without {@code allow_mode_override}.
      */
     static boolean needsResponseOverride(ProtocolConfiguration announced) {
-        return announced == null || announced.getResponseBodyMode() != BodySendMode.STREAMED;
+        return announced == null || announced.getResponseBodyMode() == BodySendMode.NONE;
+    }
+
+    /**
+     * Why a filter's announced response body mode cannot work, or null when it can. In
+     * FULL_DUPLEX_STREAMED Envoy drains each chunk and expects the processor to send the body back
+     * in {@code streamed_response} (processor_state.cc handleBodyInStreamedState), keeps no timer,
+     * ignores {@code mode_override} and forces fail-closed: a meter that only reads would lose the
+     * response. Refused at the stream's first message, like an unusable request body mode.
+     */
+    static String unsupportedResponseBodyMode(ProtocolConfiguration announced) {
+        if (announced == null || announced.getResponseBodyMode() != BodySendMode.FULL_DUPLEX_STREAMED) {
+            return null;
+        }
+        return "the ext_proc filter sends response bodies in mode FULL_DUPLEX_STREAMED, in which Envoy expects "
+                + "every chunk back from the processor; tokenbudget reads them: set processing_mode."
+                + "response_body_mode: NONE (with the mode_override) or STREAMED";
     }
 
     /**

@@ -50,6 +50,9 @@ class EnvoyBootstrapSchemaTest {
         // Envoy applies an override only if it equals an allowed mode (request_header_mode aside)
         assertThat(ep.getAllowedOverrideModesList()).contains(ProcessingModes.METERED_RESPONSE);
         assertThat(ep.hasMessageTimeout()).isTrue();
+        // room for override_message_timeout before a large body or an upstream quota wait
+        assertThat(com.google.protobuf.util.Durations.compare(ep.getMaxMessageTimeout(), ep.getMessageTimeout()))
+                .isPositive();
         assertThat(ep.getMutationRules().getDisallowIsError().getValue()).isTrue();
     }
 

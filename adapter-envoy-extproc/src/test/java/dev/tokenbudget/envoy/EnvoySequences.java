@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import static dev.tokenbudget.envoy.EnvoyMessages.EXAMPLE_CONFIG;
 import static dev.tokenbudget.envoy.EnvoyMessages.post;
 import static dev.tokenbudget.envoy.EnvoyMessages.requestBody;
 import static dev.tokenbudget.envoy.EnvoyMessages.requestHeaders;
@@ -16,9 +15,9 @@ import static dev.tokenbudget.envoy.EnvoyMessages.responseHeaders;
 import static dev.tokenbudget.envoy.EnvoyMessages.split;
 
 /**
- * Whole exchanges as Envoy drives them with examples/envoy/envoy.yaml: request headers, the
- * BUFFERED request body, response headers, then the STREAMED response body in chunks, each
- * message waiting for its answer.
+ * Whole exchanges as Envoy drives them (with examples/envoy/envoy.yaml unless the stream's filter
+ * says otherwise): request headers announcing the filter's modes, the BUFFERED request body,
+ * response headers, then the response body in chunks, each message waiting for its answer.
  */
 final class EnvoySequences {
 
@@ -45,7 +44,7 @@ final class EnvoySequences {
 
     /** Request headers and body; returns both answers (the body's may be an immediate response). */
     static ProcessingResponse[] request(EnvoyStream s, String path, Map<String, String> client, byte[] body) {
-        ProcessingResponse h = s.exchange(requestHeaders(post(path, body.length, client), false, EXAMPLE_CONFIG));
+        ProcessingResponse h = s.exchange(requestHeaders(post(path, body.length, client), false, s.envoy().announced()));
         if (h.hasImmediateResponse()) {
             return new ProcessingResponse[] {h, null};
         }

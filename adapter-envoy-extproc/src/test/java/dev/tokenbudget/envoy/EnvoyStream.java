@@ -12,21 +12,40 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 /**
  * One ext_proc stream as Envoy's filter drives it: send a message, wait for the one answer the
- * protocol requires; half-close and reset when the HTTP stream ends. Waits are bounded so that a
- * missing answer fails the test instead of hanging it.
+ * protocol requires; half-close and reset when the HTTP stream ends. Every message sent and every
+ * answer received goes through {@link EnvoyFilter}, which refuses what Envoy would not send
+ * and applies each answer as Envoy does (a timer override is applied and the real answer awaited).
+ * Waits are bounded so that a missing answer fails the test instead of hanging it.
  */
 final class EnvoyStream implements AutoCloseable {
 
     private static final long WAIT_SECONDS = 20;
 
-    private final BlockingQueue<ProcessingResponse> answers = new LinkedBlockingQueue<>();
+    /** An answer and when it arrived, on the clock Envoy's timers run on. */
+    private record Arrival(ProcessingResponse answer, long at) {
+    }
+
+    private final BlockingQueue<Arrival> answers = new LinkedBlockingQueue<>();
+    private final AtomicInteger arrived = new AtomicInteger();
+    private final LongSupplier nanos;
     private final CompletableFuture<Status> closed = new CompletableFuture<>();
     private volatile ClientCallStreamObserver<ProcessingRequest> requests;
+    private final EnvoyFilter envoy;
 
-    EnvoyStream(Channel channel) {
+    /** A stream whose timers never run out (a processor on another clock). */
+    EnvoyStream(Channel channel, EnvoyFilter envoy) {
+        this(channel, envoy, () -> 0L);
+    }
+
+    /** A stream timed by {@code nanos}: each answer is stamped when it arrives, as Envoy's timer sees it. */
+    EnvoyStream(Channel channel, EnvoyFilter envoy, LongSupplier nanos) {
+        this.envoy = envoy;
+        this.nanos = nanos;
         ExternalProcessorGrpc.newStub(channel).process(new ClientResponseObserver<ProcessingRequest,
                 ProcessingResponse>() {
             @Override
@@ -36,7 +55,8 @@ final class EnvoyStream implements AutoCloseable {
 
             @Override
             public void onNext(ProcessingResponse value) {
-                answers.add(value);
+                answers.add(new Arrival(value, nanos.getAsLong()));
+                arrived.incrementAndGet();
             }
 
             @Override
@@ -51,22 +71,63 @@ final class EnvoyStream implements AutoCloseable {
         });
     }
 
-    /** Sends {@code r} and returns the processor's answer. */
+    /** Sends {@code r} and returns the processor's answer, as Envoy applied it. */
     ProcessingResponse exchange(ProcessingRequest r) {
         send(r);
         return next();
     }
 
-    /** Sends without waiting (observability mode, or several body chunks in flight). */
+    /** Sends as Envoy would, without waiting (observability mode, or several body chunks in flight). */
     void send(ProcessingRequest r) {
+        envoy.sent(r);
         requests.onNext(r);
     }
 
+    /** Sends a message Envoy itself would never send (malformed, out of order): protocol error tests only. */
+    void sendUnlikeEnvoy(ProcessingRequest r) {
+        requests.onNext(r);
+    }
+
+    /** The Envoy side of this stream: headers as forwarded, route cache, local reply. */
+    EnvoyFilter envoy() {
+        return envoy;
+    }
+
+    /** The next answer that Envoy acts on; a message timer override is applied on the way. */
     ProcessingResponse next() {
+        for (int i = 0; i < 3; i++) {
+            Arrival a = take();
+            if (envoy.answered(a.answer(), a.at()) != EnvoyRules.Outcome.TIMER_RESTARTED) {
+                return a.answer();
+            }
+        }
+        throw new AssertionError("more timer overrides than Envoy applies to one message");
+    }
+
+    /** The next message from the processor, not applied by the Envoy rules. */
+    ProcessingResponse nextUnchecked() {
+        return take().answer();
+    }
+
+    /** How many messages the processor has sent so far. */
+    int arrivals() {
+        return arrived.get();
+    }
+
+    private Arrival take() {
         try {
-            ProcessingResponse a = answers.poll(WAIT_SECONDS, TimeUnit.SECONDS);
+            // bounded: a stream the processor already ended fails at once instead of after the wait
+            Arrival a = null;
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+            while (a == null && System.nanoTime() < until) {
+                a = answers.poll(closed.isDone() ? 0 : 50, TimeUnit.MILLISECONDS);
+                if (a == null && closed.isDone()) {
+                    a = answers.poll();
+                    break;
+                }
+            }
             if (a == null) {
-                throw new AssertionError("no answer from the processor within " + WAIT_SECONDS + " s; stream "
+                throw new AssertionError("no answer from the processor (waited up to " + WAIT_SECONDS + " s); stream "
                         + (closed.isDone() ? "closed with " + closed.join() : "open"));
             }
             return a;

@@ -104,7 +104,8 @@ public final class ExtProcBenchmark {
         long[] nanos = new long[streams];
         for (int round = 0; round < 2; round++) { // the first round warms up
             for (int i = 0; i < streams; i++) {
-                ExtProcStream st = new ExtProcStream(gateway, new DroppingObserver(), new StreamLog(() -> { }));
+                ExtProcStream st = new ExtProcStream(gateway, MessageTimeouts.ENVOY_DEFAULTS, new DroppingObserver(),
+                        new StreamLog(() -> { }), () -> { });
                 long t0 = System.nanoTime();
                 for (ProcessingRequest r : sequences.get(i % sequences.size())) {
                     st.onNext(r);
@@ -137,7 +138,8 @@ public final class ExtProcBenchmark {
     private static Result run(boolean real, int concurrency, int streams, List<Shape> shapes) throws Exception {
         BudgetEngine engine = engine();
         BindableService service = real ? new ExtProcService(new BudgetGateway(engine, GatewayOptions.custom()
-                .environment(Map.of("BENCH_OPENAI", "sk-o", "BENCH_ANTHROPIC", "sk-a")::get).build()))
+                .environment(Map.of("BENCH_OPENAI", "sk-o", "BENCH_ANTHROPIC", "sk-a")::get).build()),
+                new MessageTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5)))
                 : new NullProcessor();
         AtomicInteger openDummy = new AtomicInteger();
         ExtProcServer server = new ExtProcServer(new InetSocketAddress("127.0.0.1", 0), service, openDummy::get,
@@ -184,7 +186,7 @@ public final class ExtProcBenchmark {
 
     /** One HTTP stream as Envoy drives it; returns the sum of the waits for the processor's answers. */
     private static long oneStream(ManagedChannel ch, Shape s, long[] messageNanos, int at) {
-        try (EnvoyStream e = new EnvoyStream(ch)) {
+        try (EnvoyStream e = new EnvoyStream(ch, EnvoyRules.untimed().filter())) {
             long total = 0;
             int k = at;
             long t = timed(e, requestHeaders(post(s.path, s.request.length, s.auth), false, EXAMPLE_CONFIG));

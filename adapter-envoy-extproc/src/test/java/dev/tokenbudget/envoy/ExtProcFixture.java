@@ -1,6 +1,7 @@
 package dev.tokenbudget.envoy;
 
 import dev.tokenbudget.engine.EngineFixture;
+import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.GatewayFixture;
 import dev.tokenbudget.provider.Payloads;
 import dev.tokenbudget.testing.Poll;
@@ -12,35 +13,57 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The ext_proc server on a real loopback Netty port in front of the gateway layer's own test
- * gateway ({@link GatewayFixture}: its budgets, keys and prompts, registered in the config as an
- * Envoy host does), and a plaintext HTTP/2 channel to it like Envoy's {@code envoy_grpc} cluster.
+ * The ext_proc server on a real loopback Netty port in front of a gateway layer (by default the
+ * gateway layer's own test gateway, {@link GatewayFixture}: its budgets, keys and prompts,
+ * registered in the config as an Envoy host does), and a plaintext HTTP/2 channel to it like
+ * Envoy's {@code envoy_grpc} cluster. The server is told the message timeouts of the Envoy filter
+ * the streams come from ({@link #rules}), as the {@code --message-timeout} flags tell it.
  */
 final class ExtProcFixture implements AutoCloseable {
 
-    final GatewayFixture gateway = GatewayFixture.promptsInTheConfig();
-    final EngineFixture engine = gateway.engine;
+    final EngineFixture engine;
+    final BudgetGateway gateway;
+    /** The Envoy filter the streams come from (examples/envoy/envoy.yaml by default), timed by the engine's manual clock. */
+    final EnvoyRules rules;
     final ExtProcService service;
     final ExtProcServer server;
     final ManagedChannel channel;
 
     ExtProcFixture() {
-        service = new ExtProcService(gateway.gateway);
-        server = new ExtProcServer(new InetSocketAddress("127.0.0.1", 0), service, service::openStreams,
-                32 << 20, engine.engine).start();
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        this(GatewayFixture.promptsInTheConfig());
     }
 
+    private ExtProcFixture(GatewayFixture g) {
+        this(g.engine, g.gateway, EnvoyRules.example(g.engine.clock::nanoTime));
+    }
+
+    ExtProcFixture(EngineFixture engine, BudgetGateway gateway, EnvoyRules rules) {
+        this.engine = engine;
+        this.gateway = gateway;
+        this.rules = rules;
+        service = new ExtProcService(gateway, new MessageTimeouts(rules.messageTimeout(), rules.maxMessageTimeout()));
+        server = new ExtProcServer(new InetSocketAddress("127.0.0.1", 0), service, service::openStreams,
+                32 << 20, engine.engine).start();
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
+                .maxInboundMessageSize(32 << 20).build();
+    }
+
+    /** A stream from the fixture's filter. */
     EnvoyStream stream() {
-        return new EnvoyStream(channel);
+        return stream(rules);
+    }
+
+    /** A stream from a filter configured otherwise. */
+    EnvoyStream stream(EnvoyRules filter) {
+        return new EnvoyStream(channel, filter.filter(), engine.clock::nanoTime);
     }
 
     long used(String budget) {
-        return gateway.used(budget);
+        return engine.usedTotal(budget);
     }
 
     long reserved(String budget) {
-        return gateway.reserved(budget);
+        return engine.reservedTotal(budget);
     }
 
     /** Waits (bounded) until every stream the server saw has ended; the meters have run by then. */

@@ -59,7 +59,7 @@ class ExtProcJarIT {
             assertThat(HealthGrpc.newBlockingStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS)
                     .check(HealthCheckRequest.newBuilder().setService(ExtProcServer.HEALTH_SERVICE).build())
                     .getStatus()).isEqualTo(ServingStatus.SERVING);
-            try (EnvoyStream s = new EnvoyStream(ch)) {
+            try (EnvoyStream s = new EnvoyStream(ch, EnvoyRules.untimed().filter())) {
                 var a = EnvoySequences.full(s, "/v1/chat/completions", bearer("sk-tb-it"),
                         payload("openai-chat-request.json"), "application/json", payload("openai-chat-response.json"),
                         3);

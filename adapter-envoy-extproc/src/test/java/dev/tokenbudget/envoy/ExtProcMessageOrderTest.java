@@ -3,6 +3,7 @@ package dev.tokenbudget.envoy;
 import dev.tokenbudget.gateway.GatewayFixture;
 import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.grpc.Status;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -61,10 +62,13 @@ class ExtProcMessageOrderTest {
     @Test
     void bufferedBodyFollowedByTrailersIsAdmittedAndTheTrailersAnswered() {
         byte[] body = payload("openai-chat-request.json");
-        try (EnvoyStream s = fx.stream()) {
+        // the example skips request trailers; a filter that sends them (Filter::onTrailers: the
+        // buffered body goes first, end_of_stream false, then the trailers)
+        try (EnvoyStream s = fx.stream(fx.rules.with(f -> f.getProcessingModeBuilder()
+                .setRequestTrailerMode(io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode
+                        .HeaderSendMode.SEND)))) {
             s.exchange(requestHeaders(post("/v1/chat/completions", body.length, bearer(GatewayFixture.MAIN)), false,
                     EXAMPLE_CONFIG));
-            // BUFFERED with trailers: the whole body, end_of_stream false, then the trailers
             ProcessingResponse b = s.exchange(requestBody(body, false));
             assertThat(Mutations.set(b.getRequestBody().getResponse().getHeaderMutation())).containsKey("authorization");
             assertThat(s.exchange(requestTrailers(Map.of("x-checksum", "abc"))).hasRequestTrailers()).isTrue();
@@ -78,6 +82,26 @@ class ExtProcMessageOrderTest {
         }
         fx.awaitNoOpenStreams();
         assertThat(fx.used("org")).isEqualTo(1187 + 46);
+    }
+
+    @Test
+    void envoysOwnLocalReplyDuringTheRequestBodyIsAnsweredAsItIsAndNothingIsHeld() {
+        try (EnvoyStream s = fx.stream()) {
+            s.exchange(requestHeaders(post("/v1/chat/completions", 12_000_000, bearer(GatewayFixture.MAIN)), false,
+                    EXAMPLE_CONFIG));
+            // the body outgrows per_connection_buffer_limit_bytes: Envoy answers 413 itself, and its
+            // local reply passes the filter's encodeHeaders before any request body was sent
+            ProcessingResponse rh = s.exchange(responseHeaders(413, "text/plain", false));
+            assertThat(rh.hasResponseHeaders()).isTrue();
+            assertThat(rh.hasModeOverride()).isFalse();
+            assertThat(s.awaitClosed().getCode()).isEqualTo(Status.Code.OK);
+            // Envoy's 413 reaches the client: no immediate response, no ext_proc error replaced it
+            assertThat(s.envoy().localReply()).isEqualTo(-1);
+            assertThat(s.envoy().responseHeaders()).containsEntry(":status", List.of("413"));
+        }
+        fx.awaitNoOpenStreams();
+        assertThat(fx.reserved("org")).isZero();
+        assertThat(fx.used("org")).isZero();
     }
 
     @Test
@@ -144,7 +168,7 @@ class ExtProcMessageOrderTest {
     @Test
     void observabilityModeMetersEverythingAndAnswersNothing() {
         byte[] body = payload("openai-chat-stream-request.json");
-        EnvoyStream s = fx.stream();
+        EnvoyStream s = fx.stream(observing());
         s.send(observed(requestHeaders(post("/v1/chat/completions", body.length, bearer(GatewayFixture.MAIN)), false,
                 null)));
         for (byte[] part : split(body, 3)) {
@@ -165,9 +189,15 @@ class ExtProcMessageOrderTest {
 
     @Test
     void observabilityModeWithAnUnknownKeyClosesTheStreamWithoutAnswering() {
-        EnvoyStream s = fx.stream();
+        EnvoyStream s = fx.stream(observing());
         s.send(observed(requestHeaders(post("/v1/chat/completions", 2, bearer("sk-nobody")), false, null)));
         assertThat(s.awaitClosed().getCode()).isEqualTo(Status.Code.OK);
         assertThat(s.pendingAnswers()).isZero();
+    }
+
+    /** A filter in observability mode: bodies STREAMED, as Envoy requires there (ext_proc.cc sendDataInObservabilityMode). */
+    private EnvoyRules observing() {
+        return fx.rules.with(f -> f.setObservabilityMode(true).getProcessingModeBuilder()
+                .setRequestBodyMode(BodySendMode.STREAMED).setResponseBodyMode(BodySendMode.STREAMED));
     }
 }

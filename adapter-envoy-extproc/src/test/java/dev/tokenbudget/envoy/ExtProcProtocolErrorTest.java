@@ -3,6 +3,7 @@ package dev.tokenbudget.envoy;
 import dev.tokenbudget.gateway.GatewayFixture;
 import io.envoyproxy.envoy.config.core.v3.HeaderMap;
 import io.envoyproxy.envoy.config.core.v3.HeaderValue;
+import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
@@ -38,7 +39,7 @@ class ExtProcProtocolErrorTest {
     @Test
     void messageWithoutAnyPartIsInvalidArgument() {
         EnvoyStream s = fx.stream();
-        s.send(ProcessingRequest.getDefaultInstance());
+        s.sendUnlikeEnvoy(ProcessingRequest.getDefaultInstance());
         Status st = s.awaitClosed();
         assertThat(st.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(st.getDescription()).contains("sets none of request_headers");
@@ -48,7 +49,7 @@ class ExtProcProtocolErrorTest {
     @Test
     void responseBodyBeforeAnythingElseIsFailedPrecondition() {
         EnvoyStream s = fx.stream();
-        s.send(responseBody(new byte[] {1, 2, 3}, false));
+        s.sendUnlikeEnvoy(responseBody(new byte[] {1, 2, 3}, false));
         Status st = s.awaitClosed();
         assertThat(st.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         assertThat(st.getDescription()).contains("response_body cannot come now").contains("REQUEST_HEADERS");
@@ -62,7 +63,7 @@ class ExtProcProtocolErrorTest {
         EnvoySequences.request(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN), body);
         assertThat(fx.reserved("org")).isPositive();
         // a STREAMED body misdeclared as BUFFERED would look like this
-        s.send(requestBody(body, true));
+        s.sendUnlikeEnvoy(requestBody(body, true));
         assertThat(s.awaitClosed().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
         fx.awaitNoOpenStreams();
         assertThat(fx.reserved("org")).isZero();
@@ -75,7 +76,7 @@ class ExtProcProtocolErrorTest {
         EnvoyStream s = fx.stream();
         EnvoySequences.request(s, "/v1/chat/completions", bearer(GatewayFixture.MAIN),
                 payload("openai-chat-request.json"));
-        s.send(ProcessingRequest.newBuilder().setResponseHeaders(HttpHeaders.newBuilder().setHeaders(
+        s.sendUnlikeEnvoy(ProcessingRequest.newBuilder().setResponseHeaders(HttpHeaders.newBuilder().setHeaders(
                 HeaderMap.newBuilder().addHeaders(HeaderValue.newBuilder().setKey(":status").setRawValue(
                         com.google.protobuf.ByteString.copyFromUtf8("2OO"))))).build());
         Status st = s.awaitClosed();
@@ -87,9 +88,9 @@ class ExtProcProtocolErrorTest {
 
     @Test
     void streamedRequestBodyModeIsRefusedWithTheSettingToUse() {
-        EnvoyStream s = fx.stream();
-        ProtocolConfiguration streamed = ProtocolConfiguration.newBuilder()
-                .setRequestBodyMode(BodySendMode.STREAMED).build();
+        EnvoyRules filter = fx.rules.with(f -> f.getProcessingModeBuilder().setRequestBodyMode(BodySendMode.STREAMED));
+        EnvoyStream s = fx.stream(filter);
+        ProtocolConfiguration streamed = filter.announced();
         s.send(requestHeaders(post("/v1/chat/completions", 10, bearer(GatewayFixture.MAIN)), false, streamed));
         Status st = s.awaitClosed();
         assertThat(st.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
@@ -98,7 +99,9 @@ class ExtProcProtocolErrorTest {
 
     @Test
     void requestTrailersWithoutABodyAreRefused() {
-        EnvoyStream s = fx.stream();
+        // a filter that sends request trailers: an HTTP/2 request of headers and trailers only
+        EnvoyStream s = fx.stream(fx.rules.with(f -> f.getProcessingModeBuilder()
+                .setRequestTrailerMode(ProcessingMode.HeaderSendMode.SEND)));
         s.exchange(requestHeaders(post("/v1/chat/completions", 0, bearer(GatewayFixture.MAIN)), false,
                 EXAMPLE_CONFIG));
         s.send(requestTrailers(Map.of("x-t", "1")));
@@ -108,21 +111,11 @@ class ExtProcProtocolErrorTest {
     }
 
     @Test
-    void responseHeadersBeforeTheRequestBodyAreRefused() {
-        EnvoyStream s = fx.stream();
-        s.exchange(requestHeaders(post("/v1/chat/completions", 10, bearer(GatewayFixture.MAIN)), false,
-                EXAMPLE_CONFIG));
-        s.send(responseHeaders(200, "application/json", false));
-        Status st = s.awaitClosed();
-        assertThat(st.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
-        assertThat(st.getDescription()).contains("went upstream unadmitted");
-    }
-
-    @Test
     void switchingObservabilityModeWithinAStreamIsInvalid() {
         EnvoyStream s = fx.stream();
-        s.send(observed(requestHeaders(post("/v1/chat/completions", 10, bearer(GatewayFixture.MAIN)), false, null)));
-        s.send(requestBody(new byte[] {'{', '}'}, true));
+        s.sendUnlikeEnvoy(observed(requestHeaders(post("/v1/chat/completions", 10, bearer(GatewayFixture.MAIN)),
+                false, null)));
+        s.sendUnlikeEnvoy(requestBody(new byte[] {'{', '}'}, true));
         assertThat(s.awaitClosed().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     }
 

@@ -25,6 +25,7 @@ import dev.tokenbudget.routing.UpstreamSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -177,6 +178,17 @@ public final class BudgetGateway {
      * thread (a store call), and the stage completes when the upstream quota grants or refuses.
      */
     public CompletionStage<Admission> admitAsync(Identified id, byte[] body) {
+        return admitAsync(id, body, null);
+    }
+
+    /**
+     * {@link #admitAsync(Identified, byte[])} for a host that must answer within a bound of its own
+     * (Envoy's per-message timeout): the stage completes at most {@code answerWithin} after this
+     * call (estimating included), refusing with 429 and {@code Retry-After} a request the upstream
+     * quota cannot take by then, however long the quota's {@code max_wait}. Null: no bound of its own.
+     */
+    public CompletionStage<Admission> admitAsync(Identified id, byte[] body, Duration answerWithin) {
+        long started = engine.clock().nanoTime();
         Admission a = reserveAndPlan(id, body);
         if (upstreams == null || !(a instanceof Forward f) || f.ticket() == null || !f.ticket().accounted()) {
             return CompletableFuture.completedFuture(a);
@@ -187,7 +199,11 @@ public final class BudgetGateway {
         }
         UpstreamLimiter limiter = found.get();
         Ticket t = f.ticket();
-        return limiter.acquire(id.key().budget(), t.reservedInput(), t.reservedOutput()).thenApply(p -> {
+        CompletableFuture<UpstreamLimiter.Permit> permit = answerWithin == null
+                ? limiter.acquire(id.key().budget(), t.reservedInput(), t.reservedOutput())
+                : limiter.acquire(id.key().budget(), t.reservedInput(), t.reservedOutput(),
+                        answerWithin.minusNanos(engine.clock().nanoTime() - started));
+        return permit.thenApply(p -> {
             if (p.granted()) {
                 f.meter().bindUpstream(limiter, p);
                 return f;
@@ -203,7 +219,7 @@ public final class BudgetGateway {
     }
 
     /** The upstream quota a request to {@code provider}'s {@code model} draws on, if one is configured. */
-    Optional<UpstreamLimiter> upstream(String provider, String model) {
+    public Optional<UpstreamLimiter> upstream(String provider, String model) {
         return upstreams == null ? Optional.empty() : upstreams.forRequest(provider, model);
     }
 

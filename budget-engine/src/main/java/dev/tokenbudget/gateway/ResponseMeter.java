@@ -113,6 +113,27 @@ public final class ResponseMeter {
         return finish(true);
     }
 
+    /**
+     * The request never left the gateway: its caller abandoned it before forwarding (Envoy gave up
+     * on the admission's answer). Releases the reservation and gives the upstream quota back all
+     * it took, the request included. Counts as the meter's end, like {@link #abort()}.
+     */
+    public synchronized MeterResult withdraw() {
+        if (result != null) {
+            return result;
+        }
+        if (ticket != null && ticket.accounted()) {
+            engine.release(ticket);
+            result = new MeterResult(MeterResult.Outcome.RELEASED, UsageReport.NONE, null);
+        } else {
+            result = new MeterResult(MeterResult.Outcome.NOT_METERED, UsageReport.NONE, null);
+        }
+        if (limiter != null) {
+            limiter.giveBack(permit);
+        }
+        return result;
+    }
+
     /** The result, once completed or aborted; null before. */
     public synchronized MeterResult result() {
         return result;

@@ -75,6 +75,17 @@ public final class UpstreamLimiter {
 
     /** Asks for room for one request of a tenant; completes when granted or refused. */
     public CompletableFuture<Permit> acquire(String tenant, long inputTokens, long outputTokens) {
+        return acquire(tenant, inputTokens, outputTokens, maxWait);
+    }
+
+    /**
+     * {@link #acquire(String, long, long)} waiting at most {@code wait} (and never past this quota's
+     * own {@code max_wait}): for a caller that must answer by a deadline of its own, such as
+     * Envoy's per-message timeout. A request that does not fit now and may not wait is refused.
+     */
+    public CompletableFuture<Permit> acquire(String tenant, long inputTokens, long outputTokens, Duration wait) {
+        // at least 1 ns: a request that fits now is granted even with no time left to wait
+        long waitNanos = Math.max(1, Math.min(wait.toNanos(), maxWait.toNanos()));
         CompletableFuture<Permit> f = new CompletableFuture<>();
         List<Runnable> done;
         synchronized (this) {
@@ -87,7 +98,7 @@ public final class UpstreamLimiter {
             Tenant t = tenants.computeIfAbsent(tenant, k -> new Tenant(Math.max(1, weights.getOrDefault(k, 1))));
             double start = Math.max(virtualTime, t.lastFinish);
             t.lastFinish = start + (double) Math.max(1, inputTokens + outputTokens) / t.weight;
-            t.queue.add(new Waiter(start, inputTokens, outputTokens, now, now + maxWait.toNanos(), f));
+            t.queue.add(new Waiter(start, inputTokens, outputTokens, now, now + waitNanos, f));
             waiting++;
             done = dispatch(now);
         }
@@ -116,6 +127,24 @@ public final class UpstreamLimiter {
             refund(input, p.input() - actualInput);
             refund(output, p.output() - actualOutput);
             refund(tokens, p.input() + p.output() - actualInput - actualOutput);
+        }
+        poll();
+    }
+
+    /**
+     * Gives back everything a granted permit took, the request included: its request never went
+     * upstream (the caller abandoned it before forwarding).
+     */
+    public void giveBack(Permit p) {
+        if (!p.granted()) {
+            return;
+        }
+        synchronized (this) {
+            refill(clock.nanoTime());
+            refund(requests, 1);
+            refund(input, p.input());
+            refund(output, p.output());
+            refund(tokens, p.input() + p.output());
         }
         poll();
     }

@@ -86,4 +86,35 @@ class UpstreamQuotaGatewayTest {
         long perRequest = f.ticket().reservedInput() + f.ticket().reservedOutput();
         assertThat(limiter().levels().get("tokens")).isEqualTo(1000L + perRequest - 10);
     }
+
+    @Test
+    void aHostThatMustAnswerWithinABoundIsRefusedAtItsBoundNotAtMaxWait() {
+        admit().join();
+        admit().join();
+        Identified id = (Identified) gateway.identify(TestRequest.post("/v1/chat/completions",
+                "Authorization", "Bearer " + KEY));
+        // would be granted after ~1 s of refill (max_wait 2 s), but the host must answer within 900 ms
+        CompletableFuture<Admission> bounded = gateway.admitAsync(id, BODY.getBytes(StandardCharsets.UTF_8),
+                Duration.ofMillis(900)).toCompletableFuture();
+        fx.clock.advance(Duration.ofMillis(901));
+        limiter().poll();
+        Reply r = (Reply) bounded.join();
+        assertThat(r.status()).isEqualTo(429);
+        assertThat(r.headers().get("Retry-After")).isEqualTo("1");
+        Forward first = (Forward) admit().join(); // the refused request took nothing: the refill serves the next
+        assertThat(first.ticket()).isNotNull();
+    }
+
+    @Test
+    void aWithdrawnRequestGivesBackItsReservationAndTheWholeUpstreamPermit() {
+        Map<String, Long> before = limiter().levels();
+        Forward f = (Forward) admit().join();
+        assertThat(limiter().levels().get("requests")).isEqualTo(before.get("requests") - 1);
+        MeterResult m = f.meter().withdraw();
+        assertThat(m.outcome()).isEqualTo(MeterResult.Outcome.RELEASED);
+        assertThat(limiter().levels()).isEqualTo(before);
+        assertThat(fx.reservedTotal("org")).isZero();
+        assertThat(fx.usedTotal("org")).isZero();
+        assertThat(f.meter().abort()).isSameAs(m); // the first end wins
+    }
 }

@@ -1,0 +1,58 @@
+package dev.tokenbudget.envoy;
+
+import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
+
+import java.time.Duration;
+
+/**
+ * The ext_proc filter's per-message timers, as configured in Envoy ({@code message_timeout},
+ * {@code max_message_timeout}) and told to the processor by flags: Envoy does not announce them.
+ * Envoy answers 504 when a message is not answered within {@code message_timeout}
+ * (ext_proc.cc Filter::onMessageTimeout); the processor may restart that timer once per message
+ * with {@code override_message_timeout} up to {@code max_message_timeout} (Filter::onNewTimeout).
+ *
+ * <p>The processor answers an admission before its timer could fire: it asks for more time before
+ * work that can be slow (a large body to estimate, a wait for an upstream quota) when the filter
+ * allows it, and bounds the quota wait by what is left, keeping a margin for the way back.
+ *
+ * @param message     the filter's {@code message_timeout} (Envoy's default is 200 ms)
+ * @param maxMessage  the filter's {@code max_message_timeout}; zero when unset (no override possible)
+ */
+public record MessageTimeouts(Duration message, Duration maxMessage) {
+
+    /** Envoy's defaults: 200 ms, no override. */
+    public static final MessageTimeouts ENVOY_DEFAULTS = new MessageTimeouts(Duration.ofMillis(200), Duration.ZERO);
+
+    /** Bodies from this size on take long enough to estimate (≈0.1 s per MiB) that more time is asked first. */
+    static final int SLOW_BODY_BYTES = 1 << 20;
+
+    public MessageTimeouts {
+        if (message.isNegative() || message.isZero()) {
+            throw new IllegalArgumentException("--message-timeout must be positive, was " + message);
+        }
+        if (maxMessage.isNegative()) {
+            throw new IllegalArgumentException("--max-message-timeout must not be negative, was " + maxMessage);
+        }
+    }
+
+    /** Whether {@code override_message_timeout} can buy more time than {@code message_timeout}. */
+    boolean extensible() {
+        return maxMessage.compareTo(message) > 0;
+    }
+
+    /** How long an answer may take from the message's arrival, keeping a margin for the way back. */
+    Duration answerWithin(boolean extended) {
+        Duration t = extended ? maxMessage : message;
+        Duration margin = t.dividedBy(10);
+        margin = margin.compareTo(Duration.ofMillis(20)) < 0 ? Duration.ofMillis(20)
+                : margin.compareTo(Duration.ofMillis(250)) > 0 ? Duration.ofMillis(250) : margin;
+        Duration left = t.minus(margin);
+        return left.isNegative() ? Duration.ZERO : left;
+    }
+
+    /** The message restarting Envoy's timer at {@code max_message_timeout}; it must carry nothing else. */
+    ProcessingResponse moreTime() {
+        return ProcessingResponse.newBuilder().setOverrideMessageTimeout(com.google.protobuf.Duration.newBuilder()
+                .setSeconds(maxMessage.getSeconds()).setNanos(maxMessage.getNano())).build();
+    }
+}
