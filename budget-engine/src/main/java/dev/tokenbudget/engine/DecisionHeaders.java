@@ -10,7 +10,8 @@ import java.util.Map;
  * The response headers every adapter sets from a decision, so that clients see the same thing
  * behind any gateway: remaining tokens, utilisation, the binding budget, the route of a degraded
  * request (with its cheaper model and clamped output ceiling), {@code Retry-After} on a rejection
- * that waiting can cure (429, 503), and the IETF {@code RateLimit} / {@code RateLimit-Policy}
+ * that waiting can cure (429, 503; never on a 400, such as a request larger than a whole window),
+ * and the IETF {@code RateLimit} / {@code RateLimit-Policy}
  * fields (draft-ietf-httpapi-ratelimit-headers: a quoted policy name with {@code q} quota and
  * {@code w} window seconds; {@code r} remaining and {@code t} seconds to reset).
  */
@@ -44,8 +45,9 @@ public final class DecisionHeaders {
             h.put(UTILIZATION, fourDecimals(d.utilisation()));
             String name = "\"" + d.bindingBudget() + "\"";
             h.put(RATELIMIT_POLICY, name + ";q=" + d.limit() + ";w=" + d.windowSeconds());
-            h.put(RATELIMIT, name + ";r=" + d.remaining() + ";t=" + (d.admitted() ? d.resetSeconds()
-                    : d.retryAfterSeconds()));
+            // t: when the request may be retried; for an admission, or a refusal no wait cures, the reset
+            h.put(RATELIMIT, name + ";r=" + d.remaining() + ";t=" + (d.admitted() || d.retryAfterSeconds() == 0
+                    ? d.resetSeconds() : d.retryAfterSeconds()));
         }
         if (d.directive() != null) {
             h.put(ROUTE, d.directive().route());
