@@ -1,11 +1,8 @@
 package dev.tokenbudget.engine;
 
 import dev.tokenbudget.budget.Budget;
-import dev.tokenbudget.budget.Dimension;
 import dev.tokenbudget.budget.FailMode;
 import dev.tokenbudget.budget.Limits;
-import dev.tokenbudget.budget.Policy;
-import dev.tokenbudget.budget.Threshold;
 import dev.tokenbudget.budget.WindowLimit;
 import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.config.Quantities;
@@ -28,7 +25,6 @@ import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
 import dev.tokenbudget.store.SettleResult;
 import dev.tokenbudget.store.Slot;
-import dev.tokenbudget.store.SlotState;
 import dev.tokenbudget.store.StoreUnavailableException;
 import dev.tokenbudget.store.ThresholdCrossing;
 import dev.tokenbudget.store.memory.InMemoryBudgetStore;
@@ -64,7 +60,6 @@ import java.util.regex.Pattern;
 public final class BudgetEngine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BudgetEngine.class);
-    private static final Dimension[] DIMS = Dimension.values();
     private static final Pattern USER = Pattern.compile("[A-Za-z0-9._@:+-]{1,128}");
 
     private final BudgetStore store;
@@ -321,17 +316,6 @@ public final class BudgetEngine implements AutoCloseable {
                 r.outputTokens(), false, null, List.of(), false);
     }
 
-    /** The most severe policy among the thresholds reached: once degraded, a budget stays degraded. */
-    static Policy mostSevere(Budget b, double percent) {
-        Policy worst = null;
-        for (Threshold t : b.thresholds()) {
-            if (percent >= t.percent() && (worst == null || t.policy().ordinal() > worst.ordinal())) {
-                worst = t.policy();
-            }
-        }
-        return worst;
-    }
-
     /** Settles a ticket with the usage the provider reported. A second call is a no-op. */
     public SettleResult.Status settle(Ticket t, TokenUsage usage) {
         Objects.requireNonNull(usage, "usage");
@@ -488,37 +472,7 @@ public final class BudgetEngine implements AutoCloseable {
 
     /** Status of one budget: each window's limits, used and reserved tokens, utilisation and state. */
     public Optional<BudgetStatus> status(String budgetId) {
-        PathPlan p = plan;
-        PathPlan.Entry e = p.entry(budgetId);
-        if (e == null) {
-            return Optional.empty();
-        }
-        Instant now = clock.now();
-        List<Slot> slots = PathPlan.slots(List.of(e), now);
-        // key budgets hang below a tree budget without being in the tree: their parent's root is theirs
-        String tree = p.config.budgets().rootOf(e.budget().parent().orElse(e.id()));
-        List<SlotState> states = store.read(tree, slots, now);
-        List<BudgetStatus.WindowStatus> windows = new ArrayList<>();
-        for (int i = 0; i < slots.size(); i++) {
-            Slot s = slots.get(i);
-            SlotState st = states.get(i);
-            double util = 0;
-            for (Dimension d : DIMS) {
-                if (s.limits().has(d)) {
-                    util = Math.max(util, (double) st.committed().get(d) / s.limits().get(d));
-                }
-            }
-            Policy sev = mostSevere(e.budget(), util * 100);
-            BudgetStatus.State state = sev == null ? BudgetStatus.State.OK : switch (sev) {
-                case ALERT_ONLY -> BudgetStatus.State.WARNING;
-                case DEGRADE_ROUTE -> BudgetStatus.State.DEGRADED;
-                case HARD_STOP -> BudgetStatus.State.BLOCKED;
-            };
-            windows.add(new BudgetStatus.WindowStatus(s.window().key(), s.window().start(), s.window().end(),
-                    s.limits(), st.used(), st.reserved(), util, state));
-        }
-        return Optional.of(new BudgetStatus(e.id(), e.budget().parent().orElse(null), tree,
-                p.config.budgets().children(e.id()), windows));
+        return StatusView.status(plan, store, budgetId, clock.now());
     }
 
     /**
