@@ -252,8 +252,8 @@ public final class BudgetEngine implements AutoCloseable {
         }
         long reserved = res.output();
         boolean fitted = refusedAsAsked || res.fitted();
-        Decision d = Decisions.withUses(Decisions.admitted(res.states(), slots, path, r, reserved, output, refitBy, fitted, now),
-                res.uses(), slots);
+        Decision d = Decisions.withUses(Decisions.admitted(res.states(), slots, path, r, reserved, output, refitBy,
+                fitted, now), res.uses(), slots);
         telemetry.decision(d);
         if (d.outcome() == Decision.Outcome.DEGRADE) {
             events.publish(() -> new BudgetEvent.RequestDegraded(now, d.bindingBudget(), key.name(), r.model(),

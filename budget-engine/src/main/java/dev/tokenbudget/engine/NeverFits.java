@@ -138,7 +138,7 @@ final class NeverFits {
                 .append(" or raise the budget's limit. Retrying will not help");
         double util = limit > 0 ? (double) committed / limit : 0;
         return new Decision(Decision.Outcome.REJECT, Decision.Reason.REQUEST_EXCEEDS_LIMIT, s.budgetId(),
-                s.window().key(), d, limit, Math.max(0, limit - committed), util, Decisions.resetSeconds(s.window(), now),
-                Decisions.windowSeconds(s.window()), 0, null, msg.toString());
+                s.window().key(), d, limit, Math.max(0, limit - committed), util,
+                Decisions.resetSeconds(s.window(), now), Decisions.windowSeconds(s.window()), 0, null, msg.toString());
     }
 }
