@@ -100,7 +100,23 @@ public record Decision(Outcome outcome, Reason reason, String bindingBudget, Str
         /** The store failed and a budget on the path fails closed. */
         STORE_UNAVAILABLE,
         /** The store failed and every budget on the path fails open: admitted, not counted. */
-        STORE_FAIL_OPEN
+        STORE_FAIL_OPEN;
+
+        /**
+         * The code a refusal of this reason carries, in the provider-shaped error body (OpenAI's
+         * {@code error.code}) and in {@link DecisionHeaders#ERROR_CODE}: {@code token_budget_exceeded}
+         * (retry after {@code Retry-After}), {@code request_exceeds_budget_limit} (never as sent), ...
+         */
+        public String code() {
+            return switch (this) {
+                case BUDGET_EXHAUSTED -> "token_budget_exceeded";
+                case REQUEST_EXCEEDS_LIMIT -> "request_exceeds_budget_limit";
+                case FEATURE_FORBIDDEN -> "feature_not_allowed";
+                case INVALID_REQUEST -> "invalid_request";
+                case STORE_UNAVAILABLE -> "budget_store_unavailable";
+                default -> "token_budget_error";
+            };
+        }
     }
 
     public boolean admitted() {

@@ -26,6 +26,11 @@ public final class DecisionHeaders {
     public static final String CACHE_TTL = "x-tokenbudget-cache-ttl";
     /** The most output tokens a degraded request was sent with (its clamped output ceiling). */
     public static final String MAX_OUTPUT_TOKENS = "x-tokenbudget-max-output-tokens";
+    /**
+     * A refusal's code ({@link Decision.Reason#code()}), for every provider's shape: Anthropic's and
+     * Gemini's error bodies have no field for it.
+     */
+    public static final String ERROR_CODE = "x-tokenbudget-error-code";
     public static final String RETRY_AFTER = "Retry-After";
     public static final String RATELIMIT = "RateLimit";
     public static final String RATELIMIT_POLICY = "RateLimit-Policy";
@@ -57,6 +62,9 @@ public final class DecisionHeaders {
             if (d.directive().maxOutputTokens() >= 0) {
                 h.put(MAX_OUTPUT_TOKENS, Long.toString(d.directive().maxOutputTokens()));
             }
+        }
+        if (!d.admitted()) {
+            h.put(ERROR_CODE, d.reason().code());
         }
         // a 400 or 403 is answered the same however long the client waits: no Retry-After
         if (!d.admitted() && (d.httpStatus() == 429 || d.httpStatus() == 503)) {

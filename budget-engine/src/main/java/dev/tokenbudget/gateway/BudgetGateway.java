@@ -76,13 +76,6 @@ public final class BudgetGateway {
     private static final List<String> UNMETERED_REMOVE_HEADERS = List.of("authorization", "x-api-key",
             "x-goog-api-key", "api-key", DecisionHeaders.ROUTE, DecisionHeaders.CACHE_TTL);
 
-    /**
-     * The rejection's code on every refusal by a budget ({@code token_budget_exceeded}: retry after
-     * {@code Retry-After}; {@code request_exceeds_budget_limit}: never as sent; ...), which OpenAI's
-     * error body also carries as {@code error.code}.
-     */
-    public static final String REASON_HEADER = "x-tokenbudget-error-code";
-
     private static final String JSON = "application/json";
 
     private final BudgetEngine engine;
@@ -244,8 +237,6 @@ public final class BudgetGateway {
         Decision d = ticket.decision();
         if (!d.admitted()) {
             Map<String, String> h = new LinkedHashMap<>(DecisionHeaders.forResponse(d));
-            // the code in a header too: Anthropic's and Gemini's error bodies have no field for it
-            h.put(REASON_HEADER, code(d.reason()));
             h.put("content-type", JSON);
             return new Reply(d.httpStatus(), h, ProviderCodec.of(errors).errorBody(d.httpStatus(), code(d.reason()),
                     d.message()));
@@ -347,14 +338,7 @@ public final class BudgetGateway {
     }
 
     private static String code(Decision.Reason r) {
-        return switch (r) {
-            case BUDGET_EXHAUSTED -> "token_budget_exceeded";
-            case REQUEST_EXCEEDS_LIMIT -> "request_exceeds_budget_limit";
-            case FEATURE_FORBIDDEN -> "feature_not_allowed";
-            case INVALID_REQUEST -> "invalid_request";
-            case STORE_UNAVAILABLE -> "budget_store_unavailable";
-            default -> "token_budget_error";
-        };
+        return r.code();
     }
 
     /** The family whose error shape the client's SDK reads: the endpoint's, or the provider's. */

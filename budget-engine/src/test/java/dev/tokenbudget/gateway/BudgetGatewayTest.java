@@ -3,6 +3,7 @@ package dev.tokenbudget.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenbudget.engine.Decision;
+import dev.tokenbudget.engine.DecisionHeaders;
 import dev.tokenbudget.engine.Ticket;
 import dev.tokenbudget.event.BudgetEvent;
 import dev.tokenbudget.provider.Endpoint;
@@ -138,7 +139,7 @@ class BudgetGatewayTest {
         assertThat(r.status()).isEqualTo(429);
         // the clock stands at 09:00 UTC and the window is a UTC day: it resets in 15 hours
         assertThat(r.headers()).containsEntry("Retry-After", "54000").containsEntry("x-tokenbudget-decision", "reject")
-                .containsEntry(BudgetGateway.REASON_HEADER, "token_budget_exceeded")
+                .containsEntry(DecisionHeaders.ERROR_CODE, "token_budget_exceeded")
                 .containsEntry("content-type", "application/json");
         JsonNode b = json(r.body());
         assertThat(b.get("type").asText()).isEqualTo("error");
@@ -188,7 +189,7 @@ class BudgetGatewayTest {
     private static void assertFinal(Reply r) {
         assertThat(r.status()).as(r.bodyText()).isEqualTo(400);
         assertThat(r.headers()).doesNotContainKey("Retry-After")
-                .containsEntry(BudgetGateway.REASON_HEADER, "request_exceeds_budget_limit")
+                .containsEntry(DecisionHeaders.ERROR_CODE, "request_exceeds_budget_limit")
                 .containsEntry("x-tokenbudget-decision", "reject")
                 .containsEntry("x-tokenbudget-budget", "tight")
                 .containsEntry("RateLimit-Policy", "\"tight\";q=5000;w=86400");
