@@ -4,8 +4,8 @@ import dev.tokenbudget.budget.Budget;
 import dev.tokenbudget.budget.DegradeSpec;
 import dev.tokenbudget.budget.Dimension;
 import dev.tokenbudget.budget.Limits;
-import dev.tokenbudget.store.SlotAllocation;
 import dev.tokenbudget.store.Slot;
+import dev.tokenbudget.store.SlotAllocation;
 import dev.tokenbudget.store.SlotState;
 
 import java.time.Instant;
