@@ -3,7 +3,6 @@ package dev.tokenbudget.engine;
 import dev.tokenbudget.budget.Budget;
 import dev.tokenbudget.budget.FailMode;
 import dev.tokenbudget.budget.Limits;
-import dev.tokenbudget.budget.WindowLimit;
 import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.config.Quantities;
 import dev.tokenbudget.event.BudgetEvent;
@@ -18,8 +17,6 @@ import dev.tokenbudget.ledger.StoreLedger;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.BudgetStores;
 import dev.tokenbudget.store.LeaseExpiry;
-import dev.tokenbudget.store.LimitOverride;
-import dev.tokenbudget.store.LimitOverrides;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
@@ -73,10 +70,7 @@ public final class BudgetEngine implements AutoCloseable {
     private final Rebalancer rebalancer;
     private final Reservations reservations;
     private final Ledger ledger;
-    /** The config as built: the limits run-time changes are made against. */
-    private final EngineConfig configured;
-    /** Newest store version of limit changes applied; guarded by this. */
-    private long limitsVersion;
+    private final RuntimeLimits runtimeLimits;
 
     private BudgetEngine(EngineConfig config, BudgetStore store, BudgetClock clock, BudgetTelemetry telemetry,
                          UsageHistory history) {
@@ -106,7 +100,7 @@ public final class BudgetEngine implements AutoCloseable {
         this.leasePrefix = HexFormat.of().formatHex(b) + "-";
         store.onIncident(i -> events.publish(() -> new BudgetEvent.StoreFailure(clock.now(), i.treeId(),
                 i.operation(), i.message(), FailMode.OPEN)));
-        this.configured = config;
+        this.runtimeLimits = new RuntimeLimits(config, store, () -> plan, p -> plan = p, clock, events);
         try {
             // limits changed at run time by other engines (or before a restart) hold here too
             syncLimits();
@@ -481,13 +475,8 @@ public final class BudgetEngine implements AutoCloseable {
      * engine sharing it applies it too ({@link #syncLimits}); a store that cannot save it throws
      * {@link dev.tokenbudget.store.StoreUnavailableException} and nothing changes.
      */
-    public synchronized void updateLimits(String budgetId, String windowName, Limits limits) {
-        window(plan.config, budgetId, windowName).orElseThrow(() -> plan.config.budgets().contains(budgetId)
-                ? new IllegalArgumentException("budget '" + budgetId + "' has no window '" + windowName + "'")
-                : new IllegalArgumentException("unknown budget '" + budgetId + "'"));
-        Limits base = window(configured, budgetId, windowName).map(WindowLimit::limits).orElseThrow();
-        store.saveLimits(new LimitOverride(budgetId, windowName, base, limits, 0));
-        apply(budgetId, windowName, limits);
+    public void updateLimits(String budgetId, String windowName, Limits limits) {
+        runtimeLimits.update(budgetId, windowName, limits);
     }
 
     /**
@@ -498,52 +487,8 @@ public final class BudgetEngine implements AutoCloseable {
      *
      * @throws dev.tokenbudget.store.StoreUnavailableException when the store cannot be read
      */
-    public synchronized int syncLimits() {
-        LimitOverrides o = store.limitOverrides(limitsVersion);
-        if (o.version() < limitsVersion) {
-            // the store lost its changes (a flushed Redis): start counting again from its version
-            limitsVersion = 0;
-            o = store.limitOverrides(0);
-        }
-        int changed = 0;
-        for (LimitOverride x : o.overrides()) {
-            Optional<WindowLimit> base = window(configured, x.budgetId(), x.window());
-            if (base.isEmpty() || !base.get().limits().equals(x.base())) {
-                LOG.info("limit change {} of budget '{}' window '{}' ignored: it was made against limits {}, this "
-                        + "engine's config has {}", x.version(), x.budgetId(), x.window(), x.base(),
-                        base.map(WindowLimit::limits).map(Object::toString).orElse("no such window"));
-                continue;
-            }
-            if (!window(plan.config, x.budgetId(), x.window()).orElseThrow().limits().equals(x.limits())) {
-                apply(x.budgetId(), x.window(), x.limits());
-                changed++;
-            }
-        }
-        limitsVersion = o.version();
-        return changed;
-    }
-
-    private static Optional<WindowLimit> window(EngineConfig c, String budgetId, String windowName) {
-        return c.budgets().get(budgetId).flatMap(b -> b.windows().stream()
-                .filter(w -> w.window().name().equals(windowName)).findFirst());
-    }
-
-    private void apply(String budgetId, String windowName, Limits limits) {
-        PathPlan p = plan;
-        Budget b = p.config.budgets().get(budgetId).orElseThrow();
-        List<WindowLimit> ws = new ArrayList<>(b.windows());
-        int idx = -1;
-        for (int i = 0; i < ws.size(); i++) {
-            if (ws.get(i).window().name().equals(windowName)) {
-                idx = i;
-            }
-        }
-        Limits before = ws.get(idx).limits();
-        ws.set(idx, ws.get(idx).withLimits(limits));
-        Budget nb = b.toBuilder().windows(ws).build();
-        plan = new PathPlan(p.config.withBudgets(p.config.budgets().with(nb)));
-        Instant now = clock.now();
-        events.publish(() -> new BudgetEvent.LimitsChanged(now, budgetId, windowName, before, limits));
+    public int syncLimits() {
+        return runtimeLimits.sync();
     }
 
     /** Strips a client-supplied value to something safe to echo in messages and headers. */
