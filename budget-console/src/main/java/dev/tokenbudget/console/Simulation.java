@@ -197,8 +197,8 @@ final class Simulation {
                     BindingCause cause = d.allocation().cause();
                     String reason = d.reason().name().toLowerCase(Locale.ROOT) + " (HTTP " + d.httpStatus() + ")";
                     if (never) {
-                        mark(timeline, firsts, "never-fits", d, clock.now(), reason + ": more than the window's whole "
-                                + d.dimension().label() + " limit of " + d.limit());
+                        mark(timeline, firsts, "never-fits", d, clock.now(), reason + ": larger than the whole "
+                                + "window admits (" + d.dimension().label() + " limit " + d.limit() + ")");
                     } else {
                         mark(timeline, firsts, "reject", d, clock.now(), reason + (cause == null
                                 || cause == BindingCause.CAP ? "" : ", bound by the "

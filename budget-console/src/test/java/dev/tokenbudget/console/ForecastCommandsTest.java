@@ -151,7 +151,7 @@ class ForecastCommandsTest {
         assertThat(team.get("never_fit").asLong()).isEqualTo(2600);
         JsonNode never = first(JSON.readTree(cli.out()), "never-fits", "team");
         assertThat(never.get("detail").asText())
-                .isEqualTo("request_exceeds_limit (HTTP 400): more than the window's whole total limit of 10000");
+                .isEqualTo("request_exceeds_limit (HTTP 400): larger than the whole window admits (total limit 10000)");
         assertThat(never.get("requests").asLong()).isEqualTo(2);
         assertThat(first(JSON.readTree(cli.out()), "reject", "team").get("detail").asText())
                 .isEqualTo("budget_exhausted (HTTP 429)");
