@@ -1,8 +1,10 @@
 package dev.tokenbudget.apisix;
 
 import dev.tokenbudget.engine.BudgetEngine;
+import dev.tokenbudget.engine.BudgetRequest;
 import dev.tokenbudget.engine.BudgetStatus;
 import dev.tokenbudget.store.TokenCounts;
+import dev.tokenbudget.usage.TokenUsage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -95,5 +97,12 @@ abstract class RouteTestSupport {
 
     static Map<String, String> anthropicHeaders(String key) {
         return Map.of("x-api-key", key, "anthropic-version", "2023-06-01", "content-type", "application/json");
+    }
+
+    /** Charges {@code key}'s budgets with a settled request, as if earlier traffic had used it. */
+    void spend(String key, long input, long output) {
+        BudgetEngine e = engine();
+        var t = e.reserve(new BudgetRequest(e.authenticate(key).orElseThrow(), null, null, "gpt-4.1", input, output));
+        e.settle(t, TokenUsage.of(input, output));
     }
 }

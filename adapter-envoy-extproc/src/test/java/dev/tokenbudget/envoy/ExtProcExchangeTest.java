@@ -144,23 +144,46 @@ class ExtProcExchangeTest {
         }
     }
 
-    @Test
-    void exhaustedHardStopBudgetGetsAn429WithRetryAfterAndNothingReserved() {
-        byte[] big = """
-                {"model":"gpt-4.1","max_tokens":6000,"messages":[{"role":"user","content":"Write a novel."}]}"""
+    /** The immediate response to a chat request of {@code maxTokens} with the tight budget's key. */
+    private ImmediateResponse refusedTightChat(int maxTokens) {
+        byte[] body = ("{\"model\":\"gpt-4.1\",\"max_tokens\":" + maxTokens
+                + ",\"messages\":[{\"role\":\"user\",\"content\":\"Write a novel.\"}]}")
                 .getBytes(StandardCharsets.UTF_8);
         try (EnvoyStream s = fx.stream()) {
             ProcessingResponse[] r = EnvoySequences.request(s, "/v1/chat/completions", bearer(GatewayFixture.TIGHT),
-                    big);
-            ImmediateResponse ir = r[1].getImmediateResponse();
-            assertThat(ir.getStatus().getCodeValue()).isEqualTo(429);
-            Map<String, String> h = Mutations.set(ir.getHeaders());
-            assertThat(Long.parseLong(h.get("retry-after"))).isPositive();
-            assertThat(h).containsEntry(DecisionHeaders.DECISION, "reject");
-            assertThat(Mutations.json(ir.getBody().toByteArray()).path("error").path("code").asText())
-                    .isEqualTo("token_budget_exceeded");
+                    body);
             assertThat(s.awaitClosed().getCode()).isEqualTo(Status.Code.OK);
+            return r[1].getImmediateResponse();
         }
+    }
+
+    @Test
+    void exhaustedHardStopBudgetGetsAn429WithRetryAfterAndNothingReserved() {
+        // 3,000 of tight's 5,000 a day spent: 2,500 more fit its day, not what is left of it
+        var spent = fx.engine.reserve(GatewayFixture.TIGHT, null, 100, 100);
+        fx.engine.engine.settle(spent, dev.tokenbudget.usage.TokenUsage.of(1500, 1500));
+        ImmediateResponse ir = refusedTightChat(2500);
+        assertThat(ir.getStatus().getCodeValue()).isEqualTo(429);
+        Map<String, String> h = Mutations.set(ir.getHeaders());
+        // the engine's clock stands at 09:00 UTC and the window is a UTC day: it resets in 15 hours
+        assertThat(h).containsEntry("retry-after", "54000").containsEntry(DecisionHeaders.DECISION, "reject");
+        assertThat(Mutations.json(ir.getBody().toByteArray()).path("error").path("code").asText())
+                .isEqualTo("token_budget_exceeded");
+        assertThat(fx.reserved("tight")).isZero();
+        assertThat(fx.used("tight")).isEqualTo(3000);
+    }
+
+    @Test
+    void aRequestLargerThanTheWholeDayGetsAFinal400WithoutRetryAfter() {
+        ImmediateResponse ir = refusedTightChat(6000);
+        assertThat(ir.getStatus().getCodeValue()).isEqualTo(400);
+        assertThat(Mutations.set(ir.getHeaders())).doesNotContainKey("retry-after")
+                .containsEntry("x-tokenbudget-error-code", "request_exceeds_budget_limit")
+                .containsEntry(DecisionHeaders.DECISION, "reject");
+        var error = Mutations.json(ir.getBody().toByteArray()).path("error");
+        assertThat(error.path("code").asText()).isEqualTo("request_exceeds_budget_limit");
+        assertThat(error.path("type").asText()).isEqualTo("invalid_request_error");
+        assertThat(error.path("message").asText()).contains("budget 'tight'", "at most 5000 total tokens per day");
         assertThat(fx.reserved("tight")).isZero();
         assertThat(fx.used("tight")).isZero();
     }

@@ -62,6 +62,31 @@ class BudgetEnforcementTest extends GatewayTestBase {
     }
 
     @Test
+    void aRequestLargerThanTheWholeDayGetsAFinal400WithoutRetryAfterInTheProvidersShape() {
+        // 5,000 output tokens can never fit the hard budget's 1,500 a day, spent or not
+        EntityExchangeResult<byte[]> r = post("/v1/chat/completions", "vk-it-hard", chat("gpt-4o", 5000, false));
+        assertThat(r.getStatus().value()).isEqualTo(400);
+        HttpHeaders h = r.getResponseHeaders();
+        assertThat(h.getFirst("Retry-After")).as("no Retry-After on a final answer: %s", h).isNull();
+        assertThat(h.getFirst("x-tokenbudget-error-code")).isEqualTo("request_exceeds_budget_limit");
+        assertThat(h.getFirst("RateLimit-Policy")).isEqualTo("\"hard\";q=1500;w=86400");
+        JsonNode error = json(r.getResponseBodyContent()).get("error");
+        assertThat(error.get("type").asText()).isEqualTo("invalid_request_error");
+        assertThat(error.get("code").asText()).isEqualTo("request_exceeds_budget_limit");
+        assertThat(error.get("message").asText()).contains("budget 'hard'", "at most 1500 total tokens per day");
+
+        EntityExchangeResult<byte[]> a = client().post().uri("/v1/messages").header("x-api-key", "vk-it-hard")
+                .header("anthropic-version", "2023-06-01").contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(messages("claude-sonnet-4-5", 5000, false)).exchange().expectBody().returnResult();
+        assertThat(a.getStatus().value()).isEqualTo(400);
+        assertThat(a.getResponseHeaders().getFirst("Retry-After")).isNull();
+        assertThat(json(a.getResponseBodyContent()).at("/error/type").asText()).isEqualTo("invalid_request_error");
+        assertThat(OPENAI.exchanges()).isEmpty();
+        assertThat(ANTHROPIC.exchanges()).isEmpty();
+        assertThat(reserved("hard").total()).isZero();
+    }
+
+    @Test
     void degradesAt90PercentToTheCheaperModelOnTheEconomyRoute() {
         EntityExchangeResult<byte[]> degraded = null;
         int allowed = 0;

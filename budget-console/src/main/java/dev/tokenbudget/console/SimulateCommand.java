@@ -35,7 +35,8 @@ import java.util.concurrent.Callable;
 @Command(name = "simulate", mixinStandardHelpOptions = true,
         description = "Replay a request trace (CSV: timestamp,key,feature,model,input_tokens,output_tokens) through "
                 + "the budget engine on a simulated clock and print the timeline of threshold crossings, alerts, "
-                + "degradations, clamps, pool draws and rejections, tokens served, degraded and rejected and what "
+                + "degradations, clamps, pool draws and rejections, tokens served, degraded and rejected (requests "
+                + "larger than a whole window counted apart) and what "
                 + "routing did per budget, and each alert's projection against what actually happened.")
 final class SimulateCommand implements Callable<Integer> {
 
@@ -133,12 +134,13 @@ final class SimulateCommand implements Callable<Integer> {
                     e.type(), e.budget(), e.window(), detail));
         }
         sb.append("\nPer budget (tokens)\n");
-        sb.append(String.format(Locale.ROOT, "  %-24s %15s %15s %15s %10s %10s%n", "budget", "served", "degraded",
-                "rejected", "requests", "rejected"));
+        // never fit: requests larger than a whole window (400), apart from those refused until a reset (429)
+        sb.append(String.format(Locale.ROOT, "  %-24s %15s %15s %15s %10s %10s %10s%n", "budget", "served", "degraded",
+                "rejected", "requests", "rejected", "never fit"));
         for (Map.Entry<String, Simulation.Totals> e : r.budgets().entrySet()) {
             Simulation.Totals t = e.getValue();
-            sb.append(String.format(Locale.ROOT, "  %-24s %15d %15d %15d %10d %10d%n", e.getKey(), t.served,
-                    t.degraded, t.rejected, t.requests, t.rejectedRequests));
+            sb.append(String.format(Locale.ROOT, "  %-24s %15d %15d %15d %10d %10d %10d%n", e.getKey(), t.served,
+                    t.degraded, t.rejected, t.requests, t.rejectedRequests, t.neverFitRequests));
         }
         sb.append("\nRouting per budget (requests; output tokens the clamps cut; overflow pool draws; US$ at list "
                 + "price)\n");
@@ -212,7 +214,8 @@ final class SimulateCommand implements Callable<Integer> {
         ArrayNode bs = root.putArray("budgets");
         r.budgets().forEach((id, t) -> bs.addObject().put("budget", id).put("served", t.served)
                 .put("degraded", t.degraded).put("rejected", t.rejected).put("requests", t.requests)
-                .put("rejected_requests", t.rejectedRequests).put("degraded_requests", t.degradedRequests)
+                .put("rejected_requests", t.rejectedRequests).put("never_fit", t.neverFit)
+                .put("never_fit_requests", t.neverFitRequests).put("degraded_requests", t.degradedRequests)
                 .put("clamped_requests", t.clampedRequests).put("fitted_requests", t.fittedRequests)
                 .put("output_cut", t.outputCut).put("pool_requests", t.poolRequests).put("pooled", t.pooled)
                 .put("dollars", Math.round(t.dollars * 100) / 100.0).put("saved_dollars",

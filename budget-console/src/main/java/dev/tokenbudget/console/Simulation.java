@@ -49,7 +49,8 @@ final class Simulation {
     }
 
     /**
-     * Per budget: tokens served (admitted, degraded included), degraded and rejected, and what
+     * Per budget: tokens served (admitted, degraded included), degraded, rejected (refusals waiting
+     * would have cured: 429) and never fitting (requests larger than a whole window: 400), and what
      * routing did: degraded requests, requests whose output ceiling was clamped (and of those, the
      * ones admitted with a smaller ceiling instead of refused), the output tokens the clamps cut off,
      * draws on an overflow pool, and dollars at list price with what demotion saved.
@@ -58,8 +59,10 @@ final class Simulation {
         long served;
         long degraded;
         long rejected;
+        long neverFit;
         long requests;
         long rejectedRequests;
+        long neverFitRequests;
         long degradedRequests;
         long clampedRequests;
         long fittedRequests;
@@ -179,15 +182,28 @@ final class Simulation {
                                 .pooled()) + " tokens from the overflow pool of '" + d.allocation().poolBudget() + "'");
                     }
                 } else {
+                    // a request no window could ever admit is a config or client problem, not a budget running out
+                    boolean never = d.reason() == Decision.Reason.REQUEST_EXCEEDS_LIMIT;
                     for (String id : path(key, row)) {
                         Totals s = totals.computeIfAbsent(id, x -> new Totals());
-                        s.rejected += tokens;
-                        s.rejectedRequests++;
+                        if (never) {
+                            s.neverFit += tokens;
+                            s.neverFitRequests++;
+                        } else {
+                            s.rejected += tokens;
+                            s.rejectedRequests++;
+                        }
                     }
                     BindingCause cause = d.allocation().cause();
-                    mark(timeline, firsts, "reject", d, clock.now(), d.reason().name().toLowerCase(Locale.ROOT)
-                            + " (HTTP " + d.httpStatus() + ")" + (cause == null || cause == BindingCause.CAP ? ""
-                            : ", bound by the " + cause.name().toLowerCase(Locale.ROOT).replace('_', ' ')));
+                    String reason = d.reason().name().toLowerCase(Locale.ROOT) + " (HTTP " + d.httpStatus() + ")";
+                    if (never) {
+                        mark(timeline, firsts, "never-fits", d, clock.now(), reason + ": larger than the whole "
+                                + "window admits (" + d.dimension().label() + " limit " + d.limit() + ")");
+                    } else {
+                        mark(timeline, firsts, "reject", d, clock.now(), reason + (cause == null
+                                || cause == BindingCause.CAP ? "" : ", bound by the "
+                                + cause.name().toLowerCase(Locale.ROOT).replace('_', ' ')));
+                    }
                 }
             }
             draws.forEach((child, byWindow) -> totals.get(child).pooled = byWindow.values().stream()

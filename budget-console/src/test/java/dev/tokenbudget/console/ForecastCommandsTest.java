@@ -118,6 +118,50 @@ class ForecastCommandsTest {
         assertThat(cli.err()).contains("line 2: timestamp must be ISO-8601 with an offset");
     }
 
+    @Test
+    void simulateCountsRequestsLargerThanAWholeWindowApartFromThoseRefusedUntilTheReset(@TempDir Path dir)
+            throws Exception {
+        Path config = dir.resolve("c.yaml");
+        Files.writeString(config, """
+                defaults: { zone: UTC }
+                budgets:
+                  - id: team
+                    windows: [{ period: day, limits: { total: 10000 } }]
+                    thresholds: [{ at: 100, policy: hard_stop }]
+                keys:
+                  - { name: k, sha256: %s, budget: team }
+                """.formatted(dev.tokenbudget.identity.KeyHash.of("sk-k")));
+        Path trace = dir.resolve("t.csv");
+        // 9,000 served; 2,000 more refused until midnight (429); 20,000 never fit the day (400), twice
+        Files.writeString(trace, """
+                timestamp,key,feature,model,input_tokens,output_tokens,max_tokens
+                2026-11-02T09:00:00Z,k,,gpt-4.1,4000,5000,5000
+                2026-11-02T09:01:00Z,k,,gpt-4.1,1000,1000,1000
+                2026-11-02T09:02:00Z,k,,gpt-4.1,1000,300,20000
+                2026-11-02T09:03:00Z,k,,gpt-4.1,1000,300,20000
+                2026-11-03T09:00:00Z,k,,gpt-4.1,1000,1000,1000
+                """);
+        assertThat(cli.run("simulate", "--config", config.toString(), "--trace", trace.toString(), "--json"))
+                .isZero();
+        JsonNode team = budget(JSON.readTree(cli.out()), "team");
+        assertThat(team.get("served").asLong()).isEqualTo(11_000);
+        assertThat(team.get("rejected_requests").asLong()).isEqualTo(1);
+        assertThat(team.get("rejected").asLong()).isEqualTo(2000);
+        assertThat(team.get("never_fit_requests").asLong()).isEqualTo(2);
+        assertThat(team.get("never_fit").asLong()).isEqualTo(2600);
+        JsonNode never = first(JSON.readTree(cli.out()), "never-fits", "team");
+        assertThat(never.get("detail").asText())
+                .isEqualTo("request_exceeds_limit (HTTP 400): larger than the whole window admits (total limit 10000)");
+        assertThat(never.get("requests").asLong()).isEqualTo(2);
+        assertThat(first(JSON.readTree(cli.out()), "reject", "team").get("detail").asText())
+                .isEqualTo("budget_exhausted (HTTP 429)");
+
+        cli.clearOut();
+        assertThat(cli.run("simulate", "--config", config.toString(), "--trace", trace.toString())).isZero();
+        assertThat(cli.out()).containsPattern("never fit\\n")
+                .containsPattern("team +11000 +0 +2000 +2 +1 +2\\n");
+    }
+
     /**
      * Every request passes through the root: the tokens it served, those it refused and the output
      * the clamps cut off add up to the trace's tokens; nothing lost, nothing counted twice.
@@ -132,8 +176,8 @@ class ForecastCommandsTest {
         }
         assertThat(r.get("requests").asInt()).isEqualTo(rows.size() - 1);
         JsonNode b = budget(r, root);
-        assertThat(b.get("served").asLong() + b.get("rejected").asLong() + b.get("output_cut").asLong())
-                .isEqualTo(traceTokens);
+        assertThat(b.get("served").asLong() + b.get("rejected").asLong() + b.get("never_fit").asLong()
+                + b.get("output_cut").asLong()).isEqualTo(traceTokens);
     }
 
     private static final Path OCTOBER = Path.of("../examples/routing/october.csv");

@@ -1,12 +1,8 @@
 package dev.tokenbudget.engine;
 
 import dev.tokenbudget.budget.Budget;
-import dev.tokenbudget.budget.Dimension;
 import dev.tokenbudget.budget.FailMode;
 import dev.tokenbudget.budget.Limits;
-import dev.tokenbudget.budget.Policy;
-import dev.tokenbudget.budget.Threshold;
-import dev.tokenbudget.budget.WindowLimit;
 import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.config.Quantities;
 import dev.tokenbudget.event.BudgetEvent;
@@ -18,32 +14,24 @@ import dev.tokenbudget.identity.VirtualKey;
 import dev.tokenbudget.ledger.Ledger;
 import dev.tokenbudget.ledger.LedgerEntry;
 import dev.tokenbudget.ledger.StoreLedger;
-import dev.tokenbudget.store.AllocationUse;
-import dev.tokenbudget.store.BindingCause;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.BudgetStores;
 import dev.tokenbudget.store.LeaseExpiry;
-import dev.tokenbudget.store.LimitOverride;
-import dev.tokenbudget.store.LimitOverrides;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
 import dev.tokenbudget.store.SettleResult;
 import dev.tokenbudget.store.Slot;
-import dev.tokenbudget.store.SlotState;
 import dev.tokenbudget.store.StoreUnavailableException;
 import dev.tokenbudget.store.ThresholdCrossing;
-import dev.tokenbudget.store.TokenCounts;
 import dev.tokenbudget.store.memory.InMemoryBudgetStore;
 import dev.tokenbudget.telemetry.BudgetTelemetry;
 import dev.tokenbudget.time.BudgetClock;
 import dev.tokenbudget.usage.TokenUsage;
-import dev.tokenbudget.window.WindowRef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -69,7 +57,6 @@ import java.util.regex.Pattern;
 public final class BudgetEngine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BudgetEngine.class);
-    private static final Dimension[] DIMS = Dimension.values();
     private static final Pattern USER = Pattern.compile("[A-Za-z0-9._@:+-]{1,128}");
 
     private final BudgetStore store;
@@ -83,10 +70,7 @@ public final class BudgetEngine implements AutoCloseable {
     private final Rebalancer rebalancer;
     private final Reservations reservations;
     private final Ledger ledger;
-    /** The config as built: the limits run-time changes are made against. */
-    private final EngineConfig configured;
-    /** Newest store version of limit changes applied; guarded by this. */
-    private long limitsVersion;
+    private final RuntimeLimits runtimeLimits;
 
     private BudgetEngine(EngineConfig config, BudgetStore store, BudgetClock clock, BudgetTelemetry telemetry,
                          UsageHistory history) {
@@ -116,7 +100,7 @@ public final class BudgetEngine implements AutoCloseable {
         this.leasePrefix = HexFormat.of().formatHex(b) + "-";
         store.onIncident(i -> events.publish(() -> new BudgetEvent.StoreFailure(clock.now(), i.treeId(),
                 i.operation(), i.message(), FailMode.OPEN)));
-        this.configured = config;
+        this.runtimeLimits = new RuntimeLimits(config, store, () -> plan, p -> plan = p, clock, events);
         try {
             // limits changed at run time by other engines (or before a restart) hold here too
             syncLimits();
@@ -256,13 +240,14 @@ public final class BudgetEngine implements AutoCloseable {
             return storeFailed(r, path, e, now);
         }
         if (!res.admitted()) {
-            Decision d = exhausted(res, slots, path, input, ceiling, output, now);
-            return rejected(r, d);
+            Decision never = NeverFits.check(r, slots, path, res.states(), now);
+            return rejected(r, never != null ? never
+                    : Decisions.exhausted(res, slots, path, input, ceiling, output, now));
         }
         long reserved = res.output();
         boolean fitted = refusedAsAsked || res.fitted();
-        Decision d = withUses(admitted(res.states(), slots, path, r, reserved, output, refitBy, fitted, now),
-                res.uses(), slots);
+        Decision d = Decisions.withUses(Decisions.admitted(res.states(), slots, path, r, reserved, output, refitBy,
+                fitted, now), res.uses(), slots);
         telemetry.decision(d);
         if (d.outcome() == Decision.Outcome.DEGRADE) {
             events.publish(() -> new BudgetEvent.RequestDegraded(now, d.bindingBudget(), key.name(), r.model(),
@@ -323,210 +308,6 @@ public final class BudgetEngine implements AutoCloseable {
         telemetry.decision(d);
         return new Ticket(null, null, r.key().name(), r.model(), d, r.inputTokens(), r.outputTokens(),
                 r.outputTokens(), false, null, List.of(), false);
-    }
-
-    /** The refusal of a request of {@code output} ceiling ({@code asked} when no smaller one was tried). */
-    private Decision exhausted(ReserveResult res, List<Slot> slots, List<PathPlan.Entry> path, long input,
-                               long output, long asked, Instant now) {
-        Slot s = slots.get(res.bindingSlot());
-        Dimension d = res.bindingDimension();
-        SlotState st = res.states().get(res.bindingSlot());
-        long cap = s.caps().get(d);
-        long request = switch (d) {
-            case INPUT -> input;
-            case OUTPUT -> output;
-            case TOTAL -> input + output;
-        };
-        long committed = st.committed().get(d);
-        long room = res.room() >= 0 ? res.room() : Math.max(0, cap - committed);
-        long retry = retryAfter(s.window(), res.bindingBuckets(), committed + request - cap, now);
-        long limit = s.limits().get(d);
-        BindingCause cause = res.cause() == null ? BindingCause.CAP : res.cause();
-        String msg = cause != BindingCause.CAP ? Explanations.refusal(cause, s, slots, d, room, request)
-                : request > cap
-                ? "request needs " + request + " " + d.label() + " tokens but budget '" + s.budgetId()
-                + "' allows at most " + cap + " per " + windowName(s.window())
-                : "budget '" + s.budgetId() + "' has " + room + " of " + limit + " "
-                + d.label() + " tokens left in " + s.window().key() + "; this request needs " + request;
-        if (output < asked && d != Dimension.INPUT) {
-            msg += " with its output ceiling clamped from " + asked + " to " + output + " tokens";
-        }
-        double util = limit > 0 ? (double) committed / limit : 0;
-        return new Decision(Decision.Outcome.REJECT, Decision.Reason.BUDGET_EXHAUSTED, s.budgetId(), s.window().key(),
-                d, limit, room, util, resetSeconds(s.window(), now), windowSeconds(s.window()), retry, null, msg,
-                new Decision.Allocation(cause, null, dev.tokenbudget.store.TokenCounts.ZERO, null,
-                        dev.tokenbudget.store.TokenCounts.ZERO));
-    }
-
-    /** The decision with where the reservation drew pool tokens or used held tokens. */
-    private static Decision withUses(Decision d, List<AllocationUse> uses, List<Slot> slots) {
-        if (uses.isEmpty()) {
-            return d;
-        }
-        Decision.Allocation a = Explanations.uses(uses, slots);
-        String msg = d.message() + Explanations.note(a);
-        return new Decision(d.outcome(), d.reason(), d.bindingBudget(), d.bindingWindow(), d.dimension(), d.limit(),
-                d.remaining(), d.utilisation(), d.resetSeconds(), d.windowSeconds(), d.retryAfterSeconds(),
-                d.directive(), msg, a);
-    }
-
-    private static String windowName(WindowRef w) {
-        int i = w.key().indexOf(':');
-        return i < 0 ? w.key() : w.key().substring(0, i);
-    }
-
-    /** Seconds until enough usage leaves the window for the request to fit (calendar: the reset). */
-    static long retryAfter(WindowRef w, long[] buckets, long mustFree, Instant now) {
-        Instant when = w.end();
-        if (w.isRolling() && buckets != null) {
-            long freed = 0;
-            when = null;
-            for (int j = 0; j < buckets.length; j++) {
-                freed += buckets[j];
-                if (freed >= mustFree) {
-                    when = w.rollOffTime(w.bucket() - buckets.length + 1 + j);
-                    break;
-                }
-            }
-            if (when == null) {
-                // reservations in flight hold the room: they settle or expire within a lease
-                when = now.plusMillis(w.bucketMillis());
-            }
-        }
-        long ms = Duration.between(now, when).toMillis();
-        return Math.max(1, (ms + 999) / 1000);
-    }
-
-    private static long resetSeconds(WindowRef w, Instant now) {
-        return Math.max(0, (Duration.between(now, w.end()).toMillis() + 999) / 1000);
-    }
-
-    private static long windowSeconds(WindowRef w) {
-        return w.isRolling() ? w.bucketMillis() * w.bucketCount() / 1000 : (w.bucketMillis() + 999) / 1000;
-    }
-
-    /**
-     * The decision for an admitted reservation of {@code reserved} output ceiling; {@code asked} is the
-     * ceiling the request asked for (more than {@code reserved} when its degrade spec's smaller ceiling
-     * was reserved), {@code refitBy} the slot whose spec refit it after a refusal (-1: none) and
-     * {@code fitted} whether the asked ceiling was refused. A degraded request is never sent with more
-     * than is reserved for it: the directive's clamp is at most {@code reserved}.
-     */
-    private Decision admitted(List<SlotState> states, List<Slot> slots, List<PathPlan.Entry> path, BudgetRequest r,
-                              long reserved, long asked, int refitBy, boolean fitted, Instant now) {
-        int binding = -1;
-        Dimension bindingDim = null;
-        double maxUtil = -1;
-        long remaining = Long.MAX_VALUE;
-        int degradeSlot = -1;
-        double degradeUtil = -1;
-        double[] utils = new double[slots.size()];
-        for (int i = 0; i < slots.size(); i++) {
-            Slot s = slots.get(i);
-            TokenCounts slotCommitted = states.get(i).committed();
-            double slotUtil = 0;
-            for (Dimension d : DIMS) {
-                long limit = s.limits().get(d);
-                if (limit == Limits.NONE) {
-                    continue;
-                }
-                long committed = slotCommitted.get(d);
-                double u = (double) committed / limit;
-                slotUtil = Math.max(slotUtil, u);
-                if (u > maxUtil) {
-                    maxUtil = u;
-                    binding = i;
-                    bindingDim = d;
-                }
-                remaining = Math.min(remaining, Math.max(0, limit - committed));
-            }
-            utils[i] = slotUtil;
-            Budget b = budgetOf(path, s.budgetId());
-            // past a hard stop too: an admitted request may fill it exactly or draw on a pool or a hold
-            if (OutputClamp.degrades(b, slotUtil * 100) && slotUtil > degradeUtil) {
-                degradeUtil = slotUtil;
-                degradeSlot = i;
-            }
-        }
-        if (degradeSlot < 0 && reserved < asked) {
-            // admitted only with its degrade spec's smaller ceiling, so it goes degraded by that spec
-            degradeSlot = refitBy >= 0 ? refitBy : clampingSlot(slots, path, reserved);
-            degradeUtil = utils[degradeSlot];
-        }
-        if (binding < 0) {
-            return new Decision(Decision.Outcome.ALLOW, Decision.Reason.WITHIN_BUDGET, null, null, null, 0,
-                    Long.MAX_VALUE, 0, 0, 0, 0, null, "admitted");
-        }
-        Slot bs = slots.get(binding);
-        long limit = bs.limits().get(bindingDim);
-        if (degradeSlot < 0) {
-            return new Decision(Decision.Outcome.ALLOW, Decision.Reason.WITHIN_BUDGET, bs.budgetId(), bs.window().key(),
-                    bindingDim, limit, remaining, maxUtil, resetSeconds(bs.window(), now), windowSeconds(bs.window()),
-                    0, null, "admitted");
-        }
-        Slot ds = slots.get(degradeSlot);
-        var spec = budgetOf(path, ds.budgetId()).degrade();
-        String model = r.model() == null ? null : spec.models().get(r.model());
-        long clamp = spec.maxOutputTokens();
-        if (spec.clampToRemaining()) {
-            long room = Math.min(reserved, OutputClamp.room(states, slots, reserved));
-            clamp = clamp < 0 ? room : Math.min(clamp, room);
-        }
-        if (clamp >= 0 || reserved < asked) {
-            clamp = clamp < 0 ? reserved : Math.min(clamp, reserved);
-        }
-        String msg = "admitted on the '" + spec.route() + "' route: budget '" + ds.budgetId() + "' is at "
-                + Math.round(degradeUtil * 100) + "%";
-        if (clamp >= 0 && clamp < asked) {
-            long m = spec.maxOutputTokens() >= 0 ? spec.maxOutputTokens() : largestClamp(path);
-            msg += "; output ceiling clamped from " + asked + " to " + clamp + " tokens"
-                    + (m < 0 || clamp < m ? ", what its budgets had left" : ", the degrade route's max_output_tokens")
-                    + (fitted ? " (" + asked + " would not have fitted)" : "");
-        }
-        RouteDirective directive = new RouteDirective(spec.route(), model, clamp, spec.promptVariants(),
-                spec.cacheTtl());
-        return new Decision(Decision.Outcome.DEGRADE, Decision.Reason.DEGRADE_THRESHOLD, ds.budgetId(),
-                ds.window().key(), bindingDim, limit, remaining, maxUtil, resetSeconds(bs.window(), now),
-                windowSeconds(bs.window()), 0, directive, msg);
-    }
-
-    /** The slot of the budget whose max_output_tokens is the ceiling reserved (the store chose it), else the first. */
-    private static int clampingSlot(List<Slot> slots, List<PathPlan.Entry> path, long reserved) {
-        for (int i = 0; i < slots.size(); i++) {
-            if (budgetOf(path, slots.get(i).budgetId()).degrade().maxOutputTokens() == reserved) {
-                return i;
-            }
-        }
-        return 0;
-    }
-
-    /** The largest max_output_tokens of the degrade specs on the path, or -1 when none clamps. */
-    private static long largestClamp(List<PathPlan.Entry> path) {
-        long m = -1;
-        for (PathPlan.Entry e : path) {
-            m = Math.max(m, e.budget().degrade().maxOutputTokens());
-        }
-        return m;
-    }
-
-    /** The most severe policy among the thresholds reached: once degraded, a budget stays degraded. */
-    static Policy mostSevere(Budget b, double percent) {
-        Policy worst = null;
-        for (Threshold t : b.thresholds()) {
-            if (percent >= t.percent() && (worst == null || t.policy().ordinal() > worst.ordinal())) {
-                worst = t.policy();
-            }
-        }
-        return worst;
-    }
-
-    static Budget budgetOf(List<PathPlan.Entry> path, String id) {
-        for (PathPlan.Entry e : path) {
-            if (e.id().equals(id)) {
-                return e.budget();
-            }
-        }
-        throw new IllegalStateException("budget " + id + " is not on the path");
     }
 
     /** Settles a ticket with the usage the provider reported. A second call is a no-op. */
@@ -685,37 +466,7 @@ public final class BudgetEngine implements AutoCloseable {
 
     /** Status of one budget: each window's limits, used and reserved tokens, utilisation and state. */
     public Optional<BudgetStatus> status(String budgetId) {
-        PathPlan p = plan;
-        PathPlan.Entry e = p.entry(budgetId);
-        if (e == null) {
-            return Optional.empty();
-        }
-        Instant now = clock.now();
-        List<Slot> slots = PathPlan.slots(List.of(e), now);
-        // key budgets hang below a tree budget without being in the tree: their parent's root is theirs
-        String tree = p.config.budgets().rootOf(e.budget().parent().orElse(e.id()));
-        List<SlotState> states = store.read(tree, slots, now);
-        List<BudgetStatus.WindowStatus> windows = new ArrayList<>();
-        for (int i = 0; i < slots.size(); i++) {
-            Slot s = slots.get(i);
-            SlotState st = states.get(i);
-            double util = 0;
-            for (Dimension d : DIMS) {
-                if (s.limits().has(d)) {
-                    util = Math.max(util, (double) st.committed().get(d) / s.limits().get(d));
-                }
-            }
-            Policy sev = mostSevere(e.budget(), util * 100);
-            BudgetStatus.State state = sev == null ? BudgetStatus.State.OK : switch (sev) {
-                case ALERT_ONLY -> BudgetStatus.State.WARNING;
-                case DEGRADE_ROUTE -> BudgetStatus.State.DEGRADED;
-                case HARD_STOP -> BudgetStatus.State.BLOCKED;
-            };
-            windows.add(new BudgetStatus.WindowStatus(s.window().key(), s.window().start(), s.window().end(),
-                    s.limits(), st.used(), st.reserved(), util, state));
-        }
-        return Optional.of(new BudgetStatus(e.id(), e.budget().parent().orElse(null), tree,
-                p.config.budgets().children(e.id()), windows));
+        return StatusView.status(plan, store, budgetId, clock.now());
     }
 
     /**
@@ -724,13 +475,8 @@ public final class BudgetEngine implements AutoCloseable {
      * engine sharing it applies it too ({@link #syncLimits}); a store that cannot save it throws
      * {@link dev.tokenbudget.store.StoreUnavailableException} and nothing changes.
      */
-    public synchronized void updateLimits(String budgetId, String windowName, Limits limits) {
-        window(plan.config, budgetId, windowName).orElseThrow(() -> plan.config.budgets().contains(budgetId)
-                ? new IllegalArgumentException("budget '" + budgetId + "' has no window '" + windowName + "'")
-                : new IllegalArgumentException("unknown budget '" + budgetId + "'"));
-        Limits base = window(configured, budgetId, windowName).map(WindowLimit::limits).orElseThrow();
-        store.saveLimits(new LimitOverride(budgetId, windowName, base, limits, 0));
-        apply(budgetId, windowName, limits);
+    public void updateLimits(String budgetId, String windowName, Limits limits) {
+        runtimeLimits.update(budgetId, windowName, limits);
     }
 
     /**
@@ -741,52 +487,8 @@ public final class BudgetEngine implements AutoCloseable {
      *
      * @throws dev.tokenbudget.store.StoreUnavailableException when the store cannot be read
      */
-    public synchronized int syncLimits() {
-        LimitOverrides o = store.limitOverrides(limitsVersion);
-        if (o.version() < limitsVersion) {
-            // the store lost its changes (a flushed Redis): start counting again from its version
-            limitsVersion = 0;
-            o = store.limitOverrides(0);
-        }
-        int changed = 0;
-        for (LimitOverride x : o.overrides()) {
-            Optional<WindowLimit> base = window(configured, x.budgetId(), x.window());
-            if (base.isEmpty() || !base.get().limits().equals(x.base())) {
-                LOG.info("limit change {} of budget '{}' window '{}' ignored: it was made against limits {}, this "
-                        + "engine's config has {}", x.version(), x.budgetId(), x.window(), x.base(),
-                        base.map(WindowLimit::limits).map(Object::toString).orElse("no such window"));
-                continue;
-            }
-            if (!window(plan.config, x.budgetId(), x.window()).orElseThrow().limits().equals(x.limits())) {
-                apply(x.budgetId(), x.window(), x.limits());
-                changed++;
-            }
-        }
-        limitsVersion = o.version();
-        return changed;
-    }
-
-    private static Optional<WindowLimit> window(EngineConfig c, String budgetId, String windowName) {
-        return c.budgets().get(budgetId).flatMap(b -> b.windows().stream()
-                .filter(w -> w.window().name().equals(windowName)).findFirst());
-    }
-
-    private void apply(String budgetId, String windowName, Limits limits) {
-        PathPlan p = plan;
-        Budget b = p.config.budgets().get(budgetId).orElseThrow();
-        List<WindowLimit> ws = new ArrayList<>(b.windows());
-        int idx = -1;
-        for (int i = 0; i < ws.size(); i++) {
-            if (ws.get(i).window().name().equals(windowName)) {
-                idx = i;
-            }
-        }
-        Limits before = ws.get(idx).limits();
-        ws.set(idx, ws.get(idx).withLimits(limits));
-        Budget nb = b.toBuilder().windows(ws).build();
-        plan = new PathPlan(p.config.withBudgets(p.config.budgets().with(nb)));
-        Instant now = clock.now();
-        events.publish(() -> new BudgetEvent.LimitsChanged(now, budgetId, windowName, before, limits));
+    public int syncLimits() {
+        return runtimeLimits.sync();
     }
 
     /** Strips a client-supplied value to something safe to echo in messages and headers. */

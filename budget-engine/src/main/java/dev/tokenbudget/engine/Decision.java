@@ -21,7 +21,7 @@ import java.util.Objects;
  * @param utilisation      the binding budget's utilisation after this reservation (1.0 = 100%)
  * @param resetSeconds     seconds until the binding window resets (calendar) or rolls forward
  * @param windowSeconds    the binding window's length in seconds
- * @param retryAfterSeconds for REJECT, when a retry may succeed; else 0
+ * @param retryAfterSeconds for a REJECT that waiting cures, when a retry may succeed; else 0
  * @param directive        for DEGRADE, what to change; else null
  * @param message          a sentence for humans (error bodies, logs)
  * @param allocation       how cross-team allocation took part: what bound a refusal (own cap, pool,
@@ -85,8 +85,14 @@ public record Decision(Outcome outcome, Reason reason, String bindingBudget, Str
          * only with its degrade spec's smaller output ceiling (docs/routing.md#staged-demotion).
          */
         DEGRADE_THRESHOLD,
-        /** A hard_stop budget on the path has no room for the request. */
+        /** A hard_stop budget on the path has no room for the request now; it may have later. */
         BUDGET_EXHAUSTED,
+        /**
+         * The request needs more than a hard_stop budget on its path admits in a whole window, even
+         * empty and with any output clamp a degrade spec could apply: it can never be admitted as
+         * sent, so retrying cannot help (400, no {@code Retry-After}).
+         */
+        REQUEST_EXCEEDS_LIMIT,
         /** The request named a feature its key may not use. */
         FEATURE_FORBIDDEN,
         /** The request itself is unusable (e.g. an invalid user id). */
@@ -94,7 +100,23 @@ public record Decision(Outcome outcome, Reason reason, String bindingBudget, Str
         /** The store failed and a budget on the path fails closed. */
         STORE_UNAVAILABLE,
         /** The store failed and every budget on the path fails open: admitted, not counted. */
-        STORE_FAIL_OPEN
+        STORE_FAIL_OPEN;
+
+        /**
+         * The code a refusal of this reason carries, in the provider-shaped error body (OpenAI's
+         * {@code error.code}) and in {@link DecisionHeaders#ERROR_CODE}: {@code token_budget_exceeded}
+         * (retry after {@code Retry-After}), {@code request_exceeds_budget_limit} (never as sent), ...
+         */
+        public String code() {
+            return switch (this) {
+                case BUDGET_EXHAUSTED -> "token_budget_exceeded";
+                case REQUEST_EXCEEDS_LIMIT -> "request_exceeds_budget_limit";
+                case FEATURE_FORBIDDEN -> "feature_not_allowed";
+                case INVALID_REQUEST -> "invalid_request";
+                case STORE_UNAVAILABLE -> "budget_store_unavailable";
+                default -> "token_budget_error";
+            };
+        }
     }
 
     public boolean admitted() {
@@ -109,7 +131,7 @@ public record Decision(Outcome outcome, Reason reason, String bindingBudget, Str
         return switch (reason) {
             case BUDGET_EXHAUSTED -> 429;
             case FEATURE_FORBIDDEN -> 403;
-            case INVALID_REQUEST -> 400;
+            case INVALID_REQUEST, REQUEST_EXCEEDS_LIMIT -> 400;
             case STORE_UNAVAILABLE -> 503;
             default -> 500;
         };

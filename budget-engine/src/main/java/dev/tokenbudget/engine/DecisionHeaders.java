@@ -10,7 +10,8 @@ import java.util.Map;
  * The response headers every adapter sets from a decision, so that clients see the same thing
  * behind any gateway: remaining tokens, utilisation, the binding budget, the route of a degraded
  * request (with its cheaper model and clamped output ceiling), {@code Retry-After} on a rejection
- * that waiting can cure (429, 503), and the IETF {@code RateLimit} / {@code RateLimit-Policy}
+ * that waiting can cure (429, 503; never on a 400, such as a request larger than a whole window),
+ * and the IETF {@code RateLimit} / {@code RateLimit-Policy}
  * fields (draft-ietf-httpapi-ratelimit-headers: a quoted policy name with {@code q} quota and
  * {@code w} window seconds; {@code r} remaining and {@code t} seconds to reset).
  */
@@ -25,6 +26,11 @@ public final class DecisionHeaders {
     public static final String CACHE_TTL = "x-tokenbudget-cache-ttl";
     /** The most output tokens a degraded request was sent with (its clamped output ceiling). */
     public static final String MAX_OUTPUT_TOKENS = "x-tokenbudget-max-output-tokens";
+    /**
+     * A refusal's code ({@link Decision.Reason#code()}), for every provider's shape: Anthropic's and
+     * Gemini's error bodies have no field for it.
+     */
+    public static final String ERROR_CODE = "x-tokenbudget-error-code";
     public static final String RETRY_AFTER = "Retry-After";
     public static final String RATELIMIT = "RateLimit";
     public static final String RATELIMIT_POLICY = "RateLimit-Policy";
@@ -44,8 +50,9 @@ public final class DecisionHeaders {
             h.put(UTILIZATION, fourDecimals(d.utilisation()));
             String name = "\"" + d.bindingBudget() + "\"";
             h.put(RATELIMIT_POLICY, name + ";q=" + d.limit() + ";w=" + d.windowSeconds());
-            h.put(RATELIMIT, name + ";r=" + d.remaining() + ";t=" + (d.admitted() ? d.resetSeconds()
-                    : d.retryAfterSeconds()));
+            // t: when the request may be retried; for an admission, or a refusal no wait cures, the reset
+            h.put(RATELIMIT, name + ";r=" + d.remaining() + ";t=" + (d.admitted() || d.retryAfterSeconds() == 0
+                    ? d.resetSeconds() : d.retryAfterSeconds()));
         }
         if (d.directive() != null) {
             h.put(ROUTE, d.directive().route());
@@ -55,6 +62,9 @@ public final class DecisionHeaders {
             if (d.directive().maxOutputTokens() >= 0) {
                 h.put(MAX_OUTPUT_TOKENS, Long.toString(d.directive().maxOutputTokens()));
             }
+        }
+        if (!d.admitted()) {
+            h.put(ERROR_CODE, d.reason().code());
         }
         // a 400 or 403 is answered the same however long the client waits: no Retry-After
         if (!d.admitted() && (d.httpStatus() == 429 || d.httpStatus() == 503)) {

@@ -127,7 +127,7 @@ final class OutputClamp {
      */
     static long refit(ReserveResult res, List<Slot> slots, List<PathPlan.Entry> path, long input, long ceiling) {
         Slot s = slots.get(res.bindingSlot());
-        Budget b = BudgetEngine.budgetOf(path, s.budgetId());
+        Budget b = PathPlan.budgetOf(path, s.budgetId());
         Dimension d = res.bindingDimension();
         DegradeSpec spec = b.degrade();
         long m = spec.maxOutputTokens() >= 0 && spec.maxOutputTokens() < ceiling ? spec.maxOutputTokens() : -1;

@@ -223,6 +223,16 @@ final class PathPlan {
         return out;
     }
 
+    /** The definition of budget {@code id} on a path. */
+    static Budget budgetOf(List<PathPlan.Entry> path, String id) {
+        for (PathPlan.Entry e : path) {
+            if (e.id().equals(id)) {
+                return e.budget();
+            }
+        }
+        throw new IllegalStateException("budget " + id + " is not on the path");
+    }
+
     static TokenCounts counts(Limits l) {
         return new TokenCounts(Math.max(0, l.input()), Math.max(0, l.output()), Math.max(0, l.total()));
     }

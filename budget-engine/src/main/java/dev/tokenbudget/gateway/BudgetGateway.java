@@ -354,13 +354,7 @@ public final class BudgetGateway {
     }
 
     private static String code(Decision.Reason r) {
-        return switch (r) {
-            case BUDGET_EXHAUSTED -> "token_budget_exceeded";
-            case FEATURE_FORBIDDEN -> "feature_not_allowed";
-            case INVALID_REQUEST -> "invalid_request";
-            case STORE_UNAVAILABLE -> "budget_store_unavailable";
-            default -> "token_budget_error";
-        };
+        return r.code();
     }
 
     /** The family whose error shape the client's SDK reads: the endpoint's, or the provider's. */

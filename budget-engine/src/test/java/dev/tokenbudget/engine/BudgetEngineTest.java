@@ -209,8 +209,9 @@ class BudgetEngineTest {
     void aRequestLargerThanTheLimitItselfSaysSo() {
         EngineFixture f = new EngineFixture(TREE);
         Ticket t = f.reserve("k-team", "chat", 20000, 1);
-        assertThat(t.decision().reason()).isEqualTo(Decision.Reason.BUDGET_EXHAUSTED);
-        assertThat(t.decision().message()).contains("allows at most 10000");
+        assertThat(t.decision().reason()).isEqualTo(Decision.Reason.REQUEST_EXCEEDS_LIMIT);
+        assertThat(t.decision().httpStatus()).isEqualTo(400);
+        assertThat(t.decision().message()).contains("budget 'org' admits at most 10000");
     }
 
     @Test
@@ -225,9 +226,15 @@ class BudgetEngineTest {
         assertThat(h.get("RateLimit-Policy")).startsWith("\"org\";q=10000;w=");
         assertThat(h.get("RateLimit")).startsWith("\"org\";r=8500;t=");
         assertThat(h).doesNotContainKey("Retry-After");
-        Ticket r = f.reserve("k-team", "chat", 50000, 1);
+        // 8,500 left: a request of 9,000 fits the month, not now
+        Ticket r = f.reserve("k-team", "chat", 9000, 0);
         assertThat(DecisionHeaders.forResponse(r.decision())).containsKey("Retry-After")
                 .containsEntry("x-tokenbudget-decision", "reject");
+        // one larger than the whole month gets no retry time: waiting cannot help
+        Ticket never = f.reserve("k-team", "chat", 50000, 1);
+        assertThat(DecisionHeaders.forResponse(never.decision())).doesNotContainKey("Retry-After")
+                .containsEntry("x-tokenbudget-decision", "reject")
+                .containsEntry("RateLimit-Policy", h.get("RateLimit-Policy"));
     }
 
     @Test

@@ -3,10 +3,13 @@ package dev.tokenbudget.gateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenbudget.engine.Decision;
+import dev.tokenbudget.engine.DecisionHeaders;
+import dev.tokenbudget.engine.Ticket;
 import dev.tokenbudget.event.BudgetEvent;
 import dev.tokenbudget.provider.Endpoint;
 import dev.tokenbudget.provider.Payloads;
 import dev.tokenbudget.provider.Provider;
+import dev.tokenbudget.usage.TokenUsage;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -128,10 +131,15 @@ class BudgetGatewayTest {
 
     @Test
     void exhaustedHardStopBudgetAnswers429ShapedLikeTheProviderWithRetryAfter() throws Exception {
-        String big = MESSAGES.replace("\"max_tokens\":400", "\"max_tokens\":6000");
+        // 3,000 of tight's 5,000 spent: 2,500 more fit its day, not what is left of it
+        Ticket spent = fx.engine.reserve(TIGHT, null, 100, 100);
+        fx.engine.engine.settle(spent, TokenUsage.of(1500, 1500));
+        String big = MESSAGES.replace("\"max_tokens\":400", "\"max_tokens\":2500");
         Reply r = fx.reply(TestRequest.post("/v1/messages", "x-api-key", TIGHT), big);
         assertThat(r.status()).isEqualTo(429);
-        assertThat(r.headers()).containsKey("Retry-After").containsEntry("x-tokenbudget-decision", "reject")
+        // the clock stands at 09:00 UTC and the window is a UTC day: it resets in 15 hours
+        assertThat(r.headers()).containsEntry("Retry-After", "54000").containsEntry("x-tokenbudget-decision", "reject")
+                .containsEntry(DecisionHeaders.ERROR_CODE, "token_budget_exceeded")
                 .containsEntry("content-type", "application/json");
         JsonNode b = json(r.body());
         assertThat(b.get("type").asText()).isEqualTo("error");
@@ -139,9 +147,52 @@ class BudgetGatewayTest {
         assertThat(b.at("/error/message").asText()).contains("tight");
 
         Reply o = fx.reply(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + TIGHT),
-                CHAT.replace("300", "6000"));
+                CHAT.replace("300", "2500"));
+        assertThat(o.status()).isEqualTo(429);
         assertThat(json(o.body()).at("/error/code").asText()).isEqualTo("token_budget_exceeded");
         assertThat(fx.reserved("tight")).isZero();
+    }
+
+    @Test
+    void aRequestLargerThanTheWholeWindowGetsAFinal400InEachProvidersShapeWithoutRetryAfter() throws Exception {
+        Reply o = fx.reply(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + TIGHT),
+                CHAT.replace("300", "6000"));
+        assertFinal(o);
+        JsonNode e = json(o.body()).get("error");
+        assertThat(e.get("type").asText()).isEqualTo("invalid_request_error");
+        assertThat(e.get("code").asText()).isEqualTo("request_exceeds_budget_limit");
+        assertThat(e.get("message").asText()).contains("budget 'tight'", "at most 5000 total tokens per day window",
+                "needs 6");
+
+        Reply a = fx.reply(TestRequest.post("/v1/messages", "x-api-key", TIGHT),
+                MESSAGES.replace("\"max_tokens\":400", "\"max_tokens\":6000"));
+        assertFinal(a);
+        assertThat(json(a.body()).at("/error/type").asText()).isEqualTo("invalid_request_error");
+
+        Reply g = fx.reply(TestRequest.post("/v1beta/models/gemini-2.5-pro:generateContent", "x-goog-api-key",
+                TIGHT), "{\"contents\":[{\"parts\":[{\"text\":\"hi\"}]}],"
+                + "\"generationConfig\":{\"maxOutputTokens\":6000}}");
+        assertFinal(g);
+        assertThat(json(g.body()).at("/error/status").asText()).isEqualTo("INVALID_ARGUMENT");
+        assertThat(json(g.body()).at("/error/code").asInt()).isEqualTo(400);
+
+        // the largest ceiling a client can send (read as at most 2^53-1 tokens) is refused the same, without overflow
+        Reply huge = fx.reply(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + TIGHT),
+                CHAT.replace("300", Long.toString(Long.MAX_VALUE)));
+        assertFinal(huge);
+        assertThat(json(huge.body()).at("/error/message").asText()).contains("budget 'tight'")
+                .containsPattern("needs [1-9][0-9]{15} total tokens");
+        assertThat(fx.reserved("tight")).isZero();
+        assertThat(fx.used("tight")).isZero();
+    }
+
+    private static void assertFinal(Reply r) {
+        assertThat(r.status()).as(r.bodyText()).isEqualTo(400);
+        assertThat(r.headers()).doesNotContainKey("Retry-After")
+                .containsEntry(DecisionHeaders.ERROR_CODE, "request_exceeds_budget_limit")
+                .containsEntry("x-tokenbudget-decision", "reject")
+                .containsEntry("x-tokenbudget-budget", "tight")
+                .containsEntry("RateLimit-Policy", "\"tight\";q=5000;w=86400");
     }
 
     @Test
@@ -371,8 +422,8 @@ class BudgetGatewayTest {
     void rejectedDecisionStatusComesFromTheEngine() {
         Reply r = fx.reply(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + TIGHT),
                 CHAT.replace("300", "9000"));
-        assertThat(r.status()).isEqualTo(429);
-        assertThat(Decision.Reason.BUDGET_EXHAUSTED).isNotNull();
+        // more than tight's whole day: the engine's REQUEST_EXCEEDS_LIMIT, answered 400
+        assertThat(r.status()).isEqualTo(400);
     }
 
     @Test

@@ -226,6 +226,30 @@ public abstract class AbstractBudgetStoreTest {
         assertThat(r.states().get(0)).isEqualTo(SlotState.EMPTY);
     }
 
+    /**
+     * The most an empty window admits is its cap, calendar or rolling, and for a child overflowing
+     * into its parent's pool its cap plus its overflow cap: the bound the engine holds a request to
+     * when it answers that the request can never fit (NeverFits), so every store must keep it.
+     */
+    @Test
+    void anEmptyWindowAdmitsExactlyItsCapAndAnOverflowingChildItsCapPlusItsOverflowCap() {
+        for (Slot s : List.of(month("team", T0, 100), hour("team", T0, 100))) {
+            ReserveResult over = reserve(nextLease(), T0, LONG_LEASE, 1, 100, s);
+            assertThat(over.admitted()).as(s.key()).isFalse();
+            assertThat(over.cause()).isEqualTo(BindingCause.CAP);
+            String lease = nextLease();
+            assertThat(reserve(lease, T0, LONG_LEASE, 1, 99, s).admitted()).as(s.key()).isTrue();
+            store.settle(SettleCommand.release(tree, lease, T0));
+        }
+        Slot pooled = child("a", 100, true, 50);
+        Slot pool = pool(10_000, 1_000);
+        ReserveResult over = reserve(nextLease(), T0, LONG_LEASE, 0, 151, pooled, pool);
+        assertThat(over.admitted()).isFalse();
+        assertThat(over.bindingSlot()).isZero();
+        assertThat(over.cause()).isEqualTo(BindingCause.OVERFLOW_CAP);
+        assertThat(reserve(nextLease(), T0, LONG_LEASE, 0, 150, pooled, pool).admitted()).isTrue();
+    }
+
     @Test
     void aSlotWithoutCapsNeverRefuses() {
         Slot s = soft("team", T0, 100);

@@ -3,6 +3,7 @@ package dev.tokenbudget.telemetry;
 import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.engine.BudgetRequest;
+import dev.tokenbudget.engine.Decision;
 import dev.tokenbudget.engine.Ticket;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.usage.TokenUsage;
@@ -54,8 +55,11 @@ class BudgetTelemetryTest {
         var key = engine.authenticate("k").orElseThrow();
         Ticket t = engine.reserve(new BudgetRequest(key, null, "alice", "gpt-4.1", 300, 300));
         engine.settle(t, TokenUsage.of(250, 350));
-        Ticket refused = engine.reserve(new BudgetRequest(key, null, "bob", "gpt-4.1", 500, 500));
+        Ticket refused = engine.reserve(new BudgetRequest(key, null, "bob", "gpt-4.1", 400, 300));
         assertThat(refused.decision().admitted()).isFalse();
+        // more than bob's whole day of 900: never admitted, counted apart
+        Ticket never = engine.reserve(new BudgetRequest(key, null, "bob", "gpt-4.1", 500, 500));
+        assertThat(never.decision().reason()).isEqualTo(Decision.Reason.REQUEST_EXCEEDS_LIMIT);
 
         Collection<MetricData> data = reader.collectAllMetrics();
         AttributeKey<String> budget = AttributeKey.stringKey("tokenbudget.budget");
@@ -72,6 +76,8 @@ class BudgetTelemetryTest {
                 .isEqualTo(1);
         assertThat(sum(data, "tokenbudget.decisions", Attributes.of(outcome, "reject", reason, "budget_exhausted")))
                 .isEqualTo(1);
+        assertThat(sum(data, "tokenbudget.decisions", Attributes.of(outcome, "reject", reason,
+                "request_exceeds_limit"))).isEqualTo(1);
         assertThat(sum(data, "tokenbudget.alerts", Attributes.of(budget, "org",
                 AttributeKey.longKey("tokenbudget.threshold"), 50L))).isEqualTo(1);
         assertThat(data).anySatisfy(m -> {

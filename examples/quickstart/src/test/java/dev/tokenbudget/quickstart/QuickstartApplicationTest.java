@@ -112,6 +112,20 @@ class QuickstartApplicationTest {
     }
 
     @Test
+    void aRequestLargerThanTheDemoKeysWholeDayGetsAFinal400WithoutRetryAfter() throws Exception {
+        // docs/quickstart.md: 2,000,000 output tokens against playground's 1M a day
+        HttpResponse<String> r = post("/v1/chat/completions", "Authorization", "demo-key",
+                CHAT.replace("{\"model\":\"gpt-4o\",", "{\"model\":\"gpt-4o\",\"max_tokens\":2000000,"));
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(r.headers().firstValue("retry-after")).isEmpty();
+        JsonNode error = json(r.body()).get("error");
+        assertThat(error.get("code").asText()).isEqualTo("request_exceeds_budget_limit");
+        assertThat(error.get("message").asText())
+                .contains("budget 'playground'", "at most 1000000 total tokens per day");
+    }
+
+    @Test
     void demoDegradeSwitchesToTheCheaperModelInsteadOfStopping() throws Exception {
         HttpResponse<String> r = null;
         for (int i = 0; i < 100; i++) {
