@@ -193,12 +193,9 @@ public final class BudgetGateway {
                 return f;
             }
             engine.release(t);
-            Map<String, String> h = new LinkedHashMap<>();
-            h.put("Retry-After", Long.toString(p.retryAfterSeconds()));
-            h.put("content-type", JSON);
-            return new Reply(429, h, ProviderCodec.of(errorFamily(id.route())).errorBody(429,
+            return reply(errorFamily(id.route()), 429, Map.of("Retry-After", Long.toString(p.retryAfterSeconds())),
                     "upstream_quota_exhausted", "the upstream quota '" + limiter.name() + "' has no room for this "
-                            + "request now; retry after " + p.retryAfterSeconds() + " s"));
+                            + "request now; retry after " + p.retryAfterSeconds() + " s");
         });
     }
 
@@ -236,10 +233,7 @@ public final class BudgetGateway {
                 held));
         Decision d = ticket.decision();
         if (!d.admitted()) {
-            Map<String, String> h = new LinkedHashMap<>(DecisionHeaders.forResponse(d));
-            h.put("content-type", JSON);
-            return new Reply(d.httpStatus(), h, ProviderCodec.of(errors).errorBody(d.httpStatus(), code(d.reason()),
-                    d.message()));
+            return reply(errors, d.httpStatus(), DecisionHeaders.forResponse(d), code(d.reason()), d.message());
         }
         try {
             return admitted(id, ticket, codec, json, facts, model);
@@ -347,14 +341,28 @@ public final class BudgetGateway {
         };
     }
 
-    /** The family whose error shape the client's SDK reads: the endpoint's, or the provider's. */
+    /**
+     * The family whose error shape the client's SDK reads: Bedrock's on every Bedrock path (an
+     * InvokeModel body is Anthropic's, its errors are Bedrock's), Google's on every Vertex path (the
+     * gateway answers as Vertex would, Anthropic's models included), else the endpoint's or the provider's.
+     */
     private static Family errorFamily(Route r) {
+        if (r.provider() == Provider.BEDROCK || r.provider() == Provider.VERTEX) {
+            return r.provider().family();
+        }
         return r.endpoint().family() != null ? r.endpoint().family() : r.provider().family();
     }
 
     private static Reply reply(Family family, int status, String code, String message) {
-        return new Reply(status, Map.of("content-type", JSON), ProviderCodec.of(family).errorBody(status, code,
-                message));
+        return reply(family, status, Map.of(), code, message);
+    }
+
+    private static Reply reply(Family family, int status, Map<String, String> headers, String code, String message) {
+        ProviderCodec codec = ProviderCodec.of(family);
+        Map<String, String> h = new LinkedHashMap<>(headers);
+        h.putAll(codec.errorHeaders(status));
+        h.put("content-type", JSON);
+        return new Reply(status, h, codec.errorBody(status, code, message));
     }
 
     private record KeyLocation(String secret, String where, String upstreamPath) {
@@ -397,6 +405,7 @@ public final class BudgetGateway {
             case ANTHROPIC -> "the x-api-key header";
             case AZURE_OPENAI -> "the api-key header";
             case GEMINI -> "the x-goog-api-key header";
+            case BEDROCK, VERTEX -> "Authorization: Bearer <key> (a Bedrock API key or a Vertex access token in the SDKs)";
             default -> "Authorization: Bearer <key>";
         };
     }

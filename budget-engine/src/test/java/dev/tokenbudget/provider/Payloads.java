@@ -15,8 +15,10 @@ import java.util.stream.Stream;
 
 /**
  * The recorded-payload fixtures under {@code src/test/resources/payloads}: each body or stream
- * {@code name.json} / {@code name.sse} has {@code name.expected.json} next to it with the family,
- * endpoint and the usage it must yield.
+ * {@code name.json} / {@code name.sse} / {@code name.frames} has {@code name.expected.json} next to
+ * it with the family, endpoint and the usage it must yield. A {@code .frames} file is an AWS event
+ * stream written readably ({@link EventStreamFrames}) and encoded, real checksums included, by the
+ * AWS SDK's own encoder when loaded.
  */
 public final class Payloads {
 
@@ -37,7 +39,8 @@ public final class Payloads {
         }
 
         public String contentType() {
-            return name.endsWith(".sse") ? "text/event-stream" : "application/json";
+            return name.endsWith(".sse") ? "text/event-stream" : name.endsWith(".frames")
+                    ? "application/vnd.amazon.eventstream" : "application/json";
         }
 
         @Override
@@ -69,6 +72,9 @@ public final class Payloads {
     }
 
     public static byte[] bytes(String name) {
+        if (name.endsWith(".frames")) {
+            return get(name).bytes();
+        }
         try (InputStream in = Payloads.class.getResourceAsStream("/payloads/" + name)) {
             if (in == null) {
                 throw new IllegalArgumentException("no payload " + name);
@@ -87,7 +93,11 @@ public final class Payloads {
             if (!Files.exists(exp)) {
                 throw new IllegalStateException("fixture " + name + " has no " + base + ".expected.json");
             }
-            return new Payload(name, Files.readAllBytes(p), JSON.readTree(exp.toFile()));
+            byte[] bytes = Files.readAllBytes(p);
+            if (name.endsWith(".frames")) {
+                bytes = EventStreamFrames.encode(JSON.readTree(bytes));
+            }
+            return new Payload(name, bytes, JSON.readTree(exp.toFile()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
