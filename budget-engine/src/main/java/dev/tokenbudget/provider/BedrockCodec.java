@@ -117,12 +117,22 @@ final class BedrockCodec implements ProviderCodec {
         };
     }
 
+    /** A Bedrock collector: AWS's JSON error body is a lone {@code message} (some services spell it {@code Message}). */
+    private abstract static class AwsUsage extends UsageCollector {
+        final void awsError() {
+            String err = text("message") != null ? text("message") : text("Message");
+            if (err != null) {
+                error(err);
+            }
+        }
+    }
+
     /**
      * Converse's {@code usage} (in the body, and in ConverseStream's final {@code metadata} event):
      * {@code inputTokens} excludes the cache reads and writes, which are added here
      * ({@code docs/usage.md}); a top-level {@code message} is an error body.
      */
-    private static final class ConverseUsage extends UsageCollector {
+    private static final class ConverseUsage extends AwsUsage {
         private static final String U = "usage.";
         private static final JsonScanner.Paths PATHS = JsonScanner.Paths.of(U + "inputTokens", U + "outputTokens",
                 U + "cacheReadInputTokens", U + "cacheWriteInputTokens", "message", "Message");
@@ -134,10 +144,7 @@ final class BedrockCodec implements ProviderCodec {
 
         @Override
         protected void apply() {
-            String err = text("message") != null ? text("message") : text("Message");
-            if (err != null) {
-                error(err);
-            }
+            awsError();
             Long in = count(U + "inputTokens");
             Long out = count(U + "outputTokens");
             if (in == null && out == null) {
@@ -153,7 +160,7 @@ final class BedrockCodec implements ProviderCodec {
     }
 
     /** InvokeModel's body: Anthropic's message for Claude, else the model family's own counts. */
-    private static final class InvokeUsage extends UsageCollector {
+    private static final class InvokeUsage extends AwsUsage {
         private final UsageCollector anthropic = AnthropicCodec.messagesUsage();
         private final InvocationMetrics metrics = new InvocationMetrics();
         private final JsonScanner.Paths paths = metrics.pathsWith(anthropic.paths());
@@ -165,10 +172,7 @@ final class BedrockCodec implements ProviderCodec {
 
         @Override
         protected void apply() {
-            String err = text("message") != null ? text("message") : text("Message");
-            if (err != null) {
-                error(err);
-            }
+            awsError();
             anthropic.begin(null);
             doc.forEach(anthropic::value);
             anthropic.end(null);
@@ -183,7 +187,7 @@ final class BedrockCodec implements ProviderCodec {
      * Claude), read with the Anthropic collector; other models' final chunk carries
      * {@code amazon-bedrock-invocationMetrics}, read when Anthropic's counts are absent.
      */
-    private static final class InvokeStreamUsage extends UsageCollector {
+    private static final class InvokeStreamUsage extends AwsUsage {
         private static final JsonScanner.Paths PATHS = JsonScanner.Paths.of("bytes", "message", "Message");
         private final UsageCollector anthropic = AnthropicCodec.messagesUsage();
         private final InvocationMetrics metrics = new InvocationMetrics();
@@ -196,10 +200,7 @@ final class BedrockCodec implements ProviderCodec {
 
         @Override
         protected void apply() {
-            String err = text("message") != null ? text("message") : text("Message");
-            if (err != null) {
-                error(err);
-            }
+            awsError();
             String b64 = text("bytes");
             if (b64 == null) {
                 return;

@@ -26,8 +26,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A fake LLM provider on loopback that speaks OpenAI Chat Completions, OpenAI Responses and
- * Anthropic Messages exactly on the wire, JSON and streamed, with usage counted by a real
+ * A fake LLM provider on loopback that speaks OpenAI Chat Completions, OpenAI Responses,
+ * Anthropic Messages, AWS Bedrock Runtime (Converse, ConverseStream, InvokeModel,
+ * InvokeModelWithResponseStream) and Google Vertex AI (Gemini's generateContent and
+ * streamGenerateContent, Claude's rawPredict and streamRawPredict) exactly on the wire, JSON and streamed, with usage counted by a real
  * tokenizer. It echoes the requested model, honours the output ceiling, streams one flushed HTTP
  * chunk per event, and records every request and the usage it reported so that tests can
  * reconcile what a gateway charged with what the provider said.
@@ -81,7 +83,8 @@ public final class FakeProvider implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        for (ProviderApi api : List.of(new ChatCompletionsApi(), new ResponsesApi(), new MessagesApi())) {
+        for (ProviderApi api : List.of(new ChatCompletionsApi(), new ResponsesApi(), new MessagesApi(),
+                new BedrockApi(), new VertexApi())) {
             apis.put(api.path(), api);
         }
         server.createContext("/", this::handle);
@@ -235,7 +238,11 @@ public final class FakeProvider implements AutoCloseable {
     }
 
     private void respond(HttpExchange ex, RecordedExchange record) throws IOException {
-        ProviderApi api = apis.get(ex.getRequestURI().getPath());
+        String path = ex.getRequestURI().getPath();
+        ProviderApi api = apis.get(path);
+        if (api == null) {
+            api = apis.values().stream().filter(a -> a.matches(path)).findFirst().orElse(null);
+        }
         StreamPacer p = pacer;
         Wire wire = new Wire(ex, record, p);
         try {
@@ -282,6 +289,7 @@ public final class FakeProvider implements AutoCloseable {
             JsonNode body = parse(record.request().body());
             api.serve(body, wire, record, new ProviderApi.Tuning(replyTokens, tokensPerChunk, p));
         } catch (ApiError e) {
+            api.errorHeaders(wire, e.status);
             wire.json(e.status, api.error(e.status, e.type, e.getMessage()));
         }
         record.markCompleted();
