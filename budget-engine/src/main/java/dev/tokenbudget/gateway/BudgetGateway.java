@@ -136,7 +136,7 @@ public final class BudgetGateway {
                     + ": it is not a chat, responses, embeddings, messages or generateContent endpoint");
         }
         String credential = options.upstreamKeys().get(route.provider());
-        if (credential == null) {
+        if (credential == null && !options.upstreamSigners().containsKey(route.provider())) {
             String env = engine.config().providerKeyEnv().get(route.provider().configName());
             if (env != null) {
                 credential = options.environment().apply(env);
@@ -280,7 +280,8 @@ public final class BudgetGateway {
         Map<String, String> response = ticket == null ? Map.of() : DecisionHeaders.forResponse(ticket.decision());
         ResponseMeter meter = new ResponseMeter(engine, ticket, family, id.endpoint());
         return new Forward(ticket, id.provider(), id.endpoint(), model, stream, body, p,
-                ticket == null ? UNMETERED_REMOVE_HEADERS : METERED_REMOVE_HEADERS, set, response, meter);
+                ticket == null ? UNMETERED_REMOVE_HEADERS : METERED_REMOVE_HEADERS, set, response, meter,
+                options.upstreamSigners().get(id.provider()));
     }
 
     private Map<String, String> promptSwaps(RouteDirective dir) {
