@@ -199,6 +199,18 @@ public final class BudgetGateway {
         });
     }
 
+    /**
+     * The answer when {@link Forward#sign} failed (no AWS credentials, a Google token that cannot be
+     * refreshed): the reservation is released, since nothing went upstream, and the client gets a
+     * 500 shaped like the provider's errors; the cause is logged, never sent.
+     */
+    public Reply signFailure(Forward f, RuntimeException cause) {
+        f.meter().abort();
+        LOG.error("signing the upstream request to {} failed; reservation released", f.provider().configName(), cause);
+        return reply(errorFamily(f.provider(), f.endpoint()), 500, "upstream_credentials_unavailable", "the gateway could not obtain credentials "
+                + "for provider '" + f.provider().configName() + "'");
+    }
+
     /** The upstream quota a request to {@code provider}'s {@code model} draws on, if one is configured. */
     Optional<UpstreamLimiter> upstream(String provider, String model) {
         return upstreams == null ? Optional.empty() : upstreams.forRequest(provider, model);
@@ -348,10 +360,14 @@ public final class BudgetGateway {
      * gateway answers as Vertex would, Anthropic's models included), else the endpoint's or the provider's.
      */
     private static Family errorFamily(Route r) {
-        if (r.provider() == Provider.BEDROCK || r.provider() == Provider.VERTEX) {
-            return r.provider().family();
+        return errorFamily(r.provider(), r.endpoint());
+    }
+
+    private static Family errorFamily(Provider p, Endpoint e) {
+        if (p == Provider.BEDROCK || p == Provider.VERTEX) {
+            return p.family();
         }
-        return r.endpoint().family() != null ? r.endpoint().family() : r.provider().family();
+        return e.family() != null ? e.family() : p.family();
     }
 
     private static Reply reply(Family family, int status, String code, String message) {

@@ -208,4 +208,41 @@ class CloudGatewayTest {
         assertThat(m.charged().inputTokens()).isEqualTo(14);
         assertThat(m.charged().outputTokens()).isEqualTo(6);
     }
+
+    @Test
+    void aSignerSignsTheBodyAsSentAndItsFailureReleasesAndAnswers500InBedrocksShape() throws Exception {
+        java.util.List<String> signed = new java.util.ArrayList<>();
+        GatewayFixture signing = new GatewayFixture(GatewayOptions.custom().upstreamSigner(Provider.BEDROCK,
+                (method, uri, headers, body) -> {
+                    signed.add(method + " " + uri + " " + new String(body, StandardCharsets.UTF_8));
+                    return java.util.Map.of("authorization", "AWS4-HMAC-SHA256 test");
+                }));
+        Forward f = signing.forward(bearer("/model/" + enc(OPUS) + "/converse", CHEAP), CONVERSE.replace("700", "6000"));
+        assertThat(f.setHeaders()).doesNotContainKey("authorization"); // no api_key_env credential
+        java.util.Map<String, String> h = f.sign("POST", java.net.URI.create("https://bedrock-runtime.us-east-1"
+                + ".amazonaws.com" + f.path()), java.util.Map.of("content-type", "application/json"), f.body());
+        assertThat(h).containsEntry("authorization", "AWS4-HMAC-SHA256 test");
+        assertThat(signed).singleElement().asString().contains("/model/" + enc(HAIKU) + "/converse")
+                .contains("\"maxTokens\":256");
+        f.meter().abort();
+
+        GatewayFixture broken = new GatewayFixture(GatewayOptions.custom().upstreamSigner(Provider.BEDROCK,
+                (method, uri, headers, body) -> {
+                    throw new IllegalStateException("no AWS credentials in the chain");
+                }));
+        Forward g = broken.forward(bearer("/model/" + enc(HAIKU) + "/converse", MAIN), CONVERSE);
+        assertThat(broken.reserved("org")).isPositive();
+        RuntimeException cause = null;
+        try {
+            g.sign("POST", java.net.URI.create("https://h/model/x/converse"), java.util.Map.of(), new byte[0]);
+        } catch (RuntimeException e) {
+            cause = e;
+        }
+        Reply r = broken.gateway.signFailure(g, cause);
+        assertThat(r.status()).isEqualTo(500);
+        assertThat(r.headers()).containsEntry("x-amzn-ErrorType", "InternalServerException");
+        assertThat(r.bodyText()).doesNotContain("AWS credentials");
+        assertThat(broken.reserved("org")).isZero();
+        assertThat(broken.used("org")).isZero();
+    }
 }

@@ -71,15 +71,14 @@ public final class Payloads {
                 .orElseThrow(() -> new IllegalArgumentException("no payload " + name));
     }
 
+    /** A fixture's bytes, read as a resource (so also from the test-jar); a {@code .frames} file encoded. */
     public static byte[] bytes(String name) {
-        if (name.endsWith(".frames")) {
-            return get(name).bytes();
-        }
         try (InputStream in = Payloads.class.getResourceAsStream("/payloads/" + name)) {
             if (in == null) {
                 throw new IllegalArgumentException("no payload " + name);
             }
-            return in.readAllBytes();
+            byte[] b = in.readAllBytes();
+            return name.endsWith(".frames") ? EventStreamFrames.encode(JSON.readTree(b)) : b;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

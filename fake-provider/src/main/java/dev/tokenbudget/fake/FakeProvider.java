@@ -69,6 +69,7 @@ public final class FakeProvider implements AutoCloseable {
     private volatile int tokensPerChunk = 2;
     private volatile StreamPacer pacer = StreamPacer.fixed(Duration.ofMillis(15));
     private volatile String requiredApiKey;
+    private volatile java.util.function.Function<RecordedRequest, String> authorizer;
     private final LongAdder requests = new LongAdder();
     private final LongAdder completed = new LongAdder();
     private final LongAdder aborted = new LongAdder();
@@ -192,6 +193,15 @@ public final class FakeProvider implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Checks each request's credential with {@code problem} (null when authorised, else why not;
+     * e.g. a SigV4 verification), answering 403 with the provider's error otherwise. Null turns it off.
+     */
+    public FakeProvider requireAuthorization(java.util.function.Function<RecordedRequest, String> problem) {
+        this.authorizer = problem;
+        return this;
+    }
+
     /** The next request is answered with this error status and a provider-shaped error body. */
     public FakeProvider failNext(int status) {
         if (status < 400 || status > 599) {
@@ -283,6 +293,11 @@ public final class FakeProvider implements AutoCloseable {
             if (!authorised(record.request())) {
                 throw new ApiError(401, "authentication_error", "invalid x-api-key / Authorization");
             }
+            java.util.function.Function<RecordedRequest, String> check = authorizer;
+            String denied = check == null ? null : check.apply(record.request());
+            if (denied != null) {
+                throw new ApiError(403, "permission_error", denied);
+            }
             if (failure != null) {
                 throw new ApiError(failure, typeFor(failure), "injected failure " + failure);
             }
@@ -332,7 +347,7 @@ public final class FakeProvider implements AutoCloseable {
         Map<String, List<String>> headers = new LinkedHashMap<>();
         ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), new ArrayList<>(v)));
         return new RecordedRequest(ex.getRequestMethod(), ex.getRequestURI().getPath(),
-                ex.getRequestURI().getRawQuery(), headers, body);
+                ex.getRequestURI().getRawQuery(), headers, body, ex.getRequestURI().getRawPath());
     }
 
     @Override
