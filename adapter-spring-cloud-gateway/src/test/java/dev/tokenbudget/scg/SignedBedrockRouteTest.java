@@ -87,4 +87,19 @@ class SignedBedrockRouteTest extends GatewayTestBase {
         assertThat(direct.statusCode()).isEqualTo(403);
         assertThat(direct.headers().firstValue("x-amzn-ErrorType")).contains("AccessDeniedException");
     }
+
+    @Test
+    void aDegradedRequestIsSignedOverItsRewrittenPathAndBody() throws Exception {
+        // 10M a day, degrading from 1%: a request reserving 150k crosses it
+        HttpResponse<byte[]> r = post("/model/us.anthropic.claude-opus-4-7-v1%3A0/converse", "vk-it-cloud-degrade",
+                "{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"Hi\"}]}],"
+                        + "\"inferenceConfig\":{\"maxTokens\":150000}}");
+        assertThat(r.statusCode()).as(new String(r.body(), StandardCharsets.UTF_8)).isEqualTo(200);
+        assertThat(r.headers().firstValue("x-tokenbudget-decision")).contains("degrade");
+        RecordedRequest sent = BEDROCK.lastExchange().request();
+        assertThat(sent.rawPath()).isEqualTo("/model/" + HAIKU + "/converse");
+        assertThat(sent.bodyText()).contains("\"maxTokens\":64");
+        // the fake verified the signature over exactly this path and body, or it would have answered 403
+        assertThat(problem(sent)).isNull();
+    }
 }
