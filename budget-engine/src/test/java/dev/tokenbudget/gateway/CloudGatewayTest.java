@@ -245,4 +245,28 @@ class CloudGatewayTest {
         assertThat(broken.reserved("org")).isZero();
         assertThat(broken.used("org")).isZero();
     }
+
+    @Test
+    void anInvokeBodyOfAnotherModelFamilyIsReservedAtItsOwnCeilingAndSettledFromBedrocksHeaders() {
+        Forward f = fx.forward(bearer("/model/meta.llama3-70b-instruct-v1%3A0/invoke", MAIN),
+                "{\"prompt\":\"Explain token budgets.\",\"max_gen_len\":100,\"temperature\":0.5}");
+        assertThat(f.ticket().reservedOutput()).isEqualTo(100);
+        java.util.Map<String, String> h = java.util.Map.of("x-amzn-bedrock-input-token-count", "12",
+                "x-amzn-bedrock-output-token-count", "5");
+        ResponseMeter m = f.meter();
+        m.onResponseHeaders(200, "application/json", h::get);
+        byte[] body = "{\"generation\":\"Budgets cap tokens.\",\"prompt_token_count\":12,\"generation_token_count\":5,\"stop_reason\":\"stop\"}"
+                .getBytes(StandardCharsets.UTF_8);
+        m.onBytes(body, 0, body.length);
+        MeterResult r = m.complete();
+        assertThat(r.outcome()).isEqualTo(MeterResult.Outcome.SETTLED);
+        assertThat(r.charged().inputTokens()).isEqualTo(12);
+        assertThat(r.charged().outputTokens()).isEqualTo(5);
+
+        // without the headers the body's usage is unknown: settled at the reservation, never below
+        Forward g = fx.forward(bearer("/model/meta.llama3-70b-instruct-v1%3A0/invoke", MAIN),
+                "{\"prompt\":\"Hi\",\"max_gen_len\":100}");
+        assertThat(GatewayFixture.respond(g, 200, "application/json", body, 16).outcome())
+                .isEqualTo(MeterResult.Outcome.SETTLED_UNKNOWN);
+    }
 }
