@@ -163,11 +163,10 @@ final class BedrockCodec implements ProviderCodec {
     private static final class InvokeUsage extends AwsUsage {
         private final UsageCollector anthropic = AnthropicCodec.messagesUsage();
         private final InvocationMetrics metrics = new InvocationMetrics();
-        private final JsonScanner.Paths paths = metrics.pathsWith(anthropic.paths());
 
         @Override
         protected JsonScanner.Paths paths() {
-            return paths;
+            return InvocationMetrics.WITH_MESSAGES;
         }
 
         @Override
@@ -191,7 +190,6 @@ final class BedrockCodec implements ProviderCodec {
         private static final JsonScanner.Paths PATHS = JsonScanner.Paths.of("bytes", "message", "Message");
         private final UsageCollector anthropic = AnthropicCodec.messagesUsage();
         private final InvocationMetrics metrics = new InvocationMetrics();
-        private final JsonScanner.Paths inner = metrics.pathsWith(anthropic.paths());
 
         @Override
         protected JsonScanner.Paths paths() {
@@ -213,7 +211,7 @@ final class BedrockCodec implements ProviderCodec {
                 return;
             }
             anthropic.begin(null);
-            JsonScanner scanner = new JsonScanner(inner, anthropic::value);
+            JsonScanner scanner = new JsonScanner(InvocationMetrics.WITH_MESSAGES, anthropic::value);
             scanner.feed(event, 0, event.length);
             scanner.end();
             // the Anthropic collector ignores paths it does not read; the metrics are read from its doc
@@ -234,7 +232,10 @@ final class BedrockCodec implements ProviderCodec {
         private Long read;
         private Long write;
 
-        JsonScanner.Paths pathsWith(JsonScanner.Paths others) {
+        /** Anthropic's Messages paths, these metrics and AWS's error message: built once, its tables are shared. */
+        static final JsonScanner.Paths WITH_MESSAGES = pathsWith(AnthropicCodec.messagesUsage().paths());
+
+        private static JsonScanner.Paths pathsWith(JsonScanner.Paths others) {
             java.util.Set<String> all = new java.util.HashSet<>(others.paths());
             all.addAll(java.util.List.of(FIELDS));
             all.add("message"); // AWS's error body
