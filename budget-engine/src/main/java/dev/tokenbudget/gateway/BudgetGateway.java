@@ -133,7 +133,8 @@ public final class BudgetGateway {
         }
         if (!route.known() && !options.forwardUnknownPosts()) {
             return reply(errors, 404, "unknown_endpoint", "tokenbudget cannot meter POST " + stripQuery(path)
-                    + ": it is not a chat, responses, embeddings, messages or generateContent endpoint");
+                    + ": it is not a chat, responses, embeddings, messages, generateContent, Bedrock converse / "
+                    + "invoke or Vertex rawPredict endpoint");
         }
         String credential = options.upstreamKeys().get(route.provider());
         if (credential == null && !options.upstreamSigners().containsKey(route.provider())) {
@@ -207,8 +208,8 @@ public final class BudgetGateway {
     public Reply signFailure(Forward f, RuntimeException cause) {
         f.meter().abort();
         LOG.error("signing the upstream request to {} failed; reservation released", f.provider().configName(), cause);
-        return reply(errorFamily(f.provider(), f.endpoint()), 500, "upstream_credentials_unavailable", "the gateway could not obtain credentials "
-                + "for provider '" + f.provider().configName() + "'");
+        return reply(errorFamily(f.provider(), f.endpoint()), 500, "upstream_credentials_unavailable",
+                "the gateway could not obtain credentials for provider '" + f.provider().configName() + "'");
     }
 
     /** The upstream quota a request to {@code provider}'s {@code model} draws on, if one is configured. */
@@ -422,7 +423,8 @@ public final class BudgetGateway {
             case ANTHROPIC -> "the x-api-key header";
             case AZURE_OPENAI -> "the api-key header";
             case GEMINI -> "the x-goog-api-key header";
-            case BEDROCK, VERTEX -> "Authorization: Bearer <key> (a Bedrock API key or a Vertex access token in the SDKs)";
+            case BEDROCK, VERTEX -> "Authorization: Bearer <key> (where the SDKs send a Bedrock API key or a "
+                    + "Vertex access token)";
             default -> "Authorization: Bearer <key>";
         };
     }
