@@ -42,6 +42,7 @@ import java.util.List;
 @ConditionalOnClass(GatewayFilterFactory.class)
 @ConditionalOnProperty(prefix = "tokenbudget", name = "enabled", matchIfMissing = true)
 @EnableConfigurationProperties(TokenBudgetProperties.class)
+@org.springframework.context.annotation.Import(CloudAuthConfiguration.class)
 public class TokenBudgetAutoConfiguration {
 
     @Bean
@@ -99,17 +100,18 @@ public class TokenBudgetAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     @ConditionalOnBean(BudgetEngine.class)
-    BudgetGateway tokenBudgetGateway(BudgetEngine engine, TokenBudgetProperties properties, Environment env) {
-        GatewayOptions options = GatewayOptions.custom()
+    BudgetGateway tokenBudgetGateway(BudgetEngine engine, TokenBudgetProperties properties, Environment env,
+                                     ObjectProvider<GatewayOptionsCustomizer> customizers) {
+        GatewayOptions.Builder options = GatewayOptions.custom()
                 .maxBodyBytes(properties.getMaxBodySize().toBytes())
                 .requestStreamUsage(properties.isRequestStreamUsage())
                 .forwardUnknownPosts(properties.isForwardUnknownPosts())
                 .prompts(properties.getPrompts())
                 // the Spring environment includes the process environment, and lets tests and
                 // secret stores supply the upstream keys named in the engine config's providers:
-                .environment(env::getProperty)
-                .build();
-        return new BudgetGateway(engine, options);
+                .environment(env::getProperty);
+        customizers.orderedStream().forEach(c -> c.customize(options));
+        return new BudgetGateway(engine, options.build());
     }
 
     /** Thresholds and projections to the engine config's alert sinks (secrets from the environment). */

@@ -90,8 +90,16 @@ final class TokenBudgetFilter implements GatewayFilter, Ordered {
         Forward forward = (Forward) admission;
         MeteredResponse response = new MeteredResponse(exchange.getResponse(), forward.meter(),
                 forward.responseHeaders(), calls);
-        ServerHttpRequest upstream = UpstreamRequest.of(exchange.getRequest(), forward, body,
-                exchange.getResponse().bufferFactory());
+        ServerHttpRequest upstream;
+        try {
+            org.springframework.cloud.gateway.route.Route route = exchange.getAttribute(
+                    ServerWebExchangeUtils.GATEWAY_ROUTE_ATTR);
+            upstream = UpstreamRequest.of(exchange.getRequest(), forward, body, exchange.getResponse().bufferFactory(),
+                    route == null ? null : route.getUri());
+        } catch (RuntimeException e) {
+            // no upstream credentials (Bedrock SigV4, a Vertex token): released, answered 500
+            return Replies.write(exchange.getResponse(), gateway.signFailure(forward, e));
+        }
         ServerWebExchange next = exchange.mutate().request(upstream).response(response).build();
         next.getAttributes().put(FORWARD_ATTR, forward);
         Mono<Void> sent = forward.degraded() && redispatchOnDegrade

@@ -65,6 +65,18 @@ public class TokenBudgetProperties {
     /** Registered system prompts, id to exact text, for the {@code prompt_variants} of degrade specs. */
     private Map<String, String> prompts = new LinkedHashMap<>();
 
+    /**
+     * AWS region to SigV4-sign Bedrock requests for, with the AWS SDK's default credential chain
+     * (needs dev.tokenbudget:cloud-auth); replaces providers.bedrock.api_key_env. Unset: no signing.
+     */
+    private String bedrockSigningRegion;
+
+    /**
+     * Authorise Vertex AI requests with Google's Application Default Credentials, refreshed before
+     * expiry (needs dev.tokenbudget:cloud-auth); replaces providers.vertex.api_key_env.
+     */
+    private boolean vertexApplicationDefaultCredentials = false;
+
     /** Settings of one route. */
     public static class RouteSettings {
 
@@ -169,6 +181,22 @@ public class TokenBudgetProperties {
 
     public void setPrompts(Map<String, String> prompts) {
         this.prompts = prompts;
+    }
+
+    public String getBedrockSigningRegion() {
+        return bedrockSigningRegion;
+    }
+
+    public void setBedrockSigningRegion(String bedrockSigningRegion) {
+        this.bedrockSigningRegion = bedrockSigningRegion;
+    }
+
+    public boolean isVertexApplicationDefaultCredentials() {
+        return vertexApplicationDefaultCredentials;
+    }
+
+    public void setVertexApplicationDefaultCredentials(boolean on) {
+        this.vertexApplicationDefaultCredentials = on;
     }
 
     public Admin getAdmin() {

@@ -9,6 +9,7 @@ import org.springframework.http.server.reactive.ServerHttpRequestDecorator;
 import reactor.core.publisher.Flux;
 
 import java.net.URI;
+import java.util.Map;
 
 /**
  * The request as it goes upstream, built from a {@link Forward}: key headers removed, the
@@ -20,18 +21,29 @@ final class UpstreamRequest {
     private UpstreamRequest() {
     }
 
+    /**
+     * @param upstream the route's URI (scheme and authority of the upstream), for a signed provider;
+     *                 null when unknown
+     * @throws RuntimeException when the forward's signer cannot sign (no credentials)
+     */
     static ServerHttpRequest of(ServerHttpRequest client, Forward forward, byte[] clientBody,
-                                DataBufferFactory buffers) {
+                                DataBufferFactory buffers, URI upstream) {
         byte[] body = forward.body() != null ? forward.body() : clientBody;
         boolean hadBody = body.length > 0 || client.getHeaders().getContentLength() >= 0;
         ServerHttpRequest.Builder b = client.mutate();
+        URI uri = client.getURI();
+        String pathAndQuery = forward.path() != null ? forward.path()
+                : uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
         if (forward.path() != null) {
-            URI uri = client.getURI();
             b.uri(URI.create(uri.getScheme() + "://" + uri.getRawAuthority() + forward.path()));
         }
+        Map<String, String> signed = forward.signer() == null || upstream == null ? Map.of()
+                : forward.sign(client.getMethod().name(), URI.create(upstream.getScheme() + "://"
+                + upstream.getRawAuthority() + pathAndQuery), contentType(client), body);
         b.headers(h -> {
             forward.removeHeaders().forEach(h::remove);
             forward.setHeaders().forEach(h::set);
+            signed.forEach(h::set);
             h.remove(HttpHeaders.TRANSFER_ENCODING);
             if (hadBody) {
                 h.setContentLength(body.length);
@@ -44,5 +56,10 @@ final class UpstreamRequest {
                 return Flux.defer(() -> Flux.just(buffers.wrap(body)));
             }
         };
+    }
+
+    private static Map<String, String> contentType(ServerHttpRequest client) {
+        String ct = client.getHeaders().getFirst(HttpHeaders.CONTENT_TYPE);
+        return ct == null ? Map.of() : Map.of("content-type", ct);
     }
 }

@@ -36,6 +36,8 @@ abstract class GatewayTestBase {
     static final FakeProvider OPENAI = FakeProvider.start(0).requireApiKey("sk-it-openai");
     static final FakeProvider ECONOMY = FakeProvider.start(0).requireApiKey("sk-it-openai");
     static final FakeProvider ANTHROPIC = FakeProvider.start(0).requireApiKey("sk-it-anthropic");
+    static final FakeProvider BEDROCK = FakeProvider.start(0).requireApiKey("ABSK-it-bedrock");
+    static final FakeProvider VERTEX = FakeProvider.start(0).requireApiKey("ya29.it-vertex");
     static final int DEAD_PORT = unusedPort();
 
     @DynamicPropertySource
@@ -43,6 +45,8 @@ abstract class GatewayTestBase {
         r.add("it.upstream.openai", OPENAI::baseUrl);
         r.add("it.upstream.economy", ECONOMY::baseUrl);
         r.add("it.upstream.anthropic", ANTHROPIC::baseUrl);
+        r.add("it.upstream.bedrock", BEDROCK::baseUrl);
+        r.add("it.upstream.vertex", VERTEX::baseUrl);
         r.add("it.upstream.dead-port", () -> DEAD_PORT);
     }
 
@@ -54,7 +58,7 @@ abstract class GatewayTestBase {
 
     @BeforeEach
     void resetFakes() {
-        for (FakeProvider f : new FakeProvider[]{OPENAI, ECONOMY, ANTHROPIC}) {
+        for (FakeProvider f : new FakeProvider[]{OPENAI, ECONOMY, ANTHROPIC, BEDROCK, VERTEX}) {
             f.clear();
             f.pacer(StreamPacer.fixed(Duration.ZERO)).replyTokens(FakeProvider.DEFAULT_REPLY_TOKENS).tokensPerChunk(2);
         }

@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
  * reports, as one JSON object in the engine's counting convention (null where unknown).
  */
 @Command(name = "usage", mixinStandardHelpOptions = true,
-        description = {"Print the token usage of a saved provider response (JSON) or stream (SSE) as one JSON object:",
+        description = {"Print the token usage of a saved provider response (JSON) or stream (SSE, AWS event stream) as one JSON object:",
             "{\"provider\",\"model\",\"input_tokens\",\"output_tokens\",\"cached_input_tokens\",\"reasoning_tokens\"}",
             "(null where unknown; why it is unknown goes to stderr). JSON vs SSE and the provider are detected."})
 final class UsageCommand implements Callable<Integer> {
@@ -35,7 +35,8 @@ final class UsageCommand implements Callable<Integer> {
     private Path file;
 
     @Option(names = "--provider", paramLabel = "PROVIDER",
-            description = "openai, anthropic or gemini (azure and openai_compatible read as openai); detected when absent.")
+            description = "openai, anthropic, gemini or bedrock (azure and openai_compatible read as openai, vertex as "
+                    + "gemini); detected when absent.")
     private String provider;
 
     @Spec
@@ -49,7 +50,7 @@ final class UsageCommand implements Callable<Integer> {
         if (provider != null) {
             family = family(provider);
             if (family == null) {
-                err.println("--provider must be openai, anthropic or gemini, was '" + provider + "'");
+                err.println("--provider must be openai, anthropic, gemini, bedrock or vertex, was '" + provider + "'");
                 err.flush();
                 return 2;
             }
@@ -81,9 +82,9 @@ final class UsageCommand implements Callable<Integer> {
         }
         if (!r.known()) {
             err.println(file + ": usage unknown" + (r.note() != null ? ": " + r.note() : ": the "
-                    + (s.sse() ? "stream" : "body") + " carries no usage"));
+                    + (s.streamed() ? "stream" : "body") + " carries no usage"));
         } else if (!r.complete()) {
-            err.println(file + ": usage is partial: the " + (s.sse() ? "stream" : "body")
+            err.println(file + ": usage is partial: the " + (s.streamed() ? "stream" : "body")
                     + " ended before its final count");
         }
         err.flush();

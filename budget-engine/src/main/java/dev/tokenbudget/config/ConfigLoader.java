@@ -79,7 +79,8 @@ public final class ConfigLoader {
             "weights");
     private static final Set<String> UPSTREAM_LIMITS = Set.of("requests_per_minute", "input_tokens_per_minute",
             "output_tokens_per_minute", "tokens_per_minute");
-    private static final Set<String> PROVIDERS = Set.of("openai", "anthropic", "gemini", "azure", "openai_compatible");
+    private static final Set<String> PROVIDERS = Set.of("openai", "anthropic", "gemini", "azure", "openai_compatible",
+            "bedrock", "vertex");
     private static final Set<String> KEY = Set.of("name", "sha256", "budget", "features", "default_feature", "windows",
             "thresholds", "user_windows");
 

@@ -120,6 +120,8 @@ public final class TokenizerEstimator implements InputEstimator {
             case ANTHROPIC -> ANTHROPIC_FACTOR;
             case GEMINI -> GEMINI_FACTOR;
             case OPENAI -> UNKNOWN_MODEL_FACTOR;
+            // Bedrock serves many families; its Claude ids (anthropic.claude-..., us.anthropic.claude-...) take Anthropic's
+            case BEDROCK -> model != null && model.contains("claude") ? ANTHROPIC_FACTOR : UNKNOWN_MODEL_FACTOR;
         };
     }
 }

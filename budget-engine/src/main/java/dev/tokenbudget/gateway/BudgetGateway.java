@@ -134,10 +134,11 @@ public final class BudgetGateway {
         }
         if (!route.known() && !options.forwardUnknownPosts()) {
             return reply(errors, 404, "unknown_endpoint", "tokenbudget cannot meter POST " + stripQuery(path)
-                    + ": it is not a chat, responses, embeddings, messages or generateContent endpoint");
+                    + ": it is not a chat, responses, embeddings, messages, generateContent, Bedrock converse / "
+                    + "invoke or Vertex rawPredict endpoint");
         }
         String credential = options.upstreamKeys().get(route.provider());
-        if (credential == null) {
+        if (credential == null && !options.upstreamSigners().containsKey(route.provider())) {
             String env = engine.config().providerKeyEnv().get(route.provider().configName());
             if (env != null) {
                 credential = options.environment().apply(env);
@@ -209,13 +210,22 @@ public final class BudgetGateway {
                 return f;
             }
             engine.release(t);
-            Map<String, String> h = new LinkedHashMap<>();
-            h.put("Retry-After", Long.toString(p.retryAfterSeconds()));
-            h.put("content-type", JSON);
-            return new Reply(429, h, ProviderCodec.of(errorFamily(id.route())).errorBody(429,
+            return reply(errorFamily(id.route()), 429, Map.of("Retry-After", Long.toString(p.retryAfterSeconds())),
                     "upstream_quota_exhausted", "the upstream quota '" + limiter.name() + "' has no room for this "
-                            + "request now; retry after " + p.retryAfterSeconds() + " s"));
+                            + "request now; retry after " + p.retryAfterSeconds() + " s");
         });
+    }
+
+    /**
+     * The answer when {@link Forward#sign} failed (no AWS credentials, a Google token that cannot be
+     * refreshed): the reservation is released, since nothing went upstream, and the client gets a
+     * 500 shaped like the provider's errors; the cause is logged, never sent.
+     */
+    public Reply signFailure(Forward f, RuntimeException cause) {
+        f.meter().abort();
+        LOG.error("signing the upstream request to {} failed; reservation released", f.provider().configName(), cause);
+        return reply(errorFamily(f.provider(), f.endpoint()), 500, "upstream_credentials_unavailable",
+                "the gateway could not obtain credentials for provider '" + f.provider().configName() + "'");
     }
 
     /** The upstream quota a request to {@code provider}'s {@code model} draws on, if one is configured. */
@@ -252,10 +262,7 @@ public final class BudgetGateway {
                 held));
         Decision d = ticket.decision();
         if (!d.admitted()) {
-            Map<String, String> h = new LinkedHashMap<>(DecisionHeaders.forResponse(d));
-            h.put("content-type", JSON);
-            return new Reply(d.httpStatus(), h, ProviderCodec.of(errors).errorBody(d.httpStatus(), code(d.reason()),
-                    d.message()));
+            return reply(errors, d.httpStatus(), DecisionHeaders.forResponse(d), code(d.reason()), d.message());
         }
         try {
             return admitted(id, ticket, codec, json, facts, model);
@@ -302,7 +309,8 @@ public final class BudgetGateway {
         Map<String, String> response = ticket == null ? Map.of() : DecisionHeaders.forResponse(ticket.decision());
         ResponseMeter meter = new ResponseMeter(engine, ticket, family, id.endpoint());
         return new Forward(ticket, id.provider(), id.endpoint(), model, stream, body, p,
-                ticket == null ? UNMETERED_REMOVE_HEADERS : METERED_REMOVE_HEADERS, set, response, meter);
+                ticket == null ? UNMETERED_REMOVE_HEADERS : METERED_REMOVE_HEADERS, set, response, meter,
+                options.upstreamSigners().get(id.provider()));
     }
 
     private Map<String, String> promptSwaps(RouteDirective dir) {
@@ -357,14 +365,32 @@ public final class BudgetGateway {
         return r.code();
     }
 
-    /** The family whose error shape the client's SDK reads: the endpoint's, or the provider's. */
+    /**
+     * The family whose error shape the client's SDK reads: Bedrock's on every Bedrock path (an
+     * InvokeModel body is Anthropic's, its errors are Bedrock's), Google's on every Vertex path (the
+     * gateway answers as Vertex would, Anthropic's models included), else the endpoint's or the provider's.
+     */
     private static Family errorFamily(Route r) {
-        return r.endpoint().family() != null ? r.endpoint().family() : r.provider().family();
+        return errorFamily(r.provider(), r.endpoint());
+    }
+
+    private static Family errorFamily(Provider p, Endpoint e) {
+        if (p == Provider.BEDROCK || p == Provider.VERTEX) {
+            return p.family();
+        }
+        return e.family() != null ? e.family() : p.family();
     }
 
     private static Reply reply(Family family, int status, String code, String message) {
-        return new Reply(status, Map.of("content-type", JSON), ProviderCodec.of(family).errorBody(status, code,
-                message));
+        return reply(family, status, Map.of(), code, message);
+    }
+
+    private static Reply reply(Family family, int status, Map<String, String> headers, String code, String message) {
+        ProviderCodec codec = ProviderCodec.of(family);
+        Map<String, String> h = new LinkedHashMap<>(headers);
+        h.putAll(codec.errorHeaders(status));
+        h.put("content-type", JSON);
+        return new Reply(status, h, codec.errorBody(status, code, message));
     }
 
     private record KeyLocation(String secret, String where, String upstreamPath) {
@@ -407,6 +433,8 @@ public final class BudgetGateway {
             case ANTHROPIC -> "the x-api-key header";
             case AZURE_OPENAI -> "the api-key header";
             case GEMINI -> "the x-goog-api-key header";
+            case BEDROCK, VERTEX -> "Authorization: Bearer <key> (where the SDKs send a Bedrock API key or a "
+                    + "Vertex access token)";
             default -> "Authorization: Bearer <key>";
         };
     }

@@ -32,15 +32,26 @@ import java.util.Map;
  * @param setHeaders      upstream request headers to set: the provider credential and the route directive
  * @param responseHeaders headers for the client's response (decision, remaining tokens, RateLimit fields)
  * @param meter           reads the response's usage as it passes and settles the ticket
+ * @param signer          signs the request as sent (Bedrock SigV4, a Vertex token), or null: see {@link #sign}
  */
 public record Forward(Ticket ticket, Provider provider, Endpoint endpoint, String model, boolean stream, byte[] body,
                       String path, List<String> removeHeaders, Map<String, String> setHeaders,
-                      Map<String, String> responseHeaders, ResponseMeter meter) implements Admission {
+                      Map<String, String> responseHeaders, ResponseMeter meter, UpstreamSigner signer)
+        implements Admission {
 
     public Forward {
         removeHeaders = List.copyOf(removeHeaders);
         setHeaders = Collections.unmodifiableMap(new LinkedHashMap<>(setHeaders));
         responseHeaders = Collections.unmodifiableMap(new LinkedHashMap<>(responseHeaders));
+    }
+
+    /**
+     * The credential headers for the request exactly as it goes upstream, to set after
+     * {@link #setHeaders()}: none without a signer. An adapter that signs calls it once it knows the
+     * upstream URL, with the body it sends ({@link #body()} when not null, else the client's).
+     */
+    public Map<String, String> sign(String method, java.net.URI upstream, Map<String, String> headers, byte[] sent) {
+        return signer == null ? Map.of() : signer.sign(method, upstream, headers, sent == null ? new byte[0] : sent);
     }
 
     /** The engine's decision (ALLOW or DEGRADE), or null for an unmetered endpoint. */

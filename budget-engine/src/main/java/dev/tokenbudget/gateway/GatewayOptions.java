@@ -26,6 +26,7 @@ public final class GatewayOptions {
     private final Map<String, String> prompts;
     private final Function<String, String> environment;
     private final Map<Provider, String> upstreamKeys;
+    private final Map<Provider, UpstreamSigner> upstreamSigners;
     private final InputEstimator estimator;
     private final boolean rewritesBodies;
 
@@ -36,6 +37,7 @@ public final class GatewayOptions {
         this.prompts = Map.copyOf(b.prompts);
         this.environment = b.environment;
         this.upstreamKeys = Map.copyOf(b.upstreamKeys);
+        this.upstreamSigners = Map.copyOf(b.upstreamSigners);
         this.estimator = b.estimator;
         this.rewritesBodies = b.rewritesBodies;
     }
@@ -57,6 +59,7 @@ public final class GatewayOptions {
         b.prompts.putAll(prompts);
         b.environment = environment;
         b.upstreamKeys.putAll(upstreamKeys);
+        b.upstreamSigners.putAll(upstreamSigners);
         b.estimator = estimator;
         b.rewritesBodies = rewritesBodies;
         return b;
@@ -95,6 +98,11 @@ public final class GatewayOptions {
         return upstreamKeys;
     }
 
+    /** Signers of upstream requests (Bedrock SigV4, Vertex access tokens); a provider's signer replaces its key. */
+    public Map<Provider, UpstreamSigner> upstreamSigners() {
+        return upstreamSigners;
+    }
+
     /** The input estimator, or null for the default {@code TokenizerEstimator.shared()}. */
     public InputEstimator estimator() {
         return estimator;
@@ -118,6 +126,7 @@ public final class GatewayOptions {
         private final Map<String, String> prompts = new LinkedHashMap<>();
         private Function<String, String> environment = System::getenv;
         private final Map<Provider, String> upstreamKeys = new EnumMap<>(Provider.class);
+        private final Map<Provider, UpstreamSigner> upstreamSigners = new EnumMap<>(Provider.class);
         private InputEstimator estimator;
         private boolean rewritesBodies = true;
 
@@ -160,6 +169,12 @@ public final class GatewayOptions {
 
         public Builder upstreamKey(Provider provider, String apiKey) {
             upstreamKeys.put(Objects.requireNonNull(provider, "provider"), Objects.requireNonNull(apiKey, "apiKey"));
+            return this;
+        }
+
+        /** Signs every request to {@code provider} ({@link UpstreamSigner}); its {@code api_key_env} is then not read. */
+        public Builder upstreamSigner(Provider provider, UpstreamSigner signer) {
+            upstreamSigners.put(Objects.requireNonNull(provider, "provider"), Objects.requireNonNull(signer, "signer"));
             return this;
         }
 

@@ -48,6 +48,7 @@ public final class ResponseMeter {
     private MeterResult result;
     private UpstreamLimiter limiter;
     private UpstreamLimiter.Permit permit;
+    private UsageReport headerUsage;
 
     ResponseMeter(BudgetEngine engine, Ticket ticket, Family family, Endpoint endpoint) {
         this.engine = Objects.requireNonNull(engine, "engine");
@@ -74,6 +75,12 @@ public final class ResponseMeter {
         }
         if (l != null && headers != null) {
             l.calibrate(RateLimitHeaders.read(headers, engine.clock().now()));
+        }
+        if (endpoint == Endpoint.INVOKE_MODEL && headers != null) {
+            UsageReport h = BedrockHeaders.usage(headers);
+            synchronized (this) {
+                headerUsage = h;
+            }
         }
         onResponseHeaders(status, contentType);
     }
@@ -149,6 +156,11 @@ public final class ResponseMeter {
             return result;
         }
         UsageReport report = reader == null ? UsageReport.NONE : reader.finish();
+        if (!report.known() && headerUsage != null && !aborted) {
+            // an InvokeModel body of a model whose format we do not read: Bedrock's headers count it
+            report = new UsageReport(report.model(), headerUsage.inputTokens(), headerUsage.outputTokens(),
+                    headerUsage.cachedInputTokens(), null, true, report.error(), report.note());
+        }
         try {
             result = settle(report, aborted);
         } catch (RuntimeException e) {

@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
 
 /**
  * What a request path says: the provider (when the path tells), the endpoint, and the model named
- * in the path (Gemini's {@code models/{model}:...}, Azure's {@code deployments/{name}/...}) with
+ * in the path (Gemini's and Vertex's {@code models/{model}:...}, Azure's {@code deployments/{name}/...},
+ * Bedrock's {@code model/{modelId}/...}) with
  * its position, so a degraded request's path can name another model.
  *
  * @param provider   the provider the path implies
@@ -28,6 +29,13 @@ record Route(Provider provider, Endpoint endpoint, String pathModel, int modelSt
     private static final Pattern GEMINI = Pattern.compile(
             ".*/models/([^/:]+):(generateContent|streamGenerateContent|countTokens|embedContent|batchEmbedContents)");
 
+    /** Bedrock Runtime: {@code /model/{modelId}/{operation}}, the model id URL-encoded (an ARN's {@code :} and {@code /}). */
+    private static final Pattern BEDROCK = Pattern.compile(
+            "(?:.*)/model/([^/]+)/(converse|converse-stream|invoke|invoke-with-response-stream|count-tokens)/?");
+    /** Vertex AI: {@code .../projects/{p}/locations/{l}/publishers/{publisher}/models/{model}:{method}}. */
+    private static final Pattern VERTEX = Pattern.compile(
+            ".*/projects/[^/]+/locations/[^/]+/publishers/([^/]+)/models/([^/:]+):([A-Za-z]+)");
+
     /** Reads a path (with or without query) and method; {@code forced} overrides the provider when not null. */
     static Route of(String method, String pathWithQuery, Provider forced) {
         int q = pathWithQuery.indexOf('?');
@@ -43,6 +51,11 @@ record Route(Provider provider, Endpoint endpoint, String pathModel, int modelSt
 
     private static Route detect(String path, String query, boolean post) {
         // each pattern needs a literal its leading .* would otherwise scan the whole path for, per request
+        Route cloud = path.contains("/model/") ? bedrock(path, post)
+                : path.contains("/publishers/") ? vertex(path, post) : null;
+        if (cloud != null) {
+            return cloud;
+        }
         Matcher m = path.contains("/openai/deployments/") ? AZURE_DEPLOYMENT.matcher(path) : null;
         if (m != null && m.matches()) {
             Endpoint e = openAiEndpoint("/" + m.group(2));
@@ -74,6 +87,44 @@ record Route(Provider provider, Endpoint endpoint, String pathModel, int modelSt
             return new Route(Provider.GEMINI, Endpoint.UNMETERED, null, -1, -1, !post);
         }
         return new Route(family, Endpoint.UNMETERED, null, -1, -1, !post);
+    }
+
+    private static Route bedrock(String path, boolean post) {
+        Matcher m = BEDROCK.matcher(path);
+        if (!m.matches()) {
+            return null;
+        }
+        Endpoint e = switch (m.group(2)) {
+            case "converse" -> Endpoint.CONVERSE;
+            case "converse-stream" -> Endpoint.CONVERSE_STREAM;
+            case "invoke" -> Endpoint.INVOKE_MODEL;
+            case "invoke-with-response-stream" -> Endpoint.INVOKE_MODEL_STREAM;
+            default -> Endpoint.UNMETERED; // CountTokens
+        };
+        return new Route(Provider.BEDROCK, post ? e : Endpoint.UNMETERED, decode(m.group(1)), m.start(1), m.end(1),
+                true);
+    }
+
+    private static Route vertex(String path, boolean post) {
+        Matcher m = VERTEX.matcher(path);
+        if (!m.matches()) {
+            return null;
+        }
+        String publisher = m.group(1);
+        String model = decode(m.group(2));
+        Endpoint e = switch (publisher + ":" + m.group(3)) {
+            case "google:generateContent" -> Endpoint.GENERATE_CONTENT;
+            case "google:streamGenerateContent" -> Endpoint.STREAM_GENERATE_CONTENT;
+            // Anthropic's token counting on Vertex is rawPredict on the pseudo-model count-tokens
+            case "anthropic:rawPredict" -> model.equals("count-tokens") ? Endpoint.UNMETERED : Endpoint.RAW_PREDICT;
+            case "anthropic:streamRawPredict" -> Endpoint.STREAM_RAW_PREDICT;
+            case "google:countTokens", "google:computeTokens", "anthropic:countTokens" -> Endpoint.UNMETERED;
+            default -> null; // other publishers' and methods' bodies are not read: not metered
+        };
+        if (e == null) {
+            return new Route(Provider.VERTEX, Endpoint.UNMETERED, model, m.start(2), m.end(2), !post);
+        }
+        return new Route(Provider.VERTEX, post ? e : Endpoint.UNMETERED, model, m.start(2), m.end(2), true);
     }
 
     private static Endpoint openAiEndpoint(String path) {

@@ -27,6 +27,15 @@ public final class PriceTable {
     /** What follows a model's name in a dated or pinned snapshot of it: -2025-04-14, -20251001, -001, -latest. */
     private static final Pattern SNAPSHOT = Pattern.compile("[-@](\\d{4}-\\d{2}-\\d{2}|\\d{8}|\\d{3}|latest)");
 
+    /**
+     * A Bedrock model id or inference profile of an Anthropic model: an optional geography prefix
+     * ({@code us.}, {@code eu.}, {@code apac.}, {@code global.}...), {@code anthropic.}, the model's
+     * Anthropic name, and a version suffix ({@code -v1:0}). Bedrock bills these at Anthropic's list
+     * prices, so they are priced as the Anthropic name (group 1).
+     */
+    private static final Pattern BEDROCK_ANTHROPIC = Pattern.compile(
+            "(?:[a-z]{2,6}(?:-[a-z]+)?\\.)?anthropic\\.(claude-.+?)(?:-v\\d+(?::\\d+)?)?");
+
     private static final Map<String, ModelPrice> DEFAULTS = defaults();
 
     private final Map<String, ModelPrice> prices;
@@ -131,12 +140,22 @@ public final class PriceTable {
         return false;
     }
 
-    /** The name to look up: lower case, without a router prefix the table does not list itself. */
+    /**
+     * The name to look up: lower case, without a router prefix the table does not list itself, and
+     * a Bedrock id of an Anthropic model ({@code us.anthropic.claude-haiku-4-5-20251001-v1:0}, also
+     * inside an inference-profile ARN) as its Anthropic name ({@code claude-haiku-4-5-20251001}).
+     */
     private String name(String model) {
         String m = model.trim().toLowerCase(Locale.ROOT);
         int slash = m.lastIndexOf('/');
         if (slash >= 0 && !prices.containsKey(m)) {
-            m = m.substring(slash + 1); // "openai/gpt-4.1" on a compatible router
+            m = m.substring(slash + 1); // "openai/gpt-4.1" on a compatible router, an ARN's resource id
+        }
+        if (!prices.containsKey(m) && m.contains("anthropic.")) {
+            java.util.regex.Matcher b = BEDROCK_ANTHROPIC.matcher(m);
+            if (b.matches()) {
+                m = b.group(1);
+            }
         }
         return m;
     }

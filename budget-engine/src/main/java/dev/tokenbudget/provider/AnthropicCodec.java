@@ -31,7 +31,8 @@ final class AnthropicCodec implements ProviderCodec {
     @Override
     public boolean rewrite(Endpoint endpoint, Provider provider, ObjectNode body, BodyChange change) {
         boolean changed = false;
-        if (change.model() != null && !change.model().equals(body.path("model").asText())) {
+        // on Bedrock and Vertex the model is in the path, and a model field in the body is refused
+        if (change.model() != null && body.has("model") && !change.model().equals(body.path("model").asText())) {
             body.put("model", change.model());
             changed = true;
         }
@@ -44,6 +45,11 @@ final class AnthropicCodec implements ProviderCodec {
 
     @Override
     public UsageCollector usageCollector(Endpoint endpoint) {
+        return new MessagesUsage();
+    }
+
+    /** A collector of Messages usage, for formats that carry Anthropic's documents inside their own (Bedrock). */
+    static UsageCollector messagesUsage() {
         return new MessagesUsage();
     }
 

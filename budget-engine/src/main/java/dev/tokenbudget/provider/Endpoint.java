@@ -16,6 +16,18 @@ public enum Endpoint {
     GENERATE_CONTENT(Family.GEMINI, true),
     /** Gemini {@code models/{model}:streamGenerateContent} (SSE with {@code alt=sse}, else a JSON array). */
     STREAM_GENERATE_CONTENT(Family.GEMINI, true),
+    /** Bedrock {@code /model/{modelId}/converse}. */
+    CONVERSE(Family.BEDROCK, true),
+    /** Bedrock {@code /model/{modelId}/converse-stream}: an AWS event stream of Converse events. */
+    CONVERSE_STREAM(Family.BEDROCK, true),
+    /** Bedrock {@code /model/{modelId}/invoke}: the model's own body (Anthropic Messages for Claude). */
+    INVOKE_MODEL(Family.BEDROCK, true),
+    /** Bedrock {@code /model/{modelId}/invoke-with-response-stream}: {@code chunk} events wrapping the model's own events. */
+    INVOKE_MODEL_STREAM(Family.BEDROCK, true),
+    /** Vertex AI {@code publishers/anthropic/models/{model}:rawPredict}: Anthropic Messages, model in the path. */
+    RAW_PREDICT(Family.ANTHROPIC, true),
+    /** Vertex AI {@code publishers/anthropic/models/{model}:streamRawPredict}: Anthropic's SSE stream. */
+    STREAM_RAW_PREDICT(Family.ANTHROPIC, true),
     /**
      * An operation that generates no tokens (model lists, token counting): authenticated and
      * forwarded, never reserved or metered.

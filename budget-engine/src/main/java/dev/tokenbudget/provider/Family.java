@@ -6,6 +6,11 @@ public enum Family {
     OPENAI,
     /** Anthropic's Messages API. */
     ANTHROPIC,
-    /** Google's Gemini API ({@code generativelanguage.googleapis.com}). */
-    GEMINI
+    /** Google's Gemini API ({@code generativelanguage.googleapis.com}) and Gemini on Vertex AI. */
+    GEMINI,
+    /**
+     * AWS Bedrock Runtime: Converse and ConverseStream, and InvokeModel / InvokeModelWithResponseStream
+     * (whose bodies are the model's own, Anthropic's Messages for Claude), with Bedrock's errors.
+     */
+    BEDROCK
 }

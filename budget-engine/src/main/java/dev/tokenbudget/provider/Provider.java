@@ -12,7 +12,17 @@ public enum Provider {
     AZURE_OPENAI("azure", Family.OPENAI, "api-key", false),
     OPENAI_COMPATIBLE("openai_compatible", Family.OPENAI, "authorization", true),
     ANTHROPIC("anthropic", Family.ANTHROPIC, "x-api-key", false),
-    GEMINI("gemini", Family.GEMINI, "x-goog-api-key", false);
+    GEMINI("gemini", Family.GEMINI, "x-goog-api-key", false),
+    /**
+     * AWS Bedrock Runtime. Its upstream credential is a SigV4 signature (an {@code UpstreamSigner})
+     * or a Bedrock API key, sent as {@code Authorization: Bearer}.
+     */
+    BEDROCK("bedrock", Family.BEDROCK, "authorization", true),
+    /**
+     * Google Vertex AI (Gemini and partner models such as Claude). Its upstream credential is an
+     * OAuth access token, sent as {@code Authorization: Bearer}; errors are Google's.
+     */
+    VERTEX("vertex", Family.GEMINI, "authorization", true);
 
     private final String configName;
     private final Family family;
@@ -47,7 +57,7 @@ public enum Provider {
 
     /**
      * The provider named {@code name}: a config name ({@code openai}, {@code azure},
-     * {@code openai_compatible}, {@code anthropic}, {@code gemini}) or the enum constant, any case.
+     * {@code openai_compatible}, {@code anthropic}, {@code gemini}, {@code bedrock}, {@code vertex}) or the enum constant, any case.
      */
     public static Optional<Provider> byName(String name) {
         if (name == null) {

@@ -29,8 +29,9 @@ public interface ProviderCodec {
     /**
      * An error body shaped like the provider's own, which its SDKs parse: OpenAI
      * {@code {"error":{"message","type","param","code"}}}, Anthropic
-     * {@code {"type":"error","error":{"type","message"}}}, Gemini
-     * {@code {"error":{"code","message","status"}}}.
+     * {@code {"type":"error","error":{"type","message"}}}, Gemini and Vertex
+     * {@code {"error":{"code","message","status"}}}, Bedrock {@code {"message"}} with its type in
+     * {@link #errorHeaders}.
      *
      * @param status  the HTTP status it goes with (picks the error type)
      * @param code    a machine-readable code of ours (e.g. {@code token_budget_exceeded}), used
@@ -39,12 +40,21 @@ public interface ProviderCodec {
      */
     byte[] errorBody(int status, String code, String message);
 
+    /**
+     * Headers that go with {@link #errorBody} (lower case names are not required): Bedrock's
+     * {@code x-amzn-ErrorType}; none for the other formats.
+     */
+    default java.util.Map<String, String> errorHeaders(int status) {
+        return java.util.Map.of();
+    }
+
     /** The codec of a family. */
     static ProviderCodec of(Family family) {
         return switch (family) {
             case OPENAI -> OpenAiCodec.INSTANCE;
             case ANTHROPIC -> AnthropicCodec.INSTANCE;
             case GEMINI -> GeminiCodec.INSTANCE;
+            case BEDROCK -> BedrockCodec.INSTANCE;
         };
     }
 }

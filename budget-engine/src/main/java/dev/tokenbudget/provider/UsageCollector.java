@@ -71,6 +71,26 @@ public abstract class UsageCollector {
         }
     }
 
+    /**
+     * Takes over what {@code inner} has collected so far, for formats that wrap another format's
+     * documents (Bedrock's InvokeModelWithResponseStream carries Anthropic's events inside its own).
+     */
+    final void adopt(UsageCollector inner) {
+        model(inner.model);
+        input = inner.input;
+        output = inner.output;
+        cached = inner.cached;
+        reasoning = inner.reasoning;
+        complete = inner.complete;
+        if (inner.error != null) {
+            error(inner.error);
+        }
+        if (inner.note != null) {
+            note(inner.note);
+        }
+        invalid |= inner.invalid;
+    }
+
     /** The current document's string at {@code path}, or null. */
     protected final String text(String path) {
         Scalar s = doc.get(path);

@@ -1,17 +1,22 @@
 package dev.tokenbudget.provider;
 
+import dev.tokenbudget.provider.eventstream.EventStreamDecoder;
 import dev.tokenbudget.provider.json.JsonScanner;
 import dev.tokenbudget.provider.sse.SseListener;
 import dev.tokenbudget.provider.sse.SseParser;
+import software.amazon.awssdk.eventstream.HeaderValue;
 
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 
 /**
  * Reads the usage of one response incrementally, as its bytes pass, without holding the body:
- * a JSON body, or a Server-Sent Events stream whose events carry JSON. The format follows the
- * response's content type, or is sniffed from the first non-blank byte ({@code {} or {@code [}
- * is JSON) when the content type says neither. Never throws on malformed input: the report then
+ * a JSON body, a Server-Sent Events stream whose events carry JSON, or an AWS event stream
+ * ({@code application/vnd.amazon.eventstream}, Bedrock's binary frames whose payloads are JSON).
+ * The format follows the response's content type, or is sniffed from the first non-blank byte
+ * ({@code {} or {@code [} is JSON, a NUL byte — the high byte of a frame's length — an AWS event
+ * stream) when the content type says neither. Never throws on malformed input: the report then
  * says what is known and why the rest is not. Not thread-safe: one reader per response.
  */
 public final class UsageReader {
@@ -21,16 +26,19 @@ public final class UsageReader {
     private Mode mode;
     private SseParser sse;
     private JsonScanner json;
+    private EventStreamDecoder frames;
     private long bytes;
     private boolean finished;
 
-    private enum Mode { SSE, JSON }
+    private enum Mode { SSE, JSON, EVENTS }
 
     UsageReader(UsageCollector collector, String contentType, long maxEventBytes) {
         this.collector = Objects.requireNonNull(collector, "collector");
         this.maxEventBytes = maxEventBytes;
         String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
-        if (ct.contains("event-stream")) {
+        if (ct.contains("vnd.amazon.eventstream")) {
+            mode = Mode.EVENTS;
+        } else if (ct.contains("event-stream")) {
             mode = Mode.SSE;
         } else if (ct.contains("json")) {
             mode = Mode.JSON;
@@ -58,10 +66,12 @@ public final class UsageReader {
             if (i == off + len) {
                 return; // only blanks so far: they mean nothing in either format
             }
-            mode = b[i] == '{' || b[i] == '[' ? Mode.JSON : Mode.SSE;
+            mode = b[i] == '{' || b[i] == '[' ? Mode.JSON : b[i] == 0 ? Mode.EVENTS : Mode.SSE;
         }
         if (mode == Mode.SSE) {
             sse().feed(b, off, len);
+        } else if (mode == Mode.EVENTS) {
+            frames().feed(b, off, len);
         } else {
             jsonBody().feed(b, off, len);
         }
@@ -86,6 +96,9 @@ public final class UsageReader {
     public UsageReport finish() {
         if (!finished) {
             finished = true;
+            if (frames != null) {
+                frames.finish();
+            }
             if (json != null) {
                 json.end();
                 collector.endBody(json.failure());
@@ -103,6 +116,13 @@ public final class UsageReader {
             json = new JsonScanner(collector.paths(), collector::value);
         }
         return json;
+    }
+
+    private EventStreamDecoder frames() {
+        if (frames == null) {
+            frames = new EventStreamDecoder(new FrameReader(), maxEventBytes);
+        }
+        return frames;
     }
 
     private SseParser sse() {
@@ -152,6 +172,55 @@ public final class UsageReader {
             collector.note("an event exceeded " + maxEventBytes + " bytes and was skipped");
             event = null;
             type = null;
+        }
+    }
+
+    /**
+     * Runs a JSON scanner over each AWS event-stream frame's payload: an {@code event} frame as a
+     * document of its {@code :event-type}; an {@code exception} or {@code error} frame (a failure
+     * mid-stream, e.g. {@code throttlingException}) as the provider's error.
+     */
+    private final class FrameReader implements EventStreamDecoder.Listener {
+        private static final JsonScanner.Paths MESSAGE = JsonScanner.Paths.of("message", "Message");
+
+        @Override
+        public void onMessage(Map<String, HeaderValue> headers, byte[] payload) {
+            String kind = header(headers, ":message-type");
+            if ("exception".equals(kind) || "error".equals(kind)) {
+                String type = "exception".equals(kind) ? header(headers, ":exception-type")
+                        : header(headers, ":error-code");
+                String[] message = {header(headers, ":error-message")};
+                JsonScanner s = new JsonScanner(MESSAGE, (p, v) -> message[0] = v.kind() == dev.tokenbudget.provider
+                        .json.Scalar.Kind.STRING ? v.text() : message[0]);
+                s.feed(payload, 0, payload.length);
+                s.end();
+                collector.error((type == null ? "" : type + ": ") + (message[0] == null ? "" : message[0]));
+                return;
+            }
+            collector.begin(header(headers, ":event-type"));
+            JsonScanner s = new JsonScanner(collector.paths(), collector::value);
+            s.feed(payload, 0, payload.length);
+            s.end();
+            collector.end(s.failure());
+        }
+
+        @Override
+        public void onSkipped(String why) {
+            collector.note(why);
+        }
+
+        @Override
+        public void onFailure(String why) {
+            collector.note(why);
+        }
+
+        private static String header(Map<String, HeaderValue> headers, String name) {
+            HeaderValue v = headers.get(name);
+            try {
+                return v == null ? null : v.getString();
+            } catch (RuntimeException e) {
+                return null; // a header of another type than string
+            }
         }
     }
 }

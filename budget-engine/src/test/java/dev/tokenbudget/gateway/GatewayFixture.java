@@ -19,6 +19,9 @@ public final class GatewayFixture {
     public static final String CHEAP = "sk-tb-cheap";
     public static final String UPSTREAM_OPENAI = "sk-upstream-openai";
     public static final String UPSTREAM_ANTHROPIC = "sk-ant-upstream";
+    /** A Bedrock API key (sent as a bearer token) and a Vertex access token, as upstream credentials. */
+    public static final String UPSTREAM_BEDROCK = "ABSKbedrock-upstream";
+    public static final String UPSTREAM_VERTEX = "ya29.vertex-upstream";
     public static final String SUPPORT_PROMPT = "You are the Acme support copilot. Answer in two sentences at most.";
     public static final String SUPPORT_SHORT = "You are the Acme support copilot. One sentence.";
 
@@ -26,6 +29,8 @@ public final class GatewayFixture {
             providers:
               openai: { api_key_env: TB_OPENAI }
               anthropic: { api_key_env: TB_ANTHROPIC }
+              bedrock: { api_key_env: TB_BEDROCK }
+              vertex: { api_key_env: TB_VERTEX }
             defaults:
               output_tokens: 1000
             budgets:
@@ -44,7 +49,8 @@ public final class GatewayFixture {
                 thresholds: [{ at: 50, policy: degrade_route }]
                 degrade:
                   models: { gpt-4.1: gpt-4.1-mini, gemini-2.5-pro: gemini-2.5-flash, claude-opus-4-1: claude-haiku-4-5,
-                            claude-opus-4-7: claude-haiku-4-5 }
+                            claude-opus-4-7: claude-haiku-4-5,
+                            "us.anthropic.claude-opus-4-7-v1:0": "us.anthropic.claude-haiku-4-5-20251001-v1:0" }
                   max_output_tokens: 256
                   route: economy
                   prompt_variants: { support: support-short }
@@ -76,7 +82,7 @@ public final class GatewayFixture {
     private GatewayFixture(String yaml, GatewayOptions.Builder options) {
         engine = new EngineFixture(yaml);
         gateway = new BudgetGateway(engine.engine, options.environment(Map.of("TB_OPENAI", UPSTREAM_OPENAI,
-                "TB_ANTHROPIC", UPSTREAM_ANTHROPIC)::get).build());
+                "TB_ANTHROPIC", UPSTREAM_ANTHROPIC, "TB_BEDROCK", UPSTREAM_BEDROCK, "TB_VERTEX", UPSTREAM_VERTEX)::get).build());
     }
 
     /** The same budgets with the prompts registered in the config's {@code prompts:} instead. */

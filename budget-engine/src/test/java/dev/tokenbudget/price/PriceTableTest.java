@@ -44,6 +44,22 @@ class PriceTableTest {
     }
 
     @Test
+    void bedrockIdsAndInferenceProfilesOfClaudeArePricedAndKnownAsTheirAnthropicName() {
+        PriceTable t = PriceTable.ofDefaults();
+        ModelPrice haiku = t.entries().get("claude-haiku-4-5");
+        for (String id : new String[] {"anthropic.claude-haiku-4-5-20251001-v1:0", "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+            "global.anthropic.claude-haiku-4-5-20251001-v1:0", "us-gov.anthropic.claude-haiku-4-5-20251001-v1:0",
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/eu.anthropic.claude-haiku-4-5-20251001-v1:0",
+            "claude-haiku-4-5@20251001"}) {
+            assertThat(t.forModel(id)).as(id).contains(haiku);
+            assertThat(t.knows(id)).as(id).isTrue();
+        }
+        assertThat(t.forModel("us.anthropic.claude-opus-4-1-20250805-v1:0")).contains(t.entries().get("claude-opus-4-1"));
+        assertThat(t.knows("us.anthropic.claude-haiku-4-5-typo-v1:0")).isFalse();
+        assertThat(t.forModel("meta.llama3-70b-instruct-v1:0")).isEmpty();
+    }
+
+    @Test
     void configPricesReplaceDefaultsAndAddModels() {
         PriceTable t = PriceTable.of(Map.of("gpt-4.1", new ModelPrice(1, 2, 0.5), "my-llama", new ModelPrice(0.1,
                 0.1, 0.1)));

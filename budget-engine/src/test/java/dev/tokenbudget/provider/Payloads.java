@@ -15,8 +15,10 @@ import java.util.stream.Stream;
 
 /**
  * The recorded-payload fixtures under {@code src/test/resources/payloads}: each body or stream
- * {@code name.json} / {@code name.sse} has {@code name.expected.json} next to it with the family,
- * endpoint and the usage it must yield.
+ * {@code name.json} / {@code name.sse} / {@code name.frames} has {@code name.expected.json} next to
+ * it with the family, endpoint and the usage it must yield. A {@code .frames} file is an AWS event
+ * stream written readably ({@link EventStreamFrames}) and encoded, real checksums included, by the
+ * AWS SDK's own encoder when loaded.
  */
 public final class Payloads {
 
@@ -37,7 +39,8 @@ public final class Payloads {
         }
 
         public String contentType() {
-            return name.endsWith(".sse") ? "text/event-stream" : "application/json";
+            return name.endsWith(".sse") ? "text/event-stream" : name.endsWith(".frames")
+                    ? "application/vnd.amazon.eventstream" : "application/json";
         }
 
         @Override
@@ -68,12 +71,14 @@ public final class Payloads {
                 .orElseThrow(() -> new IllegalArgumentException("no payload " + name));
     }
 
+    /** A fixture's bytes, read as a resource (so also from the test-jar); a {@code .frames} file encoded. */
     public static byte[] bytes(String name) {
         try (InputStream in = Payloads.class.getResourceAsStream("/payloads/" + name)) {
             if (in == null) {
                 throw new IllegalArgumentException("no payload " + name);
             }
-            return in.readAllBytes();
+            byte[] b = in.readAllBytes();
+            return name.endsWith(".frames") ? EventStreamFrames.encode(JSON.readTree(b)) : b;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -87,7 +92,11 @@ public final class Payloads {
             if (!Files.exists(exp)) {
                 throw new IllegalStateException("fixture " + name + " has no " + base + ".expected.json");
             }
-            return new Payload(name, Files.readAllBytes(p), JSON.readTree(exp.toFile()));
+            byte[] bytes = Files.readAllBytes(p);
+            if (name.endsWith(".frames")) {
+                bytes = EventStreamFrames.encode(JSON.readTree(bytes));
+            }
+            return new Payload(name, bytes, JSON.readTree(exp.toFile()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

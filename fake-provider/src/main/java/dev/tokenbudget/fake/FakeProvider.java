@@ -30,8 +30,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A fake LLM provider on loopback that speaks OpenAI Chat Completions, OpenAI Responses and
- * Anthropic Messages exactly on the wire, JSON and streamed, with usage counted by a real
+ * A fake LLM provider on loopback that speaks OpenAI Chat Completions, OpenAI Responses,
+ * Anthropic Messages, AWS Bedrock Runtime (Converse, ConverseStream, InvokeModel,
+ * InvokeModelWithResponseStream) and Google Vertex AI (Gemini's generateContent and
+ * streamGenerateContent, Claude's rawPredict and streamRawPredict) exactly on the wire, JSON and streamed, with usage counted by a real
  * tokenizer. It echoes the requested model, honours the output ceiling, streams one flushed HTTP
  * chunk per event, and records every request and the usage it reported so that tests can
  * reconcile what a gateway charged with what the provider said.
@@ -72,6 +74,7 @@ public final class FakeProvider implements AutoCloseable {
     private volatile StreamPacer pacer = StreamPacer.fixed(Duration.ofMillis(15));
     private volatile String requiredApiKey;
     private volatile String modelHeader;
+    private volatile java.util.function.Function<RecordedRequest, String> authorizer;
     private final LongAdder requests = new LongAdder();
     private final LongAdder completed = new LongAdder();
     private final LongAdder aborted = new LongAdder();
@@ -86,7 +89,8 @@ public final class FakeProvider implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        for (ProviderApi api : List.of(new ChatCompletionsApi(), new ResponsesApi(), new MessagesApi())) {
+        for (ProviderApi api : List.of(new ChatCompletionsApi(), new ResponsesApi(), new MessagesApi(),
+                new BedrockApi(), new VertexApi())) {
             apis.put(api.path(), api);
         }
         server.createContext("/", this::handle);
@@ -220,6 +224,15 @@ public final class FakeProvider implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Checks each request's credential with {@code problem} (null when authorised, else why not;
+     * e.g. a SigV4 verification), answering 403 with the provider's error otherwise. Null turns it off.
+     */
+    public FakeProvider requireAuthorization(java.util.function.Function<RecordedRequest, String> problem) {
+        this.authorizer = problem;
+        return this;
+    }
+
     /** The next request is answered with this error status and a provider-shaped error body. */
     public FakeProvider failNext(int status) {
         if (status < 400 || status > 599) {
@@ -266,7 +279,11 @@ public final class FakeProvider implements AutoCloseable {
     }
 
     private void respond(HttpExchange ex, RecordedExchange record) throws IOException {
-        ProviderApi api = apis.get(ex.getRequestURI().getPath());
+        String path = ex.getRequestURI().getPath();
+        ProviderApi api = apis.get(path);
+        if (api == null) {
+            api = apis.values().stream().filter(a -> a.matches(path)).findFirst().orElse(null);
+        }
         StreamPacer p = pacer;
         Wire wire = new Wire(ex, record, p);
         try {
@@ -307,6 +324,11 @@ public final class FakeProvider implements AutoCloseable {
             if (!authorised(record.request())) {
                 throw new ApiError(401, "authentication_error", "invalid x-api-key / Authorization");
             }
+            java.util.function.Function<RecordedRequest, String> check = authorizer;
+            String denied = check == null ? null : check.apply(record.request());
+            if (denied != null) {
+                throw new ApiError(403, "permission_error", denied);
+            }
             if (failure != null) {
                 throw new ApiError(failure, typeFor(failure), "injected failure " + failure);
             }
@@ -318,6 +340,7 @@ public final class FakeProvider implements AutoCloseable {
             }
             api.serve(body, wire, record, new ProviderApi.Tuning(replyTokens, tokensPerChunk, p));
         } catch (ApiError e) {
+            api.errorHeaders(wire, e.status);
             wire.json(e.status, api.error(e.status, e.type, e.getMessage()));
         }
         record.markCompleted();
@@ -360,7 +383,7 @@ public final class FakeProvider implements AutoCloseable {
         Map<String, List<String>> headers = new LinkedHashMap<>();
         ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), new ArrayList<>(v)));
         return new RecordedRequest(ex.getRequestMethod(), ex.getRequestURI().getPath(),
-                ex.getRequestURI().getRawQuery(), headers, body);
+                ex.getRequestURI().getRawQuery(), headers, body, ex.getRequestURI().getRawPath());
     }
 
     @Override

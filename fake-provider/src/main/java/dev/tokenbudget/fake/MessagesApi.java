@@ -34,20 +34,43 @@ final class MessagesApi implements ProviderApi {
         TokenCounter counter = TokenCounter.forModel(model);
         long prompt = RequestFields.conversationTokens(counter, messages, RequestFields.text(req.get("system")));
         ReplyPlan reply = ReplyPlan.of(counter, tuning.replyTokens(), ceiling);
-        String stop = reply.truncated ? "max_tokens" : "end_turn";
         String id = Ids.next("msg_");
         wire.header("request-id", Ids.next("req_"));
         if (!RequestFields.stream(req)) {
-            ObjectNode m = message(id, model);
-            m.putArray("content").addObject().put("type", "text").put("text", reply.text);
-            m.put("stop_reason", stop);
-            m.putNull("stop_sequence");
-            m.set("usage", usage(prompt, reply.outputTokens()));
             record.usage(new ReportedUsage(prompt, reply.outputTokens()));
-            wire.json(200, m);
+            wire.json(200, body(id, model, reply, prompt));
             return;
         }
         wire.startStream();
+        stream(wire::event, id, model, reply, prompt, record, tuning, null);
+        wire.endStream();
+    }
+
+    /** Where a Messages stream's events go: SSE events here, Bedrock chunks in {@link BedrockApi}. */
+    interface EventSink {
+        void event(String name, ObjectNode data) throws IOException, InterruptedException;
+    }
+
+    /** A whole Messages response body. */
+    static ObjectNode body(String id, String model, ReplyPlan reply, long prompt) {
+        ObjectNode m = message(id, model);
+        m.putArray("content").addObject().put("type", "text").put("text", reply.text);
+        m.put("stop_reason", stop(reply));
+        m.putNull("stop_sequence");
+        m.set("usage", usage(prompt, reply.outputTokens()));
+        return m;
+    }
+
+    private static String stop(ReplyPlan reply) {
+        return reply.truncated ? "max_tokens" : "end_turn";
+    }
+
+    /**
+     * The Messages event sequence; {@code lastExtra}, when not null, is merged into
+     * {@code message_stop} (Bedrock adds its {@code amazon-bedrock-invocationMetrics} there).
+     */
+    static void stream(EventSink sink, String id, String model, ReplyPlan reply, long prompt, RecordedExchange record,
+                       Tuning tuning, ObjectNode lastExtra) throws IOException, InterruptedException {
         ObjectNode start = event("message_start");
         ObjectNode m = message(id, model);
         m.putArray("content");
@@ -56,24 +79,27 @@ final class MessagesApi implements ProviderApi {
         m.set("usage", usage(prompt, 1));
         start.set("message", m);
         record.usage(new ReportedUsage(prompt, 1));
-        wire.event("message_start", start);
+        sink.event("message_start", start);
         ObjectNode blockStart = event("content_block_start").put("index", 0);
         blockStart.putObject("content_block").put("type", "text").put("text", "");
-        wire.event("content_block_start", blockStart);
-        wire.event("ping", event("ping"));
+        sink.event("content_block_start", blockStart);
+        sink.event("ping", event("ping"));
         for (String piece : reply.chunks(tuning.tokensPerChunk())) {
             ObjectNode d = event("content_block_delta").put("index", 0);
             d.putObject("delta").put("type", "text_delta").put("text", piece);
-            wire.event("content_block_delta", d);
+            sink.event("content_block_delta", d);
         }
-        wire.event("content_block_stop", event("content_block_stop").put("index", 0));
+        sink.event("content_block_stop", event("content_block_stop").put("index", 0));
         ObjectNode delta = event("message_delta");
-        delta.putObject("delta").put("stop_reason", stop).putNull("stop_sequence");
+        delta.putObject("delta").put("stop_reason", stop(reply)).putNull("stop_sequence");
         delta.putObject("usage").put("output_tokens", reply.outputTokens());
         record.usage(new ReportedUsage(prompt, reply.outputTokens()));
-        wire.event("message_delta", delta);
-        wire.event("message_stop", event("message_stop"));
-        wire.endStream();
+        sink.event("message_delta", delta);
+        ObjectNode stop = event("message_stop");
+        if (lastExtra != null) {
+            stop.setAll(lastExtra);
+        }
+        sink.event("message_stop", stop);
     }
 
     private static ObjectNode event(String type) {

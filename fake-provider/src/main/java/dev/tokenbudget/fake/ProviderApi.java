@@ -14,6 +14,15 @@ interface ProviderApi {
 
     String path();
 
+    /** Whether this API answers {@code path} (APIs with the model in the path match a pattern). */
+    default boolean matches(String path) {
+        return path.equals(path());
+    }
+
+    /** Headers that go with {@link #error} (Bedrock's {@code x-amzn-ErrorType}). */
+    default void errorHeaders(Wire wire, int status) {
+    }
+
     /** Answers a parsed request body, JSON or streamed, recording the usage it reports. */
     void serve(JsonNode request, Wire wire, RecordedExchange record, Tuning tuning)
             throws IOException, InterruptedException, ApiError;

@@ -13,9 +13,10 @@ import java.util.Map;
  * @param query   raw query string, or null
  * @param headers header names in lower case to their values, in arrival order
  * @param body    the raw body bytes
+ * @param rawPath the path as it came on the wire, still URL-encoded (what a SigV4 signature covers)
  */
 public record RecordedRequest(String method, String path, String query, Map<String, List<String>> headers,
-                              byte[] body) {
+                              byte[] body, String rawPath) {
 
     public RecordedRequest {
         headers = Map.copyOf(headers);

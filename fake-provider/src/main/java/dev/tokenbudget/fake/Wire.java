@@ -8,8 +8,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.zip.GZIPOutputStream;
+
+import software.amazon.awssdk.eventstream.HeaderValue;
+import software.amazon.awssdk.eventstream.Message;
 
 /**
  * Writes one response: a JSON document, or a Server-Sent Events stream whose events go out one
@@ -69,11 +74,48 @@ final class Wire {
 
     /** Sends 200 with {@code text/event-stream}; the body is chunked from here on. */
     void startStream() throws IOException {
-        header("Content-Type", "text/event-stream; charset=utf-8");
-        header("Cache-Control", "no-cache");
+        startStream("text/event-stream; charset=utf-8");
+    }
+
+    /** Sends 200 with {@code contentType}; the body is chunked from here on. */
+    void startStream(String contentType) throws IOException {
+        header("Content-Type", contentType);
+        if (contentType.startsWith("text/event-stream")) {
+            header("Cache-Control", "no-cache");
+        }
         record.status(200, true);
         exchange.sendResponseHeaders(200, 0);
         stream = exchange.getResponseBody();
+    }
+
+    /**
+     * One AWS event-stream frame ({@code application/vnd.amazon.eventstream}), one HTTP chunk:
+     * headers {@code :event-type}, {@code :content-type}, {@code :message-type} in the order the
+     * Bedrock Runtime sends them, the JSON payload, both CRC32s, encoded by the AWS SDK's
+     * {@code Message.encode}.
+     */
+    void frame(String eventType, JsonNode payload) throws IOException, InterruptedException {
+        Map<String, HeaderValue> h = new LinkedHashMap<>();
+        h.put(":event-type", HeaderValue.fromString(eventType));
+        h.put(":content-type", HeaderValue.fromString("application/json"));
+        h.put(":message-type", HeaderValue.fromString("event"));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        new Message(h, JSON.writeValueAsBytes(payload)).encode(out);
+        chunk(out.toByteArray());
+    }
+
+    /** One Gemini / Vertex {@code alt=sse} event: {@code data:} and a CRLF pair, as Google's servers end them. */
+    void crlfEvent(JsonNode data) throws IOException, InterruptedException {
+        chunk(("data: " + JSON.writeValueAsString(data) + "\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void chunk(byte[] bytes) throws IOException, InterruptedException {
+        if (!pacer.beforeChunk(chunk++)) {
+            throw new Broken();
+        }
+        record.sent(bytes);
+        stream.write(bytes);
+        stream.flush();
     }
 
     /** One SSE event: an {@code event:} line when {@code name} is not null, then one {@code data:} line. */
@@ -82,14 +124,8 @@ final class Wire {
     }
 
     void raw(String name, String data) throws IOException, InterruptedException {
-        if (!pacer.beforeChunk(chunk++)) {
-            throw new Broken();
-        }
         String text = (name == null ? "" : "event: " + name + "\n") + "data: " + data + "\n\n";
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        record.sent(bytes);
-        stream.write(bytes);
-        stream.flush();
+        chunk(text.getBytes(StandardCharsets.UTF_8));
     }
 
     void endStream() throws IOException {
