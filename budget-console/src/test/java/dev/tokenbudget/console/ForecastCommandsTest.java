@@ -67,6 +67,22 @@ class ForecastCommandsTest {
     }
 
     @Test
+    void generateSeriesWritesOneRegimeOrTheWholeZoo(@TempDir Path dir) throws Exception {
+        assertThat(cli.run("generate-series", "--regime", "bursts", "--seed", "2", "--days", "60")).isZero();
+        assertThat(cli.out()).isEqualTo(dev.tokenbudget.forecast.RegimeZoo.csv(dev.tokenbudget.forecast.RegimeZoo
+                .generate(dev.tokenbudget.forecast.RegimeZoo.Regime.BURSTS, 2, java.time.LocalDate.of(2024, 1, 1), 60)
+                .series()));
+        assertThat(cli.run("generate-series", "--zoo", dir.toString(), "--seeds", "2", "--days", "40")).isZero();
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList()).hasSize(22)
+                    .contains("steady-weekly-1.csv", "missing-days-2.csv");
+        }
+        assertThat(cli.run("generate-series", "--regime", "sideways")).isEqualTo(2);
+        assertThat(cli.err()).contains("--regime must be one of [steady-weekly,", "was 'sideways'");
+        assertThat(cli.run("generate-series", "--regime", "bursts", "--kind", "level-shifts")).isEqualTo(2);
+    }
+
+    @Test
     void simulateReplaysTheExampleMonth() throws Exception {
         assertThat(cli.run("simulate", "--config", "../examples/config/tokenbudget.yaml", "--trace",
                 "../examples/traces/november.csv", "--json")).isZero();
