@@ -26,15 +26,37 @@ class ForecastCommandsTest {
         JsonNode hs = root.get("horizons");
         assertThat(hs).extracting(h -> h.get("day").asInt()).containsExactly(5, 10, 15, 20, 25);
         for (JsonNode h : hs) {
-            assertThat(fields(h)).containsExactly("day", "mape", "coverage80");
-            assertThat(fields(h.get("mape"))).containsExactly("model", "linear", "rolling14");
-            assertThat(h.get("coverage80").asDouble()).isBetween(0.0, 1.0);
+            assertThat(fields(h)).containsExactly("day", "windows", "mape", "coverage80", "coverage95");
+            assertThat(fields(h.get("mape"))).containsExactly("model", "linear", "rolling14", "holt_winters");
+            assertThat(h.get("coverage80").asDouble()).isBetween(0.0, 1.0)
+                    .isLessThanOrEqualTo(h.get("coverage95").asDouble());
             if (h.get("day").asInt() >= 10) {
                 double model = h.get("mape").get("model").asDouble();
                 assertThat(model).isLessThan(h.get("mape").get("linear").asDouble())
                         .isLessThan(h.get("mape").get("rolling14").asDouble());
             }
         }
+    }
+
+    @Test
+    void backtestAllPrintsOneRowPerSeriesWithRatiosAndPooledCoverage(@TempDir Path dir) throws Exception {
+        assertThat(new Terminal().run("generate-series", "--zoo", dir.toString(), "--seeds", "1", "--days", "150"))
+                .isZero();
+        assertThat(cli.run("backtest", "--all", dir.toString())).as(cli.err()).isZero();
+        List<String> lines = cli.out().lines().toList();
+        assertThat(lines.get(0)).contains("series", "model", "holt-w", "/best", "/hw", "cov80", "cov95");
+        assertThat(lines).hasSize(1 + 11 + 1);
+        assertThat(lines.get(1)).startsWith("bursts-1").contains(" 10 ");
+        assertThat(lines.get(12)).startsWith("all (pooled coverage)");
+        Terminal json = new Terminal();
+        assertThat(json.run("backtest", "--all", dir.toString(), "--json")).isZero();
+        JsonNode root = JSON.readTree(json.out());
+        assertThat(root.get("series")).hasSize(11);
+        JsonNode row = root.get("series").get(0);
+        double ratio = row.get("mapeModel").asDouble() / Math.min(row.get("mapeLinear").asDouble(),
+                row.get("mapeRolling14").asDouble());
+        assertThat(row.get("ratio_best_baseline").asDouble()).isCloseTo(ratio, org.assertj.core.api.Assertions.within(0.001));
+        assertThat(cli.run("backtest", "--all", dir.toString(), "--csv", "x.csv")).isEqualTo(2);
     }
 
     @Test

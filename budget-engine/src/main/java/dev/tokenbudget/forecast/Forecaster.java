@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneId;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -18,6 +19,9 @@ public final class Forecaster {
     /** Standard normal quantiles of the 80% and 95% two-sided bands. */
     static final double Z80 = 1.2815515655446004;
     static final double Z95 = 1.959963984540054;
+
+    /** Share of the model's parametric variance added to the empirical spread of the bands. */
+    static final double PARAMETRIC_SHARE = 0.25;
 
     /** Largest log-space spread of the remaining usage. */
     static final double MAX_LOG_SIGMA = 2.0;
@@ -53,11 +57,14 @@ public final class Forecaster {
     public Forecast span(DailySeries history, long today, IntradayProfile profile, Instant now, ZoneId zone,
                          Instant start, Instant end, long used, long limit) {
         LocalDate day = now.atZone(zone).toLocalDate();
-        DailyModel m = DailyModel.fit(history.slice(history.start(), day), params);
-        Rate rate = rate(m, today, profile, now, zone);
+        LocalDate last = end.minusNanos(1).atZone(zone).toLocalDate();
+        int days = (int) Math.max(1, ChronoUnit.DAYS.between(day, last) + 1);
+        int elapsed = (int) Math.max(0, ChronoUnit.DAYS.between(start.atZone(zone).toLocalDate(), day));
+        Ensemble.Result e = Ensemble.combine(history.slice(history.start(), day), days, elapsed, params);
+        Rate rate = rate(e, today, profile, now, zone);
         Instant from = now.isAfter(start) ? now : start;
         List<Segment> segs = segments(rate, profile, zone, from, end);
-        return build(m, rate, segs, history, day, now, used, limit, used);
+        return build(e, rate, segs, history, day, now, used, limit, used);
     }
 
     /**
@@ -82,47 +89,50 @@ public final class Forecaster {
                     + length);
         }
         LocalDate day = now.atZone(zone).toLocalDate();
-        DailyModel m = DailyModel.fit(history.slice(history.start(), day), params);
-        Rate rate = rate(m, today, profile, now, zone);
         Instant end = now.plus(length);
+        int days = (int) (ChronoUnit.DAYS.between(day, end.atZone(zone).toLocalDate()) + 1);
+        Ensemble.Result e = Ensemble.combine(history.slice(history.start(), day), days, 0, params);
+        Rate rate = rate(e, today, profile, now, zone);
         List<Segment> segs = segments(rate, profile, zone, now, end);
-        Forecast f = build(m, rate, segs, history, day, now, 0, limit, used);
+        Forecast f = build(e, rate, segs, history, day, now, 0, limit, used);
         Instant exhaustion = limit > 0 ? rollingExhaustion(history, today, now, zone, length, segs, used, limit)
                 : null;
         return new Forecast(f.at(), used, limit, f.expected(), f.lower80(), f.upper80(), f.lower95(), f.upper95(),
-                exhaustion, f.stage(), f.historyDays(), f.dailyLevel(), f.lastShift(), f.trendPercent());
+                exhaustion, f.stage(), f.historyDays(), f.dailyLevel(), f.lastShift(), f.trendPercent(), f.drivers());
     }
 
     /**
      * The model's daily rate, with today's pace blended in; with no complete day yet, today's
      * usage scaled to a whole day.
      */
-    private record Rate(DailyModel model, double coldLevel, double todayFactor, LocalDate today, double sigma,
-                        double levelSigma) {
+    private record Rate(DailyModel model, double[] path, double coldLevel, double todayFactor, LocalDate today,
+                        double sigma, double levelSigma) {
         double expected(LocalDate d) {
-            double base = model.stage() == DailyModel.Stage.NO_HISTORY ? coldLevel : model.expected(d);
+            int k = (int) Math.min(path.length - 1, Math.max(0, ChronoUnit.DAYS.between(today, d)));
+            double base = model.stage() == DailyModel.Stage.NO_HISTORY ? coldLevel : path[k];
             return d.equals(today) ? base * todayFactor : base;
         }
     }
 
-    private Rate rate(DailyModel m, long today, IntradayProfile profile, Instant now, ZoneId zone) {
+    private Rate rate(Ensemble.Result e, long today, IntradayProfile profile, Instant now, ZoneId zone) {
+        DailyModel m = e.atCut().model();
         LocalDate d = now.atZone(zone).toLocalDate();
         Instant s = d.atStartOfDay(zone).toInstant();
         double elapsed = profile.share(zone, s, now);
         if (m.stage() != DailyModel.Stage.NO_HISTORY) {
             // today's pace so far against the model's, believed in proportion to how much of the
             // day has passed: a burst day is seen by noon, one busy hour is not a burst
-            double soFar = m.expected(d) * elapsed;
+            double soFar = e.path()[0] * elapsed;
             double factor = 1;
             if (soFar > 0 && elapsed > 0) {
                 double w = elapsed / (elapsed + params.todayWeight());
                 factor = Math.max(0, 1 + (today / soFar - 1) * w);
             }
-            return new Rate(m, 0, factor, d, m.sigma(), m.levelSigma());
+            return new Rate(m, e.path(), 0, factor, d, m.sigma(), m.levelSigma());
         }
         // under an hour's share of a first day says too little: no projection beyond what is used
         double level = today > 0 && elapsed >= 1.0 / 24 ? today / elapsed : 0;
-        return new Rate(m, level, 1, d, 1.0, 1.0);
+        return new Rate(m, e.path(), level, 1, d, 1.0, 1.0);
     }
 
     /** The part of each day from {@code from} to {@code end} and its expected usage. */
@@ -153,8 +163,9 @@ public final class Forecaster {
         return out;
     }
 
-    private Forecast build(DailyModel m, Rate rate, List<Segment> segs, DailySeries history, LocalDate day,
+    private Forecast build(Ensemble.Result e, Rate rate, List<Segment> segs, DailySeries history, LocalDate day,
                            Instant now, long base, long limit, long used) {
+        DailyModel m = e.atCut().model();
         int h = segs.size();
         double mean = 0;
         double noise = 0;
@@ -173,7 +184,7 @@ public final class Forecaster {
         }
         double var = noise + mean * mean * rate.levelSigma() * rate.levelSigma()
                 + drift * (params.drift() * params.drift() + m.jumpVariance());
-        double[] q = quantiles(mean, var);
+        double[] q = e.ratios().length > 0 ? empirical(e.ratios(), base + mean, base, mean, var, h) : quantiles(mean, var);
         Instant exhaustion = null;
         if (limit > 0) {
             exhaustion = spanExhaustion(segs, now, used, limit);
@@ -181,7 +192,55 @@ public final class Forecaster {
         LocalDate lastShift = m.shifts().isEmpty() ? null : m.shifts().get(m.shifts().size() - 1);
         double level = m.stage() == DailyModel.Stage.NO_HISTORY ? rate.coldLevel() : m.level();
         return new Forecast(now, used, limit, base + mean, base + q[1], base + q[2], base + q[0], base + q[3],
-                exhaustion, m.stage(), m.days(), level, lastShift, Trend.weekOverWeek(history, day));
+                exhaustion, m.stage(), m.days(), level, lastShift, Trend.weekOverWeek(history, day),
+                Drivers.of(e, day));
+    }
+
+    /**
+     * The 2.5%, 10%, 90% and 97.5% quantiles of the remaining usage from the ratios of actual to
+     * forecast window totals the method achieved at past origins, less {@code base} (never below 0).
+     */
+    static double[] empirical(double[] sortedRatios, double total, long base, double mean, double var, int days) {
+        int n = sortedRatios.length;
+        double[] lr = new double[n];
+        for (int i = 0; i < n; i++) {
+            lr[i] = Math.log(Math.max(1e-9, sortedRatios[i]));
+        }
+        double c = quantile(lr, 0.5);
+        double ss = 0;
+        for (double x : lr) {
+            ss += (x - c) * (x - c);
+        }
+        double se = Math.sqrt(ss / Math.max(1, n - 1));
+        // the parametric spread of the remaining usage, as a share of the total
+        double sp = total > 0 ? Math.sqrt(var) / total : 0;
+        // the effective number of independent origins: those a horizon apart do not overlap
+        double nEff = Math.max(3, n * 7.0 / Math.max(7, days));
+        double t80 = t(Z80, nEff - 1);
+        double t95 = t(Z95, nEff - 1);
+        // a quarter of the model's own variance stands for what the recent origins cannot have
+        // seen (a shift or a launch after the forecast)
+        double s = Math.sqrt(se * se + PARAMETRIC_SHARE * sp * sp);
+        double[] z = {-t95, -t80, t80, t95};
+        double[] out = new double[4];
+        for (int i = 0; i < 4; i++) {
+            out[i] = Math.max(0, total * Math.exp(c + z[i] * s) - base);
+        }
+        return out;
+    }
+
+    /** Student-t quantile from the normal one (Cornish-Fisher expansion, good from 3 degrees of freedom). */
+    static double t(double z, double dof) {
+        double v = Math.max(2, dof);
+        return z + (z * z * z + z) / (4 * v) + (5 * Math.pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * v * v);
+    }
+
+    /** Type-7 (linear interpolation) quantile of sorted values. */
+    static double quantile(double[] sorted, double q) {
+        double h = (sorted.length - 1) * q;
+        int lo = (int) Math.floor(h);
+        int hi = Math.min(sorted.length - 1, lo + 1);
+        return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
     }
 
     /** 2.5%, 10%, 90% and 97.5% quantiles of a log-normal with this mean and variance (usage is never negative). */
