@@ -100,6 +100,60 @@ public final class Backtest {
         return out;
     }
 
+    /**
+     * How well the predictive alert would have done at day {@code day} of each window, with the
+     * limit set at the previous window's total plus {@code headroom} (0.1: +10 %): an alert
+     * "projected to exceed" fires when the 80 % band's lower bound is above the limit (the model
+     * is 90 % sure), and for comparison when the expected total alone is above it.
+     *
+     * @param exceeded windows whose actual total went over the limit
+     */
+    public record AlertScore(int windows, int exceeded, int bandAlerts, int bandHits, int meanAlerts, int meanHits) {
+
+        public double bandPrecision() {
+            return bandAlerts == 0 ? Double.NaN : (double) bandHits / bandAlerts;
+        }
+
+        public double bandRecall() {
+            return exceeded == 0 ? Double.NaN : (double) bandHits / exceeded;
+        }
+
+        public double meanPrecision() {
+            return meanAlerts == 0 ? Double.NaN : (double) meanHits / meanAlerts;
+        }
+
+        public double meanRecall() {
+            return exceeded == 0 ? Double.NaN : (double) meanHits / exceeded;
+        }
+
+        public AlertScore plus(AlertScore o) {
+            return new AlertScore(windows + o.windows, exceeded + o.exceeded, bandAlerts + o.bandAlerts,
+                    bandHits + o.bandHits, meanAlerts + o.meanAlerts, meanHits + o.meanHits);
+        }
+    }
+
+    public AlertScore alerts(DailySeries data, WindowMode mode, int day, double headroom) {
+        List<LocalDate[]> windows = windows(data, mode);
+        AlertScore score = new AlertScore(0, 0, 0, 0, 0, 0);
+        for (LocalDate[] w : windows) {
+            int length = (int) java.time.temporal.ChronoUnit.DAYS.between(w[0], w[1]);
+            LocalDate prevStart = mode.isMonth() ? w[0].minusMonths(1) : w[0].minusDays(length);
+            if (day >= length || prevStart.isBefore(data.start())) {
+                continue;
+            }
+            double limit = data.sum(prevStart, w[0]) * (1 + headroom);
+            long actual = data.sum(w[0], w[1]);
+            LocalDate cut = w[0].plusDays(day);
+            Forecast f = model(data, w[0], w[1], cut, data.sum(w[0], cut));
+            boolean over = actual > limit;
+            boolean band = f.lower80() > limit;
+            boolean mean = f.expected() > limit;
+            score = score.plus(new AlertScore(1, over ? 1 : 0, band ? 1 : 0, band && over ? 1 : 0, mean ? 1 : 0,
+                    mean && over ? 1 : 0));
+        }
+        return score;
+    }
+
     private Forecast model(DailySeries data, LocalDate start, LocalDate end, LocalDate cut, long used) {
         LocalDate from = cut.minusDays(LOOKBACK_DAYS);
         DailySeries history = data.slice(from.isBefore(data.start()) ? data.start() : from, cut);

@@ -6,8 +6,9 @@ import java.util.List;
 
 /**
  * Bursts in a daily history: runs of at most {@link #MAX_DAYS} days, each more than
- * {@link #RATIO} times the median of the same weekday one to three weeks either side, that have
- * ended (usage is back to normal the day after). The models learn from the history with those
+ * {@link #RATIO} times the median of the same weekday one to three weeks either side and 1.2 times
+ * the median of the week before, that have
+ * ended (usage is back to where it was before on the two days after). The models learn from the history with those
  * days set to that median, so a burst is not extrapolated over the rest of the window; a run still
  * going on at the end of the history is left alone (it may be a launch, which the level-shift
  * detector and the rolling-origin weights judge).
@@ -38,7 +39,7 @@ record Bursts(DailySeries cleaned, List<LocalDate> discounted) {
             while (j < n && high[j]) {
                 j++;
             }
-            if (j - i <= MAX_DAYS && backToNormal(s, ref, j)) {
+            if (j - i <= MAX_DAYS && aboveTheWeekBefore(s, i, j) && backToNormal(s, i, j)) {
                 if (v == null) {
                     v = new long[n];
                     for (int k = 0; k < n; k++) {
@@ -55,13 +56,43 @@ record Bursts(DailySeries cleaned, List<LocalDate> discounted) {
         return new Bursts(v == null ? s : DailySeries.of(s.start(), v), List.copyOf(days));
     }
 
-    /** Whether the (up to) two days from {@code j} exist and are below 1.5 times their reference. */
-    private static boolean backToNormal(DailySeries s, double[] ref, int j) {
+    /**
+     * Whether the (up to) two days from {@code j} exist and are below 1.5 times the median of the
+     * same weekday in the three weeks before the run began at {@code i}: back to where it was
+     * before, not at a new level that a step up would have set.
+     */
+    private static boolean backToNormal(DailySeries s, int i, int j) {
         if (j >= s.size()) {
             return false;
         }
         for (int k = j; k < Math.min(s.size(), j + 2); k++) {
-            if (ref[k] <= 0 || s.at(k) > 1.5 * ref[k]) {
+            double[] x = new double[3];
+            int m = 0;
+            for (int w = 1; w <= 3; w++) {
+                int p = k - 7 * w;
+                if (p >= 0 && p < i && s.at(p) > 0) {
+                    x[m++] = s.at(p);
+                }
+            }
+            if (m == 0 || s.at(k) > 1.5 * LocalTrend.median(x, m)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether every day of the run is 1.2 times the median of the 7 days before it: not a step seen late. */
+    private static boolean aboveTheWeekBefore(DailySeries s, int i, int j) {
+        if (i < 7) {
+            return false;
+        }
+        double[] x = new double[7];
+        for (int k = 0; k < 7; k++) {
+            x[k] = s.at(i - 7 + k);
+        }
+        double m = LocalTrend.median(x, 7);
+        for (int k = i; k < j; k++) {
+            if (s.at(k) <= 1.2 * m) {
                 return false;
             }
         }

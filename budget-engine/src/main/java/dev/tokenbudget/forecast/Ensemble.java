@@ -15,6 +15,7 @@ final class Ensemble {
 
     static final int MAX_ORIGINS = 40;
     static final int MIN_ORIGINS = 6;
+    static final int MIN_WEIGHT_ORIGINS = 3;
 
     /**
      * @param path    expected usage per day ahead
@@ -77,15 +78,21 @@ final class Ensemble {
                     m++;
                 }
             }
-            if (now.has(k) && m >= MIN_ORIGINS) {
+            if (now.has(k) && m >= MIN_WEIGHT_ORIGINS) {
                 double mse = Math.max(1e-6, se / m);
                 w[j] = 1 / (mse * mse); // sharper than inverse-MSE: a clearly better candidate should dominate
                 total += w[j];
             }
         }
         if (total == 0) {
-            Arrays.fill(w, 0);
-            w[Candidates.Kind.LEVEL.ordinal()] = now.has(Candidates.Kind.LEVEL) ? 1 : 0;
+            // nothing to judge by yet: equal weights, the combination that is hardest to beat blind
+            int k = 0;
+            for (Candidates.Kind c : Candidates.Kind.values()) {
+                k += now.has(c) ? 1 : 0;
+            }
+            for (Candidates.Kind c : Candidates.Kind.values()) {
+                w[c.ordinal()] = now.has(c) ? 1.0 / k : 0;
+            }
             return w;
         }
         for (int j = 0; j < w.length; j++) {
