@@ -16,16 +16,6 @@ import java.util.Objects;
  */
 public final class Forecaster {
 
-    /** Standard normal quantiles of the 80% and 95% two-sided bands. */
-    static final double Z80 = 1.2815515655446004;
-    static final double Z95 = 1.959963984540054;
-
-    /** Share of the model's parametric variance added to the empirical spread of the bands. */
-    static final double PARAMETRIC_SHARE = 0.25;
-
-    /** Largest log-space spread of the remaining usage. */
-    static final double MAX_LOG_SIGMA = 2.0;
-
     private final ForecastParams params;
 
     public Forecaster() {
@@ -184,7 +174,10 @@ public final class Forecaster {
         }
         double var = noise + mean * mean * rate.levelSigma() * rate.levelSigma()
                 + drift * (params.drift() * params.drift() + m.jumpVariance());
-        double[] q = e.ratios().length > 0 ? empirical(e.ratios(), base + mean, base, mean, var, h) : quantiles(mean, var);
+        boolean fresh = !m.shifts().isEmpty()
+                && !m.shifts().get(m.shifts().size() - 1).isBefore(day.minusDays(Bands.FRESH_SHIFT_DAYS));
+        double[] q = e.ratios().length > 0 ? Bands.empirical(e.ratios(), base + mean, base, var, h, fresh)
+                : Bands.parametric(mean, var);
         Instant exhaustion = null;
         if (limit > 0) {
             exhaustion = spanExhaustion(segs, now, used, limit);
@@ -194,66 +187,6 @@ public final class Forecaster {
         return new Forecast(now, used, limit, base + mean, base + q[1], base + q[2], base + q[0], base + q[3],
                 exhaustion, m.stage(), m.days(), level, lastShift, Trend.weekOverWeek(history, day),
                 Drivers.of(e, day));
-    }
-
-    /**
-     * The 2.5%, 10%, 90% and 97.5% quantiles of the remaining usage from the ratios of actual to
-     * forecast window totals the method achieved at past origins, less {@code base} (never below 0).
-     */
-    static double[] empirical(double[] sortedRatios, double total, long base, double mean, double var, int days) {
-        int n = sortedRatios.length;
-        double[] lr = new double[n];
-        for (int i = 0; i < n; i++) {
-            lr[i] = Math.log(Math.max(1e-9, sortedRatios[i]));
-        }
-        double c = quantile(lr, 0.5);
-        double ss = 0;
-        for (double x : lr) {
-            ss += (x - c) * (x - c);
-        }
-        double se = Math.sqrt(ss / Math.max(1, n - 1));
-        // the parametric spread of the remaining usage, as a share of the total
-        double sp = total > 0 ? Math.sqrt(var) / total : 0;
-        // the effective number of independent origins: those a horizon apart do not overlap
-        double nEff = Math.max(3, n * 7.0 / Math.max(7, days));
-        double t80 = t(Z80, nEff - 1);
-        double t95 = t(Z95, nEff - 1);
-        // a quarter of the model's own variance stands for what the recent origins cannot have
-        // seen (a shift or a launch after the forecast)
-        double s = Math.sqrt(se * se + PARAMETRIC_SHARE * sp * sp);
-        double[] z = {-t95, -t80, t80, t95};
-        double[] out = new double[4];
-        for (int i = 0; i < 4; i++) {
-            out[i] = Math.max(0, total * Math.exp(c + z[i] * s) - base);
-        }
-        return out;
-    }
-
-    /** Student-t quantile from the normal one (Cornish-Fisher expansion, good from 3 degrees of freedom). */
-    static double t(double z, double dof) {
-        double v = Math.max(2, dof);
-        return z + (z * z * z + z) / (4 * v) + (5 * Math.pow(z, 5) + 16 * z * z * z + 3 * z) / (96 * v * v);
-    }
-
-    /** Type-7 (linear interpolation) quantile of sorted values. */
-    static double quantile(double[] sorted, double q) {
-        double h = (sorted.length - 1) * q;
-        int lo = (int) Math.floor(h);
-        int hi = Math.min(sorted.length - 1, lo + 1);
-        return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
-    }
-
-    /** 2.5%, 10%, 90% and 97.5% quantiles of a log-normal with this mean and variance (usage is never negative). */
-    static double[] quantiles(double mean, double var) {
-        if (mean <= 0) {
-            return new double[4];
-        }
-        // capped so that the mean stays inside the 80% band (it leaves it past sl = 2.56): on
-        // series this erratic, wider bands would say nothing more
-        double sl = Math.min(MAX_LOG_SIGMA, Math.sqrt(Math.log(1 + var / (mean * mean))));
-        double ml = Math.log(mean) - sl * sl / 2;
-        return new double[] {Math.exp(ml - Z95 * sl), Math.exp(ml - Z80 * sl), Math.exp(ml + Z80 * sl),
-                Math.exp(ml + Z95 * sl)};
     }
 
     private static Instant spanExhaustion(List<Segment> segs, Instant now, long used, long limit) {

@@ -103,11 +103,11 @@ class ForecastComponentsTest {
         double[] wide = {0.8, 0.9, 1.0, 1.0, 1.1, 1.2, 1.0, 0.9};
         java.util.Arrays.sort(tight);
         java.util.Arrays.sort(wide);
-        double[] a = Forecaster.empirical(tight, 1000, 500, 500, 0, 10);
-        double[] b = Forecaster.empirical(wide, 1000, 500, 500, 0, 10);
+        double[] a = Bands.empirical(tight, 1000, 500, 0, 10, false);
+        double[] b = Bands.empirical(wide, 1000, 500, 0, 10, false);
         assertThat(b[2] - b[1]).isGreaterThan(3 * (a[2] - a[1]));
         assertThat(b[0]).isGreaterThanOrEqualTo(0);
-        assertThat(Forecaster.empirical(new double[] {0.1, 0.1, 0.2, 0.2, 0.3, 0.3}, 1000, 900, 100, 0, 10)[0])
+        assertThat(Bands.empirical(new double[] {0.1, 0.1, 0.2, 0.2, 0.3, 0.3}, 1000, 900, 0, 10, false)[0])
                 .isZero();
     }
 }
