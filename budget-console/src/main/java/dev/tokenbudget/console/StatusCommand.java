@@ -123,6 +123,12 @@ final class StatusCommand implements Callable<Integer> {
         if (!f.path("exhaustion").isNull()) {
             s.append(", runs out ").append(when(f.path("exhaustion").asText()));
         }
+        // what drives it (a trend, a shift, a burst left out); the weights and bands are for the API
+        for (JsonNode d : f.path("drivers")) {
+            if (!d.asText().startsWith("weights:") && !d.asText().startsWith("bands ")) {
+                s.append("; ").append(d.asText());
+            }
+        }
         return s.toString();
     }
 

@@ -41,7 +41,8 @@ class StatusCommandTest {
                 .forecasts((id, w) -> id.equals("support") && w.window().startsWith("month:")
                         ? Optional.of(new WindowForecast(clock.now(), "total", 300_000_000, 400_000_000, 450_000_000,
                         410_000_000, 490_000_000, 380_000_000, 520_000_000, w.end(),
-                        Instant.parse("2026-11-27T14:00:00Z"), "weekday", 40, 8.0))
+                        Instant.parse("2026-11-27T14:00:00Z"), "weekday", 40, 8.0,
+                        java.util.List.of("weights: trend 100 %", "trend +12 %/month", "bands from 30 past forecasts at this horizon")))
                         : Optional.empty())
                 .start();
         Ticket t = engine.reserve(new BudgetRequest(engine.authenticate("sk-tb-support-example").orElseThrow(), null,
@@ -70,7 +71,8 @@ class StatusCommandTest {
         String support = lines.stream().filter(l -> l.startsWith("  support ")).findFirst().orElseThrow();
         assertThat(support).contains("degraded").contains("month:2026-11").contains("300M / 400M")
                 .contains("[###############.....]  75%")
-                .contains("450M (113%) 80%: 410M-490M, runs out Nov 27 14:00");
+                .contains("450M (113%) 80%: 410M-490M, runs out Nov 27 14:00; trend +12 %/month")
+                .doesNotContain("weights:", "bands from");
         int i = lines.indexOf(support);
         assertThat(lines.get(i + 1)).contains("rolling-7d").contains("300M / 150M").contains("[####################] 200%")
                 .endsWith("-");

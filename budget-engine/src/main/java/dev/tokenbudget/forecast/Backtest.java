@@ -7,12 +7,13 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Measures the forecaster against linear month-to-date extrapolation and a 14-day rolling
- * average on a daily series. For each window (each calendar month fully in the data, or each
- * N-day window starting on every day) and each horizon (day 5, 10, 15, 20, 25 of the window),
- * every method forecasts the window's total from the days up to that day; the report gives the
- * mean absolute percentage error of each and how often the actual total fell in the model's 80%
- * band. Windows whose actual total is 0 are skipped (no percentage error exists).
+ * Measures the forecaster against three references on a daily series: linear month-to-date
+ * extrapolation, a 14-day rolling average and Holt-Winters ({@link HoltWinters}, variant by
+ * AICc). For each window (each calendar month fully in the data, or each N-day window starting on
+ * every day) and each horizon (day 5, 10, 15, 20, 25 of the window), every method forecasts the
+ * window's total from the days before that day; the report gives the mean absolute percentage
+ * error of each and how often the actual total fell in the model's 80% and 95% bands. Windows
+ * whose actual total is 0 are skipped (no percentage error exists).
  */
 public final class Backtest {
 
@@ -47,7 +48,12 @@ public final class Backtest {
 
     /** Results of one horizon; MAPE in percent, coverage as a share (0..1). */
     public record HorizonResult(int day, int windows, double mapeModel, double mapeLinear, double mapeRolling14,
-                                double coverage80) {
+                                double mapeHoltWinters, double coverage80, double coverage95) {
+
+        /** The better of the two simple baselines (linear, rolling-14). */
+        public double mapeBestBaseline() {
+            return Math.min(mapeLinear, mapeRolling14);
+        }
     }
 
     public List<HorizonResult> run(DailySeries data, WindowMode mode) {
@@ -57,7 +63,9 @@ public final class Backtest {
             double em = 0;
             double el = 0;
             double er = 0;
+            double eh = 0;
             int covered = 0;
+            int covered95 = 0;
             int n = 0;
             for (LocalDate[] w : windows) {
                 LocalDate start = w[0];
@@ -75,17 +83,75 @@ public final class Backtest {
                 Forecast f = model(data, start, end, cut, used);
                 double linear = (double) used * length / h;
                 double rolling = used + rollingAverage(data, cut) * (length - h);
+                double hw = used + holtWinters(data, cut, length - h);
                 em += Math.abs(f.expected() - actual) / actual;
                 el += Math.abs(linear - actual) / actual;
                 er += Math.abs(rolling - actual) / actual;
+                eh += Math.abs(hw - actual) / actual;
                 covered += f.within80(actual) ? 1 : 0;
+                covered95 += actual >= f.lower95() && actual <= f.upper95() ? 1 : 0;
                 n++;
             }
             if (n > 0) {
-                out.add(new HorizonResult(h, n, 100 * em / n, 100 * el / n, 100 * er / n, (double) covered / n));
+                out.add(new HorizonResult(h, n, 100 * em / n, 100 * el / n, 100 * er / n, 100 * eh / n,
+                        (double) covered / n, (double) covered95 / n));
             }
         }
         return out;
+    }
+
+    /**
+     * How well the predictive alert would have done at day {@code day} of each window, with the
+     * limit set at the previous window's total plus {@code headroom} (0.1: +10 %): an alert
+     * "projected to exceed" fires when the 80 % band's lower bound is above the limit (the model
+     * is 90 % sure), and for comparison when the expected total alone is above it.
+     *
+     * @param exceeded windows whose actual total went over the limit
+     */
+    public record AlertScore(int windows, int exceeded, int bandAlerts, int bandHits, int meanAlerts, int meanHits) {
+
+        public double bandPrecision() {
+            return bandAlerts == 0 ? Double.NaN : (double) bandHits / bandAlerts;
+        }
+
+        public double bandRecall() {
+            return exceeded == 0 ? Double.NaN : (double) bandHits / exceeded;
+        }
+
+        public double meanPrecision() {
+            return meanAlerts == 0 ? Double.NaN : (double) meanHits / meanAlerts;
+        }
+
+        public double meanRecall() {
+            return exceeded == 0 ? Double.NaN : (double) meanHits / exceeded;
+        }
+
+        public AlertScore plus(AlertScore o) {
+            return new AlertScore(windows + o.windows, exceeded + o.exceeded, bandAlerts + o.bandAlerts,
+                    bandHits + o.bandHits, meanAlerts + o.meanAlerts, meanHits + o.meanHits);
+        }
+    }
+
+    public AlertScore alerts(DailySeries data, WindowMode mode, int day, double headroom) {
+        List<LocalDate[]> windows = windows(data, mode);
+        AlertScore score = new AlertScore(0, 0, 0, 0, 0, 0);
+        for (LocalDate[] w : windows) {
+            int length = (int) java.time.temporal.ChronoUnit.DAYS.between(w[0], w[1]);
+            LocalDate prevStart = mode.isMonth() ? w[0].minusMonths(1) : w[0].minusDays(length);
+            if (day >= length || prevStart.isBefore(data.start())) {
+                continue;
+            }
+            double limit = data.sum(prevStart, w[0]) * (1 + headroom);
+            long actual = data.sum(w[0], w[1]);
+            LocalDate cut = w[0].plusDays(day);
+            Forecast f = model(data, w[0], w[1], cut, data.sum(w[0], cut));
+            boolean over = actual > limit;
+            boolean band = f.lower80() > limit;
+            boolean mean = f.expected() > limit;
+            score = score.plus(new AlertScore(1, over ? 1 : 0, band ? 1 : 0, band && over ? 1 : 0, mean ? 1 : 0,
+                    mean && over ? 1 : 0));
+        }
+        return score;
     }
 
     private Forecast model(DailySeries data, LocalDate start, LocalDate end, LocalDate cut, long used) {
@@ -97,6 +163,17 @@ public final class Backtest {
         return forecaster.span(history, 0, cut.atStartOfDay(ZoneOffset.UTC).toInstant(), ZoneOffset.UTC,
                 start.atStartOfDay(ZoneOffset.UTC).toInstant(), end.atStartOfDay(ZoneOffset.UTC).toInstant(), used,
                 -1);
+    }
+
+    /** Holt-Winters' forecast of the {@code days} days from {@code cut}, fitted on the lookback before it. */
+    static double holtWinters(DailySeries data, LocalDate cut, int days) {
+        DailySeries h = data.slice(cut.minusDays(LOOKBACK_DAYS), cut);
+        double[] y = new double[h.size()];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = h.at(i);
+        }
+        HoltWinters.Fit f = HoltWinters.select(y);
+        return f == null ? rollingAverage(data, cut) * days : f.sum(1, days);
     }
 
     /** Mean of the (up to) 14 days before {@code cut}. */

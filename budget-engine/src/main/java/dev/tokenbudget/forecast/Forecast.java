@@ -2,6 +2,7 @@ package dev.tokenbudget.forecast;
 
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.List;
 
 /**
  * A burn-down projection of one budget window: where consumption will stand at the end of the
@@ -24,10 +25,16 @@ import java.time.LocalDate;
  * @param lastShift      first day of the last level shift detected, or null
  * @param trendPercent   the last 7 complete days against the 7 before, in percent (+25 = 25% more); null when
  *                       the earlier week had no usage
+ * @param drivers        what drives the projection, in words ("trend +18 %/month", "burst on 2026-05-12 discounted",
+ *                       "weights: level 60 %, trend 40 %", where the bands come from)
  */
 public record Forecast(Instant at, long used, long limit, double expected, double lower80, double upper80,
                        double lower95, double upper95, Instant exhaustion, DailyModel.Stage stage, int historyDays, double dailyLevel,
-                       LocalDate lastShift, Double trendPercent) {
+                       LocalDate lastShift, Double trendPercent, List<String> drivers) {
+
+    public Forecast {
+        drivers = List.copyOf(drivers);
+    }
 
     /** Whether the expected burn reaches the limit before the window ends. */
     public boolean exhausts() {

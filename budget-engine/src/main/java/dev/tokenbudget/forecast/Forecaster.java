@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneId;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -14,13 +15,6 @@ import java.util.Objects;
  * Thread-safe (stateless). The method is documented in docs/forecast.md.
  */
 public final class Forecaster {
-
-    /** Standard normal quantiles of the 80% and 95% two-sided bands. */
-    static final double Z80 = 1.2815515655446004;
-    static final double Z95 = 1.959963984540054;
-
-    /** Largest log-space spread of the remaining usage. */
-    static final double MAX_LOG_SIGMA = 2.0;
 
     private final ForecastParams params;
 
@@ -53,11 +47,14 @@ public final class Forecaster {
     public Forecast span(DailySeries history, long today, IntradayProfile profile, Instant now, ZoneId zone,
                          Instant start, Instant end, long used, long limit) {
         LocalDate day = now.atZone(zone).toLocalDate();
-        DailyModel m = DailyModel.fit(history.slice(history.start(), day), params);
-        Rate rate = rate(m, today, profile, now, zone);
+        LocalDate last = end.minusNanos(1).atZone(zone).toLocalDate();
+        int days = (int) Math.max(1, ChronoUnit.DAYS.between(day, last) + 1);
+        int elapsed = (int) Math.max(0, ChronoUnit.DAYS.between(start.atZone(zone).toLocalDate(), day));
+        Ensemble.Result e = Ensemble.combine(history.slice(history.start(), day), days, elapsed, params);
+        Rate rate = rate(e, today, profile, now, zone);
         Instant from = now.isAfter(start) ? now : start;
         List<Segment> segs = segments(rate, profile, zone, from, end);
-        return build(m, rate, segs, history, day, now, used, limit, used);
+        return build(e, rate, segs, history, day, now, used, limit, used);
     }
 
     /**
@@ -82,47 +79,50 @@ public final class Forecaster {
                     + length);
         }
         LocalDate day = now.atZone(zone).toLocalDate();
-        DailyModel m = DailyModel.fit(history.slice(history.start(), day), params);
-        Rate rate = rate(m, today, profile, now, zone);
         Instant end = now.plus(length);
+        int days = (int) (ChronoUnit.DAYS.between(day, end.atZone(zone).toLocalDate()) + 1);
+        Ensemble.Result e = Ensemble.combine(history.slice(history.start(), day), days, 0, params);
+        Rate rate = rate(e, today, profile, now, zone);
         List<Segment> segs = segments(rate, profile, zone, now, end);
-        Forecast f = build(m, rate, segs, history, day, now, 0, limit, used);
+        Forecast f = build(e, rate, segs, history, day, now, 0, limit, used);
         Instant exhaustion = limit > 0 ? rollingExhaustion(history, today, now, zone, length, segs, used, limit)
                 : null;
         return new Forecast(f.at(), used, limit, f.expected(), f.lower80(), f.upper80(), f.lower95(), f.upper95(),
-                exhaustion, f.stage(), f.historyDays(), f.dailyLevel(), f.lastShift(), f.trendPercent());
+                exhaustion, f.stage(), f.historyDays(), f.dailyLevel(), f.lastShift(), f.trendPercent(), f.drivers());
     }
 
     /**
      * The model's daily rate, with today's pace blended in; with no complete day yet, today's
      * usage scaled to a whole day.
      */
-    private record Rate(DailyModel model, double coldLevel, double todayFactor, LocalDate today, double sigma,
-                        double levelSigma) {
+    private record Rate(DailyModel model, double[] path, double coldLevel, double todayFactor, LocalDate today,
+                        double sigma, double levelSigma) {
         double expected(LocalDate d) {
-            double base = model.stage() == DailyModel.Stage.NO_HISTORY ? coldLevel : model.expected(d);
+            int k = (int) Math.min(path.length - 1, Math.max(0, ChronoUnit.DAYS.between(today, d)));
+            double base = model.stage() == DailyModel.Stage.NO_HISTORY ? coldLevel : path[k];
             return d.equals(today) ? base * todayFactor : base;
         }
     }
 
-    private Rate rate(DailyModel m, long today, IntradayProfile profile, Instant now, ZoneId zone) {
+    private Rate rate(Ensemble.Result e, long today, IntradayProfile profile, Instant now, ZoneId zone) {
+        DailyModel m = e.atCut().model();
         LocalDate d = now.atZone(zone).toLocalDate();
         Instant s = d.atStartOfDay(zone).toInstant();
         double elapsed = profile.share(zone, s, now);
         if (m.stage() != DailyModel.Stage.NO_HISTORY) {
             // today's pace so far against the model's, believed in proportion to how much of the
             // day has passed: a burst day is seen by noon, one busy hour is not a burst
-            double soFar = m.expected(d) * elapsed;
+            double soFar = e.path()[0] * elapsed;
             double factor = 1;
             if (soFar > 0 && elapsed > 0) {
                 double w = elapsed / (elapsed + params.todayWeight());
                 factor = Math.max(0, 1 + (today / soFar - 1) * w);
             }
-            return new Rate(m, 0, factor, d, m.sigma(), m.levelSigma());
+            return new Rate(m, e.path(), 0, factor, d, m.sigma(), m.levelSigma());
         }
         // under an hour's share of a first day says too little: no projection beyond what is used
         double level = today > 0 && elapsed >= 1.0 / 24 ? today / elapsed : 0;
-        return new Rate(m, level, 1, d, 1.0, 1.0);
+        return new Rate(m, e.path(), level, 1, d, 1.0, 1.0);
     }
 
     /** The part of each day from {@code from} to {@code end} and its expected usage. */
@@ -153,8 +153,9 @@ public final class Forecaster {
         return out;
     }
 
-    private Forecast build(DailyModel m, Rate rate, List<Segment> segs, DailySeries history, LocalDate day,
+    private Forecast build(Ensemble.Result e, Rate rate, List<Segment> segs, DailySeries history, LocalDate day,
                            Instant now, long base, long limit, long used) {
+        DailyModel m = e.atCut().model();
         int h = segs.size();
         double mean = 0;
         double noise = 0;
@@ -173,7 +174,10 @@ public final class Forecaster {
         }
         double var = noise + mean * mean * rate.levelSigma() * rate.levelSigma()
                 + drift * (params.drift() * params.drift() + m.jumpVariance());
-        double[] q = quantiles(mean, var);
+        boolean fresh = !m.shifts().isEmpty()
+                && !m.shifts().get(m.shifts().size() - 1).isBefore(day.minusDays(Bands.FRESH_SHIFT_DAYS));
+        double[] q = e.ratios().length > 0 ? Bands.empirical(e.ratios(), base + mean, base, var, h, fresh)
+                : Bands.parametric(mean, var);
         Instant exhaustion = null;
         if (limit > 0) {
             exhaustion = spanExhaustion(segs, now, used, limit);
@@ -181,20 +185,8 @@ public final class Forecaster {
         LocalDate lastShift = m.shifts().isEmpty() ? null : m.shifts().get(m.shifts().size() - 1);
         double level = m.stage() == DailyModel.Stage.NO_HISTORY ? rate.coldLevel() : m.level();
         return new Forecast(now, used, limit, base + mean, base + q[1], base + q[2], base + q[0], base + q[3],
-                exhaustion, m.stage(), m.days(), level, lastShift, Trend.weekOverWeek(history, day));
-    }
-
-    /** 2.5%, 10%, 90% and 97.5% quantiles of a log-normal with this mean and variance (usage is never negative). */
-    static double[] quantiles(double mean, double var) {
-        if (mean <= 0) {
-            return new double[4];
-        }
-        // capped so that the mean stays inside the 80% band (it leaves it past sl = 2.56): on
-        // series this erratic, wider bands would say nothing more
-        double sl = Math.min(MAX_LOG_SIGMA, Math.sqrt(Math.log(1 + var / (mean * mean))));
-        double ml = Math.log(mean) - sl * sl / 2;
-        return new double[] {Math.exp(ml - Z95 * sl), Math.exp(ml - Z80 * sl), Math.exp(ml + Z80 * sl),
-                Math.exp(ml + Z95 * sl)};
+                exhaustion, m.stage(), m.days(), level, lastShift, Trend.weekOverWeek(history, day),
+                Drivers.of(e, day));
     }
 
     private static Instant spanExhaustion(List<Segment> segs, Instant now, long used, long limit) {

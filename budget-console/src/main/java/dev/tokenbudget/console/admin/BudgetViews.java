@@ -163,6 +163,7 @@ final class BudgetViews {
         n.put("method", x.method());
         n.put("history_days", x.historyDays());
         n.put("trend_percent", x.trendPercent() == null ? null : round(x.trendPercent()));
+        x.drivers().forEach(n.putArray("drivers")::add);
         return n;
     }
 

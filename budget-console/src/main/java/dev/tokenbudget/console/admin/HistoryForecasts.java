@@ -47,6 +47,6 @@ public final class HistoryForecasts implements ForecastSource {
         Instant horizon = spec.period() == Period.ROLLING ? now.plus(spec.length()) : w.end();
         return new WindowForecast(f.at(), dimension, f.used(), f.limit(), f.expected(), f.lower80(), f.upper80(),
                 f.lower95(), f.upper95(), horizon, f.exhaustion(), f.stage().name().toLowerCase(Locale.ROOT),
-                f.historyDays(), f.trendPercent());
+                f.historyDays(), f.trendPercent(), f.drivers());
     }
 }

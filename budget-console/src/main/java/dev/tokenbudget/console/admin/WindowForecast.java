@@ -1,6 +1,7 @@
 package dev.tokenbudget.console.admin;
 
 import java.time.Instant;
+import java.util.List;
 
 /**
  * The burn-down projection of one budget window, as the admin API and the dashboard show it.
@@ -19,8 +20,13 @@ import java.time.Instant;
  * @param method       how the projection was made (the model's stage: {@code no_history}, {@code flat}, {@code weekday})
  * @param historyDays  days of usage history the projection learned from
  * @param trendPercent last 7 days against the 7 before, in percent, or null when unknown
+ * @param drivers      what drives the projection, in words ("trend +18 %/month", "burst on 2026-05-12 discounted")
  */
 public record WindowForecast(Instant at, String dimension, long used, long limit, double expected, double lower80,
                              double upper80, double lower95, double upper95, Instant horizonEnd, Instant exhaustion,
-                             String method, int historyDays, Double trendPercent) {
+                             String method, int historyDays, Double trendPercent, List<String> drivers) {
+
+    public WindowForecast {
+        drivers = List.copyOf(drivers);
+    }
 }

@@ -34,7 +34,8 @@ class BurnDownApiTest {
             Instant exhaustion = rate > 0 && !rolling && expected >= limit
                     ? now.plusMillis((long) ((limit - used) / rate)) : null;
             return Optional.of(new WindowForecast(now, d.label(), used, limit, expected, expected * 0.8,
-                    expected * 1.2, expected * 0.7, expected * 1.3, horizon, exhaustion, "linear", 30, 12.5));
+                    expected * 1.2, expected * 0.7, expected * 1.3, horizon, exhaustion, "linear", 30, 12.5,
+                    java.util.List.of("weights: level 100 %", "trend +18 %/month")));
         };
     }
 
@@ -128,6 +129,8 @@ class BurnDownApiTest {
             assertThat(fc.path("method").asText()).isEqualTo("linear");
             assertThat(fc.path("history_days").asInt()).isEqualTo(30);
             assertThat(fc.path("trend_percent").asDouble()).isEqualTo(12.5);
+            assertThat(fc.path("drivers")).extracting(JsonNode::asText).containsExactly("weights: level 100 %",
+                    "trend +18 %/month");
             // the same forecast is part of the budget view and the list
             assertThat(f.ok("/v1/budgets/support").path("windows").get(0).path("forecast")).isEqualTo(fc);
             JsonNode listed = f.ok("/v1/budgets").path("budgets").get(1);

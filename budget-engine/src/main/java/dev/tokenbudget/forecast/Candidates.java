@@ -1,0 +1,103 @@
+package dev.tokenbudget.forecast;
+
+import java.time.LocalDate;
+
+/**
+ * The candidate forecasts of the days ahead, each from the history before a given day: the
+ * robust level with weekday factors and level shifts ({@link DailyModel}), the same with a damped
+ * local trend ({@link LocalTrend}), and Holt-Winters with the parameters chosen on the whole
+ * history. Each learns from the history with month-start effects ({@link MonthStart}) and ended
+ * bursts ({@link Bursts}) taken out; each is a path: expected usage per day ahead.
+ */
+final class Candidates {
+
+    /** The candidate methods, in a fixed order. */
+    enum Kind {
+        LEVEL("level"), TREND("trend"), HOLT_WINTERS("holt-winters");
+
+        final String label;
+
+        Kind(String label) {
+            this.label = label;
+        }
+    }
+
+    static final int COUNT = Kind.values().length;
+
+    /** The paths and what they rest on: the model and the trend at that day. */
+    record Paths(double[][] byKind, DailyModel model, LocalTrend trend, MonthStart monthStart, Bursts bursts) {
+        boolean has(Kind k) {
+            return byKind[k.ordinal()] != null;
+        }
+
+        /** Sum of the first {@code days} days of a candidate's path. */
+        double sum(Kind k, int days) {
+            double s = 0;
+            for (int d = 0; d < days; d++) {
+                s += byKind[k.ordinal()][d];
+            }
+            return s;
+        }
+    }
+
+    private Candidates() {
+    }
+
+    /**
+     * Paths of {@code days} days from the day after {@code raw}; {@code hw}: Holt-Winters'
+     * variant and parameters (null: none).
+     */
+    static Paths paths(DailySeries raw, int days, HoltWinters.Fit hw, ForecastParams p) {
+        MonthStart ms = MonthStart.learn(raw);
+        Bursts bursts = Bursts.find(ms.adjust(raw));
+        DailySeries history = bursts.cleaned();
+        DailyModel m = DailyModel.fit(history, p);
+        double[][] out = new double[COUNT][];
+        if (m.stage() == DailyModel.Stage.NO_HISTORY) {
+            return new Paths(out, m, null, ms, bursts);
+        }
+        LocalDate next = history.end();
+        LocalTrend trend = LocalTrend.fit(history, m);
+        double[] level = new double[days];
+        double[] tr = new double[days];
+        for (int k = 0; k < days; k++) {
+            LocalDate d = next.plusDays(k);
+            level[k] = m.expected(d);
+            tr[k] = m.factor(d.getDayOfWeek()) * trend.level(k + 1, m.sigma());
+        }
+        out[Kind.LEVEL.ordinal()] = level;
+        out[Kind.TREND.ordinal()] = trend.points() > 0 && trend.slope() != 0 ? tr : null;
+        if (hw != null) {
+            double[] y = values(history);
+            if (y.length >= 3) {
+                HoltWinters.Fit f = HoltWinters.run(y, hw.variant(), hw.params());
+                double[] h = new double[days];
+                for (int k = 0; k < days; k++) {
+                    h[k] = f.forecast(k + 1);
+                }
+                out[Kind.HOLT_WINTERS.ordinal()] = h;
+            }
+        }
+        if (ms.present()) {
+            for (double[] path : out) {
+                for (int k = 0; path != null && k < days; k++) {
+                    path[k] *= ms.factor(next.plusDays(k));
+                }
+            }
+        }
+        return new Paths(out, m, trend, ms, bursts);
+    }
+
+    /** The history's days from its first with usage (what the models learn from). */
+    static double[] values(DailySeries s) {
+        int first = 0;
+        while (first < s.size() && s.at(first) == 0) {
+            first++;
+        }
+        double[] y = new double[s.size() - first];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = s.at(first + i);
+        }
+        return y;
+    }
+}

@@ -1,0 +1,132 @@
+package dev.tokenbudget.forecast;
+
+import java.util.Arrays;
+
+/**
+ * Combines the {@link Candidates} by how well each would have forecast this budget's own recent
+ * past (rolling origins): at each of the last days whose outcome is known, every candidate
+ * forecasts the same number of days ahead from the history before that day, with the same number
+ * of window days behind it. Each is weighted by the inverse square of its mean squared relative
+ * error on the window total. The combination's own errors at those origins are kept: their spread
+ * makes the forecast's bands (split conformal, see {@link Forecaster}), so the stated coverage is
+ * what the method achieved on this budget, at this horizon.
+ */
+final class Ensemble {
+
+    static final int MAX_ORIGINS = 40;
+    static final int MIN_ORIGINS = 6;
+    static final int MIN_WEIGHT_ORIGINS = 3;
+
+    /**
+     * @param path    expected usage per day ahead
+     * @param weights weight of each candidate kind (0 when unused)
+     * @param atCut   the candidates now
+     * @param ratios  actual over forecast window total at each origin, sorted (empty: too little history)
+     */
+    record Result(double[] path, double[] weights, Candidates.Paths atCut, double[] ratios) {
+    }
+
+    private Ensemble() {
+    }
+
+    static Result combine(DailySeries history, int days, int elapsed, ForecastParams p) {
+        double[] y = Candidates.values(history);
+        HoltWinters.Fit hw = y.length >= 3 ? HoltWinters.select(y) : null;
+        Candidates.Paths now = Candidates.paths(history, days, hw, p);
+        int n = history.size();
+        int lead = n - y.length;
+        int minTrain = lead + Math.min(14, Math.max(5, y.length / 2));
+        int first = Math.max(Math.max(minTrain, elapsed), n - days - MAX_ORIGINS + 1);
+        int count = Math.max(0, n - days - first + 1);
+        double[][] f = new double[count][];
+        double[] actual = new double[count];
+        double[] used = new double[count];
+        for (int i = 0; i < count; i++) {
+            int o = first + i;
+            Candidates.Paths c = Candidates.paths(history.slice(history.start(), history.dateAt(o)), days, hw, p);
+            f[i] = new double[Candidates.COUNT];
+            for (Candidates.Kind k : Candidates.Kind.values()) {
+                f[i][k.ordinal()] = c.has(k) ? c.sum(k, days) : Double.NaN;
+            }
+            actual[i] = sum(history, o, o + days);
+            used[i] = elapsed > 0 ? sum(history, o - elapsed, o) : 0;
+        }
+        double[] w = weights(now, f, actual, used);
+        double[] path = new double[days];
+        for (Candidates.Kind k : Candidates.Kind.values()) {
+            if (w[k.ordinal()] > 0) {
+                for (int d = 0; d < days; d++) {
+                    path[d] += w[k.ordinal()] * now.byKind()[k.ordinal()][d];
+                }
+            }
+        }
+        return new Result(path, w, now, ratios(w, f, actual, used));
+    }
+
+    private static double[] weights(Candidates.Paths now, double[][] f, double[] actual, double[] used) {
+        double[] w = new double[Candidates.COUNT];
+        double total = 0;
+        for (Candidates.Kind k : Candidates.Kind.values()) {
+            int j = k.ordinal();
+            double se = 0;
+            int m = 0;
+            for (int i = 0; i < f.length; i++) {
+                double t = used[i] + actual[i];
+                if (!Double.isNaN(f[i][j]) && t > 0) {
+                    double e = (f[i][j] - actual[i]) / t;
+                    se += e * e;
+                    m++;
+                }
+            }
+            if (now.has(k) && m >= MIN_WEIGHT_ORIGINS) {
+                double mse = Math.max(1e-6, se / m);
+                w[j] = 1 / (mse * mse); // sharper than inverse-MSE: a clearly better candidate should dominate
+                total += w[j];
+            }
+        }
+        if (total == 0) {
+            // nothing to judge by yet: equal weights, the combination that is hardest to beat blind
+            int k = 0;
+            for (Candidates.Kind c : Candidates.Kind.values()) {
+                k += now.has(c) ? 1 : 0;
+            }
+            for (Candidates.Kind c : Candidates.Kind.values()) {
+                w[c.ordinal()] = now.has(c) ? 1.0 / k : 0;
+            }
+            return w;
+        }
+        for (int j = 0; j < w.length; j++) {
+            w[j] /= total;
+        }
+        return w;
+    }
+
+    private static double[] ratios(double[] w, double[][] f, double[] actual, double[] used) {
+        double[] r = new double[f.length];
+        int m = 0;
+        for (int i = 0; i < f.length; i++) {
+            double fc = 0;
+            double ws = 0;
+            for (int j = 0; j < w.length; j++) {
+                if (w[j] > 0 && !Double.isNaN(f[i][j])) {
+                    fc += w[j] * f[i][j];
+                    ws += w[j];
+                }
+            }
+            if (ws > 0 && used[i] + fc > 0 && used[i] + actual[i] > 0) {
+                r[m++] = (used[i] + actual[i]) / (used[i] + fc / ws);
+            }
+        }
+        double[] out = Arrays.copyOf(r, m >= MIN_ORIGINS ? m : 0);
+        Arrays.sort(out);
+        return out;
+    }
+
+    static double sum(DailySeries s, int from, int to) {
+        double t = 0;
+        for (int i = Math.max(0, from); i < Math.min(s.size(), to); i++) {
+            t += s.at(i);
+        }
+        return t;
+    }
+}

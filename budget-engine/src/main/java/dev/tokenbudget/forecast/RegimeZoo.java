@@ -1,0 +1,185 @@
+package dev.tokenbudget.forecast;
+
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Generated daily usage of the kinds of workload a forecaster meets (docs/forecast.md, "Regime
+ * zoo"), each reproducible from a seed ({@link Random}'s algorithm is fixed by the JDK). Every day
+ * is {@code base x regime multiplier x weekday factor x lognormal noise}; the events each regime
+ * places (a shift, a burst, a launch) are returned with the series, so tests can pin them.
+ */
+public final class RegimeZoo {
+
+    private static final double BASE = 5_000_000;
+
+    /** The kinds of workload. */
+    public enum Regime {
+        STEADY_WEEKLY, LINEAR_GROWTH, EXPONENTIAL_GROWTH, SHIFTS_UP, SHIFTS_DOWN, LAUNCH_DECAY, SUCCESSOR, BURSTS,
+        NO_WEEKLY, MONTH_START, MISSING_DAYS;
+
+        /** The name on the command line and in file names: {@code steady-weekly}. */
+        public String slug() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        public static Regime of(String slug) {
+            for (Regime r : values()) {
+                if (r.slug().equals(slug)) {
+                    return r;
+                }
+            }
+            throw new IllegalArgumentException("unknown regime '" + slug + "'");
+        }
+    }
+
+    /** Something the regime placed: on {@code day}, for {@code days} days, of size {@code factor}. */
+    public record Event(LocalDate day, int days, double factor) {
+    }
+
+    /**
+     * A generated series and its stated properties: the weekly amplitude (largest weekday factor
+     * over smallest, minus 1; 0 without a cycle), the growth factor over the whole series (1 when
+     * none), and the events (shifts, bursts, launches, successors, missing days).
+     */
+    public record Generated(Regime regime, long seed, DailySeries series, double weeklyAmplitude, double growth,
+                            List<Event> events) {
+    }
+
+    private RegimeZoo() {
+    }
+
+    public static Generated generate(Regime regime, long seed, LocalDate start, int days) {
+        Random rnd = new Random(seed * 1_000_003L + regime.ordinal());
+        double amp = regime == Regime.NO_WEEKLY ? 0 : 0.24 + 0.40 * rnd.nextDouble();
+        double[] week = week(amp, rnd);
+        double noise = regime == Regime.NO_WEEKLY ? 0.15 : 0.10;
+        double[] mult = new double[days];
+        java.util.Arrays.fill(mult, 1.0);
+        List<Event> events = new ArrayList<>();
+        double growth = 1;
+        switch (regime) {
+            case LINEAR_GROWTH -> {
+                double per150 = 0.5 + rnd.nextDouble(); // the starting level added every 150 days
+                for (int i = 0; i < days; i++) {
+                    mult[i] = 1 + per150 * i / 150;
+                }
+                growth = mult[days - 1];
+            }
+            case EXPONENTIAL_GROWTH -> {
+                double per150 = 2.5 + 2.5 * rnd.nextDouble(); // x2.5 to x5 in 150 days
+                for (int i = 0; i < days; i++) {
+                    mult[i] = Math.pow(per150, i / 150.0);
+                }
+                growth = mult[days - 1];
+            }
+            case SHIFTS_UP, SHIFTS_DOWN -> {
+                boolean up = regime == Regime.SHIFTS_UP;
+                double level = up ? 1 : 4;
+                for (int at = 30 + rnd.nextInt(40); at < days; at += 40 + rnd.nextInt(50)) {
+                    double f = up ? 1.4 + 0.8 * rnd.nextDouble() : 0.45 + 0.25 * rnd.nextDouble();
+                    level *= f;
+                    events.add(new Event(start.plusDays(at), 1, f));
+                    scale(mult, at, days, f);
+                }
+                scale(mult, 0, days, up ? 1 : 4);
+                growth = level / (up ? 1 : 4);
+            }
+            case LAUNCH_DECAY, SUCCESSOR -> {
+                boolean launch = regime == Regime.LAUNCH_DECAY;
+                for (int at = 20 + rnd.nextInt(30); at < days; at += 60 + rnd.nextInt(60)) {
+                    double f = launch ? 2 + 3 * rnd.nextDouble() : 0.3 + 0.3 * rnd.nextDouble();
+                    int span = launch ? 5 + rnd.nextInt(16) : 15 + rnd.nextInt(26); // half-life / transition days
+                    events.add(new Event(start.plusDays(at), span, f));
+                    for (int i = at; i < days; i++) {
+                        int k = i - at;
+                        // a launch peaks at f and decays to a third of its lift; a successor's rise is a logistic hand-over
+                        mult[i] *= launch ? 1 + (f - 1) * (1.0 / 3 + 2.0 / 3 * Math.pow(0.5, (double) k / span))
+                                : 1 - (1 - f) / (1 + Math.exp(-8.0 * (k - span / 2.0) / span));
+                    }
+                }
+            }
+            case BURSTS -> {
+                for (int at = 10 + rnd.nextInt(20); at < days; at += 15 + rnd.nextInt(30)) {
+                    int len = 1 + rnd.nextInt(5);
+                    double f = 2.5 + 2.5 * rnd.nextDouble();
+                    events.add(new Event(start.plusDays(at), Math.min(len, days - at), f));
+                    for (int i = at; i < Math.min(days, at + len); i++) {
+                        mult[i] *= f;
+                    }
+                }
+            }
+            case MONTH_START -> {
+                double f = 2.5 + 1.5 * rnd.nextDouble();
+                for (int i = 0; i < days; i++) {
+                    if (start.plusDays(i).getDayOfMonth() <= 2) {
+                        mult[i] *= f;
+                        if (start.plusDays(i).getDayOfMonth() == 1) {
+                            events.add(new Event(start.plusDays(i), 2, f));
+                        }
+                    }
+                }
+            }
+            case MISSING_DAYS -> {
+                for (int i = 0; i < days; i++) {
+                    if (rnd.nextDouble() < 0.04) {
+                        int len = rnd.nextDouble() < 0.25 ? 2 + rnd.nextInt(3) : 1;
+                        len = Math.min(len, days - i);
+                        events.add(new Event(start.plusDays(i), len, 0));
+                        for (int k = 0; k < len; k++) {
+                            mult[i + k] = 0;
+                        }
+                        i += len;
+                    }
+                }
+            }
+            default -> {
+                // steady: weekly cycle and noise only
+            }
+        }
+        long[] v = new long[days];
+        for (int i = 0; i < days; i++) {
+            double w = week[start.plusDays(i).getDayOfWeek().getValue() - 1];
+            double e = Math.exp(noise * rnd.nextGaussian() - noise * noise / 2);
+            v[i] = Math.round(BASE * mult[i] * w * e);
+        }
+        return new Generated(regime, seed, DailySeries.of(start, v), amp, growth, List.copyOf(events));
+    }
+
+    /** Weekday factors, Monday first, mean 1, largest over smallest = 1 + amp; the busy days are weekdays. */
+    private static double[] week(double amp, Random rnd) {
+        double[] f = new double[7];
+        double low = 1;
+        double high = 1 + amp;
+        for (int d = 0; d < 7; d++) {
+            double mid = low + (high - low) * (0.75 + 0.25 * rnd.nextDouble());
+            f[d] = d == 0 ? high : d >= 5 ? (d == 5 ? low : low + (high - low) * 0.1) : mid;
+        }
+        double s = 0;
+        for (double x : f) {
+            s += x;
+        }
+        for (int d = 0; d < 7; d++) {
+            f[d] *= 7 / s;
+        }
+        return f;
+    }
+
+    private static void scale(double[] m, int from, int to, double f) {
+        for (int i = from; i < to; i++) {
+            m[i] *= f;
+        }
+    }
+
+    /** CSV with header {@code date,total_tokens}. */
+    public static String csv(DailySeries s) {
+        StringBuilder sb = new StringBuilder("date,total_tokens\n");
+        for (int i = 0; i < s.size(); i++) {
+            sb.append(s.dateAt(i)).append(',').append(s.at(i)).append('\n');
+        }
+        return sb.toString();
+    }
+}

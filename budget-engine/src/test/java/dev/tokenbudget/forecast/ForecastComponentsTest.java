@@ -1,0 +1,113 @@
+package dev.tokenbudget.forecast;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/** The parts the forecaster combines: burst and month-start handling, the local trend, drivers and bands. */
+class ForecastComponentsTest {
+
+    private static final LocalDate START = LocalDate.of(2026, 1, 1);
+
+    private static long[] flat(int days, long v, long seed) {
+        Random rnd = new Random(seed);
+        long[] out = new long[days];
+        for (int i = 0; i < days; i++) {
+            out[i] = Math.round(v * Math.exp(0.05 * rnd.nextGaussian()));
+        }
+        return out;
+    }
+
+    @Test
+    void anEndedBurstIsReplacedButAStepUpIsNot() {
+        long[] v = flat(70, 1000, 1);
+        for (int i = 40; i < 43; i++) {
+            v[i] *= 4;
+        }
+        Bursts b = Bursts.find(DailySeries.of(START, v));
+        assertThat(b.discounted()).containsExactly(START.plusDays(40), START.plusDays(41), START.plusDays(42));
+        assertThat(b.cleaned().at(41)).isBetween(900L, 1100L);
+        long[] step = flat(70, 1000, 2);
+        for (int i = 50; i < 70; i++) {
+            step[i] *= 3;
+        }
+        assertThat(Bursts.find(DailySeries.of(START, step)).discounted()).isEmpty();
+        // still going on at the end: may be a launch, left alone
+        long[] open = flat(70, 1000, 3);
+        open[68] *= 4;
+        open[69] *= 4;
+        assertThat(Bursts.find(DailySeries.of(START, open)).discounted()).isEmpty();
+    }
+
+    @Test
+    void aRecurringMonthStartLiftIsLearnedAndAOneOffIsNot() {
+        long[] v = flat(120, 1000, 4);
+        for (int i = 0; i < v.length; i++) {
+            if (START.plusDays(i).getDayOfMonth() == 1) {
+                v[i] *= 3;
+            }
+        }
+        MonthStart ms = MonthStart.learn(DailySeries.of(START, v));
+        assertThat(ms.present()).isTrue();
+        assertThat(ms.factor(LocalDate.of(2026, 6, 1))).isCloseTo(3.0, within(0.45));
+        assertThat(ms.factor(LocalDate.of(2026, 6, 2))).isEqualTo(1.0);
+        long[] once = flat(120, 1000, 5);
+        once[31] *= 3; // February 1st only
+        assertThat(MonthStart.learn(DailySeries.of(START, once)).present()).isFalse();
+    }
+
+    @Test
+    void theLocalTrendMeasuresGrowthAndIgnoresABurst() {
+        long[] v = new long[60];
+        Random rnd = new Random(6);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Math.round(1000 * Math.exp(0.01 * i + 0.03 * rnd.nextGaussian()));
+        }
+        v[55] *= 5;
+        DailySeries s = DailySeries.of(START, v);
+        LocalTrend t = LocalTrend.fit(s, DailyModel.fit(s));
+        assertThat(t.slope()).isCloseTo(0.01, within(0.002));
+        assertThat(t.percentPerMonth()).isCloseTo(35, within(8.0));
+    }
+
+    @Test
+    void aGrowingBudgetsForecastSaysItIsTheTrendAndBandsComeFromPastForecasts() {
+        long[] v = new long[90];
+        Random rnd = new Random(7);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Math.round(1_000_000 * Math.exp(0.012 * i + 0.05 * rnd.nextGaussian()));
+        }
+        LocalDate today = START.plusDays(90);
+        Instant now = today.atStartOfDay(ZoneOffset.UTC).toInstant();
+        Forecast f = new Forecaster().span(DailySeries.of(START, v), 0, now, ZoneOffset.UTC, now,
+                today.plusDays(20).atStartOfDay(ZoneOffset.UTC).toInstant(), 0, -1);
+        assertThat(f.drivers()).anyMatch(d -> d.startsWith("weights:"))
+                .anyMatch(d -> d.matches("trend \\+\\d+ %/month"))
+                .anyMatch(d -> d.matches("bands from \\d+ past forecasts at this horizon"));
+        double flatLevel = v[89] * 20.0;
+        assertThat(f.expected()).isGreaterThan(flatLevel); // the growth goes on, damped
+        assertThat(f.lower95()).isLessThan(f.lower80());
+        assertThat(f.lower80()).isLessThan(f.expected());
+        assertThat(f.upper80()).isGreaterThan(f.expected()).isLessThan(f.upper95());
+    }
+
+    @Test
+    void empiricalBandsWidenWithTheSpreadOfPastErrorsAndNeverGoBelowUsed() {
+        double[] tight = {0.98, 0.99, 1.0, 1.0, 1.01, 1.02, 1.0, 0.99};
+        double[] wide = {0.8, 0.9, 1.0, 1.0, 1.1, 1.2, 1.0, 0.9};
+        java.util.Arrays.sort(tight);
+        java.util.Arrays.sort(wide);
+        double[] a = Bands.empirical(tight, 1000, 500, 0, 10, false);
+        double[] b = Bands.empirical(wide, 1000, 500, 0, 10, false);
+        assertThat(b[2] - b[1]).isGreaterThan(3 * (a[2] - a[1]));
+        assertThat(b[0]).isGreaterThanOrEqualTo(0);
+        assertThat(Bands.empirical(new double[] {0.1, 0.1, 0.2, 0.2, 0.3, 0.3}, 1000, 900, 0, 10, false)[0])
+                .isZero();
+    }
+}

@@ -1,0 +1,208 @@
+package dev.tokenbudget.forecast;
+
+import dev.tokenbudget.forecast.RegimeZoo.Event;
+import dev.tokenbudget.forecast.RegimeZoo.Generated;
+import dev.tokenbudget.forecast.RegimeZoo.Regime;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.DayOfWeek;
+import java.time.LocalDate;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/** Each regime of the zoo has the property it is named for, on every seed. */
+class RegimeZooTest {
+
+    private static final LocalDate START = LocalDate.of(2024, 1, 1);
+    private static final int DAYS = 548;
+
+    private static Generated gen(Regime r, long seed) {
+        return RegimeZoo.generate(r, seed, START, DAYS);
+    }
+
+    private static double mean(DailySeries s, int from, int to) {
+        double sum = 0;
+        for (int i = from; i < to; i++) {
+            sum += s.at(i);
+        }
+        return sum / (to - from);
+    }
+
+    private static int index(LocalDate d) {
+        return (int) java.time.temporal.ChronoUnit.DAYS.between(START, d);
+    }
+
+    /** Median usage of the same weekday within five weeks of day {@code i}, leaving out {@code skip}. */
+    private static double weekdayMedian(DailySeries s, int i, Set<Integer> skip) {
+        double[] v = new double[10];
+        int k = 0;
+        for (int w = -5; w <= 5; w++) {
+            int j = i + 7 * w;
+            if (w != 0 && j >= 0 && j < s.size() && !skip.contains(j)) {
+                v[k++] = s.at(j);
+            }
+        }
+        Arrays.sort(v, 0, k);
+        return v[k / 2];
+    }
+
+    private static Set<Integer> days(Generated g) {
+        Set<Integer> out = new HashSet<>();
+        for (Event e : g.events()) {
+            for (int k = 0; k < e.days(); k++) {
+                out.add(index(e.day()) + k);
+            }
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Regime.class)
+    void isReproducibleFromItsSeedAndDiffersBetweenSeeds(Regime r) {
+        assertThat(RegimeZoo.csv(gen(r, 3).series())).isEqualTo(RegimeZoo.csv(gen(r, 3).series()));
+        assertThat(RegimeZoo.csv(gen(r, 3).series())).isNotEqualTo(RegimeZoo.csv(gen(r, 4).series()));
+        assertThat(Regime.of(r.slug())).isEqualTo(r);
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 4})
+    void theWeeklyCycleHasTheStatedAmplitudeAndNoWeeklyHasNone(long seed) {
+        Generated g = gen(Regime.STEADY_WEEKLY, seed);
+        double[] byDay = weekdayMeans(g.series());
+        double ratio = Arrays.stream(byDay).max().orElseThrow() / Arrays.stream(byDay).min().orElseThrow();
+        assertThat(ratio - 1).isCloseTo(g.weeklyAmplitude(), within(0.08));
+        assertThat(g.weeklyAmplitude()).isBetween(0.24, 0.64);
+        double[] flat = weekdayMeans(gen(Regime.NO_WEEKLY, seed).series());
+        double m = Arrays.stream(flat).average().orElseThrow();
+        for (double x : flat) {
+            assertThat(x / m).isCloseTo(1.0, within(0.06));
+        }
+    }
+
+    private static double[] weekdayMeans(DailySeries s) {
+        double[] sum = new double[7];
+        int[] n = new int[7];
+        for (int i = 0; i < s.size(); i++) {
+            int d = s.dateAt(i).getDayOfWeek().getValue() - 1;
+            sum[d] += s.at(i);
+            n[d]++;
+        }
+        for (int d = 0; d < 7; d++) {
+            sum[d] /= n[d];
+        }
+        return sum;
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 4})
+    void linearGrowthAddsEqualAmountsAndExponentialEqualFactors(long seed) {
+        Generated lin = gen(Regime.LINEAR_GROWTH, seed);
+        DailySeries s = lin.series();
+        double a = mean(s, 0, 28);
+        double b = mean(s, DAYS / 2 - 14, DAYS / 2 + 14);
+        double c = mean(s, DAYS - 28, DAYS);
+        assertThat((c - b) / (b - a)).isCloseTo(1.0, within(0.15));
+        double perDay = (lin.growth() - 1) / (DAYS - 1);
+        double stated = (1 + perDay * (DAYS - 14.5)) / (1 + perDay * 13.5);
+        assertThat(c / a).isCloseTo(stated, within(0.1 * stated));
+        Generated exp = gen(Regime.EXPONENTIAL_GROWTH, seed);
+        s = exp.series();
+        a = mean(s, 0, 28);
+        b = mean(s, DAYS / 2 - 14, DAYS / 2 + 14);
+        c = mean(s, DAYS - 28, DAYS);
+        assertThat((c / b) / (b / a)).isCloseTo(1.0, within(0.12));
+        stated = Math.pow(exp.growth(), (DAYS - 28.0) / (DAYS - 1));
+        assertThat(c / a).isCloseTo(stated, within(0.1 * stated));
+        // x2.5 to x5 in 150 days
+        assertThat(Math.pow(exp.growth(), 150.0 / (DAYS - 1))).isBetween(2.5, 5.0);
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 4})
+    void levelShiftsMoveTheLevelByTheStatedFactorOnTheStatedDay(long seed) {
+        for (Regime r : new Regime[] {Regime.SHIFTS_UP, Regime.SHIFTS_DOWN}) {
+            Generated g = gen(r, seed);
+            assertThat(g.events()).hasSizeGreaterThanOrEqualTo(4);
+            for (Event e : g.events()) {
+                int i = index(e.day());
+                double ratio = mean(g.series(), i, Math.min(DAYS, i + 14)) / mean(g.series(), i - 14, i);
+                assertThat(ratio).as(r + " " + e).isCloseTo(e.factor(), within(0.15 * e.factor()));
+                assertThat(e.factor() > 1).as(r + " " + e).isEqualTo(r == Regime.SHIFTS_UP);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 4})
+    void launchesPeakAndDecayAndSuccessorsTakeTheStatedShare(long seed) {
+        Generated g = gen(Regime.LAUNCH_DECAY, seed);
+        assertThat(g.events()).hasSizeGreaterThanOrEqualTo(4);
+        for (Event e : g.events()) {
+            int i = index(e.day());
+            if (i + 35 > DAYS) {
+                continue;
+            }
+            double before = mean(g.series(), i - 7, i);
+            double first = mean(g.series(), i, i + 7);
+            double later = mean(g.series(), i + 28, i + 35);
+            assertThat(first / before).as(e.toString()).isGreaterThan(1.5);
+            assertThat(later).as(e.toString()).isLessThan(first).isGreaterThan(before);
+        }
+        g = gen(Regime.SUCCESSOR, seed);
+        assertThat(g.events()).hasSizeGreaterThanOrEqualTo(4);
+        for (Event e : g.events()) {
+            int i = index(e.day());
+            int after = i + e.days() + 5;
+            if (after + 14 > DAYS) {
+                continue;
+            }
+            double ratio = mean(g.series(), after, after + 14) / mean(g.series(), i - 14, i);
+            assertThat(ratio).as(e.toString()).isCloseTo(e.factor(), within(0.2 * e.factor()));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 4})
+    void burstsOfOneToFiveDaysAreWhereStatedAndNowhereElse(long seed) {
+        Generated g = gen(Regime.BURSTS, seed);
+        Set<Integer> burst = days(g);
+        assertThat(g.events()).hasSizeGreaterThanOrEqualTo(10)
+                .allSatisfy(e -> assertThat(e.days()).isBetween(1, 5))
+                .extracting(Event::days).contains(1, 5);
+        for (int i = 0; i < DAYS; i++) {
+            double ratio = g.series().at(i) / weekdayMedian(g.series(), i, burst);
+            assertThat(ratio > 1.6).as("day " + i + " ratio " + ratio).isEqualTo(burst.contains(i));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 4})
+    void monthStartDaysCarryTheStatedLift(long seed) {
+        Generated g = gen(Regime.MONTH_START, seed);
+        Set<Integer> lifted = days(g);
+        assertThat(g.events()).hasSize(19); // 2024-01 to 2025-07
+        for (int i = 0; i < DAYS; i++) {
+            double ratio = g.series().at(i) / weekdayMedian(g.series(), i, lifted);
+            assertThat(ratio > 1.8).as("day " + i).isEqualTo(g.series().dateAt(i).getDayOfMonth() <= 2);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 4})
+    void exactlyTheMissingDaysAreZero(long seed) {
+        Generated g = gen(Regime.MISSING_DAYS, seed);
+        Set<Integer> missing = days(g);
+        assertThat(missing.size()).isBetween(DAYS / 50, DAYS / 8);
+        assertThat(g.events()).anySatisfy(e -> assertThat(e.days()).isGreaterThan(1));
+        for (int i = 0; i < DAYS; i++) {
+            assertThat(g.series().at(i) == 0).as("day " + i).isEqualTo(missing.contains(i));
+        }
+        assertThat(g.series().dateAt(0).getDayOfWeek()).isEqualTo(DayOfWeek.MONDAY);
+    }
+}
