@@ -61,7 +61,10 @@ class ExtProcCloudProvidersTest {
 
     @Test
     void bedrockRejectionIsAnImmediate429WithTheErrorTypeHeader() {
-        byte[] big = new String(CONVERSE, StandardCharsets.UTF_8).replace("700", "6000")
+        // 3,000 of tight's 5,000-token day spent: 2,500 more wait for the reset (429), they are not refused for good
+        fx.engine.engine.settle(fx.engine.reserve(GatewayFixture.TIGHT, null, 100, 100),
+                dev.tokenbudget.usage.TokenUsage.of(1500, 1500));
+        byte[] big = new String(CONVERSE, StandardCharsets.UTF_8).replace("700", "2500")
                 .getBytes(StandardCharsets.UTF_8);
         try (EnvoyStream s = fx.stream()) {
             ProcessingResponse[] r = EnvoySequences.request(s, HAIKU + "/converse", bearer(GatewayFixture.TIGHT), big);

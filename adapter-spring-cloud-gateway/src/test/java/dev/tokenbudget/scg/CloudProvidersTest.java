@@ -1,8 +1,11 @@
 package dev.tokenbudget.scg;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tokenbudget.engine.BudgetRequest;
 import dev.tokenbudget.fake.RecordedExchange;
 import dev.tokenbudget.fake.ReportedUsage;
+import dev.tokenbudget.identity.VirtualKey;
+import dev.tokenbudget.usage.TokenUsage;
 import org.junit.jupiter.api.Test;
 
 import java.net.URI;
@@ -81,7 +84,11 @@ class CloudProvidersTest extends GatewayTestBase {
 
     @Test
     void rejectionsAreShapedAsBedrockAndVertexShapeTheirs() throws Exception {
-        HttpResponse<byte[]> b = post("/model/" + HAIKU + "/converse-stream", "vk-it-cloud-tight", CONVERSE.formatted(6000));
+        // 200 of cloud-tight's 300-token day spent: 150 more wait for the reset (429), not refused for good (400)
+        VirtualKey key = engine.authenticate("vk-it-cloud-tight").orElseThrow();
+        engine.settle(engine.reserve(new BudgetRequest(key, null, null, "claude-haiku-4-5", 100, 100)),
+                TokenUsage.of(100, 100));
+        HttpResponse<byte[]> b = post("/model/" + HAIKU + "/converse-stream", "vk-it-cloud-tight", CONVERSE.formatted(150));
         assertThat(b.statusCode()).isEqualTo(429);
         assertThat(b.headers().firstValue("x-amzn-ErrorType")).contains("ThrottlingException");
         assertThat(b.headers().firstValue("Retry-After")).isPresent();
@@ -90,7 +97,7 @@ class CloudProvidersTest extends GatewayTestBase {
         assertThat(bj.get("message").asText()).contains("cloud-tight");
 
         HttpResponse<byte[]> v = post(CLAUDE + ":streamRawPredict", "vk-it-cloud-tight",
-                "{\"anthropic_version\":\"vertex-2023-10-16\",\"stream\":true,\"max_tokens\":6000,"
+                "{\"anthropic_version\":\"vertex-2023-10-16\",\"stream\":true,\"max_tokens\":150,"
                         + "\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}");
         assertThat(v.statusCode()).isEqualTo(429);
         assertThat(json(v.body()).at("/error/status").asText()).isEqualTo("RESOURCE_EXHAUSTED");

@@ -2,9 +2,11 @@ package dev.tokenbudget.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenbudget.engine.Ticket;
 import dev.tokenbudget.provider.Endpoint;
 import dev.tokenbudget.provider.Payloads;
 import dev.tokenbudget.provider.Provider;
+import dev.tokenbudget.usage.TokenUsage;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -142,9 +144,16 @@ class CloudGatewayTest {
         assertThat(sent.get("anthropic_version").asText()).isEqualTo("bedrock-2023-05-31");
     }
 
+    /** Spends 3,000 of tight's 5,000-token day, so that asking 2,500 waits for the reset (429), not refused for good. */
+    private void spendMostOfTightsDay() {
+        Ticket spent = fx.engine.reserve(TIGHT, null, 100, 100);
+        fx.engine.engine.settle(spent, TokenUsage.of(1500, 1500));
+    }
+
     @Test
     void bedrockRejectionIs429WithTheErrorTypeHeaderAndAMessageBody() throws Exception {
-        Reply r = fx.reply(bearer("/model/" + enc(HAIKU) + "/converse", TIGHT), CONVERSE.replace("700", "6000"));
+        spendMostOfTightsDay();
+        Reply r = fx.reply(bearer("/model/" + enc(HAIKU) + "/converse", TIGHT), CONVERSE.replace("700", "2500"));
         assertThat(r.status()).isEqualTo(429);
         assertThat(r.headers()).containsEntry("x-amzn-ErrorType", "ThrottlingException").containsKey("Retry-After")
                 .containsEntry("content-type", "application/json");
@@ -152,7 +161,7 @@ class CloudGatewayTest {
         assertThat(b.size()).isEqualTo(1);
         assertThat(b.get("message").asText()).contains("tight");
 
-        Reply invoke = fx.reply(bearer("/model/" + enc(HAIKU) + "/invoke", TIGHT), INVOKE.replace("500", "6000"));
+        Reply invoke = fx.reply(bearer("/model/" + enc(HAIKU) + "/invoke", TIGHT), INVOKE.replace("500", "2500"));
         assertThat(invoke.headers()).containsEntry("x-amzn-ErrorType", "ThrottlingException");
         assertThat(JSON.readTree(invoke.body()).has("type")).isFalse(); // Bedrock's shape, not Anthropic's
 
@@ -164,11 +173,12 @@ class CloudGatewayTest {
 
     @Test
     void vertexRejectionIsGooglesErrorObjectForGeminiAndClaudeAlike() throws Exception {
+        spendMostOfTightsDay();
         for (String path : new String[] {VERTEX_GEMINI + "gemini-2.5-pro:generateContent",
             VERTEX_CLAUDE + "claude-sonnet-4-5@20250929:rawPredict"}) {
             String body = path.contains("rawPredict")
-                    ? "{\"anthropic_version\":\"vertex-2023-10-16\",\"max_tokens\":6000,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"
-                    : "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Hi\"}]}],\"generationConfig\":{\"maxOutputTokens\":6000}}";
+                    ? "{\"anthropic_version\":\"vertex-2023-10-16\",\"max_tokens\":2500,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}"
+                    : "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Hi\"}]}],\"generationConfig\":{\"maxOutputTokens\":2500}}";
             Reply r = fx.reply(bearer(path, TIGHT), body);
             assertThat(r.status()).as(path).isEqualTo(429);
             JsonNode e = JSON.readTree(r.body()).get("error");
