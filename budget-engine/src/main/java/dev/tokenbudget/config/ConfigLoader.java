@@ -17,8 +17,6 @@ import dev.tokenbudget.budget.WindowLimit;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.identity.VirtualKey;
 import dev.tokenbudget.price.PriceTable;
-import dev.tokenbudget.routing.TierLimits;
-import dev.tokenbudget.routing.TierPresets;
 import dev.tokenbudget.routing.UpstreamSpec;
 import dev.tokenbudget.window.Period;
 import dev.tokenbudget.window.WindowSpec;
@@ -60,9 +58,6 @@ public final class ConfigLoader {
 
     private static final Set<String> ROOT = Set.of("version", "store", "lease_ttl", "defaults", "headers", "providers",
             "prices", "budgets", "keys", "upstreams", "alerts", "prompts");
-    private static final Set<String> STORE = Set.of("type", "redis");
-    private static final Set<String> REDIS = Set.of("uri", "cluster", "timeout", "key_prefix", "tls");
-    private static final Set<String> TLS = Set.of("ca_file", "cert_file", "key_file");
     private static final Set<String> DEFAULTS = Set.of("output_tokens", "output_tokens_by_model", "zone", "thresholds",
             "on_store_failure", "oversubscription");
     private static final Set<String> HEADERS = Set.of("feature", "user");
@@ -75,11 +70,7 @@ public final class ConfigLoader {
     private static final Set<String> THRESHOLD = Set.of("at", "policy");
     private static final Set<String> DEGRADE = Set.of("models", "max_output_tokens", "clamp_to_remaining",
             "prompt_variants", "cache_ttl", "route");
-    private static final Set<String> UPSTREAM = Set.of("name", "provider", "models", "preset", "limits", "max_wait",
-            "weights");
-    private static final Set<String> UPSTREAM_LIMITS = Set.of("requests_per_minute", "input_tokens_per_minute",
-            "output_tokens_per_minute", "tokens_per_minute");
-    private static final Set<String> PROVIDERS = Set.of("openai", "anthropic", "gemini", "azure", "openai_compatible",
+    static final Set<String> PROVIDERS = Set.of("openai", "anthropic", "gemini", "azure", "openai_compatible",
             "bedrock", "vertex");
     private static final Set<String> KEY = Set.of("name", "sha256", "budget", "features", "default_feature", "windows",
             "thresholds", "user_windows");
@@ -133,6 +124,17 @@ public final class ConfigLoader {
         return uri.replaceAll("(?<=://)[^@/]*@", "***@");
     }
 
+    /** A budget, key or upstream id: {@link #ID}'s alphabet, else an error at {@code n} and null. */
+    static String id(ConfigNode n) {
+        String id = n.requiredString();
+        if (id != null && !ID.matcher(id).matches()) {
+            n.error("must be 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit, was '" + printable(id)
+                    + "'");
+            return null;
+        }
+        return id;
+    }
+
     /** One pass over a config tree, collecting errors. */
     private static final class Reader {
         private final List<ConfigError> errors;
@@ -160,7 +162,7 @@ public final class ConfigLoader {
             }
             int version = root.get("version").integer(1, 1, 1);
             assert version == 1;
-            StoreSettings store = store(root.get("store"));
+            StoreSettings store = StoreConfigReader.read(root.get("store"));
             Duration leaseTtl = root.get("lease_ttl").duration(EngineConfig.DEFAULT_LEASE_TTL);
             if (leaseTtl.isZero() || leaseTtl.isNegative()) {
                 root.get("lease_ttl").error("must be > 0");
@@ -218,76 +220,13 @@ public final class ConfigLoader {
             BudgetTree tree = inherit(tree(budgets, budgetPath), budgetPath);
             allocation.check(tree);
             List<VirtualKey> keys = keys(root.get("keys"), tree);
-            List<UpstreamSpec> upstreams = upstreams(root.get("upstreams"), tree);
+            List<UpstreamSpec> upstreams = UpstreamConfigReader.read(root.get("upstreams"), tree);
             AlertConfig alerts = AlertConfigReader.read(root.get("alerts"), budgetIds(tree, keys));
             if (!errors.isEmpty()) {
                 return null;
             }
             return new EngineConfig(tree, keys, store, leaseTtl, outputTokens, byModel, featureHeader, userHeader,
                     providerEnv, prices, upstreams, alerts, prompts);
-        }
-
-        private List<UpstreamSpec> upstreams(ConfigNode n, BudgetTree tree) {
-            List<UpstreamSpec> out = new ArrayList<>();
-            Set<String> names = new HashSet<>();
-            for (ConfigNode u : n.list()) {
-                if (!u.expectObject(UPSTREAM)) {
-                    continue;
-                }
-                String name = id(u.get("name"));
-                if (name != null && !names.add(name)) {
-                    u.get("name").error("duplicate upstream name '" + name + "'");
-                }
-                String provider = u.get("provider").requiredString();
-                if (provider != null && !PROVIDERS.contains(provider)) {
-                    u.get("provider").error("must be one of " + String.join(", ", PROVIDERS.stream().sorted().toList())
-                            + ", was '" + provider + "'");
-                }
-                List<String> models = new ArrayList<>();
-                u.get("models").list().forEach(m -> {
-                    String s = m.requiredString();
-                    if (s != null) {
-                        models.add(s);
-                    }
-                });
-                TierLimits limits = new TierLimits(-1, -1, -1, -1);
-                String preset = u.get("preset").string(null);
-                if (preset != null) {
-                    limits = TierPresets.get(preset).orElse(null);
-                    if (limits == null) {
-                        u.get("preset").error("unknown preset '" + preset + "'; known: "
-                                + String.join(", ", TierPresets.names()));
-                        limits = new TierLimits(-1, -1, -1, -1);
-                    }
-                }
-                ConfigNode l = u.get("limits");
-                if (l.expectObject(UPSTREAM_LIMITS)) {
-                    limits = limits.overriddenBy(new TierLimits(l.get("requests_per_minute").positiveTokens(),
-                            l.get("input_tokens_per_minute").positiveTokens(),
-                            l.get("output_tokens_per_minute").positiveTokens(),
-                            l.get("tokens_per_minute").positiveTokens()));
-                }
-                if (limits.requestsPerMinute() < 0 && limits.inputTokensPerMinute() < 0
-                        && limits.outputTokensPerMinute() < 0 && limits.tokensPerMinute() < 0) {
-                    u.error("needs a preset or limits (requests_per_minute, input_tokens_per_minute, "
-                            + "output_tokens_per_minute, tokens_per_minute)");
-                }
-                Duration maxWait = u.get("max_wait").duration(Duration.ofSeconds(2));
-                Map<String, Integer> weights = new LinkedHashMap<>();
-                ConfigNode w = u.get("weights");
-                if (w.expectObject(Set.copyOf(w.fieldNames()))) {
-                    for (String tenant : w.fieldNames()) {
-                        if (!tree.contains(tenant)) {
-                            w.get(tenant).error("unknown budget '" + tenant + "'");
-                        }
-                        weights.put(tenant, w.get(tenant).integer(1, 1, 1000));
-                    }
-                }
-                if (name != null && provider != null) {
-                    out.add(new UpstreamSpec(name, provider, models, limits, maxWait, weights));
-                }
-            }
-            return out;
         }
 
         private static Set<String> budgetIds(BudgetTree tree, List<VirtualKey> keys) {
@@ -304,75 +243,6 @@ public final class ConfigLoader {
                 return def;
             }
             return h == null ? def : h.toLowerCase(java.util.Locale.ROOT);
-        }
-
-        private StoreSettings store(ConfigNode n) {
-            if (!n.expectObject(STORE)) {
-                return StoreSettings.MEMORY;
-            }
-            String type = n.get("type").string("memory");
-            if (!type.equals("memory") && !type.equals("redis")) {
-                n.get("type").error("must be 'memory' or 'redis', was '" + type + "'");
-                return StoreSettings.MEMORY;
-            }
-            ConfigNode r = n.get("redis");
-            r.expectObject(REDIS);
-            String uri = r.get("uri").string(null);
-            if (type.equals("redis") && uri == null) {
-                r.get("uri").error("is required when store.type is redis (e.g. redis://127.0.0.1:6379)");
-            }
-            if (uri != null) {
-                // commas also separate the sentinels inside one redis-sentinel:// URI: split only before a scheme
-                for (String u : uri.split(",(?=\\s*[a-z-]+://)")) {
-                    if (!u.trim().matches("(redis|rediss|redis-sentinel|redis-socket)://.+")) {
-                        r.get("uri").error("must be a redis://, rediss:// or redis-sentinel:// URI, was '"
-                                + printable(withoutCredentials(u.trim())) + "'");
-                    }
-                }
-            }
-            Duration timeout = r.get("timeout").duration(StoreSettings.MEMORY.timeout());
-            String prefix = r.get("key_prefix").string("tb");
-            if (!prefix.matches("[A-Za-z0-9:_-]{1,32}")) {
-                r.get("key_prefix").error("must be 1-32 of A-Z a-z 0-9 : _ -, was '" + prefix + "'");
-            }
-            return new StoreSettings(type, uri, r.get("cluster").bool(false), timeout, prefix, tls(r.get("tls"), uri));
-        }
-
-        /** Files are read when the store opens (a missing one stops it there, naming this path). */
-        private TlsSettings tls(ConfigNode n, String uri) {
-            if (!n.expectObject(TLS)) {
-                return TlsSettings.DEFAULT;
-            }
-            if (uri != null && !uri.trim().startsWith("rediss://")) {
-                String scheme = uri.trim().replaceAll("://.*", "");
-                n.error("applies to rediss:// URIs only (TLS), the uri is " + printable(scheme) + "://...");
-            }
-            Path ca = path(n.get("ca_file"));
-            Path cert = path(n.get("cert_file"));
-            Path key = path(n.get("key_file"));
-            if ((cert == null) != (key == null)) {
-                n.get(cert == null ? "cert_file" : "key_file").error("is required with "
-                        + (cert == null ? "key_file" : "cert_file") + " (a client certificate and its key)");
-                return new TlsSettings(ca, null, null);
-            }
-            return new TlsSettings(ca, cert, key);
-        }
-
-        private Path path(ConfigNode n) {
-            String s = n.string(null);
-            if (s == null) {
-                return null;
-            }
-            if (s.isBlank() || s.chars().anyMatch(c -> c < 0x20 || c == 0x7F)) {
-                n.error("must be a file path, was '" + printable(s) + "'");
-                return null;
-            }
-            try {
-                return Path.of(s);
-            } catch (java.nio.file.InvalidPathException e) {
-                n.error("must be a file path, was '" + printable(s) + "'");
-                return null;
-            }
         }
 
         private Map<String, String> providers(ConfigNode n) {
@@ -471,16 +341,6 @@ public final class ConfigLoader {
                 b.get("degrade").error("a threshold uses degrade_route, so degrade needs models, max_output_tokens, "
                         + "clamp_to_remaining or prompt_variants");
             }
-        }
-
-        private String id(ConfigNode n) {
-            String id = n.requiredString();
-            if (id != null && !ID.matcher(id).matches()) {
-                n.error("must be 1-64 of A-Z a-z 0-9 . _ - starting with a letter or digit, was '" + printable(id)
-                        + "'");
-                return null;
-            }
-            return id;
         }
 
         private List<WindowLimit> windows(ConfigNode n, boolean required) {
