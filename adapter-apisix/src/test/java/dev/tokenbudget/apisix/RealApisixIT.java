@@ -39,6 +39,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -428,15 +429,17 @@ class RealApisixIT {
                     .isEqualTo(503);
 
             runner = startRunner();
-            HttpResponse<String> back = null;
-            for (int i = 0; i < 40; i++) {
-                back = send(chat(OPS, false, 32));
-                if (back.statusCode() == 200) {
-                    break;
+            // APISIX reconnects to the new runner on a later request: poll, bounded, until one is admitted
+            AtomicReference<HttpResponse<String>> back = new AtomicReference<>();
+            Poll.until(Duration.ofSeconds(10), Duration.ofMillis(250), () -> {
+                try {
+                    back.set(send(chat(OPS, false, 32)));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
                 }
-                Thread.sleep(250);
-            }
-            assertThat(back.statusCode()).as(back.body() + runner.log()).isEqualTo(200);
+                return back.get().statusCode() == 200;
+            });
+            assertThat(back.get().statusCode()).as(back.get().body() + runner.log()).isEqualTo(200);
 
             // the stream's logged end went nowhere (or to a runner that never admitted it): its lease
             // ends and is charged at the reservation, once, by the new runner's sweep
