@@ -189,7 +189,7 @@ public final class ExtProcBenchmark {
         try (EnvoyStream e = new EnvoyStream(ch, EnvoyRules.untimed().filter())) {
             long total = 0;
             int k = at;
-            long t = timed(e, requestHeaders(post(s.path, s.request.length, s.auth), false, EXAMPLE_CONFIG));
+            long t = timed(e, requestHeaders(post(s.path, s.request.length, s.auth), false, e.envoy().announced()));
             messageNanos[k++] = t;
             total += t;
             t = timed(e, requestBody(s.request, true));
@@ -235,7 +235,10 @@ public final class ExtProcBenchmark {
         return v[Math.max(0, i)];
     }
 
-    /** Answers every message with the empty answer of its kind and closes after the response: gRPC cost only. */
+    /**
+     * Answers every message with the empty answer of its kind (asking for the response body, as
+     * the real processor does) and closes after the response: gRPC cost only.
+     */
     private static final class NullProcessor extends ExternalProcessorGrpc.ExternalProcessorImplBase {
         @Override
         public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> out) {
@@ -246,7 +249,10 @@ public final class ExtProcBenchmark {
                     switch (r.getRequestCase()) {
                         case REQUEST_HEADERS -> a.setRequestHeaders(HeadersResponse.getDefaultInstance());
                         case REQUEST_BODY -> a.setRequestBody(BodyResponse.getDefaultInstance());
-                        case RESPONSE_HEADERS -> a.setResponseHeaders(HeadersResponse.getDefaultInstance());
+                        // asks for the response body as the real processor does (the example's
+                        // response_body_mode is NONE), so both do the same protocol work
+                        case RESPONSE_HEADERS -> a.setResponseHeaders(HeadersResponse.getDefaultInstance())
+                                .setModeOverride(ProcessingModes.METERED_RESPONSE);
                         default -> a.setResponseBody(BodyResponse.getDefaultInstance());
                     }
                     out.onNext(a.build());
