@@ -71,6 +71,7 @@ public final class BudgetEngine implements AutoCloseable {
     private final Reservations reservations;
     private final Ledger ledger;
     private final RuntimeLimits runtimeLimits;
+    private final SettleRetries retries;
 
     private BudgetEngine(EngineConfig config, BudgetStore store, BudgetClock clock, BudgetTelemetry telemetry,
                          UsageHistory history) {
@@ -101,6 +102,7 @@ public final class BudgetEngine implements AutoCloseable {
         store.onIncident(i -> events.publish(() -> new BudgetEvent.StoreFailure(clock.now(), i.treeId(),
                 i.operation(), i.message(), FailMode.OPEN)));
         this.runtimeLimits = new RuntimeLimits(config, store, () -> plan, p -> plan = p, clock, events);
+        this.retries = new SettleRetries(store, clock, (retry, res) -> settled(retry.ticket(), retry.command(), res));
         try {
             // limits changed at run time by other engines (or before a restart) hold here too
             syncLimits();
@@ -237,7 +239,8 @@ public final class BudgetEngine implements AutoCloseable {
                 res = reserveTimed(command(treeId, leaseId, now, expiresAt, slots, path, input, ceiling, r), now);
             }
         } catch (RuntimeException e) {
-            return storeFailed(r, path, e, now);
+            return storeFailed(r, path, e, now, new ReserveCommand(treeId, leaseId, now, expiresAt, slots, input, ceiling,
+                    null));
         }
         if (!res.admitted()) {
             Decision never = NeverFits.check(r, slots, path, res.states(), now);
@@ -284,7 +287,16 @@ public final class BudgetEngine implements AutoCloseable {
                 false);
     }
 
-    private Ticket storeFailed(BudgetRequest r, List<PathPlan.Entry> path, RuntimeException e, Instant now) {
+    /**
+     * The store did not answer a reservation. It may still have made it (the reply was lost, or
+     * it ran the call after the engine stopped waiting): a request refused because its budget
+     * fails closed has that lease released in the background, so a late reservation is not
+     * charged at expiry for a request that never went out. A fail-open request is admitted
+     * uncounted; if the store did make its reservation, it is charged at expiry
+     * (docs/redis.md, "When Redis fails").
+     */
+    private Ticket storeFailed(BudgetRequest r, List<PathPlan.Entry> path, RuntimeException e, Instant now,
+                               ReserveCommand asked) {
         String closed = null;
         for (PathPlan.Entry en : path) {
             if (en.budget().failMode() == FailMode.CLOSED) {
@@ -299,6 +311,8 @@ public final class BudgetEngine implements AutoCloseable {
         String about = closed != null ? closed : first;
         events.publish(() -> new BudgetEvent.StoreFailure(now, about, "reserve", message, applied));
         if (closed != null) {
+            retries.submit(new SettleRetries.Retry(null, new SettleCommand(asked.treeId(), asked.leaseId(), now, 0, 0,
+                    true), asked.leaseExpiresAt()));
             return rejected(r, new Decision(Decision.Outcome.REJECT, Decision.Reason.STORE_UNAVAILABLE, closed, null,
                     null, 0, 0, 0, 0, 0, 1, null, "budget store unavailable and budget '" + closed
                     + "' fails closed"));
@@ -339,26 +353,37 @@ public final class BudgetEngine implements AutoCloseable {
             return SettleResult.Status.UNKNOWN_LEASE;
         }
         Instant now = clock.now();
+        SettleCommand command = new SettleCommand(t.treeId(), t.leaseId(), now, input, output, release);
         SettleResult res;
         long t0 = clock.nanoTime();
         try {
-            res = store.settle(new SettleCommand(t.treeId(), t.leaseId(), now, input, output, release));
+            res = store.settle(command);
             telemetry.storeCall(release ? "release" : "settle", clock.nanoTime() - t0);
         } catch (RuntimeException e) {
             String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            LOG.warn("budget store failed to settle lease {}; it will be charged at its reservation when it expires"
-                    + ": {}", t.leaseId(), message);
+            boolean queued = retries.submit(new SettleRetries.Retry(t, command, t.leaseExpiresAt()));
+            LOG.warn("budget store failed to {} lease {}; {}: {}", release ? "release" : "settle", t.leaseId(),
+                    queued ? "sending it again until the store takes it or the lease expires"
+                            : "it will be charged at its reservation when it expires", message);
             events.publish(() -> new BudgetEvent.StoreFailure(now, t.budgetIds().get(0), release ? "release"
                     : "settle", message, FailMode.OPEN));
-            return SettleResult.Status.UNKNOWN_LEASE;
+            return queued ? SettleResult.Status.PENDING : SettleResult.Status.UNKNOWN_LEASE;
         }
-        if (res.status() == SettleResult.Status.SETTLED) {
-            telemetry.charged(t.budgetIds(), input, output);
-            recordHistory(t.budgetIds(), now, input, output);
-        }
-        publishCrossings(res.crossings(), now);
-        publishExpired(res.expired(), now);
+        settled(t, command, res);
         return res.status();
+    }
+
+    /**
+     * What follows a settle or release the store took, at once or on a retry (the ticket is null
+     * for the release of a refused reservation).
+     */
+    private void settled(Ticket t, SettleCommand c, SettleResult res) {
+        if (t != null && res.status() == SettleResult.Status.SETTLED) {
+            telemetry.charged(t.budgetIds(), c.input(), c.output());
+            recordHistory(t.budgetIds(), c.now(), c.input(), c.output());
+        }
+        publishCrossings(res.crossings(), c.now());
+        publishExpired(res.expired(), c.now());
     }
 
     /** Settles every expired lease now (hosts call this periodically; calls also do it in passing). */
@@ -497,8 +522,14 @@ public final class BudgetEngine implements AutoCloseable {
         return t.replaceAll("[^A-Za-z0-9._:-]", "?");
     }
 
+    /** Settles and releases the store has not acknowledged yet, being sent again. */
+    public int pendingSettles() {
+        return retries.pending();
+    }
+
     @Override
     public void close() {
+        retries.close();
         if (history instanceof AutoCloseable c) {
             try {
                 c.close();

@@ -17,6 +17,12 @@ public record SettleResult(Status status, List<ThresholdCrossing> crossings, Lis
         SETTLED,
         RELEASED,
         /** No such lease: settled, released or expired before; nothing changed. */
-        UNKNOWN_LEASE
+        UNKNOWN_LEASE,
+        /**
+         * Returned by the engine, never by a store: the store did not acknowledge the settle (it
+         * failed or timed out), and the engine sends it again until the store takes it or the
+         * lease expires.
+         */
+        PENDING
     }
 }

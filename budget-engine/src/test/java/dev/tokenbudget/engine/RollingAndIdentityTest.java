@@ -3,6 +3,7 @@ package dev.tokenbudget.engine;
 import dev.tokenbudget.budget.FailMode;
 import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.event.BudgetEvent;
+import dev.tokenbudget.testing.Poll;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.LeaseExpiry;
 import dev.tokenbudget.store.LimitOverride;
@@ -179,15 +180,43 @@ class RollingAndIdentityTest {
         assertThat(f.engine.expireLeases()).isZero();
         assertThat(f.events(BudgetEvent.StoreFailure.class)).singleElement()
                 .satisfies(e -> assertThat(e.operation()).isEqualTo("expire-leases"));
-        // settling the pre-outage ticket fails now; its lease is charged in full when it expires
-        assertThat(f.engine.settle(before, TokenUsage.of(50, 50))).isEqualTo(SettleResult.Status.UNKNOWN_LEASE);
+        // settling the pre-outage ticket fails now: the engine sends it again until the store takes it
+        assertThat(f.engine.settle(before, TokenUsage.of(50, 50))).isEqualTo(SettleResult.Status.PENDING);
+        assertThat(f.engine.pendingSettles()).isEqualTo(2); // and the refused reservation's release
         store.down.set(false);
         assertThat(f.engine.settle(open, TokenUsage.of(100, 100))).isEqualTo(SettleResult.Status.UNKNOWN_LEASE);
+        Poll.await("the retried settle and release", Duration.ofSeconds(10), () -> f.engine.pendingSettles() == 0);
         f.clock.advance(Duration.ofMinutes(11));
         f.engine.expireLeases();
-        // counted exactly once: the pre-outage reservation (200), nothing for the uncounted request
-        assertThat(f.usedTotal("open-team")).isEqualTo(200);
+        // counted exactly once, at what the provider reported: the pre-outage request (100), nothing
+        // for the uncounted request, and no expiry charge for a lease already settled
+        assertThat(f.usedTotal("open-team")).isEqualTo(100);
+        assertThat(f.usedTotal("org")).isEqualTo(100);
+        assertThat(f.events(BudgetEvent.LeaseExpired.class)).isEmpty();
+    }
+
+    @Test
+    void aSettleTheStoreNeverTookBeforeTheLeaseExpiredIsChargedAtItsReservationOnce() {
+        String yaml = """
+                budgets:
+                  - id: org
+                    windows: [{ period: month, limits: { total: 1M } }]
+                keys:
+                  - { name: o, sha256: %s, budget: org }
+                """.formatted(sha("o"));
+        FlakyStore store = new FlakyStore();
+        EngineFixture f = new EngineFixture(yaml, store);
+        Ticket t = f.reserve("o", null, 100, 100);
+        store.down.set(true);
+        assertThat(f.engine.settle(t, TokenUsage.of(50, 50))).isEqualTo(SettleResult.Status.PENDING);
+        f.clock.advance(Duration.ofMinutes(11));
+        store.down.set(false);
+        // the retry sees the lease has expired and gives up; the sweep charges the reservation
+        Poll.await("the expired retry dropped", Duration.ofSeconds(10), () -> f.engine.pendingSettles() == 0);
+        f.engine.expireLeases();
         assertThat(f.usedTotal("org")).isEqualTo(200);
+        assertThat(f.events(BudgetEvent.LeaseExpired.class)).singleElement()
+                .satisfies(e -> assertThat(e.leaseId()).isEqualTo(t.leaseId()));
     }
 
     @Test
