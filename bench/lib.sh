@@ -9,7 +9,8 @@ bench_build() {
       "$ROOT"/adapter-spring-cloud-gateway/src/main "$ROOT"/fake-provider/src/main "$ROOT"/pom.xml \
       -newer "$stamp" -print -quit)" ]; then
     echo "bench: building (budget-engine, adapters, bench module)..." >&2
-    ./mvnw -B -q -Pbench -pl bench -am package -DskipTests dependency:build-classpath \
+    ./mvnw -B -q -Pbench -pl bench -am package -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true \
+      dependency:build-classpath \
       -Dmdep.includeScope=runtime -Dmdep.outputFile=target/bench.classpath >&2
   fi
   CP="$ROOT/bench/target/classes:$(cat "$stamp")"

@@ -21,7 +21,7 @@ if [ ! -f "$stamp" ] || [ ! -f "$jar" ] || [ -n "$(find budget-engine/src/main f
     adapter-spring-cloud-gateway/src/main budget-console/src/main examples/quickstart/src/main reliability/src/main \
     reliability/pom.xml examples/quickstart/pom.xml pom.xml -newer "$stamp" -print -quit)" ]; then
   echo "soak: building the quickstart jar and the soak driver..." >&2
-  ./mvnw -B -q -DskipTests -pl examples/quickstart,reliability -am package dependency:build-classpath \
+  ./mvnw -B -q -DskipTests -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -pl examples/quickstart,reliability -am package dependency:build-classpath \
     -Dmdep.includeScope=runtime -Dmdep.outputFile=target/soak.classpath >&2
   touch "$stamp" # the plugin leaves an unchanged classpath file as it was
 fi

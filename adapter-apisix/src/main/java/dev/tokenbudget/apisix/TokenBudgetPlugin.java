@@ -172,8 +172,8 @@ public final class TokenBudgetPlugin implements AutoCloseable {
 
     /** Keeps the reservation for its logged response, or settles it now when none will come. */
     private void track(String id, RouteConf conf, BudgetGateway gateway, Forward forward) {
-        if (forward.ticket() == null || !forward.ticket().accounted()) {
-            return; // unmetered endpoint, or admitted uncounted while the store fails open
+        if (forward.ticket() == null || !forward.ticket().holdsLease()) {
+            return; // unmetered endpoint, or a rejected request
         }
         Exchange exchange = new Exchange(gateway.engine(), forward.ticket(), forward.meter());
         if (conf.settle() == RouteConf.Settle.ESTIMATE) {

@@ -271,7 +271,7 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
         meter.onResponseHeaders(status, HeaderMaps.first(headers, "content-type"),
                 name -> HeaderMaps.first(headers, name.toLowerCase(java.util.Locale.ROOT)));
         record.responseStatus(status);
-        boolean metered = forward.ticket() != null && forward.ticket().accounted();
+        boolean metered = forward.ticket() != null && forward.ticket().holdsLease();
         if (h.getEndOfStream() || !metered) {
             record.meter(meter.complete());
             end(Answers.responseHeaders(forward.responseHeaders(), false));

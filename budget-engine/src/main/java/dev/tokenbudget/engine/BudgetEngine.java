@@ -292,8 +292,8 @@ public final class BudgetEngine implements AutoCloseable {
      * it ran the call after the engine stopped waiting): a request refused because its budget
      * fails closed has that lease released in the background, so a late reservation is not
      * charged at expiry for a request that never went out. A fail-open request is admitted
-     * uncounted; if the store did make its reservation, it is charged at expiry
-     * (docs/redis.md, "When Redis fails").
+     * uncounted, its ticket holding the lease id: settling it charges the actual usage if the
+     * store did make the reservation (docs/redis.md, "When Redis fails").
      */
     private Ticket storeFailed(BudgetRequest r, List<PathPlan.Entry> path, RuntimeException e, Instant now,
                                ReserveCommand asked) {
@@ -306,7 +306,8 @@ public final class BudgetEngine implements AutoCloseable {
         }
         String first = path.get(0).id();
         String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        LOG.warn("budget store failed on reserve for key {}: {}", r.key().name(), message);
+        LOG.warn("budget store failed on reserve for key {} (lease {}): {}", r.key().name(), asked.leaseId(),
+                message);
         FailMode applied = closed != null ? FailMode.CLOSED : FailMode.OPEN;
         String about = closed != null ? closed : first;
         events.publish(() -> new BudgetEvent.StoreFailure(now, about, "reserve", message, applied));
@@ -320,8 +321,8 @@ public final class BudgetEngine implements AutoCloseable {
         Decision d = new Decision(Decision.Outcome.ALLOW, Decision.Reason.STORE_FAIL_OPEN, first, null, null, 0, 0, 0,
                 0, 0, 0, null, "budget store unavailable; admitted uncounted (fail open)");
         telemetry.decision(d);
-        return new Ticket(null, null, r.key().name(), r.model(), d, r.inputTokens(), r.outputTokens(),
-                r.outputTokens(), false, null, List.of(), false);
+        return new Ticket(asked.leaseId(), asked.treeId(), r.key().name(), r.model(), d, asked.input(), asked.output(),
+                r.outputTokens(), false, asked.leaseExpiresAt(), asked.slots(), false);
     }
 
     /** Settles a ticket with the usage the provider reported. A second call is a no-op. */
@@ -349,7 +350,7 @@ public final class BudgetEngine implements AutoCloseable {
     }
 
     private SettleResult.Status finish(Ticket t, long input, long output, boolean release) {
-        if (!t.accounted() || !t.close()) {
+        if (!t.holdsLease() || !t.close()) {
             return SettleResult.Status.UNKNOWN_LEASE;
         }
         Instant now = clock.now();

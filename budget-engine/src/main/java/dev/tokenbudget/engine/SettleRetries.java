@@ -60,9 +60,11 @@ final class SettleRetries implements AutoCloseable {
     /** Queues a command the store did not acknowledge; false when the queue is full or closed. */
     synchronized boolean submit(Retry r) {
         if (closed || queue.size() >= MAX_PENDING) {
-            dropped++;
-            LOG.warn("{} settles waiting for the budget store already; lease {} will be charged at its reservation "
-                    + "when it expires ({} dropped so far)", queue.size(), r.command().leaseId(), dropped);
+            if (dropped++ % 1_000 == 0) { // one line per thousand: an outage must not flood the log
+                LOG.warn("{} settles waiting for the budget store already; lease {} and the ones dropped after it "
+                        + "are charged at their reservation if the store holds them ({} dropped so far)", queue.size(),
+                        r.command().leaseId(), dropped);
+            }
             return false;
         }
         queue.addLast(r);

@@ -124,6 +124,16 @@ public final class Ticket {
         return accounted;
     }
 
+    /**
+     * Whether the ticket holds a lease to settle or release when the response ends: true when
+     * {@link #accounted()}, and also for a request admitted because the store failed open, whose
+     * reservation the store may have made after all (its reply lost or late). Settling such a
+     * ticket charges the actual usage if the store holds the lease, and changes nothing if not.
+     */
+    public boolean holdsLease() {
+        return leaseId != null;
+    }
+
     /** Marks the ticket closed; true only for the first caller. */
     boolean close() {
         return closed.compareAndSet(false, true);

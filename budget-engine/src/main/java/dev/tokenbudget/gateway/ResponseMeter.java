@@ -129,7 +129,7 @@ public final class ResponseMeter {
         if (result != null) {
             return result;
         }
-        if (ticket != null && ticket.accounted()) {
+        if (ticket != null && ticket.holdsLease()) {
             engine.release(ticket);
             result = new MeterResult(MeterResult.Outcome.RELEASED, UsageReport.NONE, null);
         } else {
@@ -178,7 +178,7 @@ public final class ResponseMeter {
     }
 
     private MeterResult settle(UsageReport report, boolean aborted) {
-        if (ticket == null || !ticket.accounted()) {
+        if (ticket == null || !ticket.holdsLease()) {
             return new MeterResult(MeterResult.Outcome.NOT_METERED, report, null);
         }
         if (report.complete() && report.known()) {

@@ -89,13 +89,17 @@ public final class SoakMain {
                         SoakReport.mib(s.heapUsedKib()), SoakReport.mib(s.rssKib()));
             }
             sleepUntil(t0, total);
+            System.out.printf("soak: load stopped; waiting for %d requests in flight to end%n", o.concurrency());
             load.stop();
             Duration ran = Duration.ofNanos(System.nanoTime() - t0);
             JsonNode window = awaitNothingReserved(gw);
+            List<String> open = window.path("reserved").path("total").asLong() == 0 ? List.of()
+                    : OpenLeases.explain(o.redis(), prefix, "soak-org", gw.log(), 20);
+            open.forEach(line -> System.out.println("soak: still reserved: " + line));
             HeapSampler.Sample after = heap.sample(ran.toSeconds());
             ProviderTally tally = awaitCounted(fake);
             SoakReport report = new SoakReport(o, prefix, ran, load, window, tally, before, during, after,
-                    Files.readString(gw.log()));
+                    Files.readString(gw.log()), open);
             String text = report.text();
             System.out.println(text);
             Files.writeString(o.out().resolve("soak-report.txt"), text);
@@ -120,15 +124,41 @@ public final class SoakMain {
         return t;
     }
 
-    /** The root budget's month window once no reservation is left (at most two minutes after the load). */
+    /**
+     * The root budget's month window once no reservation is left (at most two minutes after the
+     * load), saying every 10 s what is still reserved and how many store failures the gateway
+     * logged, so that a wait is never silent.
+     */
     private static JsonNode awaitNothingReserved(QuickstartProcess gw) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-        JsonNode w = gw.get("/v1/budgets/soak-org").path("windows").get(0);
-        while (w.path("reserved").path("total").asLong() != 0 && System.nanoTime() < deadline) {
+        long start = System.nanoTime();
+        long deadline = start + Duration.ofMinutes(2).toNanos();
+        long nextNote = start + Duration.ofSeconds(10).toNanos();
+        JsonNode w = rootWindow(gw);
+        while ((w == null || w.path("reserved").path("total").asLong() != 0) && System.nanoTime() < deadline) {
+            if (System.nanoTime() > nextNote) {
+                String log = Files.readString(gw.log());
+                System.out.printf("soak: %d s after the load, %s tokens still reserved on soak-org; gateway log: %d "
+                                + "store failures, %d settles taken on retry%n", (System.nanoTime() - start) / 1_000_000_000L,
+                        w == null ? "(admin API not answering)" : w.path("reserved").path("total").asText(),
+                        SoakReport.count(log, "budget store failed"), SoakReport.count(log, "on retry"));
+                nextNote += Duration.ofSeconds(10).toNanos();
+            }
             Thread.sleep(200);
-            w = gw.get("/v1/budgets/soak-org").path("windows").get(0);
+            w = rootWindow(gw);
+        }
+        if (w == null) {
+            throw new IOException("the admin API did not answer for two minutes after the load; see " + gw.log());
         }
         return w;
+    }
+
+    /** The root budget's month window, or null when the admin API cannot read the store right now. */
+    private static JsonNode rootWindow(QuickstartProcess gw) throws InterruptedException {
+        try {
+            return gw.get("/v1/budgets/soak-org").path("windows").get(0);
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private String config(String prefix, List<LoadGenerator.Key> keys) {

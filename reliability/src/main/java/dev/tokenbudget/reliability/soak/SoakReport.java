@@ -27,12 +27,13 @@ final class SoakReport {
     private final List<HeapSampler.Sample> during;
     private final HeapSampler.Sample after;
     private final String gatewayLog;
+    private final List<String> openLeases;
     private final List<String> failures = new ArrayList<>();
     private final String text;
 
     SoakReport(SoakOptions o, String prefix, Duration ran, LoadGenerator load, JsonNode window, ProviderTally tally,
                HeapSampler.Sample before, List<HeapSampler.Sample> during, HeapSampler.Sample after,
-               String gatewayLog) {
+               String gatewayLog, List<String> openLeases) {
         this.o = o;
         this.prefix = prefix;
         this.ran = ran;
@@ -43,6 +44,7 @@ final class SoakReport {
         this.during = during;
         this.after = after;
         this.gatewayLog = gatewayLog;
+        this.openLeases = openLeases;
         this.text = render();
     }
 
@@ -85,14 +87,19 @@ final class SoakReport {
         b.append(String.format("difference      %d tokens (%s)%n", lost, lost == 0 && settledIn == tally.inputTokens()
                 ? "zero lost settlements" : "NOT EQUAL"));
         b.append(String.format("reserved        %d tokens at the end%n", reserved));
+        for (String l : openLeases) {
+            b.append("  ").append(l).append(System.lineSeparator());
+        }
         check(settledIn == tally.inputTokens() && settledOut == tally.outputTokens(), "settled != reported");
         check(reserved == 0, reserved + " tokens still reserved two minutes after the load");
         check(admitted == tally.completed() && tally.aborted() == 0, admitted + " admitted but the provider completed "
                 + tally.completed() + " and aborted " + tally.aborted());
         long storeFailures = count(gatewayLog, "budget store failed");
         long expired = count(gatewayLog, "expired unsettled");
-        b.append(String.format("gateway log     %d store failures, %d expired leases, %d WARN/ERROR lines%n",
-                storeFailures, expired, count(gatewayLog, " WARN ") + count(gatewayLog, " ERROR ")));
+        b.append(String.format("gateway log     %d store failures (%d on reserve: admitted uncounted or refused), "
+                        + "%d settles taken on retry, %d expired leases, %d WARN/ERROR lines%n", storeFailures,
+                count(gatewayLog, "failed on reserve"), count(gatewayLog, "on retry"), expired,
+                count(gatewayLog, " WARN ") + count(gatewayLog, " ERROR ")));
         check(storeFailures == 0 && expired == 0, "store failures or expired leases in the gateway log");
         b.append("heap after GC   before load ").append(mib(before.heapUsedKib()));
         for (HeapSampler.Sample s : during) {
@@ -123,7 +130,7 @@ final class SoakReport {
         }
     }
 
-    private static long count(String text, String needle) {
+    static long count(String text, String needle) {
         long n = 0;
         for (int i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length())) {
             n++;
