@@ -36,7 +36,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
@@ -44,8 +48,10 @@ import java.util.function.Consumer;
  * The shared store: budget state in Redis (standalone, Sentinel or Cluster) through Lettuce, so
  * that every gateway instance pointing at the same Redis shares budgets.
  *
- * <p>A reservation over a whole path is one EVALSHA of {@code tokenbudget/reserve.lua}; settling
- * and releasing are one of {@code settle.lua}. All keys of a budget tree carry the tree id as
+ * <p>Reservations over a whole path, settles and releases are group-committed per tree
+ * ({@link TreeBatcher}): while one EVALSHA of {@code tokenbudget/batch.lua} for a tree is in flight,
+ * the next commands for it queue and go together in the next call, applied in order, each all or
+ * nothing as {@code reserve.lua} and {@code settle.lua} apply one alone. All keys of a budget tree carry the tree id as
  * their hash tag, so a Cluster runs each script on one node. Leases are timed by Redis's own
  * clock ({@code TIME}) and are charged at their reservation by whichever script next touches the
  * tree after they run out, or by {@link #expireLeases}. Key layout and failure behaviour:
@@ -61,6 +67,7 @@ public final class RedisBudgetStore implements BudgetStore {
     /** Arguments of reserve.lua before the slots' (HEAD there). */
     static final int RESERVE_HEAD = 7;
     private static final int EXPIRE_SWEEP = 256;
+    private static final String[] NO_KEYS = {};
 
     private final RedisConnector connector;
     private final RedisKeys keys;
@@ -70,10 +77,17 @@ public final class RedisBudgetStore implements BudgetStore {
     private final Set<String> registeredTrees = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> generations = new ConcurrentHashMap<>();
     private final List<Consumer<StoreIncident>> listeners = new CopyOnWriteArrayList<>();
+    private final TreeBatcher batcher;
+    private final Duration waitBound;
 
-    private RedisBudgetStore(RedisConnector connector, String keyPrefix) {
+    private RedisBudgetStore(RedisConnector connector, String keyPrefix, Duration timeout) {
         this.connector = connector;
         this.keys = new RedisKeys(keyPrefix);
+        // a queued command waits for the call ahead of it and then its own
+        this.waitBound = timeout.multipliedBy(2).plusSeconds(1);
+        this.batcher = new TreeBatcher((tree, k, a) -> RedisScripts.runAsync(connector.link().scriptingAsync(),
+                Script.BATCH, ScriptOutputType.MULTI, k, a, tree, why -> incident(new StoreIncident(tree,
+                        StoreIncident.Kind.SCRIPTS_RELOADED, why))), keys, EXPIRE_IN_PASSING);
         connector.onConnect(link -> RedisScripts.loadAll(link.scripting()));
     }
 
@@ -86,7 +100,8 @@ public final class RedisBudgetStore implements BudgetStore {
      */
     public static RedisBudgetStore open(StoreSettings settings) {
         Objects.requireNonNull(settings, "settings");
-        RedisBudgetStore store = new RedisBudgetStore(RedisConnector.of(settings), settings.keyPrefix());
+        RedisBudgetStore store = new RedisBudgetStore(RedisConnector.of(settings), settings.keyPrefix(),
+                settings.timeout());
         store.connector.tryConnect();
         return store;
     }
@@ -98,7 +113,8 @@ public final class RedisBudgetStore implements BudgetStore {
 
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.SHARED, Capability.BLOCKING_IO, Capability.SERVER_TIME, Capability.ALLOCATION);
+        return EnumSet.of(Capability.SHARED, Capability.BLOCKING_IO, Capability.SERVER_TIME, Capability.ALLOCATION,
+                Capability.ASYNC_DECISIONS);
     }
 
     @Override
@@ -108,15 +124,27 @@ public final class RedisBudgetStore implements BudgetStore {
 
     @Override
     public ReserveResult reserve(ReserveCommand c) {
+        return await(reserveAsync(c));
+    }
+
+    @Override
+    public SettleResult settle(SettleCommand c) {
+        return await(settleAsync(c));
+    }
+
+    /**
+     * Queued for the tree's next call of batch.lua ({@link TreeBatcher}): never blocks; the stage
+     * completes on Lettuce's I/O thread.
+     */
+    @Override
+    public CompletableFuture<ReserveResult> reserveAsync(ReserveCommand c) {
         String tree = c.treeId();
         if (c.leaseId().startsWith("!")) {
-            throw new IllegalArgumentException("lease id must not start with '!' (reserved for tree metadata), was '"
-                    + c.leaseId() + "'");
+            return CompletableFuture.failedFuture(new IllegalArgumentException("lease id must not start with '!' "
+                    + "(reserved for tree metadata), was '" + c.leaseId() + "'"));
         }
         List<Slot> slots = c.slots();
-        String[] k = new String[2 + slots.size()];
-        k[0] = keys.leases(tree);
-        k[1] = keys.expiries(tree);
+        String[] k = new String[slots.size()];
         String[] a = new String[RESERVE_HEAD + slots.size() * SlotArgs.COUNT];
         a[0] = c.leaseId();
         a[1] = Long.toString(Math.max(1, Duration.between(c.now(), c.leaseExpiresAt()).toMillis()));
@@ -127,28 +155,47 @@ public final class RedisBudgetStore implements BudgetStore {
         a[6] = Long.toString(c.lower() == null ? -1 : c.lower().output());
         for (int i = 0; i < slots.size(); i++) {
             Slot s = slots.get(i);
-            k[2 + i] = keys.window(tree, s);
+            k[i] = keys.window(tree, s);
             SlotArgs.write(a, RESERVE_HEAD + i * SlotArgs.COUNT, s, c.lower() == null ? null
                     : c.lower().lines().get(i), c.now());
         }
         // known before the call: a reservation whose reply is lost may still have been recorded
         knownTrees.add(tree);
-        List<Object> reply = run(Script.RESERVE, k, a, tree);
-        ReserveResult result = ScriptReplies.reserve(tree, reply);
-        checkGeneration(tree, ScriptReplies.string(reply.get(0)));
-        register(tree);
-        return result;
+        return batcher.submit(tree, new TreeBatcher.Command('r', k, a)).thenApply(reply -> {
+            ReserveResult result = ScriptReplies.reserve(tree, reply);
+            checkGeneration(tree, ScriptReplies.string(reply.get(0)));
+            register(tree);
+            return result;
+        });
     }
 
     @Override
-    public SettleResult settle(SettleCommand c) {
+    public CompletableFuture<SettleResult> settleAsync(SettleCommand c) {
         String tree = c.treeId();
-        String[] k = {keys.leases(tree), keys.expiries(tree)};
         String[] a = {c.leaseId(), Long.toString(c.input()), Long.toString(c.output()), c.release() ? "1" : "0",
             Integer.toString(EXPIRE_IN_PASSING)};
-        List<Object> reply = run(Script.SETTLE, k, a, tree);
-        checkGeneration(tree, ScriptReplies.string(reply.get(0)));
-        return ScriptReplies.settle(tree, reply);
+        return batcher.submit(tree, new TreeBatcher.Command('s', NO_KEYS, a)).thenApply(reply -> {
+            checkGeneration(tree, ScriptReplies.string(reply.get(0)));
+            return ScriptReplies.settle(tree, reply);
+        });
+    }
+
+    /** The result of a stage, or what it failed with, as the blocking methods throw it. */
+    private <T> T await(CompletableFuture<T> f) {
+        try {
+            // the command timeout ends every call; this bound only guards against a lost completion
+            return f.get(waitBound.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new StoreUnavailableException("Redis: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new StoreUnavailableException("Redis: no answer within " + waitBound.toMillis() + " ms", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted while waiting for Redis", e);
+        }
     }
 
     @Override
@@ -180,7 +227,16 @@ public final class RedisBudgetStore implements BudgetStore {
         } catch (RedisException e) {
             throw new StoreUnavailableException("Redis: cannot list budget trees: " + e.getMessage(), e);
         }
-        knownTrees.forEach(this::register);
+        for (String tree : knownTrees) {
+            if (!registeredTrees.contains(tree)) {
+                try {
+                    connector.link().sets().sadd(keys.trees(), tree);
+                    registeredTrees.add(tree);
+                } catch (RedisException | StoreUnavailableException e) {
+                    LOG.debug("tree {} not registered yet: {}", tree, e.getMessage());
+                }
+            }
+        }
         List<LeaseExpiry> out = new ArrayList<>();
         for (String tree : trees) {
             try {
@@ -333,8 +389,14 @@ public final class RedisBudgetStore implements BudgetStore {
             return;
         }
         try {
-            connector.link().sets().sadd(keys.trees(), tree);
-            registeredTrees.add(tree);
+            // without blocking: this runs on Lettuce's I/O thread after a reservation
+            connector.link().setsAsync().sadd(keys.trees(), tree).whenComplete((n, e) -> {
+                if (e == null) {
+                    registeredTrees.add(tree);
+                } else {
+                    LOG.debug("tree {} not registered yet: {}", tree, e.getMessage());
+                }
+            });
         } catch (RedisException | StoreUnavailableException e) {
             LOG.debug("tree {} not registered yet: {}", tree, e.getMessage());
         }
