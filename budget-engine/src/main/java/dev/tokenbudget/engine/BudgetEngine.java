@@ -38,6 +38,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
@@ -193,86 +196,147 @@ public final class BudgetEngine implements AutoCloseable {
 
     /** Admits, degrades or rejects a request, reserving its tokens on every budget of its path. */
     public Ticket reserve(BudgetRequest r) {
+        return join(reserveAsync(r));
+    }
+
+    /**
+     * {@link #reserve} without blocking on the store: the path is planned on the calling thread and
+     * the stage completes with the ticket when the store has answered (at once on the in-memory
+     * store; from the store's I/O thread on Redis, where dependent stages must not block). A store
+     * failure is answered by the path's fail mode, as by {@link #reserve}; the stage fails only for
+     * a bug.
+     */
+    public CompletionStage<Ticket> reserveAsync(BudgetRequest r) {
         PathPlan p = plan;
         VirtualKey key = r.key();
         String feature = r.feature() == null || r.feature().isBlank() ? key.defaultFeature() : r.feature().trim();
         String chainStart = key.budget();
         if (feature != null) {
             if (!key.features().contains(feature)) {
-                return rejected(r, Decision.reject(Decision.Reason.FEATURE_FORBIDDEN, key.budget(),
-                        "key '" + key.name() + "' may not use feature '" + sanitise(feature) + "'"));
+                return CompletableFuture.completedFuture(rejected(r, Decision.reject(
+                        Decision.Reason.FEATURE_FORBIDDEN, key.budget(), "key '" + key.name()
+                                + "' may not use feature '" + sanitise(feature) + "'")));
             }
             chainStart = feature;
         }
         String user = r.user() == null || r.user().isBlank() ? null : r.user().trim();
         if (user != null && !USER.matcher(user).matches()) {
-            return rejected(r, Decision.reject(Decision.Reason.INVALID_REQUEST, key.budget(),
-                    "the user id must be 1-128 of A-Z a-z 0-9 . _ @ : + -"));
+            return CompletableFuture.completedFuture(rejected(r, Decision.reject(Decision.Reason.INVALID_REQUEST,
+                    key.budget(), "the user id must be 1-128 of A-Z a-z 0-9 . _ @ : + -")));
         }
-        long input = Math.min(r.inputTokens(), Quantities.MAX_TOKENS / 4);
-        long output = Math.min(r.outputTokens(), Quantities.MAX_TOKENS / 4);
-        List<PathPlan.Entry> path = p.path(key, chainStart, user);
-        Instant now = clock.now();
-        List<Slot> slots = PathPlan.slots(path, now);
-        String treeId = p.config.budgets().rootOf(key.budget());
-        String leaseId = leasePrefix + Long.toString(leaseCounter.incrementAndGet(), 36);
-        Instant expiresAt = now.plus(p.config.leaseTtl());
-        ReserveResult res;
-        long ceiling = output;
+        Attempt a = new Attempt(r, p.path(key, chainStart, user), clock.now());
+        a.input = Math.min(r.inputTokens(), Quantities.MAX_TOKENS / 4);
+        a.asked = Math.min(r.outputTokens(), Quantities.MAX_TOKENS / 4);
+        a.ceiling = a.asked;
+        a.slots = PathPlan.slots(a.path, a.now);
+        a.treeId = p.config.budgets().rootOf(key.budget());
+        a.leaseId = leasePrefix + Long.toString(leaseCounter.incrementAndGet(), 36);
+        a.expiresAt = a.now.plus(p.config.leaseTtl());
+        CompletionStage<ReserveResult> first;
+        try {
+            rebalancer.onPath(p, a.path, a.treeId, a.now);
+            first = reserveTimed(a.command(), a.now);
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(storeFailed(r, a.path, e, a.now));
+        }
+        return first.thenCompose(res -> {
+            a.refusedAsAsked = !res.admitted();
+            return refit(a, res, 0);
+        }).handle((res, e) -> e != null ? storeFailed(r, a.path, e, a.now) : decided(a, res));
+    }
+
+    /** One reservation's state across the store's answers. */
+    private static final class Attempt {
+        final BudgetRequest r;
+        final List<PathPlan.Entry> path;
+        final Instant now;
+        List<Slot> slots;
+        String treeId;
+        String leaseId;
+        Instant expiresAt;
+        long input;
+        long asked;
+        long ceiling;
         boolean refusedAsAsked;
         int refitBy = -1;
-        try {
-            rebalancer.onPath(p, path, treeId, now);
-            res = reserveTimed(command(treeId, leaseId, now, expiresAt, slots, path, input, output, r), now);
-            refusedAsAsked = !res.admitted();
-            // refused: the ceiling its refusing budget's degrade spec allows (max_output_tokens,
-            // clamp_to_remaining), when the gateway holds the request to it
-            for (int tries = 0; !res.admitted() && r.ceilingEnforced() && tries < 3 * slots.size(); tries++) {
-                long fit = OutputClamp.refit(res, slots, path, input, ceiling);
-                if (fit < 1 || fit >= ceiling) {
-                    break;
-                }
-                refitBy = res.bindingSlot();
-                ceiling = fit;
-                res = reserveTimed(command(treeId, leaseId, now, expiresAt, slots, path, input, ceiling, r), now);
-            }
-        } catch (RuntimeException e) {
-            return storeFailed(r, path, e, now);
+
+        Attempt(BudgetRequest r, List<PathPlan.Entry> path, Instant now) {
+            this.r = r;
+            this.path = path;
+            this.now = now;
         }
+
+        /** The reservation of {@code ceiling}, offering the store the degrade spec's smaller one when there is one. */
+        ReserveCommand command() {
+            return new ReserveCommand(treeId, leaseId, now, expiresAt, slots, input, ceiling,
+                    r.ceilingEnforced() ? OutputClamp.lower(path, slots.size(), ceiling) : null);
+        }
+    }
+
+    /**
+     * Refused: tries the ceiling its refusing budget's degrade spec allows (max_output_tokens,
+     * clamp_to_remaining), when the gateway holds the request to it.
+     */
+    private CompletionStage<ReserveResult> refit(Attempt a, ReserveResult res, int tries) {
+        if (res.admitted() || !a.r.ceilingEnforced() || tries >= 3 * a.slots.size()) {
+            return CompletableFuture.completedFuture(res);
+        }
+        long fit = OutputClamp.refit(res, a.slots, a.path, a.input, a.ceiling);
+        if (fit < 1 || fit >= a.ceiling) {
+            return CompletableFuture.completedFuture(res);
+        }
+        a.refitBy = res.bindingSlot();
+        a.ceiling = fit;
+        return reserveTimed(a.command(), a.now).thenCompose(next -> refit(a, next, tries + 1));
+    }
+
+    private Ticket decided(Attempt a, ReserveResult res) {
+        BudgetRequest r = a.r;
+        Instant now = a.now;
         if (!res.admitted()) {
-            Decision never = NeverFits.check(r, slots, path, res.states(), now);
+            Decision never = NeverFits.check(r, a.slots, a.path, res.states(), now);
             return rejected(r, never != null ? never
-                    : Decisions.exhausted(res, slots, path, input, ceiling, output, now));
+                    : Decisions.exhausted(res, a.slots, a.path, a.input, a.ceiling, a.asked, now));
         }
         long reserved = res.output();
-        boolean fitted = refusedAsAsked || res.fitted();
-        Decision d = Decisions.withUses(Decisions.admitted(res.states(), slots, path, r, reserved, output, refitBy,
-                fitted, now), res.uses(), slots);
+        boolean fitted = a.refusedAsAsked || res.fitted();
+        Decision d = Decisions.withUses(Decisions.admitted(res.states(), a.slots, a.path, r, reserved, a.asked,
+                a.refitBy, fitted, now), res.uses(), a.slots);
         telemetry.decision(d);
         if (d.outcome() == Decision.Outcome.DEGRADE) {
-            events.publish(() -> new BudgetEvent.RequestDegraded(now, d.bindingBudget(), key.name(), r.model(),
+            events.publish(() -> new BudgetEvent.RequestDegraded(now, d.bindingBudget(), r.key().name(), r.model(),
                     d.directive().model(), d.directive().route()));
         }
-        return new Ticket(leaseId, treeId, key.name(), r.model(), d, input, reserved, output, fitted, expiresAt, slots,
-                true);
+        return new Ticket(a.leaseId, a.treeId, r.key().name(), r.model(), d, a.input, reserved, a.asked, fitted,
+                a.expiresAt, a.slots, true);
     }
 
-    /** The reservation of {@code output}, offering the store the degrade spec's smaller ceiling when there is one. */
-    private static ReserveCommand command(String treeId, String leaseId, Instant now, Instant expiresAt,
-                                          List<Slot> slots, List<PathPlan.Entry> path, long input, long output,
-                                          BudgetRequest r) {
-        return new ReserveCommand(treeId, leaseId, now, expiresAt, slots, input, output,
-                r.ceilingEnforced() ? OutputClamp.lower(path, slots.size(), output) : null);
-    }
-
-    private ReserveResult reserveTimed(ReserveCommand c, Instant now) {
+    private CompletionStage<ReserveResult> reserveTimed(ReserveCommand c, Instant now) {
         long t0 = clock.nanoTime();
+        CompletionStage<ReserveResult> call;
         try {
-            ReserveResult res = store.reserve(c);
+            call = store.reserveAsync(c);
+        } catch (RuntimeException e) {
+            call = CompletableFuture.failedFuture(e);
+        }
+        return call.thenApply(res -> {
             publishExpired(res.expired(), now);
             return res;
-        } finally {
-            telemetry.storeCall("reserve", clock.nanoTime() - t0);
+        }).whenComplete((res, e) -> telemetry.storeCall("reserve", clock.nanoTime() - t0));
+    }
+
+    /** The result of a stage that fails only for a bug, rethrown as it was thrown. */
+    private static <T> T join(CompletionStage<T> stage) {
+        try {
+            return stage.toCompletableFuture().join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
         }
     }
 
@@ -284,7 +348,11 @@ public final class BudgetEngine implements AutoCloseable {
                 false);
     }
 
-    private Ticket storeFailed(BudgetRequest r, List<PathPlan.Entry> path, RuntimeException e, Instant now) {
+    private Ticket storeFailed(BudgetRequest r, List<PathPlan.Entry> path, Throwable error, Instant now) {
+        Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (e instanceof Error err) {
+            throw err;
+        }
         String closed = null;
         for (PathPlan.Entry en : path) {
             if (en.budget().failMode() == FailMode.CLOSED) {
@@ -312,8 +380,7 @@ public final class BudgetEngine implements AutoCloseable {
 
     /** Settles a ticket with the usage the provider reported. A second call is a no-op. */
     public SettleResult.Status settle(Ticket t, TokenUsage usage) {
-        Objects.requireNonNull(usage, "usage");
-        return finish(t, usage.inputTokens(), usage.outputTokens(), false);
+        return join(settleAsync(t, usage));
     }
 
     /**
@@ -321,44 +388,72 @@ public final class BudgetEngine implements AutoCloseable {
      * estimate plus output ceiling), and says so in an event.
      */
     public SettleResult.Status settleUnknown(Ticket t) {
-        SettleResult.Status s = finish(t, t.reservedInput(), t.reservedOutput(), false);
-        if (s == SettleResult.Status.SETTLED) {
-            events.publish(() -> new BudgetEvent.UsageUnknown(clock.now(), t.budgetIds().get(0), t.keyName(),
-                    t.reservedInput(), t.reservedOutput()));
-        }
-        return s;
+        return join(settleUnknownAsync(t));
     }
 
     /** Releases a ticket whose request used nothing (upstream refused it, client went away first). */
     public SettleResult.Status release(Ticket t) {
+        return join(releaseAsync(t));
+    }
+
+    /**
+     * {@link #settle} without blocking on the store: completes when the store has answered (see
+     * {@link #reserveAsync} on which thread). A store failure completes it with
+     * {@link SettleResult.Status#UNKNOWN_LEASE}, as {@link #settle} returns it.
+     */
+    public CompletionStage<SettleResult.Status> settleAsync(Ticket t, TokenUsage usage) {
+        Objects.requireNonNull(usage, "usage");
+        return finish(t, usage.inputTokens(), usage.outputTokens(), false);
+    }
+
+    /** {@link #settleUnknown} without blocking on the store, as {@link #settleAsync}. */
+    public CompletionStage<SettleResult.Status> settleUnknownAsync(Ticket t) {
+        return finish(t, t.reservedInput(), t.reservedOutput(), false).thenApply(s -> {
+            if (s == SettleResult.Status.SETTLED) {
+                events.publish(() -> new BudgetEvent.UsageUnknown(clock.now(), t.budgetIds().get(0), t.keyName(),
+                        t.reservedInput(), t.reservedOutput()));
+            }
+            return s;
+        });
+    }
+
+    /** {@link #release} without blocking on the store, as {@link #settleAsync}. */
+    public CompletionStage<SettleResult.Status> releaseAsync(Ticket t) {
         return finish(t, 0, 0, true);
     }
 
-    private SettleResult.Status finish(Ticket t, long input, long output, boolean release) {
+    private CompletionStage<SettleResult.Status> finish(Ticket t, long input, long output, boolean release) {
         if (!t.accounted() || !t.close()) {
-            return SettleResult.Status.UNKNOWN_LEASE;
+            return CompletableFuture.completedFuture(SettleResult.Status.UNKNOWN_LEASE);
         }
         Instant now = clock.now();
-        SettleResult res;
         long t0 = clock.nanoTime();
+        CompletionStage<SettleResult> call;
         try {
-            res = store.settle(new SettleCommand(t.treeId(), t.leaseId(), now, input, output, release));
-            telemetry.storeCall(release ? "release" : "settle", clock.nanoTime() - t0);
+            call = store.settleAsync(new SettleCommand(t.treeId(), t.leaseId(), now, input, output, release));
         } catch (RuntimeException e) {
-            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            LOG.warn("budget store failed to settle lease {}; it will be charged at its reservation when it expires"
-                    + ": {}", t.leaseId(), message);
-            events.publish(() -> new BudgetEvent.StoreFailure(now, t.budgetIds().get(0), release ? "release"
-                    : "settle", message, FailMode.OPEN));
-            return SettleResult.Status.UNKNOWN_LEASE;
+            call = CompletableFuture.failedFuture(e);
         }
-        if (res.status() == SettleResult.Status.SETTLED) {
-            telemetry.charged(t.budgetIds(), input, output);
-            recordHistory(t.budgetIds(), now, input, output);
-        }
-        publishCrossings(res.crossings(), now);
-        publishExpired(res.expired(), now);
-        return res.status();
+        return call.handle((res, error) -> {
+            if (error != null) {
+                Throwable e = error instanceof CompletionException && error.getCause() != null ? error.getCause()
+                        : error;
+                String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+                LOG.warn("budget store failed to settle lease {}; it will be charged at its reservation when it "
+                        + "expires: {}", t.leaseId(), message);
+                events.publish(() -> new BudgetEvent.StoreFailure(now, t.budgetIds().get(0), release ? "release"
+                        : "settle", message, FailMode.OPEN));
+                return SettleResult.Status.UNKNOWN_LEASE;
+            }
+            telemetry.storeCall(release ? "release" : "settle", clock.nanoTime() - t0);
+            if (res.status() == SettleResult.Status.SETTLED) {
+                telemetry.charged(t.budgetIds(), input, output);
+                recordHistory(t.budgetIds(), now, input, output);
+            }
+            publishCrossings(res.crossings(), now);
+            publishExpired(res.expired(), now);
+            return res.status();
+        });
     }
 
     /** Settles every expired lease now (hosts call this periodically; calls also do it in passing). */
