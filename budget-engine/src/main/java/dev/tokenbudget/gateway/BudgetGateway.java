@@ -171,28 +171,34 @@ public final class BudgetGateway {
      * for the upstream quota: reactive hosts call {@link #admitAsync} instead.
      */
     public Admission admit(Identified id, byte[] body) {
-        return admitAsync(id, body).toCompletableFuture().join();
+        return admit(id, body, null, false).toCompletableFuture().join();
     }
 
     /**
      * {@link #admit} without blocking: the reservation goes through {@link BudgetEngine#reserveAsync}
      * (on a store with {@code ASYNC_DECISIONS}, such as Redis, no thread waits for it, and the stage
-     * may complete on the store's I/O thread), and the stage completes when the upstream quota
-     * grants or refuses.
+     * may complete on the store's I/O thread: what the host chains to it must not block), and the
+     * stage completes when the upstream quota grants or refuses.
      */
     public CompletionStage<Admission> admitAsync(Identified id, byte[] body) {
-        return admitAsync(id, body, null);
+        return admit(id, body, null, true);
     }
 
     /**
-     * {@link #admitAsync(Identified, byte[])} for a host that must answer within a bound of its own
-     * (Envoy's per-message timeout): the stage completes at most {@code answerWithin} after this
-     * call (estimating included), refusing with 429 and {@code Retry-After} a request the upstream
-     * quota cannot take by then, however long the quota's {@code max_wait}. Null: no bound of its own.
+     * {@link #admit} without blocking on the upstream quota, for a host that must answer within a
+     * bound of its own (Envoy's per-message timeout): the reservation is made on the calling thread
+     * (a blocking store call, so that the host's continuation runs on its own threads), and the
+     * stage completes at most {@code answerWithin} after this call (estimating included), refusing
+     * with 429 and {@code Retry-After} a request the upstream quota cannot take by then, however
+     * long the quota's {@code max_wait}. Null: no bound of its own.
      */
     public CompletionStage<Admission> admitAsync(Identified id, byte[] body, Duration answerWithin) {
+        return admit(id, body, answerWithin, false);
+    }
+
+    private CompletionStage<Admission> admit(Identified id, byte[] body, Duration answerWithin, boolean async) {
         long started = engine.clock().nanoTime();
-        return reserveAndPlan(id, body).thenCompose(a -> upstreamQuota(id, a, answerWithin, started));
+        return reserveAndPlan(id, body, async).thenCompose(a -> upstreamQuota(id, a, answerWithin, started));
     }
 
     private CompletionStage<Admission> upstreamQuota(Identified id, Admission a, Duration answerWithin, long started) {
@@ -238,7 +244,7 @@ public final class BudgetGateway {
         return upstreams == null ? Optional.empty() : upstreams.forRequest(provider, model);
     }
 
-    private CompletionStage<Admission> reserveAndPlan(Identified id, byte[] body) {
+    private CompletionStage<Admission> reserveAndPlan(Identified id, byte[] body, boolean async) {
         Route route = id.route();
         Family errors = errorFamily(route);
         if (body != null && body.length > options.maxBodyBytes()) {
@@ -263,8 +269,11 @@ public final class BudgetGateway {
         long output = outputCeiling(route.endpoint(), facts, model);
         // a degrade clamp is one ceiling per choice: only a one-choice request is held to it as a whole
         boolean held = options.rewritesBodies() && facts.choices() == 1;
-        return engine.reserveAsync(new BudgetRequest(id.key(), id.feature(), id.user(), model, input, output, held))
-                .thenApply(ticket -> reserved(id, ticket, codec, json, facts, model));
+        BudgetRequest request = new BudgetRequest(id.key(), id.feature(), id.user(), model, input, output, held);
+        if (!async) {
+            return CompletableFuture.completedFuture(reserved(id, engine.reserve(request), codec, json, facts, model));
+        }
+        return engine.reserveAsync(request).thenApply(ticket -> reserved(id, ticket, codec, json, facts, model));
     }
 
     private Admission reserved(Identified id, Ticket ticket, ProviderCodec codec, ObjectNode json, RequestFacts facts,
