@@ -234,7 +234,8 @@ public final class BudgetEngine implements AutoCloseable {
 
     /** {@link #settleUnknown} without blocking on the store, as {@link #settleAsync}. */
     public CompletionStage<SettleResult.Status> settleUnknownAsync(Ticket t) {
-        return settling.finishAsync(t, t.reservedInput(), t.reservedOutput(), false).thenApply(s -> settling.unknownSettled(t, s));
+        return settling.finishAsync(t, t.reservedInput(), t.reservedOutput(), false)
+                .thenApply(s -> settling.unknownSettled(t, s));
     }
 
     /** {@link #release} without blocking on the store, as {@link #settleAsync}. */

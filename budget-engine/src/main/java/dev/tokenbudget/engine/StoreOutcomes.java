@@ -12,7 +12,10 @@ import org.slf4j.LoggerFactory;
 import java.time.Instant;
 import java.util.List;
 
-/** What the store reports besides a decision (expired leases, threshold crossings, usage): counted, recorded, published. */
+/**
+ * What the store reports besides a decision (expired leases, threshold crossings, settled usage):
+ * counted, recorded for forecasts, published as events.
+ */
 final class StoreOutcomes {
 
     private static final Logger LOG = LoggerFactory.getLogger(StoreOutcomes.class);
