@@ -55,7 +55,7 @@ final class ReserveFlow {
         this.leasePrefix = leasePrefix;
     }
 
-    /** BudgetEngine#reserve. */
+    /** {@link BudgetEngine#reserve}: waits for the store on the calling thread. */
     Ticket reserve(BudgetRequest r) {
         Object planned = plan(r);
         if (planned instanceof Ticket rejected) {
@@ -76,7 +76,7 @@ final class ReserveFlow {
         return decided(a, res);
     }
 
-    /** BudgetEngine#reserveAsync. */
+    /** {@link BudgetEngine#reserveAsync}: continues when the store answers, on whichever thread completes it. */
     CompletionStage<Ticket> reserveAsync(BudgetRequest r) {
         Object planned = plan(r);
         if (planned instanceof Ticket rejected) {
