@@ -40,6 +40,120 @@ local function num(v, what)
   return n
 end
 
+-- Window hashes through a write-back cache when `WB` is a table (batch.lua turns it on): a batch
+-- of reserves and settles on one tree reads each window once and writes it once at the end
+-- (wb_flush_all), instead of an HMGET and an HSET per window per command. Reads see the pending
+-- writes, so every command sees the state the commands before it left, as if they had run alone.
+-- Off (nil) for single-command scripts, where every call goes straight to Redis.
+local WB = nil
+
+local function wb_entry(key)
+  local c = WB[key]
+  if not c then
+    c = {f = {}, dirty = {}, nd = 0}
+    WB[key] = c
+  end
+  return c
+end
+
+-- HMGET of a window: false for a missing field, as redis.call returns it.
+local function hmget(key, ...)
+  if not WB then
+    return call('HMGET', key, ...)
+  end
+  local c, names, miss = wb_entry(key), {...}, {}
+  local f = c.f
+  for j = 1, #names do
+    if f[names[j]] == nil then
+      miss[#miss + 1] = names[j]
+    end
+  end
+  if #miss > 0 then
+    local got = call('HMGET', key, unpack(miss))
+    for j = 1, #miss do
+      f[miss[j]] = got[j]
+    end
+  end
+  local out = {}
+  for j = 1, #names do
+    out[j] = f[names[j]]
+  end
+  return out
+end
+
+-- HSET of a window from a flat {field, value, ...} list.
+local function hset(key, set)
+  if not WB then
+    call('HSET', key, unpack(set))
+    return
+  end
+  local c = wb_entry(key)
+  for j = 1, #set, 2 do
+    c.f[set[j]] = set[j + 1]
+    c.dirty[set[j]] = true
+  end
+  c.nd = 1
+end
+
+local function hdel(key, fields)
+  if not WB then
+    call('HDEL', key, unpack(fields))
+    return
+  end
+  local c = wb_entry(key)
+  for j = 1, #fields do
+    c.f[fields[j]] = false
+    c.dirty[fields[j]] = true
+  end
+  c.nd = 1
+end
+
+local function pexpireat(key, at)
+  if not WB then
+    call('PEXPIREAT', key, fmt(at))
+    return
+  end
+  local c = wb_entry(key)
+  c.at = at
+  c.nd = 1
+end
+
+-- Writes a window's pending changes to Redis: fields set, fields deleted, then its expiry.
+local function wb_flush(key)
+  local c = WB and WB[key]
+  if not c or c.nd == 0 then
+    return
+  end
+  local set, del = {}, {}
+  for field in pairs(c.dirty) do
+    local v = c.f[field]
+    if v then
+      set[#set + 1] = field
+      set[#set + 1] = v
+    else
+      del[#del + 1] = field
+    end
+  end
+  if #del > 0 then
+    call('HDEL', key, unpack(del))
+  end
+  if #set > 0 then
+    call('HSET', key, unpack(set))
+  end
+  if c.at then
+    call('PEXPIREAT', key, fmt(c.at))
+  end
+  c.dirty, c.at, c.nd = {}, nil, 0
+end
+
+local function wb_flush_all()
+  if WB then
+    for key in pairs(WB) do
+      wb_flush(key)
+    end
+  end
+end
+
 -- Server time: {milliseconds, the reply of TIME} (the reply also names a new tree's generation).
 local function server_time()
   local t = call('TIME')
@@ -63,6 +177,7 @@ local function expiry_plan(key, ex, now, want, give)
     end
     return nil, ex
   end
+  wb_flush(key)
   local left = call('PTTL', key)
   if left < 0 or now + left < want - give then
     return want, want
@@ -83,6 +198,7 @@ end
 -- Rolling window stored before the running sums existed: sum its buckets once.
 local function legacy_sums(key)
   local tot = {0, 0, 0}
+  wb_flush(key)
   local all = call('HGETALL', key)
   for j = 1, #all, 2 do
     local f = all[j]
@@ -103,7 +219,7 @@ end
 -- caller in another bucket than hb reads the few buckets in between.
 local function window_state(key, bucket, count, with_bucket)
   if count <= 1 then
-    local v = call('HMGET', key, 'i0', 'o0', 't0', 'ri', 'ro', 'rt', 'fl', 'fp', 'ex', 'hn')
+    local v = hmget(key, 'i0', 'o0', 't0', 'ri', 'ro', 'rt', 'fl', 'fp', 'ex', 'hn')
     return {u = {tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0},
       r = {tonumber(v[4]) or 0, tonumber(v[5]) or 0, tonumber(v[6]) or 0}, fl = v[7], fp = v[8], ex = v[9],
       hn = tonumber(v[10]) or 0}
@@ -111,9 +227,9 @@ local function window_state(key, bucket, count, with_bucket)
   local v
   if with_bucket then
     local b = fmt(bucket)
-    v = call('HMGET', key, 'ui', 'uo', 'ut', 'ri', 'ro', 'rt', 'fl', 'fp', 'ex', 'hb', 'i' .. b, 'o' .. b, 't' .. b)
+    v = hmget(key, 'ui', 'uo', 'ut', 'ri', 'ro', 'rt', 'fl', 'fp', 'ex', 'hb', 'i' .. b, 'o' .. b, 't' .. b)
   else
-    v = call('HMGET', key, 'ui', 'uo', 'ut', 'ri', 'ro', 'rt', 'fl', 'fp', 'ex', 'hb')
+    v = hmget(key, 'ui', 'uo', 'ut', 'ri', 'ro', 'rt', 'fl', 'fp', 'ex', 'hb')
   end
   local st = {r = {tonumber(v[4]) or 0, tonumber(v[5]) or 0, tonumber(v[6]) or 0}, fl = v[7], fp = v[8], ex = v[9],
     hb = tonumber(v[10]), cur = {tonumber(v[11]) or 0, tonumber(v[12]) or 0, tonumber(v[13]) or 0}}
@@ -146,7 +262,7 @@ local function window_state(key, bucket, count, with_bucket)
     end
     local fields = {}
     bucket_fields(fields, from, to)
-    local got = call('HMGET', key, unpack(fields))
+    local got = hmget(key, unpack(fields))
     for j = 1, #fields do
       local x = tonumber(got[j])
       if x then
@@ -167,7 +283,7 @@ local function bucket_history(key, bucket, count, d)
   for b = bucket - count + 1, bucket do
     fields[#fields + 1] = DIM[d] .. fmt(b)
   end
-  local got = call('HMGET', key, unpack(fields))
+  local got = hmget(key, unpack(fields))
   local out = {}
   for j = 1, count do
     out[j] = tonumber(got[j]) or 0
@@ -196,7 +312,7 @@ local function add_used(key, st, bucket, count, a, set)
     set[#set + 1] = 'hb'
     set[#set + 1] = fmt(bucket)
     if #st.gone > 0 then
-      call('HDEL', key, unpack(st.gone))
+      hdel(key, st.gone)
     end
     -- the sum of what stays is what the caller's bucket sees
     tot = {st.u[1], st.u[2], st.u[3]}
@@ -270,7 +386,7 @@ local function load_alloc(key, st)
   if st.g then
     return
   end
-  local v = call('HMGET', key, 'gi', 'go', 'gt', 'di', 'do', 'dt', 'ci', 'co', 'ct', 'pi', 'po', 'pt')
+  local v = hmget(key, 'gi', 'go', 'gt', 'di', 'do', 'dt', 'ci', 'co', 'ct', 'pi', 'po', 'pt')
   st.g = triple({v[1], v[2], v[3]})
   st.dr = triple({v[4], v[5], v[6]})
   st.c = triple({v[7], v[8], v[9]})
@@ -303,6 +419,7 @@ local function load_holds(key, st)
     return
   end
   st.holds, st.m = {}, {}
+  wb_flush(key)
   local all = call('HGETALL', key)
   for j = 1, #all, 2 do
     local f, v = all[j], all[j + 1]
@@ -385,10 +502,10 @@ local function keep_window(key, st, now, ttl_ms)
   local at, ex = expiry_plan(key, st.ex, now, now + ttl_ms, slack(ttl_ms))
   if at or not st.ex then
     st.ex = fmt(ex)
-    call('HSET', key, 'ex', st.ex)
+    hset(key, {'ex', st.ex})
   end
   if at then
-    call('PEXPIREAT', key, fmt(at))
+    pexpireat(key, at)
   end
 end
 
@@ -473,9 +590,9 @@ local function apply_lease(lkey, lease, a, now)
         set[#set + 1] = 'ex'
         set[#set + 1] = fmt(ex)
       end
-      call('HSET', s.key, unpack(set))
+      hset(s.key, set)
       if at then
-        call('PEXPIREAT', s.key, fmt(at))
+        pexpireat(s.key, at)
       end
     end
   end
@@ -524,4 +641,29 @@ local function expire_in_passing(lkey, xkey, now, batch)
     return {}, false
   end
   return expire_due(lkey, xkey, now, batch), true
+end
+
+-- The state of one tree shared by the commands of a script call (one command, or a batch): server
+-- time, generation, the lease hash's recorded expiry (tex), the leases expired in passing not yet
+-- reported, and whether :x may lack its TTL (xr: it was empty, emptied, or a settle may have
+-- emptied it). Read once, by the first command that gets past its argument checks.
+local function tree_state(lkey, xkey)
+  return {lkey = lkey, xkey = xkey}
+end
+
+local function tree_ready(T, batch)
+  if T.now then
+    return
+  end
+  T.now, T.time = server_time()
+  local v = call('HMGET', T.lkey, '!gen', '!ex')
+  T.gen, T.tex = v[1] or nil, v[2] or nil
+  T.expired, T.xr = expire_in_passing(T.lkey, T.xkey, T.now, T.batch or batch)
+end
+
+-- The leases expired in passing, for the first reply that goes out (each is reported once).
+local function take_expired(T)
+  local e = T.expired
+  T.expired = {}
+  return e
 end

@@ -77,7 +77,7 @@ class TokenBudgetAutoConfigurationTest {
     }
 
     @Test
-    void aRedisStoreConfigOpensTheRedisStoreWhichIsCalledOffTheEventLoop(@TempDir Path dir) throws IOException {
+    void aRedisStoreConfigOpensTheRedisStoreWhichDecidesOnTheEventLoopWithoutBlocking(@TempDir Path dir) throws IOException {
         String prefix = TestRedis.uniquePrefix("scg-autoconfig");
         Path yaml = Files.writeString(dir.resolve("redis.yaml"), "store: { type: redis, redis: { uri: '"
                 + TestRedis.uri() + "', key_prefix: " + prefix + " } }\n" + MINIMAL);
@@ -85,8 +85,10 @@ class TokenBudgetAutoConfigurationTest {
             runner.withPropertyValues("tokenbudget.config=" + yaml).run(ctx -> {
                 BudgetStore store = ctx.getBean(BudgetEngine.class).store();
                 assertThat(store).isInstanceOf(RedisBudgetStore.class);
-                assertThat(store.capabilities()).contains(BudgetStore.Capability.BLOCKING_IO);
-                assertThat(new EngineCalls(store).offloads()).isTrue();
+                assertThat(store.capabilities()).contains(BudgetStore.Capability.BLOCKING_IO,
+                        BudgetStore.Capability.ASYNC_DECISIONS);
+                // reserve and settle through Lettuce's async API: no hop to boundedElastic
+                assertThat(new EngineCalls(store).offloads()).isFalse();
                 assertThat(ctx.getBean(BudgetEngine.class).status("org")).isPresent();
             });
         } finally {

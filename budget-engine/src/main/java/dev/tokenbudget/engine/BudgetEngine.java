@@ -4,7 +4,6 @@ import dev.tokenbudget.budget.Budget;
 import dev.tokenbudget.budget.FailMode;
 import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.config.EngineConfig;
-import dev.tokenbudget.config.Quantities;
 import dev.tokenbudget.event.BudgetEvent;
 import dev.tokenbudget.event.BudgetEventListener;
 import dev.tokenbudget.event.EventBus;
@@ -17,13 +16,8 @@ import dev.tokenbudget.ledger.StoreLedger;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.BudgetStores;
 import dev.tokenbudget.store.LeaseExpiry;
-import dev.tokenbudget.store.ReserveCommand;
-import dev.tokenbudget.store.ReserveResult;
-import dev.tokenbudget.store.SettleCommand;
 import dev.tokenbudget.store.SettleResult;
-import dev.tokenbudget.store.Slot;
 import dev.tokenbudget.store.StoreUnavailableException;
-import dev.tokenbudget.store.ThresholdCrossing;
 import dev.tokenbudget.store.memory.InMemoryBudgetStore;
 import dev.tokenbudget.telemetry.BudgetTelemetry;
 import dev.tokenbudget.time.BudgetClock;
@@ -38,8 +32,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Pattern;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The budget engine: the one API every gateway adapter calls.
@@ -57,21 +50,20 @@ import java.util.regex.Pattern;
 public final class BudgetEngine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BudgetEngine.class);
-    private static final Pattern USER = Pattern.compile("[A-Za-z0-9._@:+-]{1,128}");
 
     private final BudgetStore store;
     private final BudgetClock clock;
     private final BudgetTelemetry telemetry;
     private final UsageHistory history;
     private final EventBus events = new EventBus();
-    private final String leasePrefix;
-    private final AtomicLong leaseCounter = new AtomicLong();
+    private final StoreOutcomes outcomes;
+    private final ReserveFlow reserving;
+    private final SettleFlow settling;
     private volatile PathPlan plan;
     private final Rebalancer rebalancer;
     private final Reservations reservations;
     private final Ledger ledger;
     private final RuntimeLimits runtimeLimits;
-    private final SettleRetries retries;
 
     private BudgetEngine(EngineConfig config, BudgetStore store, BudgetClock clock, BudgetTelemetry telemetry,
                          UsageHistory history) {
@@ -98,11 +90,13 @@ public final class BudgetEngine implements AutoCloseable {
         }
         byte[] b = new byte[6];
         new SecureRandom().nextBytes(b);
-        this.leasePrefix = HexFormat.of().formatHex(b) + "-";
+        this.outcomes = new StoreOutcomes(telemetry, history, events);
+        this.settling = new SettleFlow(store, clock, telemetry, events, outcomes);
+        this.reserving = new ReserveFlow(() -> plan, store, clock, telemetry, events, rebalancer, outcomes,
+                HexFormat.of().formatHex(b) + "-", settling);
         store.onIncident(i -> events.publish(() -> new BudgetEvent.StoreFailure(clock.now(), i.treeId(),
                 i.operation(), i.message(), FailMode.OPEN)));
         this.runtimeLimits = new RuntimeLimits(config, store, () -> plan, p -> plan = p, clock, events);
-        this.retries = new SettleRetries(store, clock, (retry, res) -> settled(retry.ticket(), retry.command(), res));
         try {
             // limits changed at run time by other engines (or before a restart) hold here too
             syncLimits();
@@ -195,140 +189,24 @@ public final class BudgetEngine implements AutoCloseable {
 
     /** Admits, degrades or rejects a request, reserving its tokens on every budget of its path. */
     public Ticket reserve(BudgetRequest r) {
-        PathPlan p = plan;
-        VirtualKey key = r.key();
-        String feature = r.feature() == null || r.feature().isBlank() ? key.defaultFeature() : r.feature().trim();
-        String chainStart = key.budget();
-        if (feature != null) {
-            if (!key.features().contains(feature)) {
-                return rejected(r, Decision.reject(Decision.Reason.FEATURE_FORBIDDEN, key.budget(),
-                        "key '" + key.name() + "' may not use feature '" + sanitise(feature) + "'"));
-            }
-            chainStart = feature;
-        }
-        String user = r.user() == null || r.user().isBlank() ? null : r.user().trim();
-        if (user != null && !USER.matcher(user).matches()) {
-            return rejected(r, Decision.reject(Decision.Reason.INVALID_REQUEST, key.budget(),
-                    "the user id must be 1-128 of A-Z a-z 0-9 . _ @ : + -"));
-        }
-        long input = Math.min(r.inputTokens(), Quantities.MAX_TOKENS / 4);
-        long output = Math.min(r.outputTokens(), Quantities.MAX_TOKENS / 4);
-        List<PathPlan.Entry> path = p.path(key, chainStart, user);
-        Instant now = clock.now();
-        List<Slot> slots = PathPlan.slots(path, now);
-        String treeId = p.config.budgets().rootOf(key.budget());
-        String leaseId = leasePrefix + Long.toString(leaseCounter.incrementAndGet(), 36);
-        Instant expiresAt = now.plus(p.config.leaseTtl());
-        ReserveResult res;
-        long ceiling = output;
-        boolean refusedAsAsked;
-        int refitBy = -1;
-        try {
-            rebalancer.onPath(p, path, treeId, now);
-            res = reserveTimed(command(treeId, leaseId, now, expiresAt, slots, path, input, output, r), now);
-            refusedAsAsked = !res.admitted();
-            // refused: the ceiling its refusing budget's degrade spec allows (max_output_tokens,
-            // clamp_to_remaining), when the gateway holds the request to it
-            for (int tries = 0; !res.admitted() && r.ceilingEnforced() && tries < 3 * slots.size(); tries++) {
-                long fit = OutputClamp.refit(res, slots, path, input, ceiling);
-                if (fit < 1 || fit >= ceiling) {
-                    break;
-                }
-                refitBy = res.bindingSlot();
-                ceiling = fit;
-                res = reserveTimed(command(treeId, leaseId, now, expiresAt, slots, path, input, ceiling, r), now);
-            }
-        } catch (RuntimeException e) {
-            return storeFailed(r, path, e, now, new ReserveCommand(treeId, leaseId, now, expiresAt, slots, input, ceiling,
-                    null));
-        }
-        if (!res.admitted()) {
-            Decision never = NeverFits.check(r, slots, path, res.states(), now);
-            return rejected(r, never != null ? never
-                    : Decisions.exhausted(res, slots, path, input, ceiling, output, now));
-        }
-        long reserved = res.output();
-        boolean fitted = refusedAsAsked || res.fitted();
-        Decision d = Decisions.withUses(Decisions.admitted(res.states(), slots, path, r, reserved, output, refitBy,
-                fitted, now), res.uses(), slots);
-        telemetry.decision(d);
-        if (d.outcome() == Decision.Outcome.DEGRADE) {
-            events.publish(() -> new BudgetEvent.RequestDegraded(now, d.bindingBudget(), key.name(), r.model(),
-                    d.directive().model(), d.directive().route()));
-        }
-        return new Ticket(leaseId, treeId, key.name(), r.model(), d, input, reserved, output, fitted, expiresAt, slots,
-                true);
-    }
-
-    /** The reservation of {@code output}, offering the store the degrade spec's smaller ceiling when there is one. */
-    private static ReserveCommand command(String treeId, String leaseId, Instant now, Instant expiresAt,
-                                          List<Slot> slots, List<PathPlan.Entry> path, long input, long output,
-                                          BudgetRequest r) {
-        return new ReserveCommand(treeId, leaseId, now, expiresAt, slots, input, output,
-                r.ceilingEnforced() ? OutputClamp.lower(path, slots.size(), output) : null);
-    }
-
-    private ReserveResult reserveTimed(ReserveCommand c, Instant now) {
-        long t0 = clock.nanoTime();
-        try {
-            ReserveResult res = store.reserve(c);
-            publishExpired(res.expired(), now);
-            return res;
-        } finally {
-            telemetry.storeCall("reserve", clock.nanoTime() - t0);
-        }
-    }
-
-    private Ticket rejected(BudgetRequest r, Decision d) {
-        telemetry.decision(d);
-        events.publish(() -> new BudgetEvent.RequestRejected(clock.now(), d.bindingBudget(), r.key().name(),
-                d.reason(), d.retryAfterSeconds()));
-        return new Ticket(null, null, r.key().name(), r.model(), d, 0, 0, r.outputTokens(), false, null, List.of(),
-                false);
+        return reserving.reserve(r);
     }
 
     /**
-     * The store did not answer a reservation. It may still have made it (the reply was lost, or
-     * it ran the call after the engine stopped waiting): a request refused because its budget
-     * fails closed has that lease released in the background, so a late reservation is not
-     * charged at expiry for a request that never went out. A fail-open request is admitted
-     * uncounted, its ticket holding the lease id: settling it charges the actual usage if the
-     * store did make the reservation (docs/redis.md, "When Redis fails").
+     * {@link #reserve} without blocking on the store: the path is planned on the calling thread and
+     * the stage completes with the ticket when the store has answered (at once on the in-memory
+     * store; on Redis from Lettuce's I/O thread, where event listeners then run too and dependent
+     * stages must not block). A store failure is answered by the path's fail mode, as by
+     * {@link #reserve}; the stage fails only for a bug.
      */
-    private Ticket storeFailed(BudgetRequest r, List<PathPlan.Entry> path, RuntimeException e, Instant now,
-                               ReserveCommand asked) {
-        String closed = null;
-        for (PathPlan.Entry en : path) {
-            if (en.budget().failMode() == FailMode.CLOSED) {
-                closed = en.id();
-                break;
-            }
-        }
-        String first = path.get(0).id();
-        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        LOG.warn("budget store failed on reserve for key {} (lease {}): {}", r.key().name(), asked.leaseId(),
-                message);
-        FailMode applied = closed != null ? FailMode.CLOSED : FailMode.OPEN;
-        String about = closed != null ? closed : first;
-        events.publish(() -> new BudgetEvent.StoreFailure(now, about, "reserve", message, applied));
-        if (closed != null) {
-            retries.submit(new SettleRetries.Retry(null, new SettleCommand(asked.treeId(), asked.leaseId(), now, 0, 0,
-                    true), asked.leaseExpiresAt()));
-            return rejected(r, new Decision(Decision.Outcome.REJECT, Decision.Reason.STORE_UNAVAILABLE, closed, null,
-                    null, 0, 0, 0, 0, 0, 1, null, "budget store unavailable and budget '" + closed
-                    + "' fails closed"));
-        }
-        Decision d = new Decision(Decision.Outcome.ALLOW, Decision.Reason.STORE_FAIL_OPEN, first, null, null, 0, 0, 0,
-                0, 0, 0, null, "budget store unavailable; admitted uncounted (fail open)");
-        telemetry.decision(d);
-        return new Ticket(asked.leaseId(), asked.treeId(), r.key().name(), r.model(), d, asked.input(), asked.output(),
-                r.outputTokens(), false, asked.leaseExpiresAt(), asked.slots(), false);
+    public CompletionStage<Ticket> reserveAsync(BudgetRequest r) {
+        return reserving.reserveAsync(r);
     }
 
     /** Settles a ticket with the usage the provider reported. A second call is a no-op. */
     public SettleResult.Status settle(Ticket t, TokenUsage usage) {
         Objects.requireNonNull(usage, "usage");
-        return finish(t, usage.inputTokens(), usage.outputTokens(), false);
+        return settling.finish(t, usage.inputTokens(), usage.outputTokens(), false);
     }
 
     /**
@@ -336,55 +214,33 @@ public final class BudgetEngine implements AutoCloseable {
      * estimate plus output ceiling), and says so in an event.
      */
     public SettleResult.Status settleUnknown(Ticket t) {
-        SettleResult.Status s = finish(t, t.reservedInput(), t.reservedOutput(), false);
-        if (s == SettleResult.Status.SETTLED) {
-            events.publish(() -> new BudgetEvent.UsageUnknown(clock.now(), t.budgetIds().get(0), t.keyName(),
-                    t.reservedInput(), t.reservedOutput()));
-        }
-        return s;
+        return settling.unknownSettled(t, settling.finish(t, t.reservedInput(), t.reservedOutput(), false));
     }
 
     /** Releases a ticket whose request used nothing (upstream refused it, client went away first). */
     public SettleResult.Status release(Ticket t) {
-        return finish(t, 0, 0, true);
-    }
-
-    private SettleResult.Status finish(Ticket t, long input, long output, boolean release) {
-        if (!t.holdsLease() || !t.close()) {
-            return SettleResult.Status.UNKNOWN_LEASE;
-        }
-        Instant now = clock.now();
-        SettleCommand command = new SettleCommand(t.treeId(), t.leaseId(), now, input, output, release);
-        SettleResult res;
-        long t0 = clock.nanoTime();
-        try {
-            res = store.settle(command);
-            telemetry.storeCall(release ? "release" : "settle", clock.nanoTime() - t0);
-        } catch (RuntimeException e) {
-            String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            boolean queued = retries.submit(new SettleRetries.Retry(t, command, t.leaseExpiresAt()));
-            LOG.warn("budget store failed to {} lease {}; {}: {}", release ? "release" : "settle", t.leaseId(),
-                    queued ? "sending it again until the store takes it or the lease expires"
-                            : "it will be charged at its reservation when it expires", message);
-            events.publish(() -> new BudgetEvent.StoreFailure(now, t.budgetIds().get(0), release ? "release"
-                    : "settle", message, FailMode.OPEN));
-            return queued ? SettleResult.Status.PENDING : SettleResult.Status.UNKNOWN_LEASE;
-        }
-        settled(t, command, res);
-        return res.status();
+        return settling.finish(t, 0, 0, true);
     }
 
     /**
-     * What follows a settle or release the store took, at once or on a retry (the ticket is null
-     * for the release of a refused reservation).
+     * {@link #settle} without blocking on the store: completes when the store has answered (on
+     * which thread: see {@link #reserveAsync}). A store failure completes it with
+     * {@link SettleResult.Status#UNKNOWN_LEASE}, as {@link #settle} returns it.
      */
-    private void settled(Ticket t, SettleCommand c, SettleResult res) {
-        if (t != null && res.status() == SettleResult.Status.SETTLED) {
-            telemetry.charged(t.budgetIds(), c.input(), c.output());
-            recordHistory(t.budgetIds(), c.now(), c.input(), c.output());
-        }
-        publishCrossings(res.crossings(), c.now());
-        publishExpired(res.expired(), c.now());
+    public CompletionStage<SettleResult.Status> settleAsync(Ticket t, TokenUsage usage) {
+        Objects.requireNonNull(usage, "usage");
+        return settling.finishAsync(t, usage.inputTokens(), usage.outputTokens(), false);
+    }
+
+    /** {@link #settleUnknown} without blocking on the store, as {@link #settleAsync}. */
+    public CompletionStage<SettleResult.Status> settleUnknownAsync(Ticket t) {
+        return settling.finishAsync(t, t.reservedInput(), t.reservedOutput(), false)
+                .thenApply(s -> settling.unknownSettled(t, s));
+    }
+
+    /** {@link #release} without blocking on the store, as {@link #settleAsync}. */
+    public CompletionStage<SettleResult.Status> releaseAsync(Ticket t) {
+        return settling.finishAsync(t, 0, 0, true);
     }
 
     /** Settles every expired lease now (hosts call this periodically; calls also do it in passing). */
@@ -400,7 +256,7 @@ public final class BudgetEngine implements AutoCloseable {
             events.publish(() -> new BudgetEvent.StoreFailure(now, "*", "expire-leases", message, FailMode.OPEN));
             return 0;
         }
-        publishExpired(expired, now);
+        outcomes.expired(expired, now);
         rebalancer.all(plan, now);
         return expired.size();
     }
@@ -442,40 +298,9 @@ public final class BudgetEngine implements AutoCloseable {
         events.publish(() -> new BudgetEvent.AllocationChanged(e.at(), e.change().budgetId(), e));
     }
 
-    private void publishExpired(List<LeaseExpiry> expired, Instant now) {
-        for (LeaseExpiry e : expired) {
-            LOG.info("lease {} expired unsettled; charged at its reservation {}", e.leaseId(), e.charged());
-            telemetry.charged(e.budgetIds(), e.charged().input(), e.charged().output());
-            recordHistory(e.budgetIds(), now, e.charged().input(), e.charged().output());
-            events.publish(() -> new BudgetEvent.LeaseExpired(now, e.budgetIds().get(0), e.leaseId(), e.charged(),
-                    e.budgetIds()));
-            publishCrossings(e.crossings(), now);
-        }
-    }
-
-    /** Settled usage into the history forecasts read; per-user budgets are not kept (unbounded). */
-    private void recordHistory(List<String> budgetIds, Instant at, long input, long output) {
-        if (input == 0 && output == 0) {
-            return;
-        }
-        try {
-            List<String> kept = budgetIds.stream().filter(b -> !b.startsWith("user:")).toList();
-            history.record(kept, at, input, output);
-        } catch (RuntimeException e) {
-            LOG.warn("recording usage history failed: {}", e.toString());
-        }
-    }
-
     /** The usage history this engine records settlements into (for forecasts and dashboards). */
     public UsageHistory history() {
         return history;
-    }
-
-    private void publishCrossings(List<ThresholdCrossing> crossings, Instant now) {
-        for (ThresholdCrossing c : crossings) {
-            events.publish(() -> new BudgetEvent.ThresholdCrossed(now, c.budgetId(), c.windowKey(), c.percent(),
-                    c.used(), c.limits()));
-        }
     }
 
     /** Status of every configured budget (user budgets are created on demand and not listed). */
@@ -523,14 +348,14 @@ public final class BudgetEngine implements AutoCloseable {
         return t.replaceAll("[^A-Za-z0-9._:-]", "?");
     }
 
-    /** Settles and releases the store has not acknowledged yet, being sent again. */
+    /** Settles and releases the store has not acknowledged yet, being sent again (docs/redis.md). */
     public int pendingSettles() {
-        return retries.pending();
+        return settling.pending();
     }
 
     @Override
     public void close() {
-        retries.close();
+        settling.close();
         if (history instanceof AutoCloseable c) {
             try {
                 c.close();

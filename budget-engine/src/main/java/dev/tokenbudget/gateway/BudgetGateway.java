@@ -171,26 +171,37 @@ public final class BudgetGateway {
      * for the upstream quota: reactive hosts call {@link #admitAsync} instead.
      */
     public Admission admit(Identified id, byte[] body) {
-        return admitAsync(id, body).toCompletableFuture().join();
+        return admit(id, body, null, false).toCompletableFuture().join();
     }
 
     /**
-     * {@link #admit} without blocking on the upstream quota: the reservation is made on the calling
-     * thread (a store call), and the stage completes when the upstream quota grants or refuses.
+     * {@link #admit} without blocking: the reservation goes through {@link BudgetEngine#reserveAsync}
+     * (on a store with {@code ASYNC_DECISIONS}, such as Redis, no thread waits for it, and the stage
+     * may complete on the store's I/O thread: what the host chains to it must not block), and the
+     * stage completes when the upstream quota grants or refuses.
      */
     public CompletionStage<Admission> admitAsync(Identified id, byte[] body) {
-        return admitAsync(id, body, null);
+        return admit(id, body, null, true);
     }
 
     /**
-     * {@link #admitAsync(Identified, byte[])} for a host that must answer within a bound of its own
-     * (Envoy's per-message timeout): the stage completes at most {@code answerWithin} after this
-     * call (estimating included), refusing with 429 and {@code Retry-After} a request the upstream
-     * quota cannot take by then, however long the quota's {@code max_wait}. Null: no bound of its own.
+     * {@link #admit} without blocking on the upstream quota, for a host that must answer within a
+     * bound of its own (Envoy's per-message timeout): the reservation is made on the calling thread
+     * (a blocking store call, so that the host's continuation runs on its own threads), and the
+     * stage completes at most {@code answerWithin} after this call (estimating included), refusing
+     * with 429 and {@code Retry-After} a request the upstream quota cannot take by then, however
+     * long the quota's {@code max_wait}. Null: no bound of its own.
      */
     public CompletionStage<Admission> admitAsync(Identified id, byte[] body, Duration answerWithin) {
+        return admit(id, body, answerWithin, false);
+    }
+
+    private CompletionStage<Admission> admit(Identified id, byte[] body, Duration answerWithin, boolean async) {
         long started = engine.clock().nanoTime();
-        Admission a = reserveAndPlan(id, body);
+        return reserveAndPlan(id, body, async).thenCompose(a -> upstreamQuota(id, a, answerWithin, started));
+    }
+
+    private CompletionStage<Admission> upstreamQuota(Identified id, Admission a, Duration answerWithin, long started) {
         if (upstreams == null || !(a instanceof Forward f) || f.ticket() == null || !f.ticket().accounted()) {
             return CompletableFuture.completedFuture(a);
         }
@@ -209,7 +220,7 @@ public final class BudgetGateway {
                 f.meter().bindUpstream(limiter, p);
                 return f;
             }
-            engine.release(t);
+            engine.releaseAsync(t);
             return reply(errorFamily(id.route()), 429, Map.of("Retry-After", Long.toString(p.retryAfterSeconds())),
                     "upstream_quota_exhausted", "the upstream quota '" + limiter.name() + "' has no room for this "
                             + "request now; retry after " + p.retryAfterSeconds() + " s");
@@ -233,33 +244,41 @@ public final class BudgetGateway {
         return upstreams == null ? Optional.empty() : upstreams.forRequest(provider, model);
     }
 
-    private Admission reserveAndPlan(Identified id, byte[] body) {
+    private CompletionStage<Admission> reserveAndPlan(Identified id, byte[] body, boolean async) {
         Route route = id.route();
         Family errors = errorFamily(route);
         if (body != null && body.length > options.maxBodyBytes()) {
-            return tooLarge(id);
+            return CompletableFuture.completedFuture(tooLarge(id));
         }
         if (route.endpoint() == Endpoint.UNMETERED) {
-            return forward(id, null, null, null, false, null, null, Map.of());
+            return CompletableFuture.completedFuture(forward(id, null, null, null, false, null, null, Map.of()));
         }
         Family family = route.endpoint().family();
         ProviderCodec codec = ProviderCodec.of(family);
         RequestJson.Parsed parsed = RequestJson.parse(body);
         if (parsed.problem() != null) {
-            return reply(errors, 400, "invalid_json", parsed.problem());
+            return CompletableFuture.completedFuture(reply(errors, 400, "invalid_json", parsed.problem()));
         }
         ObjectNode json = parsed.body();
         RequestFacts facts = codec.inspect(route.endpoint(), json);
         if (!facts.valid()) {
-            return reply(errors, 400, "invalid_request", facts.problem());
+            return CompletableFuture.completedFuture(reply(errors, 400, "invalid_request", facts.problem()));
         }
         String model = facts.model() != null ? facts.model() : route.pathModel();
         long input = estimator.inputTokens(family, model, facts.prompt());
         long output = outputCeiling(route.endpoint(), facts, model);
         // a degrade clamp is one ceiling per choice: only a one-choice request is held to it as a whole
         boolean held = options.rewritesBodies() && facts.choices() == 1;
-        Ticket ticket = engine.reserve(new BudgetRequest(id.key(), id.feature(), id.user(), model, input, output,
-                held));
+        BudgetRequest request = new BudgetRequest(id.key(), id.feature(), id.user(), model, input, output, held);
+        if (!async) {
+            return CompletableFuture.completedFuture(reserved(id, engine.reserve(request), codec, json, facts, model));
+        }
+        return engine.reserveAsync(request).thenApply(ticket -> reserved(id, ticket, codec, json, facts, model));
+    }
+
+    private Admission reserved(Identified id, Ticket ticket, ProviderCodec codec, ObjectNode json, RequestFacts facts,
+                               String model) {
+        Family errors = errorFamily(id.route());
         Decision d = ticket.decision();
         if (!d.admitted()) {
             return reply(errors, d.httpStatus(), DecisionHeaders.forResponse(d), code(d.reason()), d.message());
@@ -267,7 +286,7 @@ public final class BudgetGateway {
         try {
             return admitted(id, ticket, codec, json, facts, model);
         } catch (RuntimeException e) {
-            engine.release(ticket);
+            engine.releaseAsync(ticket);
             LOG.error("admitting request of key {} failed after reserving; released", id.key().name(), e);
             return reply(errors, 500, "internal_error", "tokenbudget failed to prepare the request");
         }

@@ -27,6 +27,9 @@ import java.util.function.Function;
  * settles at the reservation; only a request that got no response, or an upstream error status
  * without usage, is released. Thread-safe: chunks, completion and abort may come from different
  * threads, and the first {@code complete()} / {@code abort()} wins; later calls return its result.
+ * The settle itself goes through the engine's non-blocking calls ({@code settleAsync} and
+ * friends): on the in-memory store it is done when {@code complete()} returns; on Redis it is
+ * queued for the tree's next script call and completes shortly after, without a thread waiting.
  */
 public final class ResponseMeter {
 
@@ -130,7 +133,7 @@ public final class ResponseMeter {
             return result;
         }
         if (ticket != null && ticket.holdsLease()) {
-            engine.release(ticket);
+            engine.releaseAsync(ticket);
             result = new MeterResult(MeterResult.Outcome.RELEASED, UsageReport.NONE, null);
         } else {
             result = new MeterResult(MeterResult.Outcome.NOT_METERED, UsageReport.NONE, null);
@@ -183,7 +186,7 @@ public final class ResponseMeter {
         }
         if (report.complete() && report.known()) {
             TokenUsage u = report.usage().orElseThrow();
-            engine.settle(ticket, u);
+            engine.settleAsync(ticket, u);
             return new MeterResult(MeterResult.Outcome.SETTLED, report, u);
         }
         if (report.inputTokens() != null || report.outputTokens() != null) {
@@ -192,16 +195,16 @@ public final class ResponseMeter {
             long out = Math.max(orZero(report.outputTokens()), ticket.reservedOutput());
             TokenUsage u = new TokenUsage(in, out, Math.min(orZero(report.cachedInputTokens()), in),
                     Math.min(orZero(report.reasoningTokens()), out));
-            engine.settle(ticket, u);
+            engine.settleAsync(ticket, u);
             return new MeterResult(MeterResult.Outcome.SETTLED_PARTIAL, report, u);
         }
         boolean noResponse = status < 0 && aborted;
         boolean upstreamError = status >= 400 || status == STATUS_UNKNOWN && report.error() != null;
         if (noResponse || upstreamError) {
-            engine.release(ticket);
+            engine.releaseAsync(ticket);
             return new MeterResult(MeterResult.Outcome.RELEASED, report, null);
         }
-        engine.settleUnknown(ticket);
+        engine.settleUnknownAsync(ticket);
         return new MeterResult(MeterResult.Outcome.SETTLED_UNKNOWN, report, null);
     }
 

@@ -6,6 +6,8 @@ import dev.tokenbudget.ledger.LedgerEntry;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
 /**
@@ -39,7 +41,13 @@ public interface BudgetStore extends AutoCloseable {
          * Cross-team allocation: {@link SlotAllocation}s on reservations (pool draws, holds,
          * mirrors), {@link #rebalance}, {@link #changeHold}, {@link #readAllocation} and {@link #ledger}.
          */
-        ALLOCATION
+        ALLOCATION,
+        /**
+         * {@link #reserveAsync} and {@link #settleAsync} never block the calling thread (the store
+         * overrides them with non-blocking I/O), so reactive hosts may call them on their event
+         * loop; the other methods may still block ({@link #BLOCKING_IO}).
+         */
+        ASYNC_DECISIONS
     }
 
     Set<Capability> capabilities();
@@ -47,6 +55,29 @@ public interface BudgetStore extends AutoCloseable {
     ReserveResult reserve(ReserveCommand command);
 
     SettleResult settle(SettleCommand command);
+
+    /**
+     * {@link #reserve} as a stage: completes with the result, or exceptionally with what
+     * {@link #reserve} would throw. The default runs {@link #reserve} on the calling thread; a
+     * store with {@link Capability#ASYNC_DECISIONS} returns at once and completes the stage from
+     * its own I/O thread, so a dependent stage must not block (nor call the blocking methods).
+     */
+    default CompletionStage<ReserveResult> reserveAsync(ReserveCommand command) {
+        try {
+            return CompletableFuture.completedFuture(reserve(command));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** {@link #settle} as a stage, as {@link #reserveAsync} is {@link #reserve}'s. */
+    default CompletionStage<SettleResult> settleAsync(SettleCommand command) {
+        try {
+            return CompletableFuture.completedFuture(settle(command));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
 
     /** Current used and reserved tokens of each slot (same order); absent windows read as empty. */
     List<SlotState> read(String treeId, List<Slot> slots, Instant now);

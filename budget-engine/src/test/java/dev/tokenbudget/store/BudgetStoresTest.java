@@ -56,7 +56,7 @@ class BudgetStoresTest {
             assertThat(s).isInstanceOf(RedisBudgetStore.class);
             assertThat(s.capabilities()).containsExactlyInAnyOrder(BudgetStore.Capability.SHARED,
                     BudgetStore.Capability.BLOCKING_IO, BudgetStore.Capability.SERVER_TIME,
-                    BudgetStore.Capability.ALLOCATION);
+                    BudgetStore.Capability.ALLOCATION, BudgetStore.Capability.ASYNC_DECISIONS);
             assertThat(reserveOne(s).admitted()).isTrue();
         } finally {
             dev.tokenbudget.store.redis.TestRedis.deleteKeys(settings.keyPrefix());

@@ -28,9 +28,11 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <pre>bench/redis-store.sh [REDIS_URI] [THREADS] [SECONDS_PER_PHASE] [ROUNDS]</pre>
  *
- * The decision is the store's: {@code reserve} over {@link BenchPath}'s four slots (one EVALSHA
- * of reserve.lua) then {@code settle} (one EVALSHA of settle.lua), from N threads sharing one
- * {@link RedisBudgetStore} (one Lettuce connection, as an engine does). The no-op runs over its
+ * The decision is the store's: {@code reserve} over {@link BenchPath}'s four slots then
+ * {@code settle}, from N threads sharing one {@link RedisBudgetStore} (one Lettuce connection, as
+ * an engine does; the store group-commits the commands of one tree into calls of batch.lua). Per
+ * round it also reports script calls per decision and Redis time per decision from
+ * {@code INFO commandstats} (server-wide: use a Redis nobody else uses). The no-op runs over its
  * own Lettuce connection. The rolling window is filled first (60 buckets), its steady state.
  */
 public final class RedisStoreBench {
@@ -77,39 +79,73 @@ public final class RedisStoreBench {
             phase(threads, Math.max(1, seconds / 2), decision);
             List<Phase> noops = new ArrayList<>();
             List<Phase> decisions = new ArrayList<>();
+            List<Double> callsPerDecision = new ArrayList<>();
+            List<Double> usecPerDecision = new ArrayList<>();
+            List<Double> usecPerNoop = new ArrayList<>();
             for (int r = 1; r <= rounds; r++) {
+                long[] s0 = scriptStats(redis);
                 Phase c = phase(threads, seconds, ceiling);
+                long[] s1 = scriptStats(redis);
                 Phase d = phase(threads, seconds, decision);
+                long[] s2 = scriptStats(redis);
                 noops.add(c);
                 decisions.add(d);
+                // INFO commandstats of the whole server: run it on a Redis nobody else uses
+                callsPerDecision.add((double) (s2[0] - s1[0]) / d.ops());
+                usecPerDecision.add((double) (s2[1] - s1[1]) / d.ops());
+                usecPerNoop.add((double) (s1[1] - s0[1]) / Math.max(1, s1[0] - s0[0]));
                 System.out.printf("round %d: no-op %,.0f/s p50 %.0f µs p99 %.0f µs | decision %,.0f/s p50 %.0f µs "
-                        + "p99 %.0f µs | ratio %.3f | load %s%n", r, c.rate(), c.p(0, 50), c.p(0, 99), d.rate(),
-                        d.p(0, 50), d.p(0, 99), d.rate() / c.rate(), Stats.load());
+                        + "p99 %.0f µs | ratio %.3f | script calls/decision %.3f | Redis µs/decision %.1f (no-op "
+                        + "%.1f) | load %s%n", r, c.rate(), c.p(0, 50), c.p(0, 99), d.rate(), d.p(0, 50), d.p(0, 99),
+                        d.rate() / c.rate(), callsPerDecision.get(r - 1), usecPerDecision.get(r - 1),
+                        usecPerNoop.get(r - 1), Stats.load());
             }
             System.out.println();
             System.out.println("| measure (median of " + rounds + " rounds) | ops/s | p50 µs | p99 µs |");
             System.out.println("|---|---:|---:|---:|");
             row("no-op EVALSHA (ceiling: one round trip)", noops, 0);
-            row("reserve + settle (one decision, 2 round trips)", decisions, 0);
-            row("reserve alone (4 slots, one EVALSHA)", decisions, 1);
-            row("settle alone (one EVALSHA)", decisions, 2);
+            row("reserve + settle (one decision)", decisions, 0);
+            row("reserve alone (4 slots)", decisions, 1);
+            row("settle alone", decisions, 2);
             List<Double> ratios = new ArrayList<>();
             for (int i = 0; i < rounds; i++) {
                 ratios.add(decisions.get(i).rate() / noops.get(i).rate());
             }
             double ratio = Stats.median(ratios);
-            System.out.printf("%nratio decisions/s : no-op calls/s = %.3f (script calls/s : no-op calls/s = %.3f)%n",
-                    ratio, 2 * ratio);
+            double perDecision = Stats.median(callsPerDecision);
+            double usec = Stats.median(usecPerDecision);
+            double usecNoop = Stats.median(usecPerNoop);
+            System.out.printf("%nratio decisions/s : no-op calls/s = %.3f; script calls per decision %.3f (2 without "
+                    + "group commit); Redis time per decision %.1f µs = %.1f × the no-op's %.1f µs%n", ratio,
+                    perDecision, usec, usec / usecNoop, usecNoop);
             System.out.printf("FIGURE redis.decision %,.0f/s p50=%.0fus p99=%.0fus | ref noop-evalsha %,.0f/s "
-                    + "| ratio %.3f | threads %d | load %s%n", med(decisions, Phase::rate),
-                    med(decisions, p -> p.p(0, 50)), med(decisions, p -> p.p(0, 99)), med(noops, Phase::rate), ratio,
-                    threads, Stats.load());
+                    + "| ratio %.3f | calls/decision %.3f | redis-us/decision %.1f (%.1fx noop) | threads %d | load %s%n",
+                    med(decisions, Phase::rate), med(decisions, p -> p.p(0, 50)), med(decisions, p -> p.p(0, 99)),
+                    med(noops, Phase::rate), ratio, perDecision, usec, usec / usecNoop, threads, Stats.load());
         } finally {
             store.close();
             BenchRedis.deleteKeys(redis, prefix);
             conn.close();
             client.shutdown();
         }
+    }
+
+    /** Script calls and their Redis time (µs) so far, server-wide: EVALSHA plus EVAL (INFO commandstats). */
+    static long[] scriptStats(RedisCommands<String, String> redis) {
+        long calls = 0;
+        long usec = 0;
+        for (String line : redis.info("commandstats").split("\r?\n")) {
+            if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+                for (String part : line.substring(line.indexOf(':') + 1).split(",")) {
+                    if (part.startsWith("calls=")) {
+                        calls += Long.parseLong(part.substring(6));
+                    } else if (part.startsWith("usec=")) {
+                        usec += Long.parseLong(part.substring(5));
+                    }
+                }
+            }
+        }
+        return new long[] {calls, usec};
     }
 
     private static double med(List<Phase> phases, java.util.function.ToDoubleFunction<Phase> f) {

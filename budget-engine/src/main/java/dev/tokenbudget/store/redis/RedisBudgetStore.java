@@ -1,12 +1,10 @@
 package dev.tokenbudget.store.redis;
 
-import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.config.StoreSettings;
 import dev.tokenbudget.ledger.LedgerChange;
 import dev.tokenbudget.ledger.LedgerEntry;
 import dev.tokenbudget.store.AllocationState;
 import dev.tokenbudget.store.BudgetStore;
-import dev.tokenbudget.store.Hold;
 import dev.tokenbudget.store.HoldCommand;
 import dev.tokenbudget.store.LedgerPage;
 import dev.tokenbudget.store.RebalanceCommand;
@@ -36,7 +34,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
@@ -44,8 +46,10 @@ import java.util.function.Consumer;
  * The shared store: budget state in Redis (standalone, Sentinel or Cluster) through Lettuce, so
  * that every gateway instance pointing at the same Redis shares budgets.
  *
- * <p>A reservation over a whole path is one EVALSHA of {@code tokenbudget/reserve.lua}; settling
- * and releasing are one of {@code settle.lua}. All keys of a budget tree carry the tree id as
+ * <p>Reservations over a whole path, settles and releases are group-committed per tree
+ * ({@link TreeBatcher}): while one EVALSHA of {@code tokenbudget/batch.lua} for a tree is in flight,
+ * the next commands for it queue and go together in the next call, applied in order, each all or
+ * nothing as {@code reserve.lua} and {@code settle.lua} apply one alone. All keys of a budget tree carry the tree id as
  * their hash tag, so a Cluster runs each script on one node. Leases are timed by Redis's own
  * clock ({@code TIME}) and are charged at their reservation by whichever script next touches the
  * tree after they run out, or by {@link #expireLeases}. Key layout and failure behaviour:
@@ -61,6 +65,7 @@ public final class RedisBudgetStore implements BudgetStore {
     /** Arguments of reserve.lua before the slots' (HEAD there). */
     static final int RESERVE_HEAD = 7;
     private static final int EXPIRE_SWEEP = 256;
+    private static final String[] NO_KEYS = {};
 
     private final RedisConnector connector;
     private final RedisKeys keys;
@@ -70,10 +75,19 @@ public final class RedisBudgetStore implements BudgetStore {
     private final Set<String> registeredTrees = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> generations = new ConcurrentHashMap<>();
     private final List<Consumer<StoreIncident>> listeners = new CopyOnWriteArrayList<>();
+    private final TreeBatcher batcher;
+    private final RedisAllocation allocation;
+    private final Duration waitBound;
 
-    private RedisBudgetStore(RedisConnector connector, String keyPrefix) {
+    private RedisBudgetStore(RedisConnector connector, String keyPrefix, Duration timeout) {
         this.connector = connector;
         this.keys = new RedisKeys(keyPrefix);
+        // a queued command waits for the call ahead of it and then its own
+        this.waitBound = timeout.multipliedBy(2).plusSeconds(1);
+        this.batcher = new TreeBatcher((tree, k, a) -> RedisScripts.runAsync(connector.link().scriptingAsync(),
+                Script.BATCH, ScriptOutputType.MULTI, k, a, tree, why -> incident(new StoreIncident(tree,
+                        StoreIncident.Kind.SCRIPTS_RELOADED, why))), keys, EXPIRE_IN_PASSING);
+        this.allocation = new RedisAllocation(connector, keys, this::run, this::incident);
         connector.onConnect(link -> RedisScripts.loadAll(link.scripting()));
     }
 
@@ -86,7 +100,8 @@ public final class RedisBudgetStore implements BudgetStore {
      */
     public static RedisBudgetStore open(StoreSettings settings) {
         Objects.requireNonNull(settings, "settings");
-        RedisBudgetStore store = new RedisBudgetStore(RedisConnector.of(settings), settings.keyPrefix());
+        RedisBudgetStore store = new RedisBudgetStore(RedisConnector.of(settings), settings.keyPrefix(),
+                settings.timeout());
         store.connector.tryConnect();
         return store;
     }
@@ -98,7 +113,8 @@ public final class RedisBudgetStore implements BudgetStore {
 
     @Override
     public Set<Capability> capabilities() {
-        return EnumSet.of(Capability.SHARED, Capability.BLOCKING_IO, Capability.SERVER_TIME, Capability.ALLOCATION);
+        return EnumSet.of(Capability.SHARED, Capability.BLOCKING_IO, Capability.SERVER_TIME, Capability.ALLOCATION,
+                Capability.ASYNC_DECISIONS);
     }
 
     @Override
@@ -108,15 +124,27 @@ public final class RedisBudgetStore implements BudgetStore {
 
     @Override
     public ReserveResult reserve(ReserveCommand c) {
+        return await(reserveAsync(c));
+    }
+
+    @Override
+    public SettleResult settle(SettleCommand c) {
+        return await(settleAsync(c));
+    }
+
+    /**
+     * Queued for the tree's next call of batch.lua ({@link TreeBatcher}): never blocks; the stage
+     * completes on Lettuce's I/O thread.
+     */
+    @Override
+    public CompletableFuture<ReserveResult> reserveAsync(ReserveCommand c) {
         String tree = c.treeId();
         if (c.leaseId().startsWith("!")) {
-            throw new IllegalArgumentException("lease id must not start with '!' (reserved for tree metadata), was '"
-                    + c.leaseId() + "'");
+            return CompletableFuture.failedFuture(new IllegalArgumentException("lease id must not start with '!' "
+                    + "(reserved for tree metadata), was '" + c.leaseId() + "'"));
         }
         List<Slot> slots = c.slots();
-        String[] k = new String[2 + slots.size()];
-        k[0] = keys.leases(tree);
-        k[1] = keys.expiries(tree);
+        String[] k = new String[slots.size()];
         String[] a = new String[RESERVE_HEAD + slots.size() * SlotArgs.COUNT];
         a[0] = c.leaseId();
         a[1] = Long.toString(Math.max(1, Duration.between(c.now(), c.leaseExpiresAt()).toMillis()));
@@ -127,28 +155,47 @@ public final class RedisBudgetStore implements BudgetStore {
         a[6] = Long.toString(c.lower() == null ? -1 : c.lower().output());
         for (int i = 0; i < slots.size(); i++) {
             Slot s = slots.get(i);
-            k[2 + i] = keys.window(tree, s);
+            k[i] = keys.window(tree, s);
             SlotArgs.write(a, RESERVE_HEAD + i * SlotArgs.COUNT, s, c.lower() == null ? null
                     : c.lower().lines().get(i), c.now());
         }
         // known before the call: a reservation whose reply is lost may still have been recorded
         knownTrees.add(tree);
-        List<Object> reply = run(Script.RESERVE, k, a, tree);
-        ReserveResult result = ScriptReplies.reserve(tree, reply);
-        checkGeneration(tree, ScriptReplies.string(reply.get(0)));
-        register(tree);
-        return result;
+        return batcher.submit(tree, new TreeBatcher.Command('r', k, a)).thenApply(reply -> {
+            ReserveResult result = ScriptReplies.reserve(tree, reply);
+            checkGeneration(tree, ScriptReplies.string(reply.get(0)));
+            register(tree);
+            return result;
+        });
     }
 
     @Override
-    public SettleResult settle(SettleCommand c) {
+    public CompletableFuture<SettleResult> settleAsync(SettleCommand c) {
         String tree = c.treeId();
-        String[] k = {keys.leases(tree), keys.expiries(tree)};
         String[] a = {c.leaseId(), Long.toString(c.input()), Long.toString(c.output()), c.release() ? "1" : "0",
             Integer.toString(EXPIRE_IN_PASSING)};
-        List<Object> reply = run(Script.SETTLE, k, a, tree);
-        checkGeneration(tree, ScriptReplies.string(reply.get(0)));
-        return ScriptReplies.settle(tree, reply);
+        return batcher.submit(tree, new TreeBatcher.Command('s', NO_KEYS, a)).thenApply(reply -> {
+            checkGeneration(tree, ScriptReplies.string(reply.get(0)));
+            return ScriptReplies.settle(tree, reply);
+        });
+    }
+
+    /** The result of a stage, or what it failed with, as the blocking methods throw it. */
+    private <T> T await(CompletableFuture<T> f) {
+        try {
+            // the command timeout ends every call; this bound only guards against a lost completion
+            return f.get(waitBound.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new StoreUnavailableException("Redis: " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new StoreUnavailableException("Redis: no answer within " + waitBound.toMillis() + " ms", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("interrupted while waiting for Redis", e);
+        }
     }
 
     @Override
@@ -180,7 +227,16 @@ public final class RedisBudgetStore implements BudgetStore {
         } catch (RedisException e) {
             throw new StoreUnavailableException("Redis: cannot list budget trees: " + e.getMessage(), e);
         }
-        knownTrees.forEach(this::register);
+        for (String tree : knownTrees) {
+            if (!registeredTrees.contains(tree)) {
+                try {
+                    connector.link().sets().sadd(keys.trees(), tree);
+                    registeredTrees.add(tree);
+                } catch (RedisException | StoreUnavailableException e) {
+                    LOG.debug("tree {} not registered yet: {}", tree, e.getMessage());
+                }
+            }
+        }
         List<LeaseExpiry> out = new ArrayList<>();
         for (String tree : trees) {
             try {
@@ -199,124 +255,39 @@ public final class RedisBudgetStore implements BudgetStore {
         return out;
     }
 
-    /** One EVALSHA of rebalance.lua: the claim, the moves and their ledger entries together. */
     @Override
     public RebalanceCommand.Result rebalance(RebalanceCommand c) {
-        String tree = c.treeId();
-        List<Slot> kids = c.children();
-        String[] k = new String[3 + kids.size()];
-        k[0] = keys.ledger(tree);
-        k[1] = keys.ledgerKeys(tree);
-        k[2] = keys.window(tree, c.parent());
-        int head = 9;
-        String[] a = new String[head + kids.size() * 8];
-        a[0] = Long.toString(c.now().toEpochMilli());
-        a[1] = Long.toString(LEDGER_TTL.toMillis());
-        a[2] = c.parent().key();
-        a[3] = c.parent().window().key();
-        a[4] = Integer.toString(c.belowPercent());
-        a[5] = Integer.toString(c.sharePercent());
-        a[6] = Integer.toString(c.maxPercent());
-        a[7] = c.reason();
-        a[8] = ttl(c.now(), c.parent());
-        for (int i = 0; i < kids.size(); i++) {
-            Slot s = kids.get(i);
-            k[3 + i] = keys.window(tree, s);
-            int at = head + i * 8;
-            a[at] = s.budgetId();
-            a[at + 1] = Long.toString(s.limits().input());
-            a[at + 2] = Long.toString(s.limits().output());
-            a[at + 3] = Long.toString(s.limits().total());
-            a[at + 4] = Long.toString(s.caps().input());
-            a[at + 5] = Long.toString(s.caps().output());
-            a[at + 6] = Long.toString(s.caps().total());
-            a[at + 7] = ttl(c.now(), s);
-        }
-        List<Object> reply = run(Script.REBALANCE, k, a, tree);
-        return new RebalanceCommand.Result(ScriptReplies.num(reply.get(0)) == 1,
-                LedgerJson.entries(ScriptReplies.list(reply.get(1))));
+        return allocation.rebalance(c);
     }
 
     @Override
     public HoldCommand.Result changeHold(HoldCommand c) {
-        String tree = c.treeId();
-        Hold h = c.hold();
-        String[] k = {keys.ledger(tree), keys.ledgerKeys(tree), keys.window(tree, c.slot())};
-        String[] a = {Long.toString(c.now().toEpochMilli()), Long.toString(LEDGER_TTL.toMillis()),
-            c.delete() ? "delete" : "create", h.id(), h.forBudget() == null ? "" : h.forBudget(),
-            Long.toString(h.tokens().input()), Long.toString(h.tokens().output()), Long.toString(h.tokens().total()),
-            Long.toString(h.until().toEpochMilli()), c.slot().budgetId(), c.slot().window().key(), c.actor(),
-            c.reason() == null ? "" : c.reason(), ttl(c.now(), c.slot())};
-        List<Object> reply = run(Script.HOLD, k, a, tree);
-        if (ScriptReplies.num(reply.get(0)) != 1) {
-            return new HoldCommand.Result(false, null);
-        }
-        return new HoldCommand.Result(true, LedgerJson.entry(reply.get(1).toString()));
+        return allocation.changeHold(c);
     }
 
     @Override
     public AllocationState readAllocation(String treeId, Slot parent, List<Slot> children, Instant now) {
-        String[] k = new String[1 + children.size()];
-        k[0] = keys.window(treeId, parent);
-        for (int i = 0; i < children.size(); i++) {
-            k[1 + i] = keys.window(treeId, children.get(i));
-        }
-        return ScriptReplies.allocation(run(Script.ALLOCATION, k, new String[] {Long.toString(now.toEpochMilli())},
-                treeId));
+        return allocation.readAllocation(treeId, parent, children, now);
     }
 
     @Override
     public LedgerPage ledger(String treeId, long afterSeq, int max) {
-        List<Object> reply = run(Script.LEDGER, new String[] {keys.ledger(treeId)},
-                new String[] {Long.toString(Math.max(0, afterSeq)), Integer.toString(Math.max(0, max))}, treeId);
-        return new LedgerPage(LedgerJson.entries(reply.subList(1, reply.size())), ScriptReplies.num(reply.get(0)));
+        return allocation.ledger(treeId, afterSeq, max);
     }
 
     @Override
     public LedgerEntry appendLedger(String treeId, Instant at, LedgerChange change) {
-        List<Object> reply = run(Script.LEDGER_APPEND, new String[] {keys.ledger(treeId), keys.ledgerKeys(treeId)},
-                new String[] {LedgerJson.encode(at, change), Long.toString(LEDGER_TTL.toMillis())}, treeId);
-        return LedgerJson.entry(reply.get(0).toString());
-    }
-
-    /** A TTL relative to the engine's now, as the window slots carry it (SlotArgs). */
-    private static String ttl(Instant now, Slot s) {
-        return Long.toString(Math.max(1, Duration.between(now, s.window().expiresAt()).toMillis()));
+        return allocation.appendLedger(treeId, at, change);
     }
 
     @Override
     public long saveLimits(LimitOverride c) {
-        String[] a = {c.budgetId() + "/" + c.window(), limits(c.base()), limits(c.limits())};
-        Long v = RedisScripts.run(connector.link().scripting(), Script.SAVE_LIMITS, ScriptOutputType.INTEGER,
-                new String[] {keys.limits()}, a, "(limits)", why -> incident(new StoreIncident(c.budgetId(),
-                        StoreIncident.Kind.SCRIPTS_RELOADED, why)));
-        return v;
+        return allocation.saveLimits(c);
     }
 
     @Override
     public LimitOverrides limitOverrides(long knownVersion) {
-        List<Object> reply = RedisScripts.run(connector.link().scripting(), Script.LIMITS, ScriptOutputType.MULTI,
-                new String[] {keys.limits()}, new String[] {Long.toString(knownVersion)}, "(limits)",
-                why -> incident(new StoreIncident("(limits)", StoreIncident.Kind.SCRIPTS_RELOADED, why)));
-        long version = (Long) reply.get(0);
-        List<LimitOverride> out = new ArrayList<>();
-        for (int i = 1; i + 1 < reply.size(); i += 2) {
-            String field = ScriptReplies.string(reply.get(i));
-            String[] v = ScriptReplies.string(reply.get(i + 1)).split("\\|");
-            int slash = field.indexOf('/');
-            out.add(new LimitOverride(field.substring(0, slash), field.substring(slash + 1), limits(v[1]),
-                    limits(v[2]), Long.parseLong(v[0])));
-        }
-        return new LimitOverrides(version, out);
-    }
-
-    private static String limits(Limits l) {
-        return l.input() + "," + l.output() + "," + l.total();
-    }
-
-    private static Limits limits(String s) {
-        String[] p = s.split(",");
-        return new Limits(Long.parseLong(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]));
+        return allocation.limitOverrides(knownVersion);
     }
 
     private List<Object> run(Script script, String[] k, String[] a, String tree) {
@@ -333,8 +304,14 @@ public final class RedisBudgetStore implements BudgetStore {
             return;
         }
         try {
-            connector.link().sets().sadd(keys.trees(), tree);
-            registeredTrees.add(tree);
+            // without blocking: this runs on Lettuce's I/O thread after a reservation
+            connector.link().setsAsync().sadd(keys.trees(), tree).whenComplete((n, e) -> {
+                if (e == null) {
+                    registeredTrees.add(tree);
+                } else {
+                    LOG.debug("tree {} not registered yet: {}", tree, e.getMessage());
+                }
+            });
         } catch (RedisException | StoreUnavailableException e) {
             LOG.debug("tree {} not registered yet: {}", tree, e.getMessage());
         }

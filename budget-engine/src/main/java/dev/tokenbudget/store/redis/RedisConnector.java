@@ -10,6 +10,8 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
+import io.lettuce.core.api.async.RedisSetAsyncCommands;
 import io.lettuce.core.api.sync.RedisScriptingCommands;
 import io.lettuce.core.api.sync.RedisSetCommands;
 import io.lettuce.core.cluster.ClusterClientOptions;
@@ -45,7 +47,8 @@ final class RedisConnector implements AutoCloseable {
 
     /** The commands the store uses, common to a standalone and a cluster connection. */
     record Link(RedisScriptingCommands<String, String> scripting, RedisSetCommands<String, String> sets,
-                AutoCloseable connection) {
+                RedisScriptingAsyncCommands<String, String> scriptingAsync,
+                RedisSetAsyncCommands<String, String> setsAsync, AutoCloseable connection) {
     }
 
     private final String description;
@@ -110,7 +113,7 @@ final class RedisConnector implements AutoCloseable {
             return new RedisConnector(description, resources, c::shutdown, () -> {
                 StatefulRedisClusterConnection<String, String> conn = c.connect(StringCodec.UTF8);
                 conn.setTimeout(timeout);
-                return new Link(conn.sync(), conn.sync(), conn);
+                return new Link(conn.sync(), conn.sync(), conn.async(), conn.async(), conn);
             });
         }
         RedisClient c = RedisClient.create(resources, uris.get(0));
@@ -124,7 +127,7 @@ final class RedisConnector implements AutoCloseable {
         return new RedisConnector(description, resources, c::shutdown, () -> {
             StatefulRedisConnection<String, String> conn = c.connect(StringCodec.UTF8);
             conn.setTimeout(timeout);
-            return new Link(conn.sync(), conn.sync(), conn);
+            return new Link(conn.sync(), conn.sync(), conn.async(), conn.async(), conn);
         });
     }
 

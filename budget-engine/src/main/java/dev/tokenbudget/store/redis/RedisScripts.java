@@ -3,7 +3,9 @@ package dev.tokenbudget.store.redis;
 import dev.tokenbudget.store.StoreUnavailableException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisScriptingAsyncCommands;
 import io.lettuce.core.api.sync.RedisScriptingCommands;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,6 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 
 /**
@@ -29,8 +33,9 @@ final class RedisScripts {
 
     /** One script: its name, full body and SHA-1 digest. */
     enum Script {
-        RESERVE("reserve"),
-        SETTLE("settle"),
+        RESERVE("reserve", "reserve-cmd"),
+        SETTLE("settle", "settle-cmd"),
+        BATCH("batch", "reserve-cmd", "settle-cmd"),
         EXPIRE("expire"),
         READ("read"),
         REBALANCE("rebalance"),
@@ -46,9 +51,14 @@ final class RedisScripts {
         final String sha;
 
         // noop.lua (not listed) is the benchmark's ceiling: one EVALSHA round trip doing nothing
-        Script(String name) {
+        /** {@code parts}: files between common.lua and the script's own (functions it calls). */
+        Script(String name, String... parts) {
             this.name = name;
-            this.body = resource("common") + resource(name);
+            StringBuilder b = new StringBuilder(resource("common"));
+            for (String p : parts) {
+                b.append(resource(p));
+            }
+            this.body = b.append(resource(name)).toString();
             this.sha = sha1(body);
         }
     }
@@ -109,5 +119,47 @@ final class RedisScripts {
             throw new StoreUnavailableException("Redis script '" + script.name + "' on budget tree '" + treeId
                     + "' failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * {@link #run} without blocking: the stage completes on Lettuce's I/O thread with the reply, or
+     * exceptionally with a {@link StoreUnavailableException}. NOSCRIPT is answered as in {@link #run}.
+     */
+    static <T> CompletableFuture<T> runAsync(RedisScriptingAsyncCommands<String, String> redis, Script script,
+                                             ScriptOutputType type, String[] keys, String[] args, String treeId,
+                                             Consumer<String> reloaded) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        RedisFuture<T> first = redis.evalsha(script.sha, type, keys, args);
+        first.whenComplete((r, e) -> {
+            if (e == null) {
+                out.complete(r);
+                return;
+            }
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (!(cause instanceof RedisNoScriptException)) {
+                out.completeExceptionally(failure(script, treeId, cause));
+                return;
+            }
+            // NOSCRIPT: the script did not run, so running its body now runs it once
+            String why = "Redis had lost the tokenbudget script '" + script.name + "' (SCRIPT FLUSH, restart or "
+                    + "failover); it was loaded again and nothing was counted twice";
+            LOG.warn(why);
+            RedisFuture<T> second = redis.eval(script.body, type, keys, args);
+            second.whenComplete((r2, e2) -> {
+                if (e2 == null) {
+                    reloaded.accept(why);
+                    out.complete(r2);
+                } else {
+                    out.completeExceptionally(failure(script, treeId,
+                            e2 instanceof CompletionException && e2.getCause() != null ? e2.getCause() : e2));
+                }
+            });
+        });
+        return out;
+    }
+
+    private static StoreUnavailableException failure(Script script, String treeId, Throwable e) {
+        return new StoreUnavailableException("Redis script '" + script.name + "' on budget tree '" + treeId
+                + "' failed: " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
     }
 }
