@@ -43,7 +43,9 @@ final class UpstreamRewrite {
     /** The forward path carries its query: APISIX takes the path and the arguments apart. */
     private static void rewritePath(String pathWithQuery, HttpRequest request) {
         int q = pathWithQuery.indexOf('?');
-        String path = q < 0 ? pathWithQuery : pathWithQuery.substring(0, q);
+        // APISIX hands the runner the decoded path and escapes the one it gets back
+        // (ext-plugin/init.lua: uri_safe_encode), so an encoded model id (Bedrock's %3A) goes decoded
+        String path = UpstreamSignature.percentDecoded(q < 0 ? pathWithQuery : pathWithQuery.substring(0, q));
         if (!path.equals(request.getPath())) {
             request.setPath(path);
         }
