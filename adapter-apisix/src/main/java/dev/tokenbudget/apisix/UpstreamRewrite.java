@@ -56,10 +56,21 @@ final class UpstreamRewrite {
                 kept.add(URLDecoder.decode(eq < 0 ? param : param.substring(0, eq), StandardCharsets.UTF_8));
             }
         }
+        boolean changed = false;
         for (String arg : request.getArgs().keySet()) {
             if (!kept.contains(arg)) {
                 request.setArg(arg, null); // e.g. Gemini's ?key= carrying the virtual key
+                changed = true;
             }
+        }
+        if (!changed && !path.equals(request.getPath())) {
+            // ext-plugin/init.lua sends a rewritten path with the query only when an argument
+            // changed: set the kept ones again, or ?alt=sse of a degraded Vertex stream is lost
+            request.getArgs().forEach((name, value) -> {
+                if (kept.contains(name)) {
+                    request.setArg(name, value);
+                }
+            });
         }
     }
 }

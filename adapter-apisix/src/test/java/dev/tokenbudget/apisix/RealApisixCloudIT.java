@@ -194,7 +194,7 @@ class RealApisixCloudIT {
                 + "  - id: saver\n    parent: cloud\n    windows:\n      - { period: month, limits: { total: 600 } }\n"
                 + "    thresholds:\n      - { at: 50, policy: degrade_route }\n"
                 + "    degrade:\n      models: { \"us.anthropic.claude-opus-4-7-v1:0\": "
-                + "\"us.anthropic.claude-haiku-4-5-20251001-v1:0\" }\n"
+                + "\"us.anthropic.claude-haiku-4-5-20251001-v1:0\", gemini-2.5-pro: gemini-2.5-flash }\n"
                 + "keys:\n" + key("cloud", CLOUD) + key("tight", TIGHT) + key("saver", SAVER);
     }
 
@@ -263,6 +263,23 @@ class RealApisixCloudIT {
 
     @Test
     @Order(5)
+    void aDegradedVertexStreamKeepsItsQueryWithTheCheaperModelInItsPath() throws Exception {
+        String pro = GEMINI.replace("gemini-2.5-flash", "gemini-2.5-pro");
+        Settled s = settled("saver", () -> {
+            HttpResponse<byte[]> r = post(pro + ":streamGenerateContent?alt=sse", SAVER, CONTENTS.formatted(20));
+            assertThat(r.statusCode()).as(text(r) + kit.errorLog()).isEqualTo(200);
+            assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v ->
+                    assertThat(v).startsWith("text/event-stream"));
+            RecordedRequest sent = provider.lastExchange().request();
+            assertThat(sent.path()).isEqualTo(GEMINI + ":streamGenerateContent");
+            assertThat(sent.query()).isEqualTo("alt=sse");
+            assertThat(sent.header("authorization")).startsWith("Bearer ya29.sa-");
+        });
+        s.assertExact();
+    }
+
+    @Test
+    @Order(6)
     void rejectionsAre429InEachProvidersShapeAndNeverReachIt() throws Exception {
         spend(TIGHT, 200); // of tight's 300-token day: 200 more wait for tomorrow (429), they fit in a day
         long before = provider.tally().requests();
