@@ -7,6 +7,8 @@ import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.GatewayOptions;
+import dev.tokenbudget.gateway.UpstreamSigner;
+import dev.tokenbudget.provider.Provider;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,15 +31,20 @@ final class Gateways implements AutoCloseable {
     private final Map<Path, BudgetGateway> gateways = new ConcurrentHashMap<>();
     private final Map<Path, AlertService> alerts = new ConcurrentHashMap<>();
     private final int adminPort;
+    private final Map<Provider, UpstreamSigner> signers;
     private volatile AdminServer admin;
 
-    /** @param adminPort port of the admin API for the first engine loaded, -1 for none */
-    Gateways(int adminPort) {
+    /**
+     * @param adminPort port of the admin API for the first engine loaded, -1 for none
+     * @param signers   upstream signers (Bedrock SigV4, Vertex tokens) for every engine's gateway
+     */
+    Gateways(int adminPort, Map<Provider, UpstreamSigner> signers) {
         this.adminPort = adminPort;
+        this.signers = Map.copyOf(signers);
     }
 
     Gateways() {
-        this(-1);
+        this(-1, Map.of());
     }
 
     /**
@@ -52,7 +59,9 @@ final class Gateways implements AutoCloseable {
             alerts.put(p, AlertService.startFromConfig(engine, System::getenv));
             startAdmin(engine, p);
             // the runner cannot change a body: requests are reserved at the ceiling they ask for
-            return new BudgetGateway(engine, GatewayOptions.custom().rewritesBodies(false).build());
+            GatewayOptions.Builder options = GatewayOptions.custom().rewritesBodies(false);
+            signers.forEach(options::upstreamSigner);
+            return new BudgetGateway(engine, options.build());
         });
     }
 

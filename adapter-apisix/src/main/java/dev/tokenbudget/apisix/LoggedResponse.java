@@ -35,8 +35,22 @@ record LoggedResponse(String requestId, int status, String contentType, byte[] b
                 TokenBudgetPlugin.REQUEST_ID_HEADER),
                 status.canConvertToInt() ? status.asInt() : -1,
                 single(response.path("headers"), "content-type"),
-                body.isTextual() ? body.asText().getBytes(StandardCharsets.UTF_8) : new byte[0],
+                body.isTextual() ? bytes(body.asText()) : new byte[0],
                 response.path("headers"));
+    }
+
+    /**
+     * The bytes of a body the settle endpoint read as ISO-8859-1 (one character per byte of the
+     * entry, escapes aside); a character above U+00FF can only come from a {@code \\u} escape
+     * of another encoder, whose text is then UTF-8.
+     */
+    static byte[] bytes(String body) {
+        for (int i = 0; i < body.length(); i++) {
+            if (body.charAt(i) > 0xff) {
+                return body.getBytes(StandardCharsets.UTF_8);
+            }
+        }
+        return body.getBytes(StandardCharsets.ISO_8859_1);
     }
 
     /** A response header by name (any case), the first value of a repeated one; null when absent. */

@@ -7,6 +7,8 @@ import dev.tokenbudget.config.ConfigError;
 import dev.tokenbudget.config.ConfigException;
 import dev.tokenbudget.provider.Provider;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +26,8 @@ import java.util.regex.Pattern;
  *
  * <pre>
  * {"config": "/etc/tokenbudget/tokenbudget.yaml", "provider": "openai", "settle": "response",
- *  "feature_header": "x-feature", "user_header": "x-user"}
+ *  "feature_header": "x-feature", "user_header": "x-user",
+ *  "upstream": "https://bedrock-runtime.us-east-1.amazonaws.com"}
  * </pre>
  *
  * @param config         the engine YAML; every route naming the same file shares one engine
@@ -32,8 +35,12 @@ import java.util.regex.Pattern;
  * @param settle         when the reservation is settled
  * @param featureHeader  header naming the feature budget on this route, or null for the engine's
  * @param userHeader     header naming the end user on this route, or null for the engine's
+ * @param upstream       scheme and host (with a non-default port) the route's upstream is reached at, as
+ *                       a SigV4 signature covers it (the {@code Host} APISIX sends, by {@code pass_host}); null
+ *                       when the route's requests are not signed or need no host (a Vertex token)
  */
-public record RouteConf(Path config, Provider provider, Settle settle, String featureHeader, String userHeader) {
+public record RouteConf(Path config, Provider provider, Settle settle, String featureHeader, String userHeader,
+                        URI upstream) {
 
     /** When a route's reservations are settled. */
     public enum Settle {
@@ -50,7 +57,7 @@ public record RouteConf(Path config, Provider provider, Settle settle, String fe
     }
 
     private static final Set<String> FIELDS = Set.of("config", "provider", "settle", "feature_header",
-            "user_header");
+            "user_header", "upstream");
     private static final Pattern HEADER = Pattern.compile("[a-z0-9!#$%&'*+.^_`|~-]{1,128}");
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_LENGTH = 16 * 1024;
@@ -119,7 +126,31 @@ public record RouteConf(Path config, Provider provider, Settle settle, String fe
             }
         };
         return new RouteConf(config, provider, settle, header(root, "feature_header", errors),
-                header(root, "user_header", errors));
+                header(root, "user_header", errors), upstream(root.get("upstream"), errors));
+    }
+
+    private static URI upstream(JsonNode n, List<ConfigError> errors) {
+        if (n == null || n.isNull()) {
+            return null;
+        }
+        String why = "must be the scheme and host of the route's upstream, with its port when not the default, "
+                + "such as \"https://bedrock-runtime.us-east-1.amazonaws.com\"; was " + n;
+        if (!n.isTextual()) {
+            errors.add(new ConfigError("upstream", why));
+            return null;
+        }
+        try {
+            URI u = new URI(n.asText().trim());
+            boolean bare = u.getRawPath() == null || u.getRawPath().isEmpty() || u.getRawPath().equals("/");
+            if (("https".equals(u.getScheme()) || "http".equals(u.getScheme())) && u.getHost() != null && bare
+                    && u.getRawQuery() == null && u.getRawUserInfo() == null) {
+                return new URI(u.getScheme() + "://" + u.getRawAuthority());
+            }
+        } catch (URISyntaxException e) {
+            // below
+        }
+        errors.add(new ConfigError("upstream", why));
+        return null;
     }
 
     private static String header(JsonNode root, String field, List<ConfigError> errors) {

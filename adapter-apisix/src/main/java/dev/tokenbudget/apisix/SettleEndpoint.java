@@ -129,10 +129,18 @@ final class SettleEndpoint implements AutoCloseable {
         }
     }
 
-    /** Every entry in the body, whichever of http-logger's framings it came in. */
+    /**
+     * Every entry in the body, whichever of http-logger's framings it came in. The body is read as
+     * ISO-8859-1: APISIX's JSON encoder (lua-cjson's {@code char2escape}) escapes only control
+     * characters, {@code "}, {@code \\} and DEL and copies every other byte of a string as it is,
+     * so a logged response body that is not UTF-8 (Bedrock's binary event stream) arrives as raw
+     * bytes inside the JSON; read byte for byte, each one becomes one character, and
+     * {@link LoggedResponse} turns the body back into the exact bytes the client got.
+     */
     private int settleAll(byte[] body) throws IOException {
         int n = 0;
-        try (MappingIterator<JsonNode> it = JSON.readerFor(JsonNode.class).readValues(body)) {
+        String text = new String(body, StandardCharsets.ISO_8859_1);
+        try (MappingIterator<JsonNode> it = JSON.readerFor(JsonNode.class).readValues(text)) {
             while (it.hasNextValue()) {
                 JsonNode root = it.nextValue();
                 for (JsonNode entry : root.isArray() ? root : java.util.List.of(root)) {

@@ -10,6 +10,8 @@ import dev.tokenbudget.gateway.Identified;
 import dev.tokenbudget.gateway.MeterResult;
 import dev.tokenbudget.gateway.Reply;
 import dev.tokenbudget.gateway.ResponseMeter;
+import dev.tokenbudget.gateway.UpstreamSigner;
+import dev.tokenbudget.provider.Provider;
 import org.apache.apisix.plugin.runner.HttpRequest;
 import org.apache.apisix.plugin.runner.HttpResponse;
 import org.apache.apisix.plugin.runner.filter.PluginFilter;
@@ -71,7 +73,16 @@ public final class TokenBudgetPlugin implements AutoCloseable {
      * @param settleSecret   what http-logger's {@code auth_header} carries after {@code Bearer }
          */
     public TokenBudgetPlugin(String correlationVar, int adminPort, int settlePort, String settleSecret) {
-        this.gateways = new Gateways(adminPort);
+        this(correlationVar, adminPort, settlePort, settleSecret, Map.of());
+    }
+
+    /**
+     * As {@link #TokenBudgetPlugin(String, int, int, String)}, with upstream signers (Bedrock SigV4,
+     * Vertex access tokens) that replace those providers' {@code api_key_env} in every engine config.
+     */
+    public TokenBudgetPlugin(String correlationVar, int adminPort, int settlePort, String settleSecret,
+                             Map<Provider, UpstreamSigner> signers) {
+        this.gateways = new Gateways(adminPort, signers);
         if (correlationVar == null || !VAR.matcher(correlationVar).matches()) {
             throw new IllegalArgumentException("tokenbudget.apisix.correlation-var must be an nginx variable name "
                     + "(a-z, 0-9, _), was \"" + correlationVar + "\"");
@@ -152,13 +163,21 @@ public final class TokenBudgetPlugin implements AutoCloseable {
             Replies.send(response, r);
             return;
         }
-        Admission admission = gateway.admit((Identified) identification, RunnerBodies.request(request));
+        byte[] body = RunnerBodies.request(request);
+        Admission admission = gateway.admit((Identified) identification, body);
         if (admission instanceof Reply r) {
             Replies.send(response, r);
             return;
         }
         Forward forward = (Forward) admission;
         UpstreamRewrite.apply(forward, request);
+        try {
+            UpstreamSignature.apply(forward, conf, request, body);
+        } catch (RuntimeException e) {
+            // no credentials, or a Bedrock route without "upstream": released, 500 in the provider's shape
+            Replies.send(response, gateway.signFailure(forward, e));
+            return;
+        }
         String id = request.getVars(correlationVar);
         boolean hasId = id != null && !id.isEmpty();
         if (hasId) {

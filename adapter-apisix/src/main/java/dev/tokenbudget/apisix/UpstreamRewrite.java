@@ -43,7 +43,9 @@ final class UpstreamRewrite {
     /** The forward path carries its query: APISIX takes the path and the arguments apart. */
     private static void rewritePath(String pathWithQuery, HttpRequest request) {
         int q = pathWithQuery.indexOf('?');
-        String path = q < 0 ? pathWithQuery : pathWithQuery.substring(0, q);
+        // APISIX hands the runner the decoded path and escapes the one it gets back
+        // (ext-plugin/init.lua: uri_safe_encode), so an encoded model id (Bedrock's %3A) goes decoded
+        String path = UpstreamSignature.percentDecoded(q < 0 ? pathWithQuery : pathWithQuery.substring(0, q));
         if (!path.equals(request.getPath())) {
             request.setPath(path);
         }
@@ -54,10 +56,21 @@ final class UpstreamRewrite {
                 kept.add(URLDecoder.decode(eq < 0 ? param : param.substring(0, eq), StandardCharsets.UTF_8));
             }
         }
+        boolean changed = false;
         for (String arg : request.getArgs().keySet()) {
             if (!kept.contains(arg)) {
                 request.setArg(arg, null); // e.g. Gemini's ?key= carrying the virtual key
+                changed = true;
             }
+        }
+        if (!changed && !path.equals(request.getPath())) {
+            // ext-plugin/init.lua sends a rewritten path with the query only when an argument
+            // changed: set the kept ones again, or ?alt=sse of a degraded Vertex stream is lost
+            request.getArgs().forEach((name, value) -> {
+                if (kept.contains(name)) {
+                    request.setArg(name, value);
+                }
+            });
         }
     }
 }

@@ -69,6 +69,54 @@ class SettleEndpointTest {
         assertThat(r.header("X-RateLimit-Remaining-Tokens")).isEqualTo("5");
     }
 
+    /**
+     * A string as APISIX's JSON encoder writes it (lua-cjson's {@code char2escape} table, with
+     * {@code encode_escape_forward_slash(false)} as {@code apisix/core/json.lua} sets it): control
+     * characters, {@code "}, {@code \\} and DEL escaped, every other byte copied raw, UTF-8 or not.
+     */
+    private static byte[] cjsonString(byte[] raw) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.write('"');
+        for (byte b : raw) {
+            int c = b & 0xff;
+            String esc = switch (c) {
+                case '"' -> "\\\"";
+                case '\\' -> "\\\\";
+                case '\b' -> "\\b";
+                case '\t' -> "\\t";
+                case '\n' -> "\\n";
+                case '\f' -> "\\f";
+                case '\r' -> "\\r";
+                default -> c < 0x20 || c == 0x7f ? String.format("\\u%04x", c) : null;
+            };
+            if (esc == null) {
+                out.write(c);
+            } else {
+                out.writeBytes(esc.getBytes(StandardCharsets.US_ASCII));
+            }
+        }
+        out.write('"');
+        return out.toByteArray();
+    }
+
+    @Test
+    void aBinaryBedrockEventStreamBodyArrivesByteExact() throws Exception {
+        byte[] frames = dev.tokenbudget.provider.Payloads.bytes("bedrock/converse-stream.frames");
+        java.io.ByteArrayOutputStream entry = new java.io.ByteArrayOutputStream();
+        entry.writeBytes(("{\"request\":{\"headers\":{\"x-tokenbudget-request-id\":\"bin\"}},\"response\":{\"status\":200,"
+                + "\"headers\":{\"content-type\":\"application/vnd.amazon.eventstream\"},\"body\":")
+                .getBytes(StandardCharsets.US_ASCII));
+        entry.writeBytes(cjsonString(frames));
+        entry.writeBytes("}}".getBytes(StandardCharsets.US_ASCII));
+        int status = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + endpoint.port()
+                        + SettleEndpoint.PATH)).header("Authorization", "Bearer " + SECRET)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(entry.toByteArray())).build(),
+                HttpResponse.BodyHandlers.discarding()).statusCode();
+        assertThat(status).isEqualTo(204);
+        assertThat(settled).hasSize(1);
+        assertThat(settled.get(0).body()).isEqualTo(frames);
+    }
+
     @Test
     void anArrayAndNewLineSeparatedEntriesAreEachRead() throws Exception {
         assertThat(post(SettleEndpoint.PATH, "Bearer " + SECRET,

@@ -52,8 +52,28 @@ final class Answers {
      *                      and route labels of its own)
      */
     static CommonResponse forward(Forward f, Map<String, List<String>> request) {
+        return forward(f, request, Map.of());
+    }
+
+    /**
+     * As {@link #forward(Forward, Map)}, with the credential headers of a signed provider
+     * ({@link UpstreamSigning}) set last; signature headers the client sent itself are removed.
+     * In BUFFERED mode Envoy still holds the request headers when it applies the body answer's
+     * header mutation (processor_state.cc ProcessorState::handleHeadersResponse keeps them for the
+     * body, ProcessorState::handleBodyResponse applies the mutation), so the signature, computed
+     * over the final body, goes upstream with it.
+     */
+    static CommonResponse forward(Forward f, Map<String, List<String>> request, Map<String, String> signed) {
         Map<String, String> set = new LinkedHashMap<>(f.setHeaders());
         List<String> remove = new ArrayList<>(f.removeHeaders());
+        if (!signed.isEmpty()) {
+            set.putAll(signed);
+            for (String h : UpstreamSigning.SIGNATURE_HEADERS) {
+                if (request.containsKey(h) && !remove.contains(h)) {
+                    remove.add(h);
+                }
+            }
+        }
         boolean reroute = f.degraded() || f.path() != null;
         for (String h : DIRECTIVE_HEADERS) {
             if (request.containsKey(h) && !set.containsKey(h)) {

@@ -83,6 +83,21 @@ public final class ExtProcMain implements Callable<Integer> {
             description = "Largest gRPC message accepted; keep it above Envoy's buffer limit (default: ${DEFAULT-VALUE}).")
     private int maxMessageBytes;
 
+    @Option(names = "--bedrock-signing-region", paramLabel = "REGION",
+            description = "SigV4-sign Bedrock requests for this AWS region with the AWS SDK's default credential "
+                    + "chain, instead of providers.bedrock.api_key_env (docs/envoy.md).")
+    private String bedrockSigningRegion;
+
+    @Option(names = "--bedrock-upstream", paramLabel = "URL",
+            description = "The scheme and host Envoy's Bedrock route sends to (its host_rewrite_literal), which the "
+                    + "signature covers (default: https://bedrock-runtime.<region>.amazonaws.com).")
+    private String bedrockUpstream;
+
+    @Option(names = "--vertex-application-default-credentials",
+            description = "Authorise Vertex AI requests with Google's Application Default Credentials "
+                    + "(GOOGLE_APPLICATION_CREDENTIALS, gcloud, the metadata server), refreshed before expiry.")
+    private boolean vertexAdc;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new ExtProcMain()).execute(args));
     }
@@ -90,17 +105,19 @@ public final class ExtProcMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ExtProcSettings settings;
+        CloudSigning cloud;
         try {
             settings = new ExtProcSettings(config, grpcAddress, grpcPort, adminPort, store, redisUri,
                     duration("--drain-notice", drainNotice), duration("--drain-timeout", drainTimeout),
                     maxMessageBytes, new MessageTimeouts(duration("--message-timeout", messageTimeout),
                             duration("--max-message-timeout", maxMessageTimeout)));
+            cloud = new CloudSigning(blankToNull(bedrockSigningRegion), blankToNull(bedrockUpstream), vertexAdc);
         } catch (IllegalArgumentException e) {
             return refuse(e.getMessage(), List.of());
         }
         ExtProcServer server;
         try {
-            server = server(settings);
+            server = server(settings, cloud);
         } catch (ConfigException e) {
             return refuse("invalid config " + config + ":", e.errors());
         } catch (RuntimeException e) {
@@ -127,7 +144,14 @@ public final class ExtProcMain implements Callable<Integer> {
 
     /** Builds the engine, the gateway layer and the gRPC server the flags describe (not started). */
     static ExtProcServer server(ExtProcSettings s) {
+        return server(s, CloudSigning.NONE);
+    }
+
+    /** As {@link #server(ExtProcSettings)}, signing Bedrock and Vertex requests as {@code cloud} says. */
+    static ExtProcServer server(ExtProcSettings s, CloudSigning cloud) {
         EngineConfig cfg = ConfigLoader.load(s.config());
+        // signers first: a bad region or missing Google credentials is refused before anything is opened
+        GatewayOptions options = cloud.register(GatewayOptions.custom()).build();
         StoreSettings st = cfg.store();
         if (s.store() != null || s.redisUri() != null) {
             st = new StoreSettings(s.store() != null ? s.store() : st.type(),
@@ -142,7 +166,7 @@ public final class ExtProcMain implements Callable<Integer> {
         // thresholds and projections go to the config's alert sinks, off the request path
         AlertService alerts = AlertService.startFromConfig(engine, System::getenv);
         AdminServer admin = s.adminPort() < 0 ? null : startAdmin(engine, s.adminPort());
-        ExtProcService service = new ExtProcService(new BudgetGateway(engine, GatewayOptions.ofDefaults()),
+        ExtProcService service = new ExtProcService(new BudgetGateway(engine, options), cloud.upstreams(),
                 s.timeouts());
         LOG.atInfo().addKeyValue("event", "config_loaded").addKeyValue("config", s.config())
                 .addKeyValue("budgets", cfg.budgets().budgets().size()).addKeyValue("keys", cfg.keys().size())
@@ -166,6 +190,10 @@ public final class ExtProcMain implements Callable<Integer> {
         } catch (java.io.UncheckedIOException e) {
             throw new IllegalArgumentException("--admin-port " + port + ": cannot listen (" + e.getMessage() + ")", e);
         }
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s.trim();
     }
 
     private static Duration duration(String flag, String text) {

@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ExtProcService extends ExternalProcessorGrpc.ExternalProcessorImplBase {
 
     private final BudgetGateway gateway;
+    private final UpstreamSigning signing;
     private final MessageTimeouts timeouts;
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger abandoned = new AtomicInteger();
@@ -23,14 +24,22 @@ public final class ExtProcService extends ExternalProcessorGrpc.ExternalProcesso
      *                 which every admission answer must beat
      */
     public ExtProcService(BudgetGateway gateway, MessageTimeouts timeouts) {
+        this(gateway, UpstreamSigning.none(), timeouts);
+    }
+
+    /**
+     * @param signing where Envoy's routes send signed providers' requests (Bedrock SigV4 covers the host)
+     */
+    ExtProcService(BudgetGateway gateway, UpstreamSigning signing, MessageTimeouts timeouts) {
         this.gateway = Objects.requireNonNull(gateway, "gateway");
+        this.signing = Objects.requireNonNull(signing, "signing");
         this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
     }
 
     @Override
     public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> responses) {
         open.incrementAndGet();
-        return new ExtProcStream(gateway, timeouts, (ServerCallStreamObserver<ProcessingResponse>) responses,
+        return new ExtProcStream(gateway, signing, timeouts, (ServerCallStreamObserver<ProcessingResponse>) responses,
                 new StreamLog(open::decrementAndGet), abandoned::incrementAndGet);
     }
 

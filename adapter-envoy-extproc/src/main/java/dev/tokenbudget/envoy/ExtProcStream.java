@@ -47,6 +47,7 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     private enum Answering { REQUEST_HEADERS, REQUEST_BODY, NOTHING }
 
     private final BudgetGateway gateway;
+    private final UpstreamSigning signing;
     private final MessageTimeouts timeouts;
     private final ServerCallStreamObserver<ProcessingResponse> out;
     private final StreamRecord record;
@@ -57,6 +58,8 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     private ProtocolConfiguration announced;
     private boolean observed;
     private Map<String, List<String>> requestHeaders;
+    /** The client's body, kept until the admission's answer is signed. */
+    private byte[] clientBody;
     private Identified identified;
     private BoundedBody observedBody;
     private Forward forward;
@@ -68,9 +71,10 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     /**
      * @param onAbandoned run when Envoy ends the stream while its admission is still being decided
      */
-    ExtProcStream(BudgetGateway gateway, MessageTimeouts timeouts, ServerCallStreamObserver<ProcessingResponse> out,
-                  StreamRecord record, Runnable onAbandoned) {
+    ExtProcStream(BudgetGateway gateway, UpstreamSigning signing, MessageTimeouts timeouts,
+                  ServerCallStreamObserver<ProcessingResponse> out, StreamRecord record, Runnable onAbandoned) {
         this.gateway = gateway;
+        this.signing = signing;
         this.timeouts = timeouts;
         this.onAbandoned = onAbandoned;
         this.out = out;
@@ -186,6 +190,7 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
             return;
         }
         phase = Phase.ADMITTING;
+        clientBody = body;
         boolean extend = timeouts.extensible();
         boolean extended = false;
         if (extend && body.length >= MessageTimeouts.SLOW_BODY_BYTES) {
@@ -232,7 +237,17 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
             record.forwarded(forward);
             phase = Phase.AWAITING_RESPONSE;
             if (answering != Answering.NOTHING) {
-                CommonResponse c = Answers.forward(forward, requestHeaders);
+                Map<String, String> signed;
+                try {
+                    signed = signing.sign(forward, requestHeaders, clientBody);
+                } catch (RuntimeException ex) {
+                    // no credentials: nothing goes upstream, the reservation is released, 500 in the provider's shape
+                    reply(gateway.signFailure(forward, ex));
+                    return;
+                } finally {
+                    clientBody = null;
+                }
+                CommonResponse c = Answers.forward(forward, requestHeaders, signed);
                 answer(answering == Answering.REQUEST_HEADERS ? Answers.requestHeaders(c) : Answers.requestBody(c));
             }
         } catch (RuntimeException ex) {

@@ -44,6 +44,8 @@ final class EnvoyFilter {
         Waiting waiting = Waiting.IDLE;
         Map<String, List<String>> headers;
         boolean headersSeen;
+        /** The headers went on (upstream or to the client): a later header mutation has nothing to change. */
+        boolean headersReleased;
         boolean noBody;
         int queued;
         long deadline = -1;
@@ -77,6 +79,8 @@ final class EnvoyFilter {
     private final Side decoding = new Side("request");
     private final Side encoding = new Side("response");
     private boolean first = true;
+    /** The request body as Envoy holds it: what the client sent, then any BUFFERED body mutation. */
+    private java.io.ByteArrayOutputStream requestBody = new java.io.ByteArrayOutputStream();
     private boolean complete;
     private boolean routeCleared;
     private int localReply = -1;
@@ -100,6 +104,28 @@ final class EnvoyFilter {
 
     Map<String, List<String>> responseHeaders() {
         return encoding.headers;
+    }
+
+    /** The request body Envoy forwards upstream, after a BUFFERED body mutation. */
+    byte[] upstreamBody() {
+        return requestBody.toByteArray();
+    }
+
+    /**
+     * The request Envoy's router sends upstream: the headers after every applied mutation, with
+     * {@code :authority} as the route's {@code host_rewrite_literal} sets it (router config_impl.cc
+     * RouteEntryImplBase::finalizeRequestHeaders, after the filter chain), and the body after a
+     * BUFFERED body mutation.
+     */
+    UpstreamRequest upstreamRequest(String hostRewrite) {
+        Map<String, List<String>> h = new LinkedHashMap<>();
+        decoding.headers.forEach((k, v) -> h.put(k, List.copyOf(v)));
+        h.put(":authority", List.of(hostRewrite));
+        return new UpstreamRequest(HeaderMaps.first(h, ":method"), HeaderMaps.first(h, ":path"), h, upstreamBody());
+    }
+
+    /** A request as it leaves Envoy for the upstream. */
+    record UpstreamRequest(String method, String path, Map<String, List<String>> headers, byte[] body) {
     }
 
     boolean routeCleared() {
@@ -158,6 +184,7 @@ final class EnvoyFilter {
                 // Filter::onData: the body goes once the headers are answered (no send_body_without_waiting)
                 expectSend(decoding.body != BodySendMode.NONE && !decoding.noBody
                         && (observed || decoding.waiting != Waiting.HEADERS), "request_body");
+                requestBody.writeBytes(r.getRequestBody().getBody().toByteArray());
                 body(decoding, observed);
             }
             case REQUEST_TRAILERS -> {
@@ -340,6 +367,9 @@ final class EnvoyFilter {
             rules.headerRules.apply(c.getHeaderMutation(), s.headers, s.removesContentLength());
         }
         routeCache(s, c);
+        // handleHeadersResponse: only a BUFFERED body still to come keeps the headers ("we won't be able
+        // to modify the headers any more" once processing continues); otherwise they go on now
+        s.headersReleased = s.noBody || s.body != BodySendMode.BUFFERED;
         s.finish(Waiting.IDLE);
     }
 
@@ -347,7 +377,12 @@ final class EnvoyFilter {
     private void body(Side s, BodyResponse r) {
         CommonResponse c = r.getResponse();
         if (s.waiting == Waiting.BUFFERED_BODY) {
-            if (c.hasHeaderMutation() && s.headers != null) {
+            if (c.hasHeaderMutation()) {
+                if (s.headers == null || s.headersReleased) {
+                    // handleBodyResponse logs "Response had header mutations but headers aren't available"
+                    throw new EnvoyRules.Refused("drops the header_mutation of a " + s.name + "_body answer: the "
+                            + "headers went on already", "processor_state.cc ProcessorState::handleBodyResponse");
+                }
                 rules.headerRules.apply(c.getHeaderMutation(), s.headers, s.removesContentLength());
             }
             if (c.hasBodyMutation() && s.headers != null && s.headers.containsKey("content-length")) {
@@ -358,12 +393,25 @@ final class EnvoyFilter {
                             "processor_state.cc ProcessorState::handleBodyResponse");
                 }
             }
+            if (c.hasBodyMutation() && s == decoding) {
+                // MutationUtils::applyBodyMutations: body replaces the buffered data, clear_body empties it
+                requestBody = new java.io.ByteArrayOutputStream();
+                if (c.getBodyMutation().hasBody()) {
+                    requestBody.writeBytes(c.getBodyMutation().getBody().toByteArray());
+                }
+            }
             routeCache(s, c);
+            s.headersReleased = true;
             s.finish(Waiting.IDLE);
             return;
         }
         if (s.waiting != Waiting.STREAMED_BODY) {
             throw spurious(s.name + "_body answer while waiting for " + s.waiting);
+        }
+        if (c.hasHeaderMutation() && !(config.getSendBodyWithoutWaitingForHeaderResponse() && !s.headersReleased)) {
+            // StreamedBodyCallback applies a header mutation only with send_body_without_waiting_for_header_response
+            throw new EnvoyRules.Refused("drops the header_mutation of a streamed " + s.name + "_body answer",
+                    "processor_state.cc ProcessorState::handleBodyResponse");
         }
         // ProcessorState::handleBodyInStreamedState
         boolean streamed = c.hasBodyMutation() && c.getBodyMutation().hasStreamedResponse();

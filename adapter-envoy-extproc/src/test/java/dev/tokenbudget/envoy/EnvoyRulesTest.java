@@ -69,6 +69,32 @@ class EnvoyRulesTest {
     }
 
     @Test
+    void aBufferedBodyAnswerStillChangesTheHeadersButAStreamedOneDoesNot() {
+        // BUFFERED: the headers wait for the body's answer, whose header mutation and body go upstream
+        EnvoyFilter f = afterRequestHeaders(2);
+        f.answered(Answers.continueRequestHeaders());
+        f.sent(requestBody(new byte[] {'{', '}'}, true));
+        f.answered(Answers.requestBody(CommonResponse.newBuilder()
+                .setHeaderMutation(HeaderMaps.mutation(Map.of("authorization", "AWS4-HMAC-SHA256 x",
+                        "content-length", "7"), List.of()))
+                .setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFromUtf8("{\"a\":1}"))).build()));
+        EnvoyFilter.UpstreamRequest up = f.upstreamRequest("bedrock-runtime.us-east-1.amazonaws.com");
+        assertThat(HeaderMaps.first(up.headers(), "authorization")).isEqualTo("AWS4-HMAC-SHA256 x");
+        assertThat(HeaderMaps.first(up.headers(), ":authority")).isEqualTo("bedrock-runtime.us-east-1.amazonaws.com");
+        assertThat(new String(up.body(), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("{\"a\":1}");
+        // STREAMED: the headers went upstream with the headers' answer; a body answer cannot sign them any more
+        EnvoyRules streamed = rules.with(r -> r.setProcessingMode(r.getProcessingMode().toBuilder()
+                .setRequestBodyMode(BodySendMode.STREAMED)));
+        EnvoyFilter g = streamed.filter();
+        g.sent(requestHeaders(post("/v1/chat/completions", 2, Map.of()), false, streamed.announced()));
+        g.answered(Answers.continueRequestHeaders());
+        g.sent(requestBody(new byte[] {'{', '}'}, true));
+        assertThatThrownBy(() -> g.answered(Answers.requestBody(CommonResponse.newBuilder()
+                .setHeaderMutation(HeaderMaps.mutation(Map.of("authorization", "AWS4-HMAC-SHA256 x"), List.of()))
+                .build()))).hasMessageContaining("drops the header_mutation");
+    }
+
+    @Test
     void bodyMutationMustMatchTheContentLength() {
         EnvoyFilter f = afterRequestHeaders(2);
         f.answered(Answers.continueRequestHeaders());

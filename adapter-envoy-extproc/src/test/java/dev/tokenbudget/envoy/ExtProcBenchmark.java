@@ -109,7 +109,7 @@ public final class ExtProcBenchmark {
         long[] nanos = new long[streams];
         for (int round = 0; round < 2; round++) { // the first round warms up
             for (int i = 0; i < streams; i++) {
-                ExtProcStream st = new ExtProcStream(gateway, MessageTimeouts.ENVOY_DEFAULTS, new DroppingObserver(),
+                ExtProcStream st = new ExtProcStream(gateway, UpstreamSigning.none(), MessageTimeouts.ENVOY_DEFAULTS, new DroppingObserver(),
                         new StreamLog(() -> { }), () -> { });
                 long t0 = System.nanoTime();
                 for (ProcessingRequest r : sequences.get(i % sequences.size())) {

@@ -38,10 +38,16 @@ final class ExtProcFixture implements AutoCloseable {
     }
 
     ExtProcFixture(EngineFixture engine, BudgetGateway gateway, EnvoyRules rules) {
+        this(engine, gateway, rules, UpstreamSigning.none());
+    }
+
+    /** A server that signs requests to {@code signing}'s upstreams, as {@code --bedrock-upstream} tells it. */
+    ExtProcFixture(EngineFixture engine, BudgetGateway gateway, EnvoyRules rules, UpstreamSigning signing) {
         this.engine = engine;
         this.gateway = gateway;
         this.rules = rules;
-        service = new ExtProcService(gateway, new MessageTimeouts(rules.messageTimeout(), rules.maxMessageTimeout()));
+        service = new ExtProcService(gateway, signing,
+                new MessageTimeouts(rules.messageTimeout(), rules.maxMessageTimeout()));
         server = new ExtProcServer(new InetSocketAddress("127.0.0.1", 0), service, service::openStreams,
                 32 << 20, engine.engine).start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()

@@ -45,6 +45,21 @@ class ExtProcMainTest {
     }
 
     @Test
+    void badSigningFlagsAreRefused() throws Exception {
+        Path cfg = config(VALID);
+        Run noRegion = run("--config", cfg.toString(), "--bedrock-upstream", "https://bedrock.internal");
+        assertThat(noRegion.code).isEqualTo(2);
+        assertThat(noRegion.err).contains("--bedrock-upstream needs --bedrock-signing-region");
+        Run withPath = run("--config", cfg.toString(), "--bedrock-signing-region", "us-east-1",
+                "--bedrock-upstream", "https://bedrock.internal/model");
+        assertThat(withPath.code).isEqualTo(2);
+        assertThat(withPath.err).contains("no path");
+        Run badRegion = run("--config", cfg.toString(), "--admin-port", "-1", "--bedrock-signing-region", "Mars");
+        assertThat(badRegion.code).isEqualTo(2);
+        assertThat(badRegion.err).contains("region must be an AWS region").contains("Mars");
+    }
+
+    @Test
     void missingConfigFileIsReported() {
         Run r = run("--config", dir.resolve("absent.yaml").toString());
         assertThat(r.code).isEqualTo(2);

@@ -10,7 +10,8 @@ import org.springframework.context.annotation.Configuration;
 /**
  * Upstream signers from the properties, when dev.tokenbudget:cloud-auth is on the classpath:
  * {@code tokenbudget.bedrock-signing-region} (SigV4, default AWS credential chain) and
- * {@code tokenbudget.vertex-application-default-credentials} (Google access tokens).
+ * {@code tokenbudget.vertex-credentials-file} or {@code tokenbudget.vertex-application-default-credentials}
+ * (Google access tokens).
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnClass(name = "dev.tokenbudget.cloudauth.AwsSigV4Signer")
@@ -23,7 +24,10 @@ class CloudAuthConfiguration {
             if (region != null && !region.isBlank()) {
                 options.upstreamSigner(Provider.BEDROCK, AwsSigV4Signer.defaultChain(region.trim()));
             }
-            if (properties.isVertexApplicationDefaultCredentials()) {
+            String file = properties.getVertexCredentialsFile();
+            if (file != null && !file.isBlank()) {
+                options.upstreamSigner(Provider.VERTEX, GoogleAccessToken.fromFile(java.nio.file.Path.of(file.trim())));
+            } else if (properties.isVertexApplicationDefaultCredentials()) {
                 options.upstreamSigner(Provider.VERTEX, GoogleAccessToken.applicationDefault());
             }
         };

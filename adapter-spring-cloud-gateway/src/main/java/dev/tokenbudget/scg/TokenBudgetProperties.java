@@ -77,6 +77,14 @@ public class TokenBudgetProperties {
      */
     private boolean vertexApplicationDefaultCredentials = false;
 
+    /**
+     * A Google credentials file (service-account key or external-account configuration, what
+     * GOOGLE_APPLICATION_CREDENTIALS would name) to authorise Vertex AI requests with, refreshed
+     * before expiry (needs dev.tokenbudget:cloud-auth); replaces providers.vertex.api_key_env and
+     * takes precedence over vertex-application-default-credentials.
+     */
+    private String vertexCredentialsFile;
+
     /** Settings of one route. */
     public static class RouteSettings {
 
@@ -189,6 +197,14 @@ public class TokenBudgetProperties {
 
     public void setBedrockSigningRegion(String bedrockSigningRegion) {
         this.bedrockSigningRegion = bedrockSigningRegion;
+    }
+
+    public String getVertexCredentialsFile() {
+        return vertexCredentialsFile;
+    }
+
+    public void setVertexCredentialsFile(String file) {
+        this.vertexCredentialsFile = file;
     }
 
     public boolean isVertexApplicationDefaultCredentials() {

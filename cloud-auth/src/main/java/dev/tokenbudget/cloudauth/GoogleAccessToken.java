@@ -5,8 +5,11 @@ import com.google.auth.oauth2.GoogleCredentials;
 import dev.tokenbudget.gateway.UpstreamSigner;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -38,6 +41,22 @@ public final class GoogleAccessToken implements UpstreamSigner {
             return new GoogleAccessToken(GoogleCredentials.getApplicationDefault());
         } catch (IOException e) {
             throw new UncheckedIOException("no Google application default credentials: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The credentials of a file of the kind {@code GOOGLE_APPLICATION_CREDENTIALS} names (a
+     * service-account key or an external-account configuration), read now: for hosts that name
+     * the file in their own configuration, since the library reads Application Default Credentials
+     * only from the environment variable, gcloud's directory or the metadata server.
+     *
+     * @throws IllegalArgumentException when the file cannot be read or is not a credentials file (says which)
+     */
+    public static GoogleAccessToken fromFile(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return new GoogleAccessToken(GoogleCredentials.fromStream(in));
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("cannot read Google credentials from " + file + ": " + e.getMessage(), e);
         }
     }
 
