@@ -45,14 +45,19 @@ class ForecastCommandsTest {
         assertThat(cli.run("backtest", "--all", dir.toString())).as(cli.err()).isZero();
         List<String> lines = cli.out().lines().toList();
         assertThat(lines.get(0)).contains("series", "model", "holt-w", "/best", "/hw", "cov80", "cov95");
-        assertThat(lines).hasSize(1 + 11 + 2);
+        assertThat(lines).hasSize(1 + 11 + 2 + 4);
         assertThat(lines.get(1)).startsWith("bursts-1").contains(" 10 ");
         assertThat(lines.get(12)).startsWith("all (pooled coverage)");
-        assertThat(lines.get(13)).startsWith("predictive alert (limit: previous window +10%)").contains("precision");
+        assertThat(lines.get(13)).startsWith("predictive alert (limit: previous window +10%)");
+        assertThat(lines.subList(14, 18)).allSatisfy(l -> assertThat(l).contains("precision", "recall"));
+        assertThat(lines.subList(14, 18)).filteredOn(l -> l.contains("(the alert's rule)")).singleElement()
+                .satisfies(l -> assertThat(l).contains("expected above the limit"));
         Terminal json = new Terminal();
         assertThat(json.run("backtest", "--all", dir.toString(), "--json")).isZero();
         JsonNode root = JSON.readTree(json.out());
         assertThat(root.get("series")).hasSize(11);
+        assertThat(root.get("alerts").get("rule").asText()).isEqualTo("expected");
+        assertThat(root.get("alerts").get("rules")).hasSize(4);
         JsonNode row = root.get("series").get(0);
         double ratio = row.get("mapeModel").asDouble() / Math.min(row.get("mapeLinear").asDouble(),
                 row.get("mapeRolling14").asDouble());
