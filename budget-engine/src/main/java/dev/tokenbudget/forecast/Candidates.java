@@ -13,7 +13,7 @@ final class Candidates {
 
     /** The candidate methods, in a fixed order. */
     enum Kind {
-        LEVEL("level"), TREND("trend"), HOLT_WINTERS("holt-winters"), DECAY("decay");
+        LEVEL("level"), TREND("trend"), HOLT_WINTERS("holt-winters"), DECAY("decay"), LONG_MEAN("long mean");
 
         final String label;
 
@@ -70,6 +70,14 @@ final class Candidates {
         }
         out[Kind.LEVEL.ordinal()] = level;
         out[Kind.DECAY.ordinal()] = decay == null ? null : dec;
+        double mean = longMean(history, m);
+        if (mean > 0) {
+            double[] lm = new double[days];
+            for (int k = 0; k < days; k++) {
+                lm[k] = mean * m.factor(next.plusDays(k).getDayOfWeek());
+            }
+            out[Kind.LONG_MEAN.ordinal()] = lm;
+        }
         out[Kind.TREND.ordinal()] = trend.points() > 0 && trend.slope() != 0 ? tr : null;
         if (hw != null) {
             double[] y = values(history);
@@ -90,6 +98,31 @@ final class Candidates {
             }
         }
         return new Paths(out, m, trend, decay, ms, bursts);
+    }
+
+    /**
+     * The plain mean of the deseasonalised days since the last level shift (all the history
+     * otherwise): on a steady workload the estimate with the least noise, which the exponentially
+     * weighted level trades for reacting within days; 0 with fewer than 28 such days.
+     */
+    static double longMean(DailySeries s, DailyModel m) {
+        int from = 0;
+        while (from < s.size() && s.at(from) == 0) {
+            from++;
+        }
+        if (!m.shifts().isEmpty()) {
+            from = Math.max(from, (int) java.time.temporal.ChronoUnit.DAYS.between(s.start(),
+                    m.shifts().get(m.shifts().size() - 1)));
+        }
+        if (s.size() - from < 28) {
+            return 0;
+        }
+        double sum = 0;
+        for (int i = from; i < s.size(); i++) {
+            double f = m.factor(s.dateAt(i).getDayOfWeek());
+            sum += f >= 0.05 ? s.at(i) / f : 0;
+        }
+        return sum / (s.size() - from);
     }
 
     /** The history's days from its first with usage (what the models learn from). */
