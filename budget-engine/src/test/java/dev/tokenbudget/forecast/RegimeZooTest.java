@@ -3,6 +3,7 @@ package dev.tokenbudget.forecast;
 import dev.tokenbudget.forecast.RegimeZoo.Event;
 import dev.tokenbudget.forecast.RegimeZoo.Generated;
 import dev.tokenbudget.forecast.RegimeZoo.Regime;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
