@@ -45,7 +45,8 @@ final class GenerateSeriesCommand implements Callable<Integer> {
     @Option(names = "--first-seed", defaultValue = "1", description = "First seed with --zoo (default 1).")
     private long firstSeed;
 
-    @Option(names = "--seeds", defaultValue = "3", description = "Seeds per regime with --zoo (default 3): --first-seed and on.")
+    @Option(names = "--seeds", defaultValue = "3",
+            description = "Seeds per regime with --zoo (default 3): --first-seed and on.")
     private int seeds;
 
     @Option(names = "--seed", defaultValue = "42", description = "Random seed (default 42).")
@@ -103,7 +104,8 @@ final class GenerateSeriesCommand implements Callable<Integer> {
         try {
             Files.createDirectories(zoo);
             if (floor) {
-                spec.commandLine().getOut().printf(java.util.Locale.ROOT, "%-28s %7s %7s %7s %7s%n", "noise floor (MAPE %)",
+                spec.commandLine().getOut().printf(java.util.Locale.ROOT, "%-28s %7s %7s %7s %7s%n",
+                        "noise floor (MAPE %)",
                         "day 5", "day 10", "day 15", "day 20");
             }
             for (RegimeZoo.Regime r : RegimeZoo.Regime.values()) {

@@ -40,8 +40,16 @@ class ForecastCommandsTest {
 
     @Test
     void backtestAllPrintsOneRowPerSeriesWithRatiosAndPooledCoverage(@TempDir Path dir) throws Exception {
-        assertThat(new Terminal().run("generate-series", "--zoo", dir.toString(), "--seeds", "1", "--days", "150"))
+        Terminal gen = new Terminal();
+        assertThat(gen.run("generate-series", "--zoo", dir.toString(), "--seeds", "1", "--days", "150", "--floor"))
                 .isZero();
+        // one noise-floor row per series, shrinking as the month goes by
+        List<String> floors = gen.out().lines().filter(l -> l.matches("[a-z-]+-1 .*")).toList();
+        assertThat(floors).hasSize(11);
+        assertThat(floors).allSatisfy(l -> {
+            String[] f = l.trim().split(" +");
+            assertThat(Double.parseDouble(f[1])).isGreaterThan(Double.parseDouble(f[4])).isLessThan(3);
+        });
         assertThat(cli.run("backtest", "--all", dir.toString())).as(cli.err()).isZero();
         List<String> lines = cli.out().lines().toList();
         assertThat(lines.get(0)).contains("series", "model", "holt-w", "/best", "/hw", "cov80", "cov95");

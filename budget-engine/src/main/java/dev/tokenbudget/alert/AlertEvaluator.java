@@ -128,7 +128,8 @@ public final class AlertEvaluator {
             long used = ws.used().get(d);
             Duration lead = config.predictive().lead();
             // the rule is the one with the best precision and recall in backtests (docs/forecast.md)
-            if (!AlertRule.DEFAULT.fires(f, limit) || f.exhaustion() == null || used >= limit || f.historyDays() < config.predictive().minHistoryDays()
+            if (!AlertRule.DEFAULT.fires(f, limit) || f.exhaustion() == null || used >= limit
+                    || f.historyDays() < config.predictive().minHistoryDays()
                     || lead != null && f.exhaustion().isAfter(now.plus(lead))) {
                 continue;
             }

@@ -29,7 +29,8 @@ final class Recommendation {
         if (f != null && f.exhaustion() != null) {
             Duration early = Duration.between(f.exhaustion(), windowEnd);
             return "At the current rate the limit is reached around " + f.exhaustion() + ", "
-                    + days(early) + " before the window resets; then " + atLimit + ". " + band(f) + " To prevent it: raise the "
+                    + days(early) + " before the window resets; then " + atLimit + ". " + band(f)
+                    + " To prevent it: raise the "
                     + "limit, move unused tokens from a sibling or the parent's pool, or cut usage (shorter "
                     + "prompts, a cheaper model through degrade_route)" + degradeHint(budget) + ".";
         }
@@ -48,8 +49,8 @@ final class Recommendation {
 
     /**
      * How sure the projection is, from its 80 % band: in backtests an overrun projected with the
-     * whole band above the limit came true 98 % of the time, one projected by the expected total
-     * alone 88 % (docs/forecast.md, "Predictive alert").
+     * whole band above the limit came true 99 % of the time, one projected by the expected total
+     * alone 90 % (docs/forecast.md, "Predictive alert").
      */
     static String band(Forecast f) {
         if (f.limit() <= 0) {
