@@ -3,6 +3,7 @@ package dev.tokenbudget.console;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tokenbudget.forecast.AlertRule;
 import dev.tokenbudget.forecast.Backtest;
 import dev.tokenbudget.forecast.DailySeries;
 import dev.tokenbudget.forecast.Forecaster;
@@ -44,7 +45,7 @@ final class BacktestTable {
             out.printf(Locale.ROOT, "%-28s %4s %7s %7s %7s %7s %7s %6s %6s %5s %5s%n", "series", "day", "windows",
                     "model", "linear", "roll14", "holt-w", "/best", "/hw", "cov80", "cov95");
         }
-        Backtest.AlertScore alerts = new Backtest.AlertScore(0, 0, 0, 0, 0, 0);
+        Backtest.AlertScore alerts = Backtest.AlertScore.none();
         double windows = 0;
         double c80 = 0;
         double c95 = 0;
@@ -94,16 +95,27 @@ final class BacktestTable {
             root.set("series", rows);
             root.put("coverage80", BacktestCommand.round(c80 / windows)).put("coverage95",
                     BacktestCommand.round(c95 / windows));
-            root.set("alerts", m.valueToTree(alerts));
+            ObjectNode a = root.putObject("alerts").put("windows", alerts.windows()).put("exceeded", alerts.exceeded())
+                    .put("rule", AlertRule.DEFAULT.name().toLowerCase(Locale.ROOT));
+            ArrayNode rules = a.putArray("rules");
+            for (AlertRule rule : AlertRule.values()) {
+                rules.addObject().put("rule", rule.name().toLowerCase(Locale.ROOT))
+                        .put("alerts", alerts.alerts().get(rule.ordinal()))
+                        .put("hits", alerts.hits().get(rule.ordinal()))
+                        .put("precision", BacktestCommand.round(alerts.precision(rule)))
+                        .put("recall", BacktestCommand.round(alerts.recall(rule)));
+            }
             out.println(root);
         } else {
             out.printf(Locale.ROOT, "%-28s %4s %7.0f %60.0f%% %4.0f%%%n", "all (pooled coverage)", "", windows,
                     100 * c80 / windows, 100 * c95 / windows);
-            out.printf(Locale.ROOT, "predictive alert (limit: previous window +10%%): %d of %d windows went over; "
-                            + "band rule (80%% band above the limit) precision %.0f%% recall %.0f%%; expected above the "
-                            + "limit: precision %.0f%% recall %.0f%%%n", alerts.exceeded(), alerts.windows(),
-                    100 * alerts.bandPrecision(), 100 * alerts.bandRecall(), 100 * alerts.meanPrecision(),
-                    100 * alerts.meanRecall());
+            out.printf(Locale.ROOT, "predictive alert (limit: previous window +10%%): %d of %d windows went over%n",
+                    alerts.exceeded(), alerts.windows());
+            for (AlertRule rule : AlertRule.values()) {
+                out.printf(Locale.ROOT, "  %-45s precision %3.0f%% recall %3.0f%%%s%n", rule.description(),
+                        100 * alerts.precision(rule), 100 * alerts.recall(rule),
+                        rule == AlertRule.DEFAULT ? "  (the alert's rule)" : "");
+            }
         }
         out.flush();
         return 0;

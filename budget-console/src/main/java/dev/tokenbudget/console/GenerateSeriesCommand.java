@@ -38,7 +38,15 @@ final class GenerateSeriesCommand implements Callable<Integer> {
     @Option(names = "--zoo", paramLabel = "DIR", description = "Write every regime for seeds 1..--seeds into DIR.")
     private Path zoo;
 
-    @Option(names = "--seeds", defaultValue = "3", description = "Seeds per regime with --zoo (default 3).")
+    @Option(names = "--floor", description = "With --zoo: also print each series' noise floor, the day-5/10/15/20 "
+            + "MAPE of the month's total of an oracle that knows the generator's mean path (docs/forecast.md).")
+    private boolean floor;
+
+    @Option(names = "--first-seed", defaultValue = "1", description = "First seed with --zoo (default 1).")
+    private long firstSeed;
+
+    @Option(names = "--seeds", defaultValue = "3",
+            description = "Seeds per regime with --zoo (default 3): --first-seed and on.")
     private int seeds;
 
     @Option(names = "--seed", defaultValue = "42", description = "Random seed (default 42).")
@@ -95,10 +103,21 @@ final class GenerateSeriesCommand implements Callable<Integer> {
     private int writeZoo(int n) {
         try {
             Files.createDirectories(zoo);
+            if (floor) {
+                spec.commandLine().getOut().printf(java.util.Locale.ROOT, "%-28s %7s %7s %7s %7s%n",
+                        "noise floor (MAPE %)",
+                        "day 5", "day 10", "day 15", "day 20");
+            }
             for (RegimeZoo.Regime r : RegimeZoo.Regime.values()) {
-                for (long s = 1; s <= seeds; s++) {
-                    Files.writeString(zoo.resolve(r.slug() + "-" + s + ".csv"),
-                            RegimeZoo.csv(RegimeZoo.generate(r, s, start, n).series()), StandardCharsets.UTF_8);
+                for (long s = firstSeed; s < firstSeed + seeds; s++) {
+                    RegimeZoo.Generated g = RegimeZoo.generate(r, s, start, n);
+                    Files.writeString(zoo.resolve(r.slug() + "-" + s + ".csv"), RegimeZoo.csv(g.series()),
+                            StandardCharsets.UTF_8);
+                    if (floor) {
+                        spec.commandLine().getOut().printf(java.util.Locale.ROOT, "%-28s %7.2f %7.2f %7.2f %7.2f%n",
+                                r.slug() + "-" + s, g.noiseFloor(5), g.noiseFloor(10), g.noiseFloor(15),
+                                g.noiseFloor(20));
+                    }
                 }
             }
         } catch (IOException e) {

@@ -40,19 +40,32 @@ class ForecastCommandsTest {
 
     @Test
     void backtestAllPrintsOneRowPerSeriesWithRatiosAndPooledCoverage(@TempDir Path dir) throws Exception {
-        assertThat(new Terminal().run("generate-series", "--zoo", dir.toString(), "--seeds", "1", "--days", "150"))
+        Terminal gen = new Terminal();
+        assertThat(gen.run("generate-series", "--zoo", dir.toString(), "--seeds", "1", "--days", "150", "--floor"))
                 .isZero();
+        // one noise-floor row per series, shrinking as the month goes by
+        List<String> floors = gen.out().lines().filter(l -> l.matches("[a-z-]+-1 .*")).toList();
+        assertThat(floors).hasSize(11);
+        assertThat(floors).allSatisfy(l -> {
+            String[] f = l.trim().split(" +");
+            assertThat(Double.parseDouble(f[1])).isGreaterThan(Double.parseDouble(f[4])).isLessThan(3);
+        });
         assertThat(cli.run("backtest", "--all", dir.toString())).as(cli.err()).isZero();
         List<String> lines = cli.out().lines().toList();
         assertThat(lines.get(0)).contains("series", "model", "holt-w", "/best", "/hw", "cov80", "cov95");
-        assertThat(lines).hasSize(1 + 11 + 2);
+        assertThat(lines).hasSize(1 + 11 + 2 + 4);
         assertThat(lines.get(1)).startsWith("bursts-1").contains(" 10 ");
         assertThat(lines.get(12)).startsWith("all (pooled coverage)");
-        assertThat(lines.get(13)).startsWith("predictive alert (limit: previous window +10%)").contains("precision");
+        assertThat(lines.get(13)).startsWith("predictive alert (limit: previous window +10%)");
+        assertThat(lines.subList(14, 18)).allSatisfy(l -> assertThat(l).contains("precision", "recall"));
+        assertThat(lines.subList(14, 18)).filteredOn(l -> l.contains("(the alert's rule)")).singleElement()
+                .satisfies(l -> assertThat(l).contains("expected above the limit"));
         Terminal json = new Terminal();
         assertThat(json.run("backtest", "--all", dir.toString(), "--json")).isZero();
         JsonNode root = JSON.readTree(json.out());
         assertThat(root.get("series")).hasSize(11);
+        assertThat(root.get("alerts").get("rule").asText()).isEqualTo("expected");
+        assertThat(root.get("alerts").get("rules")).hasSize(4);
         JsonNode row = root.get("series").get(0);
         double ratio = row.get("mapeModel").asDouble() / Math.min(row.get("mapeLinear").asDouble(),
                 row.get("mapeRolling14").asDouble());

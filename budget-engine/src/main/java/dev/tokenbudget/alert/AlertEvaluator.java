@@ -7,6 +7,7 @@ import dev.tokenbudget.budget.WindowLimit;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.engine.BudgetStatus;
 import dev.tokenbudget.event.BudgetEvent;
+import dev.tokenbudget.forecast.AlertRule;
 import dev.tokenbudget.forecast.Forecast;
 import dev.tokenbudget.forecast.WindowForecasts;
 import dev.tokenbudget.identity.VirtualKey;
@@ -29,9 +30,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * thread; the simulator calls it directly on simulated time):
  * <ul>
  *   <li>a threshold alert for each {@link BudgetEvent.ThresholdCrossed} the store reports;</li>
- *   <li>a predicted alert when a window's projection reaches the limit before the window ends
- *       (within the configured lead), once per budget, window and limit across instances, by a
- *       claim;</li>
+ *   <li>a predicted alert when a window's projection fires {@link AlertRule#DEFAULT} (the expected
+ *       total above the limit) and the expected burn reaches the limit within the configured lead,
+ *       once per budget, window and limit across instances, by a claim; the alert states the 80 %
+ *       band and whether all of it lies above the limit;</li>
  *   <li>a resolution when a window that alerted has ended.</li>
  * </ul>
  * Claim keys carry the window instance and the limit, so alerts re-arm in a new window and when
@@ -125,7 +127,9 @@ public final class AlertEvaluator {
             long limit = ws.limits().get(d);
             long used = ws.used().get(d);
             Duration lead = config.predictive().lead();
-            if (f.exhaustion() == null || used >= limit || f.historyDays() < config.predictive().minHistoryDays()
+            // the rule is the one with the best precision and recall in backtests (docs/forecast.md)
+            if (!AlertRule.DEFAULT.fires(f, limit) || f.exhaustion() == null || used >= limit
+                    || f.historyDays() < config.predictive().minHistoryDays()
                     || lead != null && f.exhaustion().isAfter(now.plus(lead))) {
                 continue;
             }

@@ -102,39 +102,48 @@ public final class Backtest {
 
     /**
      * How well the predictive alert would have done at day {@code day} of each window, with the
-     * limit set at the previous window's total plus {@code headroom} (0.1: +10 %): an alert
-     * "projected to exceed" fires when the 80 % band's lower bound is above the limit (the model
-     * is 90 % sure), and for comparison when the expected total alone is above it.
+     * limit set at the previous window's total plus {@code headroom} (0.1: +10 %), under every
+     * {@link AlertRule}.
      *
      * @param exceeded windows whose actual total went over the limit
+     * @param alerts   per rule (by ordinal), windows where the rule fired
+     * @param hits     per rule (by ordinal), windows where it fired and the total went over
      */
-    public record AlertScore(int windows, int exceeded, int bandAlerts, int bandHits, int meanAlerts, int meanHits) {
+    public record AlertScore(int windows, int exceeded, java.util.List<Integer> alerts, java.util.List<Integer> hits) {
 
-        public double bandPrecision() {
-            return bandAlerts == 0 ? Double.NaN : (double) bandHits / bandAlerts;
+        public AlertScore {
+            alerts = java.util.List.copyOf(alerts);
+            hits = java.util.List.copyOf(hits);
         }
 
-        public double bandRecall() {
-            return exceeded == 0 ? Double.NaN : (double) bandHits / exceeded;
+        public static AlertScore none() {
+            java.util.List<Integer> zero = java.util.Collections.nCopies(AlertRule.values().length, 0);
+            return new AlertScore(0, 0, zero, zero);
         }
 
-        public double meanPrecision() {
-            return meanAlerts == 0 ? Double.NaN : (double) meanHits / meanAlerts;
+        public double precision(AlertRule r) {
+            int a = alerts.get(r.ordinal());
+            return a == 0 ? Double.NaN : (double) hits.get(r.ordinal()) / a;
         }
 
-        public double meanRecall() {
-            return exceeded == 0 ? Double.NaN : (double) meanHits / exceeded;
+        public double recall(AlertRule r) {
+            return exceeded == 0 ? Double.NaN : (double) hits.get(r.ordinal()) / exceeded;
         }
 
         public AlertScore plus(AlertScore o) {
-            return new AlertScore(windows + o.windows, exceeded + o.exceeded, bandAlerts + o.bandAlerts,
-                    bandHits + o.bandHits, meanAlerts + o.meanAlerts, meanHits + o.meanHits);
+            java.util.List<Integer> a = new ArrayList<>();
+            java.util.List<Integer> h = new ArrayList<>();
+            for (int i = 0; i < alerts.size(); i++) {
+                a.add(alerts.get(i) + o.alerts.get(i));
+                h.add(hits.get(i) + o.hits.get(i));
+            }
+            return new AlertScore(windows + o.windows, exceeded + o.exceeded, a, h);
         }
     }
 
     public AlertScore alerts(DailySeries data, WindowMode mode, int day, double headroom) {
         List<LocalDate[]> windows = windows(data, mode);
-        AlertScore score = new AlertScore(0, 0, 0, 0, 0, 0);
+        AlertScore score = AlertScore.none();
         for (LocalDate[] w : windows) {
             int length = (int) java.time.temporal.ChronoUnit.DAYS.between(w[0], w[1]);
             LocalDate prevStart = mode.isMonth() ? w[0].minusMonths(1) : w[0].minusDays(length);
@@ -146,10 +155,14 @@ public final class Backtest {
             LocalDate cut = w[0].plusDays(day);
             Forecast f = model(data, w[0], w[1], cut, data.sum(w[0], cut));
             boolean over = actual > limit;
-            boolean band = f.lower80() > limit;
-            boolean mean = f.expected() > limit;
-            score = score.plus(new AlertScore(1, over ? 1 : 0, band ? 1 : 0, band && over ? 1 : 0, mean ? 1 : 0,
-                    mean && over ? 1 : 0));
+            List<Integer> a = new ArrayList<>();
+            List<Integer> h = new ArrayList<>();
+            for (AlertRule r : AlertRule.values()) {
+                boolean fires = r.fires(f, limit);
+                a.add(fires ? 1 : 0);
+                h.add(fires && over ? 1 : 0);
+            }
+            score = score.plus(new AlertScore(1, over ? 1 : 0, a, h));
         }
         return score;
     }

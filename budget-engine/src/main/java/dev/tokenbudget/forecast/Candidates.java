@@ -5,15 +5,15 @@ import java.time.LocalDate;
 /**
  * The candidate forecasts of the days ahead, each from the history before a given day: the
  * robust level with weekday factors and level shifts ({@link DailyModel}), the same with a damped
- * local trend ({@link LocalTrend}), and Holt-Winters with the parameters chosen on the whole
- * history. Each learns from the history with month-start effects ({@link MonthStart}) and ended
+ * local trend ({@link LocalTrend}), Holt-Winters with the parameters chosen on the whole
+ * history, and after a launch, its decay ({@link Decay}). Each learns from the history with month-start effects ({@link MonthStart}) and ended
  * bursts ({@link Bursts}) taken out; each is a path: expected usage per day ahead.
  */
 final class Candidates {
 
     /** The candidate methods, in a fixed order. */
     enum Kind {
-        LEVEL("level"), TREND("trend"), HOLT_WINTERS("holt-winters");
+        LEVEL("level"), TREND("trend"), HOLT_WINTERS("holt-winters"), DECAY("decay"), LONG_MEAN("long mean");
 
         final String label;
 
@@ -25,7 +25,7 @@ final class Candidates {
     static final int COUNT = Kind.values().length;
 
     /** The paths and what they rest on: the model and the trend at that day. */
-    record Paths(double[][] byKind, DailyModel model, LocalTrend trend, MonthStart monthStart, Bursts bursts) {
+    record Paths(double[][] byKind, DailyModel model, LocalTrend trend, Decay decay, MonthStart monthStart, Bursts bursts) {
         boolean has(Kind k) {
             return byKind[k.ordinal()] != null;
         }
@@ -54,18 +54,30 @@ final class Candidates {
         DailyModel m = DailyModel.fit(history, p);
         double[][] out = new double[COUNT][];
         if (m.stage() == DailyModel.Stage.NO_HISTORY) {
-            return new Paths(out, m, null, ms, bursts);
+            return new Paths(out, m, null, null, ms, bursts);
         }
         LocalDate next = history.end();
         LocalTrend trend = LocalTrend.fit(history, m);
+        Decay decay = Decay.fit(history, m);
         double[] level = new double[days];
         double[] tr = new double[days];
+        double[] dec = new double[days];
         for (int k = 0; k < days; k++) {
             LocalDate d = next.plusDays(k);
             level[k] = m.expected(d);
             tr[k] = m.factor(d.getDayOfWeek()) * trend.level(k + 1, m.sigma());
+            dec[k] = decay == null ? 0 : m.factor(d.getDayOfWeek()) * decay.level(k + 1);
         }
         out[Kind.LEVEL.ordinal()] = level;
+        out[Kind.DECAY.ordinal()] = decay == null ? null : dec;
+        double mean = longMean(history, m);
+        if (mean > 0) {
+            double[] lm = new double[days];
+            for (int k = 0; k < days; k++) {
+                lm[k] = mean * m.factor(next.plusDays(k).getDayOfWeek());
+            }
+            out[Kind.LONG_MEAN.ordinal()] = lm;
+        }
         out[Kind.TREND.ordinal()] = trend.points() > 0 && trend.slope() != 0 ? tr : null;
         if (hw != null) {
             double[] y = values(history);
@@ -85,7 +97,32 @@ final class Candidates {
                 }
             }
         }
-        return new Paths(out, m, trend, ms, bursts);
+        return new Paths(out, m, trend, decay, ms, bursts);
+    }
+
+    /**
+     * The plain mean of the deseasonalised days since the last level shift (all the history
+     * otherwise): on a steady workload the estimate with the least noise, which the exponentially
+     * weighted level trades for reacting within days; 0 with fewer than 28 such days.
+     */
+    static double longMean(DailySeries s, DailyModel m) {
+        int from = 0;
+        while (from < s.size() && s.at(from) == 0) {
+            from++;
+        }
+        if (!m.shifts().isEmpty()) {
+            from = Math.max(from, (int) java.time.temporal.ChronoUnit.DAYS.between(s.start(),
+                    m.shifts().get(m.shifts().size() - 1)));
+        }
+        if (s.size() - from < 28) {
+            return 0;
+        }
+        double sum = 0;
+        for (int i = from; i < s.size(); i++) {
+            double f = m.factor(s.dateAt(i).getDayOfWeek());
+            sum += f >= 0.05 ? s.at(i) / f : 0;
+        }
+        return sum / (s.size() - from);
     }
 
     /** The history's days from its first with usage (what the models learn from). */

@@ -36,6 +36,11 @@ final class Drivers {
         if (c.trend() != null && c.trend().slope() != 0 && e.weights()[Candidates.Kind.TREND.ordinal()] >= 0.2) {
             out.add(String.format(Locale.ROOT, "trend %+.0f %%/month", c.trend().percentPerMonth()));
         }
+        if (c.decay() != null && e.weights()[Candidates.Kind.DECAY.ordinal()] >= 0.2) {
+            out.add(String.format(Locale.ROOT, "launch on %s decaying: half-life %.0f days, settling at %+.0f %% over "
+                    + "the level before", today.minusDays(c.decay().age()), c.decay().halfLife(),
+                    (c.decay().floor() / c.decay().before() - 1) * 100));
+        }
         for (LocalDate s : c.model().shifts()) {
             if (!s.isBefore(today.minusDays(RECENT_DAYS))) {
                 out.add("level shift on " + s);

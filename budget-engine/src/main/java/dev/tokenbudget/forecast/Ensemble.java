@@ -22,8 +22,10 @@ final class Ensemble {
      * @param weights weight of each candidate kind (0 when unused)
      * @param atCut   the candidates now
      * @param ratios  actual over forecast window total at each origin, sorted (empty: too little history)
+     * @param unjudged whether a candidate carries weight that no origin has judged (a launch's decay too
+     *                 recent for any past forecast of it to have an outcome): the ratios do not reflect it
      */
-    record Result(double[] path, double[] weights, Candidates.Paths atCut, double[] ratios) {
+    record Result(double[] path, double[] weights, Candidates.Paths atCut, double[] ratios, boolean unjudged) {
     }
 
     private Ensemble() {
@@ -60,7 +62,8 @@ final class Ensemble {
                 }
             }
         }
-        return new Result(path, w, now, ratios(w, f, actual, used));
+        boolean unjudged = w[Candidates.Kind.DECAY.ordinal()] > 0 && judged(f, Candidates.Kind.DECAY) < MIN_WEIGHT_ORIGINS;
+        return new Result(path, w, now, ratios(w, f, actual, used), unjudged);
     }
 
     private static double[] weights(Candidates.Paths now, double[][] f, double[] actual, double[] used) {
@@ -84,6 +87,17 @@ final class Ensemble {
                 total += w[j];
             }
         }
+        int decay = Candidates.Kind.DECAY.ordinal();
+        if (total > 0 && now.has(Candidates.Kind.DECAY) && w[decay] == 0) {
+            // a launch too recent for its decay to have been judged at any origin: it counts as much as the
+            // best judged candidate, since those were judged on days before the launch
+            double max = 0;
+            for (double x : w) {
+                max = Math.max(max, x);
+            }
+            w[decay] = max;
+            total += max;
+        }
         if (total == 0) {
             // nothing to judge by yet: equal weights, the combination that is hardest to beat blind
             int k = 0;
@@ -99,6 +113,14 @@ final class Ensemble {
             w[j] /= total;
         }
         return w;
+    }
+
+    private static int judged(double[][] f, Candidates.Kind k) {
+        int m = 0;
+        for (double[] x : f) {
+            m += Double.isNaN(x[k.ordinal()]) ? 0 : 1;
+        }
+        return m;
     }
 
     private static double[] ratios(double[] w, double[][] f, double[] actual, double[] used) {

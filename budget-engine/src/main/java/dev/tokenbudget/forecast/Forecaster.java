@@ -174,7 +174,7 @@ public final class Forecaster {
         }
         double var = noise + mean * mean * rate.levelSigma() * rate.levelSigma()
                 + drift * (params.drift() * params.drift() + m.jumpVariance());
-        boolean fresh = !m.shifts().isEmpty()
+        boolean fresh = e.unjudged() || !m.shifts().isEmpty()
                 && !m.shifts().get(m.shifts().size() - 1).isBefore(day.minusDays(Bands.FRESH_SHIFT_DAYS));
         double[] q = e.ratios().length > 0 ? Bands.empirical(e.ratios(), base + mean, base, var, h, fresh)
                 : Bands.parametric(mean, var);

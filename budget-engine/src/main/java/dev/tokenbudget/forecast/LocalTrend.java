@@ -8,8 +8,8 @@ import java.util.Arrays;
  * shift. The median of pairwise slopes ignores a burst or a missing day that a least-squares line
  * would follow; extrapolation is damped hard ({@link #DAMPING} per day: at most four days' worth of slope), so
  * the candidate is mostly the line's level at the last day, which follows growth without the lag
- * of an exponentially weighted level. Right after an upward shift, a falling line is a launch
- * settling and is not extrapolated at all.
+ * of an exponentially weighted level. Within two weeks after an upward shift the line is not
+ * extrapolated at all: rising, it is the step itself; falling, a launch settling ({@link Decay}).
  *
  * @param logLevel log of the deseasonalised level on the last day, from the line
  * @param slope    growth per day in log terms (0.01: about +1 % a day)
@@ -56,8 +56,9 @@ record LocalTrend(double logLevel, double slope, int points) {
             }
         }
         double b = median(slopes, p);
-        if (launch && b < 0) {
-            // falling right after a rise: a launch settling, which a trend line would take too far
+        if (launch) {
+            // right after a rise the line is the step itself (the shift is dated from the start of the run that
+            // raised it, before the step), or a launch settling, which Decay follows: neither is a trend
             return new LocalTrend(Math.log(m.level()), 0, 0);
         }
         double[] a = new double[k];

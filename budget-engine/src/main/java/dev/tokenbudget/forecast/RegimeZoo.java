@@ -46,7 +46,45 @@ public final class RegimeZoo {
      * none), and the events (shifts, bursts, launches, successors, missing days).
      */
     public record Generated(Regime regime, long seed, DailySeries series, double weeklyAmplitude, double growth,
-                            List<Event> events) {
+                            List<Event> events, double[] mean, double noise) {
+
+        /**
+         * The noise floor of a forecast of each calendar month's total made at day {@code day}: the mean
+         * absolute percentage error (in percent) of an oracle that knows the generator's mean path
+         * ({@code mean}, every event included) and misses only the daily noise of the days still to
+         * come. The remaining days' noise is independent and log-normal with relative variance
+         * {@code e^(σ²) − 1}, so the error of the total is near-normal with that variance times the sum
+         * of the squared daily means, and its expected absolute value √(2/π) of its standard
+         * deviation. A real forecaster also has to learn the level (and cannot know future events):
+         * no method can be below this.
+         */
+        public double noiseFloor(int day) {
+            double v = Math.exp(noise * noise) - 1;
+            double sum = 0;
+            int months = 0;
+            LocalDate start = series.start();
+            LocalDate m = start.withDayOfMonth(1);
+            if (m.isBefore(start)) {
+                m = m.plusMonths(1);
+            }
+            for (; !m.plusMonths(1).isAfter(series.end()); m = m.plusMonths(1)) {
+                int from = (int) java.time.temporal.ChronoUnit.DAYS.between(start, m);
+                int to = (int) java.time.temporal.ChronoUnit.DAYS.between(start, m.plusMonths(1));
+                double total = 0;
+                double sq = 0;
+                for (int i = from; i < to; i++) {
+                    total += mean[i];
+                    if (i >= from + day) {
+                        sq += mean[i] * mean[i];
+                    }
+                }
+                if (total > 0) {
+                    sum += Math.sqrt(2 / Math.PI) * Math.sqrt(v * sq) / total;
+                    months++;
+                }
+            }
+            return months == 0 ? Double.NaN : 100 * sum / months;
+        }
     }
 
     private RegimeZoo() {
@@ -141,12 +179,14 @@ public final class RegimeZoo {
             }
         }
         long[] v = new long[days];
+        double[] mean = new double[days];
         for (int i = 0; i < days; i++) {
             double w = week[start.plusDays(i).getDayOfWeek().getValue() - 1];
             double e = Math.exp(noise * rnd.nextGaussian() - noise * noise / 2);
-            v[i] = Math.round(BASE * mult[i] * w * e);
+            mean[i] = BASE * mult[i] * w;
+            v[i] = Math.round(mean[i] * e);
         }
-        return new Generated(regime, seed, DailySeries.of(start, v), amp, growth, List.copyOf(events));
+        return new Generated(regime, seed, DailySeries.of(start, v), amp, growth, List.copyOf(events), mean, noise);
     }
 
     /** Weekday factors, Monday first, mean 1, largest over smallest = 1 + amp; the busy days are weekdays. */

@@ -154,6 +154,9 @@ public abstract class AbstractOnceOnlyAlertsTest {
         assertThat(p.at()).isBefore(Instant.parse("2026-11-06T00:00:00Z"));
         assertThat(p.projection().expected()).isGreaterThan(1_000_000);
         assertThat(p.action()).contains("rejected with 429");
+        // 60k a day against 1M: the whole band is above the limit, and the alert says so
+        assertThat(p.projection().lower80()).isGreaterThan(1_000_000);
+        assertThat(p.action()).contains("80% band").contains("all of it above the limit");
         assertThat(of(Alert.Kind.THRESHOLD)).extracting(Alert::threshold).containsExactlyInAnyOrder(75, 90, 100);
         assertThat(of(Alert.Kind.THRESHOLD)).allSatisfy(a -> assertThat(a.budgetId()).isEqualTo("support"));
 

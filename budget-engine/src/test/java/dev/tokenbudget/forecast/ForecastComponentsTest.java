@@ -110,4 +110,34 @@ class ForecastComponentsTest {
         assertThat(Bands.empirical(new double[] {0.1, 0.1, 0.2, 0.2, 0.3, 0.3}, 1000, 900, 0, 10, false)[0])
                 .isZero();
     }
+
+    @Test
+    void aDecayingLaunchIsProjectedToKeepDecayingAndSaysSo() {
+        // 60 quiet days, then a launch to x3 whose lift halves every 6 days towards a third of it
+        long[] v = flat(80, 1000, 3);
+        double[] mean = new double[100];
+        for (int i = 0; i < 100; i++) {
+            int k = i - 60;
+            mean[i] = k < 0 ? 1000 : 1000 * (1 + 2 * (1.0 / 3 + 2.0 / 3 * Math.pow(0.5, k / 6.0)));
+        }
+        for (int i = 60; i < 80; i++) {
+            v[i] = Math.round(v[i] * mean[i] / 1000);
+        }
+        DailySeries history = DailySeries.of(START, v);
+        Instant now = START.plusDays(80).atStartOfDay(ZoneOffset.UTC).toInstant();
+        Forecast f = new Forecaster().span(history, 0, now, ZoneOffset.UTC, now,
+                START.plusDays(100).atStartOfDay(ZoneOffset.UTC).toInstant(), 0, -1);
+        double truth = 0;
+        for (int i = 80; i < 100; i++) {
+            truth += mean[i];
+        }
+        double lastWeek = 0;
+        for (int i = 73; i < 80; i++) {
+            lastWeek += v[i];
+        }
+        assertThat(f.drivers()).anySatisfy(d -> assertThat(d).startsWith("launch on ").contains("decaying"));
+        // flat at the last week's level would be 20 days x its mean, which the decay has left behind
+        assertThat(f.expected()).isLessThan(20 * lastWeek / 7 * 0.97);
+        assertThat(f.expected()).isCloseTo(truth, within(0.08 * truth));
+    }
 }

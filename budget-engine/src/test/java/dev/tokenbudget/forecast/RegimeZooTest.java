@@ -3,6 +3,7 @@ package dev.tokenbudget.forecast;
 import dev.tokenbudget.forecast.RegimeZoo.Event;
 import dev.tokenbudget.forecast.RegimeZoo.Generated;
 import dev.tokenbudget.forecast.RegimeZoo.Regime;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -204,5 +205,19 @@ class RegimeZooTest {
             assertThat(g.series().at(i) == 0).as("day " + i).isEqualTo(missing.contains(i));
         }
         assertThat(g.series().dateAt(0).getDayOfWeek()).isEqualTo(DayOfWeek.MONDAY);
+    }
+
+    @Test
+    void theNoiseFloorIsTheRemainingDaysNoiseAndShrinksAsTheMonthGoesBy() {
+        RegimeZoo.Generated g = RegimeZoo.generate(RegimeZoo.Regime.STEADY_WEEKLY, 1, java.time.LocalDate.of(2024, 1, 1),
+                548);
+        // a flat month: sqrt(2/pi) x 10 % x sqrt(20 days left) / 30 days, the weekly cycle moving it a little
+        double flat = Math.sqrt(2 / Math.PI) * Math.sqrt(Math.exp(0.01) - 1) * Math.sqrt(20) / 30 * 100;
+        assertThat(g.noiseFloor(10)).isCloseTo(flat, org.assertj.core.api.Assertions.within(0.1 * flat));
+        assertThat(g.noiseFloor(5)).isGreaterThan(g.noiseFloor(10));
+        assertThat(g.noiseFloor(20)).isLessThan(g.noiseFloor(10));
+        RegimeZoo.Generated noWeekly = RegimeZoo.generate(RegimeZoo.Regime.NO_WEEKLY, 1,
+                java.time.LocalDate.of(2024, 1, 1), 548);
+        assertThat(noWeekly.noiseFloor(10)).isCloseTo(flat * 1.5, org.assertj.core.api.Assertions.within(0.1 * flat));
     }
 }

@@ -46,21 +46,19 @@ class ZooBacktestTest {
     }
 
     @Test
-    void dayTenErrorIsNotAboveTheBetterSimpleBaselineOnAnyRegimeButLaunchDecay() {
-        RESULTS.forEach((r, x) -> {
-            // launch-decay is a near tie (docs/forecast.md): a launch after the forecast is nobody's to see
-            double slack = r == Regime.LAUNCH_DECAY ? 1.05 : 1.0;
-            assertThat(x[0]).as(r + " model vs best of linear / rolling-14").isLessThanOrEqualTo(slack * x[1]);
-        });
+    void dayTenErrorIsNotAboveTheBetterSimpleBaselineOnAnyRegime() {
+        RESULTS.forEach((r, x) -> assertThat(x[0]).as(r + " model vs best of linear / rolling-14")
+                .isLessThanOrEqualTo(x[1]));
     }
 
     @Test
     void dayTenErrorIsClearlyLowerOnMostRegimes() {
         long tenPercent = RESULTS.values().stream().filter(x -> x[0] <= 0.9 * x[1]).count();
         long twentyPercent = RESULTS.values().stream().filter(x -> x[0] <= 0.8 * x[1]).count();
-        assertThat(tenPercent).as("regimes at least 10 % better than the best baseline").isGreaterThanOrEqualTo(6);
-        // growth and month-start effects, where the baselines are structurally wrong
-        assertThat(twentyPercent).as("regimes at least 20 % better").isGreaterThanOrEqualTo(2);
+        assertThat(tenPercent).as("regimes at least 10 % better than the best baseline").isGreaterThanOrEqualTo(7);
+        // growth and month-start effects, where the baselines are structurally wrong, and no weekly cycle, where
+        // the long mean halves the level's noise; not most (docs/forecast.md: the noise floor)
+        assertThat(twentyPercent).as("regimes at least 20 % better").isGreaterThanOrEqualTo(3);
         assertThat(RESULTS.get(Regime.EXPONENTIAL_GROWTH)[0]).isLessThan(0.7 * RESULTS.get(Regime.EXPONENTIAL_GROWTH)[1]);
         assertThat(RESULTS.get(Regime.MONTH_START)[0]).isLessThan(0.5 * RESULTS.get(Regime.MONTH_START)[1]);
     }
