@@ -12,6 +12,7 @@ import dev.tokenbudget.engine.Ticket;
 import dev.tokenbudget.estimate.TokenizerEstimator;
 import dev.tokenbudget.estimate.InputEstimator;
 import dev.tokenbudget.identity.VirtualKey;
+import dev.tokenbudget.provider.BodyBytes;
 import dev.tokenbudget.provider.BodyChange;
 import dev.tokenbudget.provider.Endpoint;
 import dev.tokenbudget.provider.Family;
@@ -19,6 +20,7 @@ import dev.tokenbudget.provider.Provider;
 import dev.tokenbudget.provider.ProviderCodec;
 import dev.tokenbudget.provider.RequestFacts;
 import dev.tokenbudget.provider.RequestJson;
+import dev.tokenbudget.provider.RequestScan;
 import dev.tokenbudget.routing.UpstreamLimiter;
 import dev.tokenbudget.routing.UpstreamLimiters;
 import dev.tokenbudget.routing.UpstreamSpec;
@@ -179,16 +181,32 @@ public final class BudgetGateway {
      * thread (a store call), and the stage completes when the upstream quota grants or refuses.
      */
     public CompletionStage<Admission> admitAsync(Identified id, byte[] body) {
+        return admitAsync(id, BodyBytes.of(body), null);
+    }
+
+    /**
+     * {@link #admitAsync(Identified, BodyBytes, Duration)} with a body in one array.
+     */
+    public CompletionStage<Admission> admitAsync(Identified id, byte[] body, Duration answerWithin) {
+        return admitAsync(id, BodyBytes.of(body), answerWithin);
+    }
+
+    /**
+     * {@link #admitAsync(Identified, byte[])} with the body as the host holds it (its buffers, read
+     * in place). The body is read before this returns and not kept: the host may release its buffers
+     * once the returned stage exists, and forwards them unchanged when {@link Forward#body()} is null.
+     */
+    public CompletionStage<Admission> admitAsync(Identified id, BodyBytes body) {
         return admitAsync(id, body, null);
     }
 
     /**
-     * {@link #admitAsync(Identified, byte[])} for a host that must answer within a bound of its own
+     * {@link #admitAsync(Identified, BodyBytes)} for a host that must answer within a bound of its own
      * (Envoy's per-message timeout): the stage completes at most {@code answerWithin} after this
      * call (estimating included), refusing with 429 and {@code Retry-After} a request the upstream
      * quota cannot take by then, however long the quota's {@code max_wait}. Null: no bound of its own.
      */
-    public CompletionStage<Admission> admitAsync(Identified id, byte[] body, Duration answerWithin) {
+    public CompletionStage<Admission> admitAsync(Identified id, BodyBytes body, Duration answerWithin) {
         long started = engine.clock().nanoTime();
         Admission a = reserveAndPlan(id, body);
         if (upstreams == null || !(a instanceof Forward f) || f.ticket() == null || !f.ticket().accounted()) {
@@ -233,10 +251,10 @@ public final class BudgetGateway {
         return upstreams == null ? Optional.empty() : upstreams.forRequest(provider, model);
     }
 
-    private Admission reserveAndPlan(Identified id, byte[] body) {
+    private Admission reserveAndPlan(Identified id, BodyBytes body) {
         Route route = id.route();
         Family errors = errorFamily(route);
-        if (body != null && body.length > options.maxBodyBytes()) {
+        if (body.length() > options.maxBodyBytes()) {
             return tooLarge(id);
         }
         if (route.endpoint() == Endpoint.UNMETERED) {
@@ -244,12 +262,11 @@ public final class BudgetGateway {
         }
         Family family = route.endpoint().family();
         ProviderCodec codec = ProviderCodec.of(family);
-        RequestJson.Parsed parsed = RequestJson.parse(body);
-        if (parsed.problem() != null) {
-            return reply(errors, 400, "invalid_json", parsed.problem());
+        RequestScan.Result read = RequestScan.read(codec, route.endpoint(), body);
+        if (read.jsonProblem() != null) {
+            return reply(errors, 400, "invalid_json", read.jsonProblem());
         }
-        ObjectNode json = parsed.body();
-        RequestFacts facts = codec.inspect(route.endpoint(), json);
+        RequestFacts facts = read.facts();
         if (!facts.valid()) {
             return reply(errors, 400, "invalid_request", facts.problem());
         }
@@ -265,7 +282,7 @@ public final class BudgetGateway {
             return reply(errors, d.httpStatus(), DecisionHeaders.forResponse(d), code(d.reason()), d.message());
         }
         try {
-            return admitted(id, ticket, codec, json, facts, model);
+            return admitted(id, ticket, codec, body, read.tree(), facts, model);
         } catch (RuntimeException e) {
             engine.release(ticket);
             LOG.error("admitting request of key {} failed after reserving; released", id.key().name(), e);
@@ -273,8 +290,8 @@ public final class BudgetGateway {
         }
     }
 
-    private Admission admitted(Identified id, Ticket ticket, ProviderCodec codec, ObjectNode json, RequestFacts facts,
-                               String model) {
+    private Admission admitted(Identified id, Ticket ticket, ProviderCodec codec, BodyBytes body, ObjectNode tree,
+                               RequestFacts facts, String model) {
         Route route = id.route();
         RouteDirective dir = ticket.decision().outcome() == Decision.Outcome.DEGRADE ? ticket.decision().directive()
                 : null;
@@ -284,8 +301,12 @@ public final class BudgetGateway {
         BodyChange change = new BodyChange(newModel, dir == null ? -1 : dir.maxOutputTokens(),
                 dir == null ? Map.of() : promptSwaps(dir), askUsage);
         byte[] newBody = null;
-        if (!change.isEmpty() && codec.rewrite(route.endpoint(), route.provider(), json, change)) {
-            newBody = RequestJson.write(json);
+        if (!change.isEmpty()) {
+            // only a body that changes is parsed into a tree, and written anew from it
+            ObjectNode json = tree != null ? tree : RequestJson.parse(body.toArray()).body();
+            if (codec.rewrite(route.endpoint(), route.provider(), json, change)) {
+                newBody = RequestJson.write(json);
+            }
         }
         String path = id.upstreamPath();
         if (newModel != null && route.pathModel() != null) {

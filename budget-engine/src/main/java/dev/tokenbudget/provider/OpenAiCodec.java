@@ -19,7 +19,7 @@ final class OpenAiCodec implements ProviderCodec {
     }
 
     @Override
-    public RequestFacts inspect(Endpoint endpoint, ObjectNode body) {
+    public RequestFacts inspect(Endpoint endpoint, ObjectNode body, PromptText prompt) {
         try {
             String model = BodyFields.string(body, "model");
             boolean stream = BodyFields.bool(body, "stream");
@@ -41,7 +41,7 @@ final class OpenAiCodec implements ProviderCodec {
                 case RESPONSES -> max = BodyFields.count(body, "max_output_tokens", 1);
                 default -> max = 0; // embeddings produce no output tokens
             }
-            return new RequestFacts(model, stream, streamUsage, max, choices, PromptText.of(body), null);
+            return new RequestFacts(model, stream, streamUsage, max, choices, prompt, null);
         } catch (BodyFields.Invalid e) {
             return RequestFacts.invalid(e.getMessage());
         }

@@ -13,7 +13,16 @@ public interface ProviderCodec {
     Family family();
 
     /** Reads model, stream flag, output ceiling, choices and prompt text of a parsed request body. */
-    RequestFacts inspect(Endpoint endpoint, ObjectNode body);
+    default RequestFacts inspect(Endpoint endpoint, ObjectNode body) {
+        return inspect(endpoint, body, PromptText.of(body));
+    }
+
+    /**
+     * Reads model, stream flag, output ceiling and choices from {@code fields}, which holds at least
+     * the fields this codec reads (a whole body, or only those fields as {@link RequestScan} collects
+     * them), with the prompt already read from the whole body.
+     */
+    RequestFacts inspect(Endpoint endpoint, ObjectNode fields, PromptText prompt);
 
     /**
      * Applies {@code change} to {@code body} in place, keeping every other field and the field
