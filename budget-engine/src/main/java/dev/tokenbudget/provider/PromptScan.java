@@ -15,7 +15,7 @@ import java.util.Arrays;
  */
 final class PromptScan {
 
-    private final StringBuilder text = new StringBuilder(256);
+    private final StringBuilder text;
     private int messages;
     private int media;
     private long tokenIds;
@@ -33,6 +33,14 @@ final class PromptScan {
     private long[] markTokenIds = new long[16];
     private int depth;
     private String field;
+
+    /**
+     * @param bodyLength the body's size in bytes: its text has at most as many characters, so a
+     *                   builder of that size (up to 64 Ki characters) never grows for a usual prompt
+     */
+    PromptScan(long bodyLength) {
+        text = new StringBuilder((int) Math.max(16, Math.min(bodyLength, 1 << 16)));
+    }
 
     PromptText result() {
         return new PromptText(text.toString(), messages, media, tokenIds);

@@ -56,7 +56,7 @@ public final class RequestScan {
     /** Reads {@code body} for {@code endpoint}'s codec. Never throws. */
     public static Result read(ProviderCodec codec, Endpoint endpoint, BodyBytes body) {
         if (!body.isEmpty()) {
-            Fields fields = new Fields();
+            Fields fields = new Fields(body.length());
             JsonScanner scanner = JsonScanner.strict(fields);
             Utf8.Validator utf8 = new Utf8.Validator();
             body.read((b, off, len) -> {
@@ -91,12 +91,16 @@ public final class RequestScan {
      * root and of those objects, as the nodes Jackson's tree would hold for them.
      */
     private static final class Fields implements JsonScanner.Tokens {
-        final PromptScan prompt = new PromptScan();
+        final PromptScan prompt;
         ObjectNode root;
         // per depth, the object whose fields are kept (the root, a kept object), or null
         private ObjectNode[] kept = new ObjectNode[16];
         private int depth;
         private String field;
+
+        Fields(long bodyLength) {
+            prompt = new PromptScan(bodyLength);
+        }
 
         @Override
         public void token(JsonToken t, JsonParser p) throws IOException {
