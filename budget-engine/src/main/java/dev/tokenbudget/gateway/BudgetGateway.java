@@ -282,7 +282,7 @@ public final class BudgetGateway {
             return reply(errors, d.httpStatus(), DecisionHeaders.forResponse(d), code(d.reason()), d.message());
         }
         try {
-            return admitted(id, ticket, codec, body, read.tree(), facts, model);
+            return admitted(id, ticket, codec, body, read, facts, model);
         } catch (RuntimeException e) {
             engine.release(ticket);
             LOG.error("admitting request of key {} failed after reserving; released", id.key().name(), e);
@@ -290,8 +290,8 @@ public final class BudgetGateway {
         }
     }
 
-    private Admission admitted(Identified id, Ticket ticket, ProviderCodec codec, BodyBytes body, ObjectNode tree,
-                               RequestFacts facts, String model) {
+    private Admission admitted(Identified id, Ticket ticket, ProviderCodec codec, BodyBytes body,
+                               RequestScan.Result read, RequestFacts facts, String model) {
         Route route = id.route();
         RouteDirective dir = ticket.decision().outcome() == Decision.Outcome.DEGRADE ? ticket.decision().directive()
                 : null;
@@ -302,10 +302,14 @@ public final class BudgetGateway {
                 dir == null ? Map.of() : promptSwaps(dir), askUsage);
         byte[] newBody = null;
         if (!change.isEmpty()) {
-            // only a body that changes is parsed into a tree, and written anew from it
-            ObjectNode json = tree != null ? tree : RequestJson.parse(body.toArray()).body();
-            if (codec.rewrite(route.endpoint(), route.provider(), json, change)) {
-                newBody = RequestJson.write(json);
+            // a change the codec can splice into the client's bytes (include_usage) needs no tree; any
+            // other is made on a tree of the body, parsed for it, and the body written anew
+            newBody = codec.splice(route.endpoint(), read.fields(), body, change);
+            if (newBody == null) {
+                ObjectNode json = read.tree() != null ? read.tree() : RequestJson.parse(body.toArray()).body();
+                if (codec.rewrite(route.endpoint(), route.provider(), json, change)) {
+                    newBody = RequestJson.write(json);
+                }
             }
         }
         String path = id.upstreamPath();

@@ -32,6 +32,17 @@ public interface ProviderCodec {
      */
     boolean rewrite(Endpoint endpoint, Provider provider, ObjectNode body, BodyChange change);
 
+    /**
+     * {@code change} applied to the body without a tree of it, where the change is simple enough to
+     * be spliced into the client's bytes (everything else stays byte for byte), or null when it
+     * needs {@link #rewrite} on the whole tree.
+     *
+     * @param fields the fields {@link RequestScan} kept of this body
+     */
+    default byte[] splice(Endpoint endpoint, ObjectNode fields, BodyBytes body, BodyChange change) {
+        return null;
+    }
+
     /** A fresh collector for one response of {@code endpoint}. */
     UsageCollector usageCollector(Endpoint endpoint);
 

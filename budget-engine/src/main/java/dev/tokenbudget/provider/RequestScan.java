@@ -48,9 +48,11 @@ public final class RequestScan {
      *                    invalid with {@code jsonProblem} when the body is no JSON object
      * @param jsonProblem why the body is not one valid JSON object (answer 400 {@code invalid_json}), or null
      * @param tree        the whole body's tree when it was built (only by the fallback), else null
+     * @param fields      the fields the scan kept (for {@link ProviderCodec#splice}), or null when it did not read it
      * @param scanned     true when the scan alone read it (no tree built)
      */
-    public record Result(RequestFacts facts, String jsonProblem, ObjectNode tree, boolean scanned) {
+    public record Result(RequestFacts facts, String jsonProblem, ObjectNode tree, ObjectNode fields,
+                         boolean scanned) {
     }
 
     /** Reads {@code body} for {@code endpoint}'s codec. Never throws. */
@@ -70,7 +72,7 @@ public final class RequestScan {
                 scanner.end();
                 if (scanner.failure() == null && fields.root != null) {
                     return new Result(codec.inspect(endpoint, fields.root, fields.prompt.result()), null, null,
-                            true);
+                            fields.root, true);
                 }
             }
         }
@@ -81,9 +83,9 @@ public final class RequestScan {
     static Result parsed(ProviderCodec codec, Endpoint endpoint, byte[] body) {
         RequestJson.Parsed p = RequestJson.parse(body);
         if (p.problem() != null) {
-            return new Result(RequestFacts.invalid(p.problem()), p.problem(), null, false);
+            return new Result(RequestFacts.invalid(p.problem()), p.problem(), null, null, false);
         }
-        return new Result(codec.inspect(endpoint, p.body()), null, p.body(), false);
+        return new Result(codec.inspect(endpoint, p.body()), null, p.body(), null, false);
     }
 
     /**

@@ -76,6 +76,44 @@ class RequestScanProperties {
         assertThat(scan.facts()).isEqualTo(tree.facts());
     }
 
+    @Property(tries = 1000)
+    void askingAStreamForUsageSplicedIntoTheBytesGivesWhatTheTreeRewriteGives(@ForAll("seeds") long seed) {
+        Random r = new Random(seed);
+        com.fasterxml.jackson.databind.node.ObjectNode generated = RequestJson.parse(
+                generate(r, true).getBytes(StandardCharsets.UTF_8)).body();
+        generated.put("stream", true);
+        boolean hasOptions = r.nextInt(4) == 0;
+        if (hasOptions) {
+            generated.set("stream_options", RequestJson.object().put("include_obfuscation", false));
+        } else {
+            generated.remove("stream_options");
+        }
+        String trailing = r.nextBoolean() ? "" : " \n\t";
+        byte[] body = (new String(RequestJson.write(generated), StandardCharsets.UTF_8) + trailing)
+                .getBytes(StandardCharsets.UTF_8);
+        Endpoint e = r.nextBoolean() ? Endpoint.CHAT_COMPLETIONS : Endpoint.COMPLETIONS;
+        ProviderCodec codec = ProviderCodec.of(Family.OPENAI);
+        BodyChange usage = new BodyChange(null, -1, java.util.Map.of(), true);
+        RequestScan.Result read = RequestScan.read(codec, e, pieces(r, body));
+        if (!read.facts().valid()) {
+            return; // a generated field the codec refuses (a negative max_tokens): no admission, no rewrite
+        }
+        byte[] spliced = codec.splice(e, read.fields(), BodyBytes.of(body), usage);
+
+        com.fasterxml.jackson.databind.node.ObjectNode tree = RequestJson.parse(body).body();
+        assertThat(codec.rewrite(e, Provider.OPENAI, tree, usage)).isTrue();
+        if (hasOptions) {
+            assertThat(spliced).as("an existing stream_options object is changed on the tree").isNull();
+            return;
+        }
+        assertThat(spliced).isNotNull();
+        assertThat(RequestJson.parse(spliced).body()).isEqualTo(tree);
+        if (trailing.isEmpty()) {
+            assertThat(new String(spliced, StandardCharsets.UTF_8))
+                    .isEqualTo(new String(RequestJson.write(tree), StandardCharsets.UTF_8));
+        }
+    }
+
     /** A root object; {@code tidy}: the codecs' value fields hold values and their object fields objects. */
     private static String generate(Random r, boolean tidy) {
         StringBuilder b = new StringBuilder();
