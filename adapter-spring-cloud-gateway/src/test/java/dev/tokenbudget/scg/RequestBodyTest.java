@@ -89,7 +89,7 @@ class RequestBodyTest {
         RequestBody empty = RequestBody.read(none, 15).block().orElseThrow();
         assertThat(empty.length()).isZero();
         assertThat(empty.replay(factory).collectList().block()).isEmpty();
-        boolean none = empty.read(bytes -> bytes.isEmpty());
-        assertThat(none).isTrue();
+        boolean noBytes = empty.read(bytes -> bytes.isEmpty());
+        assertThat(noBytes).isTrue();
     }
 }
