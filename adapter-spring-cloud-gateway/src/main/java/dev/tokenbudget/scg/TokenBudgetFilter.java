@@ -75,15 +75,21 @@ final class TokenBudgetFilter implements GatewayFilter, Ordered {
         }
         Identified id = (Identified) result;
         return RequestBody.read(exchange.getRequest(), gateway.options().maxBodyBytes())
-                .flatMap(body -> body.isEmpty()
-                        ? Replies.write(exchange.getResponse(), gateway.tooLarge(id))
-                        : calls.call(() -> gateway.admitAsync(id, body.get()))
-                        .flatMap(Mono::fromCompletionStage) // waits, without a thread, for an upstream quota
-                        .flatMap(admission -> admitted(exchange, chain, admission, body.get())));
+                .flatMap(read -> {
+                    if (read.isEmpty()) {
+                        return Replies.write(exchange.getResponse(), gateway.tooLarge(id));
+                    }
+                    RequestBody body = read.get();
+                    // the engine reads the buffers in place; they go upstream as they are unless rewritten
+                    return calls.call(() -> body.read(bytes -> gateway.admitAsync(id, bytes)))
+                            .flatMap(Mono::fromCompletionStage) // waits, without a thread, for an upstream quota
+                            .flatMap(admission -> admitted(exchange, chain, admission, body))
+                            .doFinally(signal -> body.release());
+                });
     }
 
     private Mono<Void> admitted(ServerWebExchange exchange, GatewayFilterChain chain, Admission admission,
-                                byte[] body) {
+                                RequestBody body) {
         if (admission instanceof Reply reply) {
             return Replies.write(exchange.getResponse(), reply);
         }

@@ -13,8 +13,9 @@ import java.util.Map;
 
 /**
  * The request as it goes upstream, built from a {@link Forward}: key headers removed, the
- * upstream credential and route directive set, the (possibly rewritten) body replayed from memory
- * with a matching {@code content-length}, and the path changed when the model lives in it.
+ * upstream credential and route directive set, the client's body passed on as the buffers it
+ * came in (or the rewritten body) with a matching {@code content-length}, and the path changed
+ * when the model lives in it.
  */
 final class UpstreamRequest {
 
@@ -26,10 +27,11 @@ final class UpstreamRequest {
      *                 null when unknown
      * @throws RuntimeException when the forward's signer cannot sign (no credentials)
      */
-    static ServerHttpRequest of(ServerHttpRequest client, Forward forward, byte[] clientBody,
+    static ServerHttpRequest of(ServerHttpRequest client, Forward forward, RequestBody clientBody,
                                 DataBufferFactory buffers, URI upstream) {
-        byte[] body = forward.body() != null ? forward.body() : clientBody;
-        boolean hadBody = body.length > 0 || client.getHeaders().getContentLength() >= 0;
+        byte[] rewritten = forward.body();
+        int length = rewritten != null ? rewritten.length : clientBody.length();
+        boolean hadBody = length > 0 || client.getHeaders().getContentLength() >= 0;
         ServerHttpRequest.Builder b = client.mutate();
         URI uri = client.getURI();
         String pathAndQuery = forward.path() != null ? forward.path()
@@ -39,21 +41,23 @@ final class UpstreamRequest {
         }
         Map<String, String> signed = forward.signer() == null || upstream == null ? Map.of()
                 : forward.sign(client.getMethod().name(), URI.create(upstream.getScheme() + "://"
-                + upstream.getRawAuthority() + pathAndQuery), contentType(client), body);
+                + upstream.getRawAuthority() + pathAndQuery), contentType(client),
+                rewritten != null ? rewritten : clientBody.toArray());
         b.headers(h -> {
             forward.removeHeaders().forEach(h::remove);
             forward.setHeaders().forEach(h::set);
             signed.forEach(h::set);
             h.remove(HttpHeaders.TRANSFER_ENCODING);
             if (hadBody) {
-                h.setContentLength(body.length);
+                h.setContentLength(length);
             }
         });
         return new ServerHttpRequestDecorator(b.build()) {
             @Override
             public Flux<DataBuffer> getBody() {
-                // wrapped per subscription: a retried upstream call replays the same bytes
-                return Flux.defer(() -> Flux.just(buffers.wrap(body)));
+                // per subscription: a retried upstream call replays the same bytes
+                return rewritten != null ? Flux.defer(() -> Flux.just(buffers.wrap(rewritten)))
+                        : clientBody.replay(buffers);
             }
         };
     }

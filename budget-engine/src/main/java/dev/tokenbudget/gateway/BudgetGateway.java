@@ -12,6 +12,7 @@ import dev.tokenbudget.engine.Ticket;
 import dev.tokenbudget.estimate.TokenizerEstimator;
 import dev.tokenbudget.estimate.InputEstimator;
 import dev.tokenbudget.identity.VirtualKey;
+import dev.tokenbudget.provider.BodyBytes;
 import dev.tokenbudget.provider.BodyChange;
 import dev.tokenbudget.provider.Endpoint;
 import dev.tokenbudget.provider.Family;
@@ -19,6 +20,7 @@ import dev.tokenbudget.provider.Provider;
 import dev.tokenbudget.provider.ProviderCodec;
 import dev.tokenbudget.provider.RequestFacts;
 import dev.tokenbudget.provider.RequestJson;
+import dev.tokenbudget.provider.RequestScan;
 import dev.tokenbudget.routing.UpstreamLimiter;
 import dev.tokenbudget.routing.UpstreamLimiters;
 import dev.tokenbudget.routing.UpstreamSpec;
@@ -171,7 +173,7 @@ public final class BudgetGateway {
      * for the upstream quota: reactive hosts call {@link #admitAsync} instead.
      */
     public Admission admit(Identified id, byte[] body) {
-        return admit(id, body, null, false).toCompletableFuture().join();
+        return admit(id, BodyBytes.of(body), null, false).toCompletableFuture().join();
     }
 
     /**
@@ -181,7 +183,7 @@ public final class BudgetGateway {
      * stage completes when the upstream quota grants or refuses.
      */
     public CompletionStage<Admission> admitAsync(Identified id, byte[] body) {
-        return admit(id, body, null, true);
+        return admit(id, BodyBytes.of(body), null, true);
     }
 
     /**
@@ -193,10 +195,21 @@ public final class BudgetGateway {
      * long the quota's {@code max_wait}. Null: no bound of its own.
      */
     public CompletionStage<Admission> admitAsync(Identified id, byte[] body, Duration answerWithin) {
-        return admit(id, body, answerWithin, false);
+        return admit(id, BodyBytes.of(body), answerWithin, false);
     }
 
-    private CompletionStage<Admission> admit(Identified id, byte[] body, Duration answerWithin, boolean async) {
+    /**
+     * {@link #admitAsync(Identified, byte[])} with the body as the host holds it (its buffers, read
+     * in place). The host's view need only stay readable until this returns: when the reservation
+     * is still on its way then (a store with {@code ASYNC_DECISIONS}), the body is copied for a
+     * rewrite that may follow. The host forwards its buffers unchanged when {@link Forward#body()}
+     * is null.
+     */
+    public CompletionStage<Admission> admitAsync(Identified id, BodyBytes body) {
+        return admit(id, body, null, true);
+    }
+
+    private CompletionStage<Admission> admit(Identified id, BodyBytes body, Duration answerWithin, boolean async) {
         long started = engine.clock().nanoTime();
         return reserveAndPlan(id, body, async).thenCompose(a -> upstreamQuota(id, a, answerWithin, started));
     }
@@ -244,10 +257,10 @@ public final class BudgetGateway {
         return upstreams == null ? Optional.empty() : upstreams.forRequest(provider, model);
     }
 
-    private CompletionStage<Admission> reserveAndPlan(Identified id, byte[] body, boolean async) {
+    private CompletionStage<Admission> reserveAndPlan(Identified id, BodyBytes body, boolean async) {
         Route route = id.route();
         Family errors = errorFamily(route);
-        if (body != null && body.length > options.maxBodyBytes()) {
+        if (body.length() > options.maxBodyBytes()) {
             return CompletableFuture.completedFuture(tooLarge(id));
         }
         if (route.endpoint() == Endpoint.UNMETERED) {
@@ -255,12 +268,11 @@ public final class BudgetGateway {
         }
         Family family = route.endpoint().family();
         ProviderCodec codec = ProviderCodec.of(family);
-        RequestJson.Parsed parsed = RequestJson.parse(body);
-        if (parsed.problem() != null) {
-            return CompletableFuture.completedFuture(reply(errors, 400, "invalid_json", parsed.problem()));
+        RequestScan.Result read = RequestScan.read(codec, route.endpoint(), body);
+        if (read.jsonProblem() != null) {
+            return CompletableFuture.completedFuture(reply(errors, 400, "invalid_json", read.jsonProblem()));
         }
-        ObjectNode json = parsed.body();
-        RequestFacts facts = codec.inspect(route.endpoint(), json);
+        RequestFacts facts = read.facts();
         if (!facts.valid()) {
             return CompletableFuture.completedFuture(reply(errors, 400, "invalid_request", facts.problem()));
         }
@@ -271,20 +283,25 @@ public final class BudgetGateway {
         boolean held = options.rewritesBodies() && facts.choices() == 1;
         BudgetRequest request = new BudgetRequest(id.key(), id.feature(), id.user(), model, input, output, held);
         if (!async) {
-            return CompletableFuture.completedFuture(reserved(id, engine.reserve(request), codec, json, facts, model));
+            return CompletableFuture.completedFuture(reserved(id, engine.reserve(request), codec, body, read, facts,
+                    model));
         }
-        return engine.reserveAsync(request).thenApply(ticket -> reserved(id, ticket, codec, json, facts, model));
+        CompletableFuture<Ticket> reserving = engine.reserveAsync(request).toCompletableFuture();
+        // the host's view of its buffers ends when this returns: a reservation still on its way
+        // (Redis) gets its own copy of the body for the rewrite that may follow
+        BodyBytes kept = reserving.isDone() ? body : BodyBytes.of(body.toArray());
+        return reserving.thenApply(ticket -> reserved(id, ticket, codec, kept, read, facts, model));
     }
 
-    private Admission reserved(Identified id, Ticket ticket, ProviderCodec codec, ObjectNode json, RequestFacts facts,
-                               String model) {
+    private Admission reserved(Identified id, Ticket ticket, ProviderCodec codec, BodyBytes body,
+                               RequestScan.Result read, RequestFacts facts, String model) {
         Family errors = errorFamily(id.route());
         Decision d = ticket.decision();
         if (!d.admitted()) {
             return reply(errors, d.httpStatus(), DecisionHeaders.forResponse(d), code(d.reason()), d.message());
         }
         try {
-            return admitted(id, ticket, codec, json, facts, model);
+            return admitted(id, ticket, codec, body, read, facts, model);
         } catch (RuntimeException e) {
             engine.releaseAsync(ticket);
             LOG.error("admitting request of key {} failed after reserving; released", id.key().name(), e);
@@ -292,8 +309,8 @@ public final class BudgetGateway {
         }
     }
 
-    private Admission admitted(Identified id, Ticket ticket, ProviderCodec codec, ObjectNode json, RequestFacts facts,
-                               String model) {
+    private Admission admitted(Identified id, Ticket ticket, ProviderCodec codec, BodyBytes body,
+                               RequestScan.Result read, RequestFacts facts, String model) {
         Route route = id.route();
         RouteDirective dir = ticket.decision().outcome() == Decision.Outcome.DEGRADE ? ticket.decision().directive()
                 : null;
@@ -303,8 +320,16 @@ public final class BudgetGateway {
         BodyChange change = new BodyChange(newModel, dir == null ? -1 : dir.maxOutputTokens(),
                 dir == null ? Map.of() : promptSwaps(dir), askUsage);
         byte[] newBody = null;
-        if (!change.isEmpty() && codec.rewrite(route.endpoint(), route.provider(), json, change)) {
-            newBody = RequestJson.write(json);
+        if (!change.isEmpty()) {
+            // a change the codec can splice into the client's bytes (include_usage) needs no tree; any
+            // other is made on a tree of the body, parsed for it, and the body written anew
+            newBody = codec.splice(route.endpoint(), read.fields(), body, change);
+            if (newBody == null) {
+                ObjectNode json = read.tree() != null ? read.tree() : RequestJson.parse(body.toArray()).body();
+                if (codec.rewrite(route.endpoint(), route.provider(), json, change)) {
+                    newBody = RequestJson.write(json);
+                }
+            }
         }
         String path = id.upstreamPath();
         if (newModel != null && route.pathModel() != null) {

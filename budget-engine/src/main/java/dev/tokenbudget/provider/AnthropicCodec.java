@@ -17,12 +17,12 @@ final class AnthropicCodec implements ProviderCodec {
     }
 
     @Override
-    public RequestFacts inspect(Endpoint endpoint, ObjectNode body) {
+    public RequestFacts inspect(Endpoint endpoint, ObjectNode body, PromptText prompt) {
         try {
             String model = BodyFields.string(body, "model");
             boolean stream = BodyFields.bool(body, "stream");
             long max = BodyFields.count(body, "max_tokens", 1);
-            return new RequestFacts(model, stream, stream, max, 1, PromptText.of(body), null);
+            return new RequestFacts(model, stream, stream, max, 1, prompt, null);
         } catch (BodyFields.Invalid e) {
             return RequestFacts.invalid(e.getMessage());
         }

@@ -28,7 +28,7 @@ final class BedrockCodec implements ProviderCodec {
     }
 
     @Override
-    public RequestFacts inspect(Endpoint endpoint, ObjectNode body) {
+    public RequestFacts inspect(Endpoint endpoint, ObjectNode body, PromptText prompt) {
         boolean stream = endpoint == Endpoint.CONVERSE_STREAM || endpoint == Endpoint.INVOKE_MODEL_STREAM;
         try {
             long max;
@@ -37,7 +37,7 @@ final class BedrockCodec implements ProviderCodec {
             } else {
                 max = invokeCeiling(body);
             }
-            return new RequestFacts(null, stream, stream, max, 1, PromptText.of(body), null);
+            return new RequestFacts(null, stream, stream, max, 1, prompt, null);
         } catch (BodyFields.Invalid e) {
             return RequestFacts.invalid(e.getMessage());
         }

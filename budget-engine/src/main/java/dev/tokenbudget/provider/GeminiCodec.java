@@ -17,7 +17,7 @@ final class GeminiCodec implements ProviderCodec {
     }
 
     @Override
-    public RequestFacts inspect(Endpoint endpoint, ObjectNode body) {
+    public RequestFacts inspect(Endpoint endpoint, ObjectNode body, PromptText prompt) {
         try {
             ObjectNode gen = config(body);
             long max = BodyFields.count(gen, "maxOutputTokens", 1);
@@ -29,7 +29,7 @@ final class GeminiCodec implements ProviderCodec {
             int choices = gen == null ? 1 : BodyFields.choices(gen, "candidateCount");
             boolean stream = endpoint == Endpoint.STREAM_GENERATE_CONTENT;
             return new RequestFacts(BodyFields.string(body, "model"), stream, stream, max, choices,
-                    PromptText.of(body), null);
+                    prompt, null);
         } catch (BodyFields.Invalid e) {
             return RequestFacts.invalid(e.getMessage());
         }

@@ -19,7 +19,7 @@ final class OpenAiCodec implements ProviderCodec {
     }
 
     @Override
-    public RequestFacts inspect(Endpoint endpoint, ObjectNode body) {
+    public RequestFacts inspect(Endpoint endpoint, ObjectNode body, PromptText prompt) {
         try {
             String model = BodyFields.string(body, "model");
             boolean stream = BodyFields.bool(body, "stream");
@@ -41,7 +41,7 @@ final class OpenAiCodec implements ProviderCodec {
                 case RESPONSES -> max = BodyFields.count(body, "max_output_tokens", 1);
                 default -> max = 0; // embeddings produce no output tokens
             }
-            return new RequestFacts(model, stream, streamUsage, max, choices, PromptText.of(body), null);
+            return new RequestFacts(model, stream, streamUsage, max, choices, prompt, null);
         } catch (BodyFields.Invalid e) {
             return RequestFacts.invalid(e.getMessage());
         }
@@ -80,6 +80,38 @@ final class OpenAiCodec implements ProviderCodec {
         }
         return changed;
     }
+
+    /**
+     * Asking a stream for usage, when that is the whole change and the body has no
+     * {@code stream_options}: the field is added before the root's closing brace, where
+     * {@link #rewrite} would add it, and nothing else is written anew.
+     */
+    @Override
+    public byte[] splice(Endpoint endpoint, ObjectNode fields, BodyBytes body, BodyChange change) {
+        if (!change.includeStreamUsage() || change.model() != null || change.maxOutputTokens() >= 0
+                || !change.systemPrompts().isEmpty() || fields == null || fields.has("stream_options")
+                || !fields.path("stream").asBoolean(false)
+                || (endpoint != Endpoint.CHAT_COMPLETIONS && endpoint != Endpoint.COMPLETIONS)) {
+            return null;
+        }
+        byte[] b = body.toArray();
+        int end = b.length - 1;
+        while (end >= 0 && (b[end] == ' ' || b[end] == '\n' || b[end] == '\r' || b[end] == '\t')) {
+            end--;
+        }
+        if (end < 1 || b[end] != '}') {
+            return null; // not what a scanned object ends with: leave it to the tree
+        }
+        byte[] out = new byte[end + STREAM_USAGE.length + 1];
+        System.arraycopy(b, 0, out, 0, end);
+        System.arraycopy(STREAM_USAGE, 0, out, end, STREAM_USAGE.length);
+        out[out.length - 1] = '}';
+        return out;
+    }
+
+    /** The member {@link #splice} adds; the body has {@code "stream": true}, so it follows another. */
+    private static final byte[] STREAM_USAGE = ",\"stream_options\":{\"include_usage\":true}"
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private static boolean clampChat(Provider provider, ObjectNode body, long clamp) {
         boolean changed = false;

@@ -23,14 +23,14 @@ public record PromptText(String text, int messages, int mediaParts, long tokenId
     public static final PromptText EMPTY = new PromptText("", 0, 0, 0);
 
     /** Fields whose string values are settings or identifiers, not text the model reads. */
-    private static final Set<String> NOT_TEXT = Set.of("model", "role", "type", "id", "tool_call_id", "call_id",
+    static final Set<String> NOT_TEXT = Set.of("model", "role", "type", "id", "tool_call_id", "call_id",
             "tool_choice", "detail", "format", "encoding_format", "user", "service_tier", "reasoning_effort",
             "mime_type", "mimeType", "media_type", "finish_reason", "previous_response_id", "truncation",
             "response_mime_type", "responseMimeType", "cache_control", "ttl", "safety_identifier",
             "prompt_cache_key", "metadata", "voice", "modalities", "stop", "stop_sequences", "stopSequences",
             "store", "status", "signature", "effort", "verbosity");
     /** Fields that hold media, inline (base64) or by reference. */
-    private static final Set<String> MEDIA = Set.of("image_url", "input_audio", "inlineData", "inline_data",
+    static final Set<String> MEDIA = Set.of("image_url", "input_audio", "inlineData", "inline_data",
             "fileData", "file_data", "file_id", "file_url", "image", "document", "source", "input_image",
             "input_file");
     /** Fields whose integer arrays are token ids. */

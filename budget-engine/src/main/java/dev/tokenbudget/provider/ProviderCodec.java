@@ -13,7 +13,16 @@ public interface ProviderCodec {
     Family family();
 
     /** Reads model, stream flag, output ceiling, choices and prompt text of a parsed request body. */
-    RequestFacts inspect(Endpoint endpoint, ObjectNode body);
+    default RequestFacts inspect(Endpoint endpoint, ObjectNode body) {
+        return inspect(endpoint, body, PromptText.of(body));
+    }
+
+    /**
+     * Reads model, stream flag, output ceiling and choices from {@code fields}, which holds at least
+     * the fields this codec reads (a whole body, or only those fields as {@link RequestScan} collects
+     * them), with the prompt already read from the whole body.
+     */
+    RequestFacts inspect(Endpoint endpoint, ObjectNode fields, PromptText prompt);
 
     /**
      * Applies {@code change} to {@code body} in place, keeping every other field and the field
@@ -22,6 +31,17 @@ public interface ProviderCodec {
      * @return true when the body changed
      */
     boolean rewrite(Endpoint endpoint, Provider provider, ObjectNode body, BodyChange change);
+
+    /**
+     * {@code change} applied to the body without a tree of it, where the change is simple enough to
+     * be spliced into the client's bytes (everything else stays byte for byte), or null when it
+     * needs {@link #rewrite} on the whole tree.
+     *
+     * @param fields the fields {@link RequestScan} kept of this body
+     */
+    default byte[] splice(Endpoint endpoint, ObjectNode fields, BodyBytes body, BodyChange change) {
+        return null;
+    }
 
     /** A fresh collector for one response of {@code endpoint}. */
     UsageCollector usageCollector(Endpoint endpoint);

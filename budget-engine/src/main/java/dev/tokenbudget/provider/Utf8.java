@@ -52,4 +52,56 @@ final class Utf8 {
         }
         return -1;
     }
+
+    /**
+     * The same rule over bytes that arrive in pieces (a sequence may be cut anywhere): a body is
+     * valid when every piece was accepted and {@link #complete()} holds at its end.
+     */
+    static final class Validator {
+        private int need; // continuation bytes still expected
+        private int cp;
+        private int min;
+        private boolean bad;
+
+        /** Reads {@code b[off..off+len)}; false once anything read so far is invalid. */
+        boolean feed(byte[] b, int off, int len) {
+            int end = off + len;
+            for (int i = off; i < end && !bad; i++) {
+                int c = b[i] & 0xFF;
+                if (need == 0) {
+                    if (c < 0x80) {
+                        continue;
+                    }
+                    if (c >= 0xC2 && c <= 0xDF) {
+                        need = 1;
+                        min = 0x80;
+                        cp = c & 0x1F;
+                    } else if (c >= 0xE0 && c <= 0xEF) {
+                        need = 2;
+                        min = 0x800;
+                        cp = c & 0x0F;
+                    } else if (c >= 0xF0 && c <= 0xF4) {
+                        need = 3;
+                        min = 0x10000;
+                        cp = c & 0x07;
+                    } else {
+                        bad = true;
+                    }
+                } else if ((c & 0xC0) != 0x80) {
+                    bad = true;
+                } else {
+                    cp = (cp << 6) | (c & 0x3F);
+                    if (--need == 0 && (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) {
+                        bad = true;
+                    }
+                }
+            }
+            return !bad;
+        }
+
+        /** True when everything fed was valid and no sequence is left unfinished. */
+        boolean complete() {
+            return !bad && need == 0;
+        }
+    }
 }

@@ -35,4 +35,18 @@ class Utf8Properties {
         }
         assertThat(Utf8.firstInvalid(s.getBytes(StandardCharsets.UTF_8))).isEqualTo(-1);
     }
+
+    @Property(tries = 2000)
+    void thePieceByPieceValidatorAgreesWithTheWholeArrayWhereverTheBytesAreCut(
+            @ForAll @Size(max = 12) byte[] b, @ForAll @Size(max = 4) java.util.List<Integer> cuts) {
+        Utf8.Validator v = new Utf8.Validator();
+        int at = 0;
+        for (int c : cuts) {
+            int to = Math.min(b.length, at + Math.floorMod(c, 5));
+            v.feed(b, at, to - at);
+            at = to;
+        }
+        v.feed(b, at, b.length - at);
+        assertThat(v.complete()).isEqualTo(Utf8.firstInvalid(b) < 0);
+    }
 }

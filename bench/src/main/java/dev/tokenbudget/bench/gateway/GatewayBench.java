@@ -23,10 +23,16 @@ import java.util.regex.Pattern;
  * variants ({@link GatewayBenchApp}), each in its own JVM with the same heap, in front of one fake
  * provider ({@link FakeUpstreamMain}), all on loopback. JSON requests come from wrk (fixed
  * connections, bounded duration, a Lua script for the POST body); streamed ones from
- * {@link StreamLoad}. Variants take turns round after round, so that they share the machine's
- * moods; figures are medians over rounds and ratios to (a) are taken within each round.
+ * {@link StreamLoad}; both closed loops, so they measure capacity. Beside each, the gateway
+ * process's CPU time per request ({@link GatewayCpu}). Then, what a user feels: {@link OpenLoad}
+ * sends JSON requests at fixed rates well below capacity (200 and 1,000 a second by default) and
+ * the latency each variant adds over (a) at the same rate in the same round is the figure.
+ * Variants take turns round after round, so that they share the machine's moods; figures are
+ * medians over rounds and ratios to (a) are taken within each round.
  *
- * <pre>bench/gateway.sh [REDIS_URI] [ROUNDS] [SECONDS] [CONNECTIONS] [BASE_PORT]</pre>
+ * <pre>bench/gateway.sh [REDIS_URI] [ROUNDS] [SECONDS] [CONNECTIONS] [BASE_PORT] [PARTS] [RATES] [OPEN_SECONDS]
+ *   PARTS: a comma list of json, stream, open (default all three); RATES: open-loop rates per
+ *   second (default 200,1000); OPEN_SECONDS: seconds per open-loop run (default SECONDS)</pre>
  */
 public final class GatewayBench {
 
@@ -44,6 +50,8 @@ public final class GatewayBench {
             """.formatted(JSON_BODY);
 
     private final List<Process> children = new ArrayList<>();
+    /** Per variant, its gateway process (for its CPU time). */
+    private final Map<String, Process> gateways = new LinkedHashMap<>();
     /** Per variant and measure, one value per round. */
     private final Map<String, Map<String, List<Double>>> results = new LinkedHashMap<>();
 
@@ -53,19 +61,25 @@ public final class GatewayBench {
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 8;
         int connections = args.length > 3 ? Integer.parseInt(args[3]) : 32;
         int basePort = args.length > 4 ? Integer.parseInt(args[4]) : 18180;
+        List<String> parts = List.of((args.length > 5 ? args[5] : "json,stream,open").split(","));
+        int[] rates = java.util.Arrays.stream((args.length > 6 ? args[6] : "200,1000").split(","))
+                .mapToInt(Integer::parseInt).toArray();
+        int openSeconds = args.length > 7 ? Integer.parseInt(args[7]) : seconds;
         GatewayBench b = new GatewayBench();
         Runtime.getRuntime().addShutdownHook(new Thread(b::stopAll));
         try {
-            b.run(redis, rounds, seconds, connections, basePort);
+            b.run(redis, rounds, seconds, connections, basePort, parts, rates, openSeconds);
         } finally {
             b.stopAll();
         }
     }
 
-    private void run(String redis, int rounds, int seconds, int connections, int basePort) throws Exception {
-        System.out.printf("gateway: %d rounds, %d s per run, %d connections (wrk -t2) / %d streams, %d cores, "
-                + "load %s%n", rounds, seconds, connections, connections / 4, Runtime.getRuntime()
-                .availableProcessors(), Stats.load());
+    private void run(String redis, int rounds, int seconds, int connections, int basePort, List<String> parts,
+                     int[] rates, int openSeconds) throws Exception {
+        System.out.printf("gateway: %d rounds, %d s per run, %d connections (wrk -t2) / %d streams, open loop at %s/s "
+                + "for %d s, parts %s, %d cores, load %s%n", rounds, seconds, connections, connections / 4,
+                java.util.Arrays.toString(rates), openSeconds, parts, Runtime.getRuntime().availableProcessors(),
+                Stats.load());
         int upstreamPort = basePort + 10;
         start("upstream", List.of(FakeUpstreamMain.class.getName(), Integer.toString(upstreamPort), "256", "4", "0"));
         Path redisConfig = Files.createTempFile("tokenbudget-bench-redis", ".yaml");
@@ -81,9 +95,10 @@ public final class GatewayBench {
         for (int i = 0; i < VARIANTS.length; i++) {
             String v = VARIANTS[i];
             int port = basePort + i;
-            start(v, List.of("-Xms256m", "-Xmx256m", GatewayBenchApp.class.getName(), "--spring.profiles.active=" + v,
-                    "--server.port=" + port, "--bench.upstream=http://127.0.0.1:" + upstreamPort,
-                    "--bench.redis=" + redis, "--bench.redis-config=file:" + redisConfig));
+            gateways.put(v, start(v, List.of("-Xms256m", "-Xmx256m", GatewayBenchApp.class.getName(),
+                    "--spring.profiles.active=" + v, "--server.port=" + port,
+                    "--bench.upstream=http://127.0.0.1:" + upstreamPort, "--bench.redis=" + redis,
+                    "--bench.redis-config=file:" + redisConfig)));
             urls.put(v, "http://127.0.0.1:" + port + "/v1/chat/completions");
         }
         for (Map.Entry<String, String> e : urls.entrySet()) {
@@ -96,58 +111,133 @@ public final class GatewayBench {
             StreamLoad.run(urls.get(v), connections / 4, Math.max(3, seconds / 2));
         }
         for (int r = 1; r <= rounds; r++) {
-            for (String v : VARIANTS) {
-                double[] w = wrk(urls.get(v), lua, seconds, connections);
-                record(v, "rps", w[0]);
-                record(v, "p50", w[1]);
-                record(v, "p99", w[2]);
-                System.out.printf("round %d json   %-12s %,9.0f req/s p50 %7.0f µs p99 %7.0f µs | load %s%n", r, v,
-                        w[0], w[1], w[2], Stats.load());
+            if (parts.contains("json")) {
+                for (String v : VARIANTS) {
+                    long cpu = GatewayCpu.cpuNanos(gateways.get(v).pid());
+                    double[] w = wrk(urls.get(v), lua, seconds, connections);
+                    double cpuPer = GatewayCpu.microsPer(cpu, GatewayCpu.cpuNanos(gateways.get(v).pid()), w[3]);
+                    record(v, "rps", w[0]);
+                    record(v, "p50", w[1]);
+                    record(v, "p99", w[2]);
+                    record(v, "cpu", cpuPer);
+                    System.out.printf("round %d json   %-12s %,9.0f req/s p50 %7.0f µs p99 %7.0f µs cpu %6.0f µs/req"
+                            + " | load %s%n", r, v, w[0], w[1], w[2], cpuPer, Stats.load());
+                }
+                for (String v : VARIANTS) {
+                    record(v, "rpsRatio", last(v, "rps") / last("none", "rps"));
+                    record(v, "cpuRatio", last(v, "cpu") / last("none", "cpu"));
+                }
             }
-            for (String v : VARIANTS) {
-                StreamLoad.Result s = StreamLoad.run(urls.get(v), connections / 4, seconds);
-                record(v, "streams", s.streamsPerSecond());
-                record(v, "events", s.eventsPerSecond());
-                record(v, "ttfb50", s.ttfbP50Micros());
-                record(v, "ttfb99", s.ttfbP99Micros());
-                System.out.printf("round %d stream %-12s %,9.0f streams/s %,9.0f events/s TTFB p50 %7.0f µs p99 %7.0f µs"
-                        + " | load %s%n", r, v, s.streamsPerSecond(), s.eventsPerSecond(), s.ttfbP50Micros(),
-                        s.ttfbP99Micros(), Stats.load());
+            if (parts.contains("stream")) {
+                for (String v : VARIANTS) {
+                    long cpu = GatewayCpu.cpuNanos(gateways.get(v).pid());
+                    StreamLoad.Result s = StreamLoad.run(urls.get(v), connections / 4, seconds);
+                    double cpuPer = GatewayCpu.microsPer(cpu, GatewayCpu.cpuNanos(gateways.get(v).pid()),
+                            s.streamsPerSecond() * seconds);
+                    record(v, "streams", s.streamsPerSecond());
+                    record(v, "events", s.eventsPerSecond());
+                    record(v, "ttfb50", s.ttfbP50Micros());
+                    record(v, "ttfb99", s.ttfbP99Micros());
+                    record(v, "streamCpu", cpuPer);
+                    System.out.printf("round %d stream %-12s %,9.0f streams/s %,9.0f events/s TTFB p50 %7.0f µs p99 %7.0f µs"
+                            + " cpu %6.0f µs/stream | load %s%n", r, v, s.streamsPerSecond(), s.eventsPerSecond(),
+                            s.ttfbP50Micros(), s.ttfbP99Micros(), cpuPer, Stats.load());
+                }
+                for (String v : VARIANTS) {
+                    record(v, "eventsRatio", last(v, "events") / last("none", "events"));
+                    record(v, "streamCpuRatio", last(v, "streamCpu") / last("none", "streamCpu"));
+                }
             }
-            for (String v : VARIANTS) {
-                record(v, "rpsRatio", last(v, "rps") / last("none", "rps"));
-                record(v, "eventsRatio", last(v, "events") / last("none", "events"));
+            if (parts.contains("open")) {
+                for (int rate : rates) {
+                    for (String v : VARIANTS) {
+                        long cpu = GatewayCpu.cpuNanos(gateways.get(v).pid());
+                        OpenLoad.Result o = OpenLoad.run(urls.get(v), JSON_BODY, rate, openSeconds);
+                        double cpuPer = GatewayCpu.microsPer(cpu, GatewayCpu.cpuNanos(gateways.get(v).pid()), o.sent());
+                        record(v, "open" + rate + "p50", o.p50Micros());
+                        record(v, "open" + rate + "p99", o.p99Micros());
+                        record(v, "open" + rate + "cpu", cpuPer);
+                        System.out.printf("round %d open   %-12s %5d req/s p50 %7.0f µs p90 %7.0f µs p99 %7.0f µs max %7.0f µs"
+                                + " (client late p99 %5.0f µs) cpu %6.0f µs/req | load %s%n", r, v, rate, o.p50Micros(),
+                                o.p90Micros(), o.p99Micros(), o.maxMicros(), o.lateStartMicrosP99(), cpuPer, Stats.load());
+                    }
+                    for (String v : VARIANTS) {
+                        record(v, "open" + rate + "added50", last(v, "open" + rate + "p50") - last("none", "open" + rate + "p50"));
+                        record(v, "open" + rate + "added99", last(v, "open" + rate + "p99") - last("none", "open" + rate + "p99"));
+                    }
+                }
             }
         }
-        report(connections);
+        report(connections, parts, rates);
     }
 
-    private void report(int connections) {
-        System.out.println();
-        System.out.println("| JSON, " + connections + " connections (median of rounds) | req/s | p50 µs | p99 µs | "
-                + "req/s vs (a) |");
-        System.out.println("|---|---:|---:|---:|---:|");
-        for (String v : VARIANTS) {
-            System.out.printf("| %s | %,.0f | %.0f | %.0f | %.3f |%n", LABELS.get(v), med(v, "rps"), med(v, "p50"),
-                    med(v, "p99"), med(v, "rpsRatio"));
+    private void report(int connections, List<String> parts, int[] rates) {
+        if (parts.contains("json")) {
+            System.out.println();
+            System.out.println("| JSON, " + connections + " connections (median of rounds) | req/s | p50 µs | p99 µs | "
+                    + "gateway CPU µs/request | req/s vs (a) | CPU vs (a) |");
+            System.out.println("|---|---:|---:|---:|---:|---:|---:|");
+            for (String v : VARIANTS) {
+                System.out.printf("| %s | %,.0f | %.0f | %.0f | %.0f | %.3f | %.3f |%n", LABELS.get(v), med(v, "rps"),
+                        med(v, "p50"), med(v, "p99"), med(v, "cpu"), med(v, "rpsRatio"), med(v, "cpuRatio"));
+            }
         }
-        System.out.println();
-        System.out.println("| streamed, " + connections / 4 + " streams of 64 events (median of rounds) | streams/s | "
-                + "events/s | TTFB p50 µs | TTFB p99 µs | events/s vs (a) |");
-        System.out.println("|---|---:|---:|---:|---:|---:|");
-        for (String v : VARIANTS) {
-            System.out.printf("| %s | %,.0f | %,.0f | %.0f | %.0f | %.3f |%n", LABELS.get(v), med(v, "streams"),
-                    med(v, "events"), med(v, "ttfb50"), med(v, "ttfb99"), med(v, "eventsRatio"));
+        if (parts.contains("stream")) {
+            System.out.println();
+            System.out.println("| streamed, " + connections / 4 + " streams of 64 events (median of rounds) | streams/s | "
+                    + "events/s | TTFB p50 µs | TTFB p99 µs | gateway CPU µs/stream | events/s vs (a) | CPU vs (a) |");
+            System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
+            for (String v : VARIANTS) {
+                System.out.printf("| %s | %,.0f | %,.0f | %.0f | %.0f | %.0f | %.3f | %.3f |%n", LABELS.get(v),
+                        med(v, "streams"), med(v, "events"), med(v, "ttfb50"), med(v, "ttfb99"), med(v, "streamCpu"),
+                        med(v, "eventsRatio"), med(v, "streamCpuRatio"));
+            }
         }
-        for (String v : VARIANTS) {
-            System.out.printf("FIGURE gateway.json.%s %,.0f/s p50=%.0fus p99=%.0fus | ref (a) no filter %,.0f/s | ratio "
-                    + "%.3f | load %s%n", v, med(v, "rps"), med(v, "p50"), med(v, "p99"), med("none", "rps"),
-                    med(v, "rpsRatio"), Stats.load());
+        if (parts.contains("open")) {
+            for (int rate : rates) {
+                String k = "open" + rate;
+                System.out.println();
+                System.out.println("| JSON, open loop at " + rate + " req/s (median of rounds) | p50 µs | p99 µs | added p50 µs"
+                        + " | added p99 µs | gateway CPU µs/request |");
+                System.out.println("|---|---:|---:|---:|---:|---:|");
+                for (String v : VARIANTS) {
+                    System.out.printf("| %s | %.0f | %.0f | %.0f | %.0f | %.0f |%n", LABELS.get(v), med(v, k + "p50"),
+                            med(v, k + "p99"), med(v, k + "added50"), med(v, k + "added99"), med(v, k + "cpu"));
+                }
+            }
         }
-        for (String v : VARIANTS) {
-            System.out.printf("FIGURE gateway.stream.%s %,.0f events/s ttfb-p50=%.0fus ttfb-p99=%.0fus | ref (a) no "
-                    + "filter %,.0f events/s | ratio %.3f | load %s%n", v, med(v, "events"), med(v, "ttfb50"),
-                    med(v, "ttfb99"), med("none", "events"), med(v, "eventsRatio"), Stats.load());
+        if (parts.contains("json")) {
+            for (String v : VARIANTS) {
+                System.out.printf("FIGURE gateway.json.%s %,.0f/s p50=%.0fus p99=%.0fus cpu=%.0fus/req | ref (a) no filter "
+                        + "%,.0f/s cpu=%.0fus/req | ratio %.3f cpu-ratio %.3f | load %s%n", v, med(v, "rps"),
+                        med(v, "p50"), med(v, "p99"), med(v, "cpu"), med("none", "rps"), med("none", "cpu"),
+                        med(v, "rpsRatio"), med(v, "cpuRatio"), Stats.load());
+            }
+        }
+        if (parts.contains("stream")) {
+            for (String v : VARIANTS) {
+                System.out.printf("FIGURE gateway.stream.%s %,.0f events/s ttfb-p50=%.0fus ttfb-p99=%.0fus "
+                        + "cpu=%.0fus/stream | ref (a) no filter %,.0f events/s cpu=%.0fus/stream | ratio %.3f cpu-ratio "
+                        + "%.3f | load %s%n", v, med(v, "events"), med(v, "ttfb50"), med(v, "ttfb99"),
+                        med(v, "streamCpu"), med("none", "events"), med("none", "streamCpu"), med(v, "eventsRatio"),
+                        med(v, "streamCpuRatio"), Stats.load());
+            }
+        }
+        if (parts.contains("open")) {
+            for (int rate : rates) {
+                String k = "open" + rate;
+                for (String v : VARIANTS) {
+                    if (v.equals("none")) {
+                        continue;
+                    }
+                    System.out.printf("FIGURE gateway.open%d.%s added-p50=%.0fus added-p99=%.0fus (p50=%.0fus p99=%.0fus "
+                            + "cpu=%.0fus/req) | ref (a) no filter at %d/s p50=%.0fus p99=%.0fus cpu=%.0fus/req | ratio "
+                            + "p50 %.3f p99 %.3f | load %s%n", rate, v, med(v, k + "added50"), med(v, k + "added99"),
+                            med(v, k + "p50"), med(v, k + "p99"), med(v, k + "cpu"), rate, med("none", k + "p50"),
+                            med("none", k + "p99"), med("none", k + "cpu"), med(v, k + "p50") / med("none", k + "p50"),
+                            med(v, k + "p99") / med("none", k + "p99"), Stats.load());
+                }
+            }
         }
     }
 
@@ -165,7 +255,7 @@ public final class GatewayBench {
         return Stats.median(results.get(v).get(measure));
     }
 
-    private void start(String name, List<String> args) throws IOException {
+    private Process start(String name, List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path")));
         cmd.addAll(args);
@@ -173,6 +263,7 @@ public final class GatewayBench {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         children.add(p);
         System.out.printf("started %s (pid %d, log %s)%n", name, p.pid(), log);
+        return p;
     }
 
     private void stopAll() {
@@ -214,12 +305,13 @@ public final class GatewayBench {
     }
 
     private static final Pattern RPS = Pattern.compile("Requests/sec:\\s+([\\d.]+)");
+    private static final Pattern COUNT = Pattern.compile("(\\d+) requests in");
     private static final Pattern PCT = Pattern.compile("^\\s+(50|99)%\\s+([\\d.]+)(us|ms|s)\\s*$", Pattern.MULTILINE);
     private static final Pattern ERRORS = Pattern.compile("Non-2xx or 3xx responses: (\\d+)|Socket errors: connect "
             + "[1-9]|read [1-9]|write [1-9]");
     private static final Pattern TIMEOUTS = Pattern.compile("timeout (\\d+)");
 
-    /** One wrk run: {requests/s, p50 µs, p99 µs}; a run with errors fails the benchmark. */
+    /** One wrk run: {requests/s, p50 µs, p99 µs, requests}; a run with errors fails the benchmark. */
     private static double[] wrk(String url, Path lua, int seconds, int connections) throws Exception {
         Process p = new ProcessBuilder("wrk", "-t2", "-c" + connections, "-d" + seconds + "s", "--latency",
                 "-s", lua.toString(), url).redirectErrorStream(true).start();
@@ -240,7 +332,8 @@ public final class GatewayBench {
             // wrk's own 2 s timeout; counted in p99 as 2 s, reported
             System.out.println("  (wrk: " + t.group(1) + " requests over 2 s on " + url + ")");
         }
-        double[] r = {Double.parseDouble(m.group(1)), 0, 0};
+        Matcher c = COUNT.matcher(out);
+        double[] r = {Double.parseDouble(m.group(1)), 0, 0, c.find() ? Double.parseDouble(c.group(1)) : 0};
         Matcher pm = PCT.matcher(out);
         while (pm.find()) {
             double v = Double.parseDouble(pm.group(2)) * switch (pm.group(3)) {

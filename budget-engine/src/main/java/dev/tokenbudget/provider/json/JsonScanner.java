@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 
 import java.io.IOException;
@@ -38,6 +39,28 @@ public final class JsonScanner {
                     .maxNumberLength(64)
                     .build())
             .build();
+
+    /**
+     * Request bodies: one root value, a duplicated field name is malformed, and numbers and nesting
+     * bounded as the request parser ({@code RequestJson}) bounds them.
+     */
+    private static final JsonFactory STRICT = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(256)
+                    .maxNumberLength(200)
+                    .build())
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    /**
+     * Receives every token, for a reader that needs the document's structure (a request's prompt)
+     * rather than scalars at fixed paths. It may throw a {@link RuntimeException} to stop the scan,
+     * which then fails with that exception's message.
+     */
+    @FunctionalInterface
+    public interface Tokens {
+        void token(JsonToken token, JsonParser parser) throws IOException;
+    }
 
     /** Receives matched scalars. */
     @FunctionalInterface
@@ -111,6 +134,7 @@ public final class JsonScanner {
 
     private final Paths paths;
     private final Sink sink;
+    private final Tokens tokens;
     private final JsonParser parser;
     private final ByteArrayFeeder feeder;
     // per level, the dotted path leading to it ("usage.") or null when no wanted path lies below
@@ -123,13 +147,29 @@ public final class JsonScanner {
     private boolean inString;
     private boolean escaped;
     private boolean heldComma;
+    // token mode: the root value ended, so any further token is trailing content
+    private boolean rootDone;
 
     public JsonScanner(Paths paths, Sink sink) {
-        this.paths = Objects.requireNonNull(paths, "paths");
-        this.sink = Objects.requireNonNull(sink, "sink");
+        this(Objects.requireNonNull(paths, "paths"), Objects.requireNonNull(sink, "sink"), null, FACTORY);
+    }
+
+    /**
+     * A scanner of one request body that hands every token to {@code tokens}: strict where
+     * {@link #JsonScanner(Paths, Sink)} is lenient (a second root value, a duplicated field name and
+     * nesting over 256 are malformed), chunks split anywhere as for responses.
+     */
+    public static JsonScanner strict(Tokens tokens) {
+        return new JsonScanner(null, null, Objects.requireNonNull(tokens, "tokens"), STRICT);
+    }
+
+    private JsonScanner(Paths paths, Sink sink, Tokens tokens, JsonFactory factory) {
+        this.paths = paths;
+        this.sink = sink;
+        this.tokens = tokens;
         JsonParser p;
         try {
-            p = FACTORY.createNonBlockingByteArrayParser();
+            p = factory.createNonBlockingByteArrayParser();
         } catch (IOException e) {
             throw new IllegalStateException("Jackson cannot create a non-blocking parser", e);
         }
@@ -267,6 +307,10 @@ public final class JsonScanner {
         JsonToken t;
         while ((t = parser.nextToken()) != null && t != JsonToken.NOT_AVAILABLE) {
             sawValue = true;
+            if (tokens != null) {
+                token(t);
+                continue;
+            }
             switch (t) {
                 case START_OBJECT, START_ARRAY -> push(pendingField);
                 case END_OBJECT, END_ARRAY -> depth--;
@@ -277,6 +321,20 @@ public final class JsonScanner {
                 pendingField = null;
             }
         }
+    }
+
+    private void token(JsonToken t) throws IOException {
+        if (rootDone) {
+            throw new IllegalStateException("trailing content after the JSON value");
+        }
+        switch (t) {
+            case START_OBJECT, START_ARRAY -> depth++;
+            case END_OBJECT, END_ARRAY -> depth--;
+            default -> {
+            }
+        }
+        tokens.token(t, parser);
+        rootDone = depth == 0 && t != JsonToken.FIELD_NAME;
     }
 
     private void push(String name) {
