@@ -180,9 +180,11 @@ class RedisOutageThroughGatewayTest {
     }
 
     /**
-     * used = reported usage of every counted request whose settlement reached Redis + the
-     * reservation of every lease that expired instead; every expired lease is a request's own
-     * reservation (found by its unique output ceiling), and the held streams are among them.
+     * used = reported usage of every counted request (its settlement reached Redis, at once or sent
+     * again once Redis was back) + the reservation of every lease that expired instead (found by its
+     * unique output ceiling) + the reported usage of those admitted-uncounted requests whose
+     * reservation Redis did make before the kill (their settle then charges it): the last term is
+     * not observable per request, so used must lie between the first two terms and all three.
      */
     private void reconcile(String tree, String key, Queue<LoadWorker.Outcome> outcomes,
                            Map<Integer, LoadWorker.Outcome> byId, Map<Integer, ReportedUsage> reported,
@@ -202,12 +204,23 @@ class RedisOutageThroughGatewayTest {
             }
             assertThat(expiredById.put(id, e)).as("a lease expires once").isNull();
         }
-        assertThat(expiredById).as("%s: the stream held across the kill settled during the outage, so its lease "
-                + "expired", tree).containsKey(held);
         long input = 0;
         long output = 0;
+        long uncountedInput = 0;
+        long uncountedOutput = 0;
         for (LoadWorker.Outcome o : outcomes) {
-            if (!o.key().equals(key) || !o.counted() || expiredById.containsKey(o.id())) {
+            if (!o.key().equals(key) || expiredById.containsKey(o.id())) {
+                continue;
+            }
+            if (o.failedOpen()) {
+                ReportedUsage u = reported.get(o.id());
+                if (u != null) {
+                    uncountedInput += u.inputTokens();
+                    uncountedOutput += u.outputTokens();
+                }
+                continue;
+            }
+            if (!o.counted()) {
                 continue;
             }
             ReportedUsage u = reported.get(o.id());
@@ -220,8 +233,10 @@ class RedisOutageThroughGatewayTest {
             output += e.charged().output();
         }
         BudgetStatus.WindowStatus w = engine.status(tree).orElseThrow().windows().get(0);
-        assertThat(w.used().input()).as("%s input", tree).isEqualTo(input);
-        assertThat(w.used().output()).as("%s output", tree).isEqualTo(output);
+        // the stream held across the kill is counted either way: settled on retry, or expired at its reservation
+        assertThat(byId.get(held).counted()).isTrue();
+        assertThat(w.used().input()).as("%s input", tree).isBetween(input, input + uncountedInput);
+        assertThat(w.used().output()).as("%s output", tree).isBetween(output, output + uncountedOutput);
         List<LoadWorker.Outcome> mine = outcomes.stream().filter(o -> o.key().equals(key)).toList();
         System.out.printf("%s: %d requests (%d counted, %d admitted uncounted, %d refused 503), %d leases expired "
                         + "and charged at their reservation, used %d = reconciled %d%n", tree, mine.size(),
