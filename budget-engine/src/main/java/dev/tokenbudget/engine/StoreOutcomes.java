@@ -10,6 +10,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -47,11 +49,26 @@ final class StoreOutcomes {
             return;
         }
         try {
-            List<String> kept = budgetIds.stream().filter(b -> !b.startsWith("user:")).toList();
-            history.record(kept, at, input, output);
+            history.record(withoutUsers(budgetIds), at, input, output);
         } catch (RuntimeException e) {
             LOG.warn("recording usage history failed: {}", e.toString());
         }
+    }
+
+    /** The ids without per-user budgets; the same list when it has none (the common case, once per settle). */
+    private static List<String> withoutUsers(List<String> budgetIds) {
+        for (String b : budgetIds) {
+            if (b.startsWith("user:")) {
+                List<String> kept = new ArrayList<>(budgetIds.size());
+                for (String id : budgetIds) {
+                    if (!id.startsWith("user:")) {
+                        kept.add(id);
+                    }
+                }
+                return Collections.unmodifiableList(kept);
+            }
+        }
+        return budgetIds;
     }
 
     void crossings(List<ThresholdCrossing> crossings, Instant now) {

@@ -11,9 +11,7 @@ import dev.tokenbudget.store.TokenCounts;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The admission rule over a request's path, cross-team allocation included (docs/allocation.md;
@@ -39,16 +37,22 @@ final class PathAdmission {
     private final WindowState[] states;
     private final long[] req;
     private final Instant now;
-    private final Set<String> onPath = new HashSet<>();
 
     PathAdmission(List<Slot> slots, WindowState[] states, long[] req, Instant now) {
         this.slots = slots;
         this.states = states;
         this.req = req;
         this.now = now;
+    }
+
+    /** Whether a budget is on this path: a scan of a handful of slots, no set built per request. */
+    private boolean onPath(String budgetId) {
         for (Slot s : slots) {
-            onPath.add(s.budgetId());
+            if (s.budgetId().equals(budgetId)) {
+                return true;
+            }
         }
+        return false;
     }
 
     /** The first slot that refuses, or null when every slot admits. */
@@ -132,7 +136,7 @@ final class PathAdmission {
     private long[] blockingHolds(Slot s, WindowState w) {
         long[] out = new long[3];
         for (Hold h : holds(s, w)) {
-            if (h.forBudget() != null && onPath.contains(h.forBudget())) {
+            if (h.forBudget() != null && onPath(h.forBudget())) {
                 continue;
             }
             long[] left = unconsumed(h, w);
@@ -199,7 +203,7 @@ final class PathAdmission {
             }
             long[] taken = new long[3];
             for (Hold h : holds(s, w)) {
-                if (h.forBudget() != null && onPath.contains(h.forBudget())) {
+                if (h.forBudget() != null && onPath(h.forBudget())) {
                     long[] left = unconsumed(h, w);
                     for (int k = 0; k < 3; k++) {
                         taken[k] += Math.min(req[k], left[k]);
