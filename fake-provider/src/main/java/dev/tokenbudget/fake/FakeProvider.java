@@ -49,12 +49,26 @@ import java.util.concurrent.atomic.LongAdder;
 public final class FakeProvider implements AutoCloseable {
 
     static {
-        // The JDK server writes headers and body (and each stream chunk) separately; with Nagle's
-        // algorithm on, the second write waits for the client's delayed ACK, ~40 ms per answer on
-        // loopback. Read once when the JDK's server configuration class loads, so it must be set
+        // The JDK server reads these once, when its configuration class loads, so they must be set
         // before the first HttpServer in this JVM; an explicit setting is left alone.
-        if (System.getProperty("sun.net.httpserver.nodelay") == null) {
-            System.setProperty("sun.net.httpserver.nodelay", "true");
+        //
+        // It writes headers and body (and each stream chunk) separately; with Nagle's algorithm on,
+        // the second write waits for the client's delayed ACK, ~40 ms per answer on loopback.
+        defaultProperty("sun.net.httpserver.nodelay", "true");
+        // It closes a connection the moment it would be the 201st idle one, and any connection idle
+        // for 30 s. A gateway's pool holds more than 200 after a burst and may pick a connection
+        // just as the server closes it: the request then fails while it is being sent
+        // (reactor-netty's PrematureCloseException, KeepAliveTest). The tests are about the
+        // gateway, not about a provider's idle policy, so the fake keeps idle connections longer
+        // than the clients in our tests pool them (nginx's upstream keepalive_timeout is 60 s;
+        // reactor-netty's pool sets no limit) and sets no count.
+        defaultProperty("sun.net.httpserver.maxIdleConnections", String.valueOf(Integer.MAX_VALUE));
+        defaultProperty("sun.net.httpserver.idleInterval", "300");
+    }
+
+    private static void defaultProperty(String name, String value) {
+        if (System.getProperty(name) == null) {
+            System.setProperty(name, value);
         }
     }
 
