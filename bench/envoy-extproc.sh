@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark of the Envoy ext_proc adapter: per-stream processing overhead, p50/p99, at concurrency
-# 1/8/32/64, against a null processor as the gRPC baseline. Usage: bench/envoy-extproc.sh [streams]
+# 1/8/32/64, against a null processor as the gRPC baseline, interleaved rounds (median printed).
+# Usage: bench/envoy-extproc.sh [streams [rounds]]   (defaults 20000, 3)
 # Figures and how to read them: BENCHMARKS.md, section "Envoy ext_proc".
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
