@@ -34,11 +34,12 @@ public final class GoogleTokenServer implements AutoCloseable {
     private final HttpServer http;
     private final AtomicInteger issued = new AtomicInteger();
     private final Map<String, Instant> expiries = new ConcurrentHashMap<>();
-    private final int expiresIn;
+    private volatile int expiresIn;
+    private volatile String lastClaims;
 
-    /** @param expiresIn the lifetime of the tokens it issues, in seconds */
-    public GoogleTokenServer(int expiresIn) {
-        this.expiresIn = expiresIn;
+    /** @param seconds the lifetime of the tokens it issues (see {@link #expiresIn}) */
+    public GoogleTokenServer(int seconds) {
+        this.expiresIn = seconds;
         try {
             KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
             g.initialize(2048);
@@ -61,10 +62,11 @@ public final class GoogleTokenServer implements AutoCloseable {
             String body = "{\"error\":\"invalid_grant\",\"error_description\":\"Invalid JWT Signature.\"}";
             if ("urn:ietf:params:oauth:grant-type:jwt-bearer".equals(form.get("grant_type"))
                     && verifies(form.get("assertion"))) {
+                int lifetime = expiresIn;
                 String token = "ya29.sa-" + issued.incrementAndGet();
-                expiries.put(token, Instant.now().plusSeconds(expiresIn));
+                expiries.put(token, Instant.now().plusSeconds(lifetime));
                 status = 200;
-                body = "{\"access_token\":\"" + token + "\",\"expires_in\":" + expiresIn + ",\"token_type\":\"Bearer\"}";
+                body = "{\"access_token\":\"" + token + "\",\"expires_in\":" + lifetime + ",\"token_type\":\"Bearer\"}";
             }
             byte[] out = body.getBytes(StandardCharsets.UTF_8);
             ex.getResponseHeaders().set("Content-Type", "application/json");
@@ -81,10 +83,25 @@ public final class GoogleTokenServer implements AutoCloseable {
             Signature s = Signature.getInstance("SHA256withRSA");
             s.initVerify(keys.getPublic());
             s.update((p[0] + "." + p[1]).getBytes(StandardCharsets.US_ASCII));
-            return s.verify(Base64.getUrlDecoder().decode(p[2]));
+            if (!s.verify(Base64.getUrlDecoder().decode(p[2]))) {
+                return false;
+            }
+            lastClaims = new String(Base64.getUrlDecoder().decode(p[1]), StandardCharsets.UTF_8);
+            return true;
         } catch (GeneralSecurityException | RuntimeException e) {
             return false;
         }
+    }
+
+    /** The lifetime, in seconds, of the tokens issued from now on. */
+    public GoogleTokenServer expiresIn(int seconds) {
+        expiresIn = seconds;
+        return this;
+    }
+
+    /** The claims (JSON) of the last assertion that verified, or null before the first. */
+    public String lastClaims() {
+        return lastClaims;
     }
 
     /** Tokens issued so far. */
