@@ -1,6 +1,5 @@
 package dev.tokenbudget.apisix;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenbudget.cloudauth.GoogleTokenServer;
 import dev.tokenbudget.cloudauth.SigV4Verifier;
@@ -9,13 +8,12 @@ import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.engine.BudgetRequest;
 import dev.tokenbudget.fake.FakeProvider;
 import dev.tokenbudget.fake.PemTls;
-import dev.tokenbudget.fake.ProviderTally;
 import dev.tokenbudget.fake.RecordedRequest;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.store.TokenCounts;
 import dev.tokenbudget.store.redis.TestCertificates;
 import dev.tokenbudget.store.redis.TestRedis;
-import dev.tokenbudget.testing.Poll;
+import dev.tokenbudget.apisix.BudgetProbe.Settled;
 import dev.tokenbudget.usage.TokenUsage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,7 +25,6 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,6 +38,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import static dev.tokenbudget.apisix.BudgetProbe.freePort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -57,7 +55,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RealApisixCloudIT {
 
-    private static final Path EXAMPLES = Path.of("..", "examples", "apisix");
     private static final String SECRET = "it-settle-secret-" + Long.toString(System.nanoTime(), 36);
     private static final String ACCESS_KEY = "AKIDAPISIXCLOUDIT";
     private static final String SECRET_KEY = "c2VjcmV0LW9mLXRoZS1hcGlzaXgtY2xvdWQtdGVzdA";
@@ -86,6 +83,7 @@ class RealApisixCloudIT {
     private static ApisixKit kit;
     private static RunnerProcess runner;
     private static BudgetEngine engine;
+    private static BudgetProbe probe;
     private static String base;
 
     @BeforeAll
@@ -104,6 +102,7 @@ class RealApisixCloudIT {
         Path engineConfig = dir.resolve("tokenbudget.yaml");
         Files.writeString(engineConfig, engineConfig(prefix));
         engine = BudgetEngine.builder(ConfigLoader.load(engineConfig)).build();
+        probe = new BudgetProbe(engine);
 
         int settlePort = freePort();
         Path adc = google.writeKeyFile(dir.resolve("service-account.json"));
@@ -116,10 +115,7 @@ class RealApisixCloudIT {
                         "-Dtokenbudget.apisix.bedrock-signing-region=us-east-1",
                         "-Dtokenbudget.apisix.vertex-application-default-credentials=true"), dir);
         Path config = dir.resolve("config.yaml");
-        String shipped = Files.readString(EXAMPLES.resolve("config.yaml"));
-        assertThat(shipped).contains("/etc/ssl/certs/ca-certificates.crt");
-        Files.writeString(config, shipped.replace("/etc/ssl/certs/ca-certificates.crt", ca.cert().toString())
-                + "\napisix:\n  node_listen:\n    - ip: 127.0.0.1\n      port: " + freePort() + "\n");
+        Files.writeString(config, ShippedExamples.config(ca.cert(), freePort()));
         Path routes = dir.resolve("apisix.yaml");
         Files.writeString(routes, routes(engineConfig, settlePort));
         base = kit.start(config, routes, runner.socket());
@@ -207,7 +203,7 @@ class RealApisixCloudIT {
     @Test
     @Order(1)
     void aSignedConverseIsVerifiedUpstreamAndSettledExactly() throws Exception {
-        Settled s = settled("cloud", () -> {
+        Settled s = probe.settled("cloud", provider, () -> {
             HttpResponse<byte[]> r = post("/model/" + HAIKU + "/converse", CLOUD, CONVERSE.formatted(60));
             assertThat(r.statusCode()).as(text(r) + kit.errorLog()).isEqualTo(200);
             assertThat(JSON.readTree(r.body()).path("usage").path("outputTokens").asLong()).isPositive();
@@ -223,7 +219,7 @@ class RealApisixCloudIT {
     @Test
     @Order(2)
     void aBinaryConverseStreamReachesTheClientWholeAndIsSettledFromTheLoggedBody() throws Exception {
-        Settled s = settled("cloud", () -> {
+        Settled s = probe.settled("cloud", provider, () -> {
             HttpResponse<byte[]> r = post("/model/" + HAIKU + "/converse-stream", CLOUD, CONVERSE.formatted(60));
             assertThat(r.statusCode()).as(text(r) + kit.errorLog()).isEqualTo(200);
             assertThat(r.headers().firstValue("content-type")).hasValue("application/vnd.amazon.eventstream");
@@ -238,7 +234,7 @@ class RealApisixCloudIT {
     @Order(3)
     void vertexRequestsCarryTheServiceAccountsTokenAndSettleExactlyStreamsIncluded() throws Exception {
         for (String op : new String[] {":generateContent", ":streamGenerateContent?alt=sse"}) {
-            Settled s = settled("cloud", () -> {
+            Settled s = probe.settled("cloud", provider, () -> {
                 HttpResponse<byte[]> r = post(GEMINI + op, CLOUD, CONTENTS.formatted(40));
                 assertThat(r.statusCode()).as(text(r) + kit.errorLog()).isEqualTo(200);
                 assertThat(provider.lastExchange().request().header("authorization")).startsWith("Bearer ya29.sa-");
@@ -251,7 +247,7 @@ class RealApisixCloudIT {
     @Order(4)
     void aDegradedBedrockRequestIsSignedOverItsRewrittenPath() throws Exception {
         spend(SAVER, 350); // past saver's degrade_route threshold, 50 % of 600
-        Settled s = settled("saver", () -> {
+        Settled s = probe.settled("saver", provider, () -> {
             HttpResponse<byte[]> r = post("/model/" + OPUS + "/converse", SAVER, CONVERSE.formatted(20));
             assertThat(r.statusCode()).as(text(r) + kit.errorLog()).isEqualTo(200);
             RecordedRequest sent = provider.lastExchange().request();
@@ -265,7 +261,7 @@ class RealApisixCloudIT {
     @Order(5)
     void aDegradedVertexStreamKeepsItsQueryWithTheCheaperModelInItsPath() throws Exception {
         String pro = GEMINI.replace("gemini-2.5-flash", "gemini-2.5-pro");
-        Settled s = settled("saver", () -> {
+        Settled s = probe.settled("saver", provider, () -> {
             HttpResponse<byte[]> r = post(pro + ":streamGenerateContent?alt=sse", SAVER, CONTENTS.formatted(20));
             assertThat(r.statusCode()).as(text(r) + kit.errorLog()).isEqualTo(200);
             assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v ->
@@ -295,33 +291,6 @@ class RealApisixCloudIT {
 
     // ---- helpers
 
-    /** What one request charged against what the provider reported for it. */
-    private record Settled(TokenCounts charged, long reportedInput, long reportedOutput) {
-        void assertExact() {
-            assertThat(reportedOutput).isPositive();
-            assertThat(charged).isEqualTo(TokenCounts.of(reportedInput, reportedOutput));
-        }
-    }
-
-    @FunctionalInterface
-    private interface Step {
-        void run() throws Exception;
-    }
-
-    private static Settled settled(String budget, Step request) throws Exception {
-        TokenCounts before = used(budget);
-        ProviderTally tallyBefore = provider.tally();
-        request.run();
-        // the fake counts an exchange once its handler returns, which can be after the client (and
-        // http-logger, and the settle) already had the last byte
-        Poll.await("the request on " + budget + " to be settled", Duration.ofSeconds(30), Duration.ofMillis(20),
-                () -> reserved(budget).equals(TokenCounts.ZERO) && !used(budget).equals(before)
-                        && provider.tally().completed() > tallyBefore.completed());
-        ProviderTally after = provider.tally();
-        return new Settled(TokenCounts.of(used(budget).input() - before.input(), used(budget).output() - before.output()),
-                after.inputTokens() - tallyBefore.inputTokens(), after.outputTokens() - tallyBefore.outputTokens());
-    }
-
     /** Charges {@code tokens} (half input, half output) to the key's budget through the shared store. */
     private static void spend(String key, long tokens) {
         engine.settle(engine.reserve(new BudgetRequest(engine.authenticate(key).orElseThrow(), null, null,
@@ -329,11 +298,7 @@ class RealApisixCloudIT {
     }
 
     private static TokenCounts used(String budget) {
-        return engine.status(budget).orElseThrow().windows().get(0).used();
-    }
-
-    private static TokenCounts reserved(String budget) {
-        return engine.status(budget).orElseThrow().windows().get(0).reserved();
+        return probe.used(budget);
     }
 
     private static HttpResponse<byte[]> post(String path, String key, String body) throws Exception {
@@ -346,9 +311,4 @@ class RealApisixCloudIT {
         return new String(r.body(), StandardCharsets.UTF_8);
     }
 
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }

@@ -6,12 +6,12 @@ import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.fake.FakeProvider;
 import dev.tokenbudget.fake.PemTls;
-import dev.tokenbudget.fake.ProviderTally;
 import dev.tokenbudget.fake.StreamPacer;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.store.TokenCounts;
 import dev.tokenbudget.store.redis.TestCertificates;
 import dev.tokenbudget.store.redis.TestRedis;
+import dev.tokenbudget.apisix.BudgetProbe.Settled;
 import dev.tokenbudget.testing.Poll;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -20,19 +20,13 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-import java.io.BufferedReader;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -41,6 +35,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
+import static dev.tokenbudget.apisix.BudgetProbe.freePort;
+import static dev.tokenbudget.apisix.BudgetProbe.minus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -54,7 +50,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RealApisixIT {
 
-    private static final Path EXAMPLES = Path.of("..", "examples", "apisix");
     private static final String SECRET = "it-settle-secret-" + Long.toString(System.nanoTime(), 36);
     private static final String UPSTREAM_KEY = "sk-upstream-it";
     private static final String SUPPORT = "sk-tb-it-support";
@@ -73,6 +68,7 @@ class RealApisixIT {
     private static Map<String, String> runnerEnv;
     private static List<String> runnerProperties;
     private static BudgetEngine engine;
+    private static BudgetProbe probe;
     private static String base;
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -94,6 +90,7 @@ class RealApisixIT {
         Path engineConfig = dir.resolve("tokenbudget.yaml");
         Files.writeString(engineConfig, engineConfig(prefix));
         engine = BudgetEngine.builder(ConfigLoader.load(engineConfig)).build();
+        probe = new BudgetProbe(engine);
 
         int settlePort = freePort();
         runnerEnv = Map.of("OPENAI_API_KEY", UPSTREAM_KEY, "ANTHROPIC_API_KEY", UPSTREAM_KEY,
@@ -102,9 +99,10 @@ class RealApisixIT {
         runner = startRunner();
 
         Path config = dir.resolve("config.yaml");
-        Files.writeString(config, config(ca.cert(), freePort()));
+        Files.writeString(config, ShippedExamples.config(ca.cert(), freePort()));
         Path routes = dir.resolve("apisix.yaml");
-        Files.writeString(routes, routes(engineConfig, settlePort));
+        Files.writeString(routes, ShippedExamples.routes(engineConfig, settlePort, provider.port(), economy.port(),
+                plain.port()));
         base = kit.start(config, routes, runner.socket());
     }
 
@@ -138,47 +136,7 @@ class RealApisixIT {
         }
     }
 
-    // ---- the files: the shipped ones, changed only where this machine differs
-
-    /** The shipped config.yaml with the test CA and a free port for APISIX. */
-    private static String config(Path caPem, int port) throws Exception {
-        String shipped = Files.readString(EXAMPLES.resolve("config.yaml"));
-        String c = replace(shipped, "/etc/ssl/certs/ca-certificates.crt", caPem.toString());
-        return c + "\napisix:\n  node_listen:\n    - ip: 127.0.0.1\n      port: " + port + "\n";
-    }
-
-    /**
-     * The shipped apisix.yaml with the providers' and the economy service's addresses, the engine
-     * config path and the settle port of this test; plus two routes of the test's own: the OpenAI
-     * route over plain HTTP, and the same https upstream without any plugin (to compare streams).
-     */
-    private static String routes(Path engineConfig, int settlePort) throws Exception {
-        String shipped = Files.readString(EXAMPLES.resolve("apisix.yaml"));
-        String r = replace(shipped, "\"api.openai.com:443\"", "\"127.0.0.1:" + provider.port() + "\"");
-        r = replace(r, "\"api.anthropic.com:443\"", "\"127.0.0.1:" + provider.port() + "\"");
-        r = replace(r, "\"llm-economy.internal:443\"", "\"127.0.0.1:" + economy.port() + "\"");
-        r = replace(r, "/etc/tokenbudget/tokenbudget.yaml", engineConfig.toString());
-        r = replace(r, "127.0.0.1:9181", "127.0.0.1:" + settlePort);
-        r = replace(r, "#END\n", "");
-
-        String openai = r.substring(r.indexOf("  - id: openai-budgeted"), r.indexOf("  - id: anthropic-budgeted"));
-        String plainRoute = replace(openai, "id: openai-budgeted", "id: openai-plain-http");
-        plainRoute = replace(plainRoute, "    uri: /v1/*\n", "    uri: /v1/*\n    priority: 10\n"
-                + "    vars: [[\"http_x_test_upstream\", \"==\", \"plain\"]]\n");
-        plainRoute = replace(plainRoute, "scheme: https", "scheme: http");
-        plainRoute = replace(plainRoute, "\"127.0.0.1:" + provider.port() + "\"", "\"127.0.0.1:" + plain.port()
-                + "\"");
-        String bare = "  - id: openai-without-plugins\n    uri: /v1/*\n    priority: 10\n"
-                + "    vars: [[\"http_x_test_route\", \"==\", \"bare\"]]\n"
-                + openai.substring(openai.indexOf("    upstream:\n"));
-        return r.stripTrailing() + "\n\n" + plainRoute + bare + "#END\n";
-    }
-
-    /** Replaces text that must be there: a shipped file that changed shape fails here, not later. */
-    private static String replace(String in, String what, String with) {
-        assertThat(in).as("the shipped file holds " + what).contains(what);
-        return in.replace(what, with);
-    }
+    // ---- the engine config
 
     private static String engineConfig(String keyPrefix) {
         return "store:\n  type: redis\n  redis:\n    uri: \"" + TestRedis.uri() + "\"\n    key_prefix: " + keyPrefix
@@ -211,7 +169,7 @@ class RealApisixIT {
     @Test
     @Order(1)
     void jsonAnswerKeepsTheProvidersContentTypeAndIsSettledExactlyFromItsUsage() throws Exception {
-        Settled s = settled("support", provider, () -> {
+        Settled s = probe.settled("support", provider, () -> {
             HttpResponse<String> r = send(chat(SUPPORT, false, 64));
             assertThat(r.statusCode()).as(r.body() + kit.errorLog()).isEqualTo(200);
             assertThat(r.headers().firstValue("content-type")).hasValue("application/json");
@@ -227,7 +185,7 @@ class RealApisixIT {
     @Test
     @Order(2)
     void anthropicMessagesAreSettledExactly() throws Exception {
-        Settled s = settled("support", provider, () -> {
+        Settled s = probe.settled("support", provider, () -> {
             HttpRequest req = HttpRequest.newBuilder(URI.create(base + "/v1/messages"))
                     .header("x-api-key", SUPPORT).header("anthropic-version", "2023-06-01")
                     .header("content-type", "application/json")
@@ -257,8 +215,8 @@ class RealApisixIT {
             return true;
         });
         try {
-            Settled s = settled("support", provider, () -> {
-                Stream st = stream(chat(SUPPORT, true, 64), clientSawFirstEvent);
+            Settled s = probe.settled("support", provider, () -> {
+                EventStream st = stream(chat(SUPPORT, true, 64), clientSawFirstEvent);
                 assertThat(st.status()).isEqualTo(200);
                 assertThat(st.contentType()).startsWith("text/event-stream");
                 assertThat(st.events()).hasSizeGreaterThan(3);
@@ -283,8 +241,8 @@ class RealApisixIT {
             long without = Long.MAX_VALUE;
             long whole = Long.MAX_VALUE;
             for (int i = 0; i < 2; i++) {
-                Stream s = stream(chat(SUPPORT, true, 64), null);
-                Stream b = stream(bare(chat(SUPPORT, true, 64)), null);
+                EventStream s = stream(chat(SUPPORT, true, 64), null);
+                EventStream b = stream(bare(chat(SUPPORT, true, 64)), null);
                 assertThat(s.status()).isEqualTo(200);
                 assertThat(b.status()).isEqualTo(200);
                 assertThat(b.events()).hasSameSizeAs(s.events());
@@ -307,7 +265,7 @@ class RealApisixIT {
     @Test
     @Order(5)
     void plainHttpUpstreamIsBudgetedAndSettledTheSameWay() throws Exception {
-        Settled s = settled("support", plain, () -> {
+        Settled s = probe.settled("support", plain, () -> {
             HttpRequest req = HttpRequest.newBuilder(chat(SUPPORT, false, 32), (n, v) -> true)
                     .header("x-test-upstream", "plain").build();
             HttpResponse<String> r = send(req);
@@ -406,7 +364,7 @@ class RealApisixIT {
         provider.pacer(index -> index == 0 || release.await(60, TimeUnit.SECONDS));
         try {
             CountDownLatch firstEvent = new CountDownLatch(1);
-            CompletableFuture<Stream> inFlight = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<EventStream> inFlight = CompletableFuture.supplyAsync(() -> {
                 try {
                     return stream(chat(SUPPORT, true, 64), firstEvent);
                 } catch (Exception e) {
@@ -419,7 +377,7 @@ class RealApisixIT {
 
             runner.kill();
             release.countDown();
-            Stream st = inFlight.get(60, TimeUnit.SECONDS);
+            EventStream st = inFlight.get(60, TimeUnit.SECONDS);
             // nginx proxies the stream: the runner is needed only to admit
             assertThat(st.status()).isEqualTo(200);
             assertThat(st.events().get(st.events().size() - 1)).isEqualTo("data: [DONE]");
@@ -455,46 +413,17 @@ class RealApisixIT {
 
     // ---- helpers
 
-    /** What one request charged against what the provider reported for it. */
-    private record Settled(TokenCounts charged, long reportedInput, long reportedOutput) {
-        void assertExact() {
-            assertThat(reportedOutput).isPositive();
-            assertThat(charged).isEqualTo(TokenCounts.of(reportedInput, reportedOutput));
-        }
-    }
-
-    @FunctionalInterface
-    private interface Step {
-        void run() throws Exception;
-    }
-
-    /** Runs one request and waits until its settlement has landed in the budget. */
-    private static Settled settled(String budget, FakeProvider upstream, Step request) throws Exception {
-        TokenCounts before = used(budget);
-        ProviderTally tallyBefore = upstream.tally();
-        request.run();
-        Poll.await("the request on " + budget + " to be settled", Duration.ofSeconds(30), Duration.ofMillis(20),
-                () -> reserved(budget).equals(TokenCounts.ZERO) && !used(budget).equals(before));
-        ProviderTally after = upstream.tally();
-        return new Settled(minus(used(budget), before), after.inputTokens() - tallyBefore.inputTokens(),
-                after.outputTokens() - tallyBefore.outputTokens());
-    }
-
     private static void awaitSettled(String budget) {
         Poll.await("nothing reserved on " + budget, Duration.ofSeconds(30), Duration.ofMillis(20),
                 () -> reserved(budget).equals(TokenCounts.ZERO));
     }
 
     private static TokenCounts used(String budget) {
-        return engine.status(budget).orElseThrow().windows().get(0).used();
+        return probe.used(budget);
     }
 
     private static TokenCounts reserved(String budget) {
-        return engine.status(budget).orElseThrow().windows().get(0).reserved();
-    }
-
-    private static TokenCounts minus(TokenCounts a, TokenCounts b) {
-        return TokenCounts.of(a.input() - b.input(), a.output() - b.output());
+        return probe.reserved(budget);
     }
 
     private static HttpRequest chat(String key, boolean stream, int maxTokens) {
@@ -517,36 +446,8 @@ class RealApisixIT {
         return HTTP.send(r, HttpResponse.BodyHandlers.ofString());
     }
 
-    /** A stream as the client read it: its SSE lines and when the first {@code data:} line came. */
-    private record Stream(int status, String contentType, List<String> events, long firstEventNanos,
-                          long totalNanos) {
+    private static EventStream stream(HttpRequest r, CountDownLatch onFirstEvent) throws Exception {
+        return EventStream.read(HTTP, r, onFirstEvent);
     }
 
-    private static Stream stream(HttpRequest r, CountDownLatch onFirstEvent) throws Exception {
-        long t0 = System.nanoTime();
-        HttpResponse<InputStream> resp = HTTP.send(r, HttpResponse.BodyHandlers.ofInputStream());
-        List<String> events = new ArrayList<>();
-        long first = -1;
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(resp.body(), StandardCharsets.UTF_8))) {
-            for (String line = in.readLine(); line != null; line = in.readLine()) {
-                if (line.startsWith("data:")) {
-                    if (first < 0) {
-                        first = System.nanoTime() - t0;
-                        if (onFirstEvent != null) {
-                            onFirstEvent.countDown();
-                        }
-                    }
-                    events.add(line);
-                }
-            }
-        }
-        return new Stream(resp.statusCode(), resp.headers().firstValue("content-type").orElse(""), events, first,
-                System.nanoTime() - t0);
-    }
-
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
 }
