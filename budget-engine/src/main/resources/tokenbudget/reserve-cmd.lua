@@ -88,7 +88,7 @@ local function reserve_cmd(K, k0, n, A, a0, T)
       local f = split(A[a + 15], ',')
       s.line = {num(f[1], 'degrade line'), num(f[2], 'degrade line'), num(f[3], 'degrade line')}
     end
-    s.ck = s.key .. '#' .. s.bucket
+    s.ck = s.key .. '#' .. A[a + 3] -- the bucket as sent (Java's Long.toString): no number formatting
     s.parent = s.al and s.al.parent or 0
     s.overflow = s.al ~= nil and s.al.overflow
     slots[i] = s
