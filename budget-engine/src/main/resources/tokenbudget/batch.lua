@@ -39,21 +39,12 @@ while at <= #ARGV do
   local ok, reply
   if kind == 'r' then
     local n = num(ARGV[at + 1], 'slot count')
-    local argc = RESERVE_HEAD + n * SLOT_ARGS
-    local K, A = {KEYS[1], KEYS[2]}, {}
-    for j = 1, n do
-      K[j + 2] = KEYS[k + j - 1]
-    end
-    for j = 1, argc do
-      A[j] = ARGV[at + 1 + j]
-    end
+    ok, reply = pcall(reserve_cmd, KEYS, k - 1, n, ARGV, at + 1, T)
     k = k + n
-    at = at + 2 + argc
-    ok, reply = pcall(reserve_cmd, K, A, T)
+    at = at + 2 + RESERVE_HEAD + n * SLOT_ARGS
   else
-    local A = {ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], ARGV[at + 5]}
+    ok, reply = pcall(settle_cmd, ARGV, at, T)
     at = at + 6
-    ok, reply = pcall(settle_cmd, A, T)
   end
   replies[#replies + 1] = ok and reply or {'!err', message(reply)}
 end

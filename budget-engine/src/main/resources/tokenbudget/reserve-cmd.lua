@@ -1,6 +1,8 @@
--- tokenbudget reserve, as a function: reserve_cmd(K, A, T) reserves for one command, K and A
--- being the KEYS and ARGV that reserve.lua takes (header there) and T the tree's batch state
--- (tree_ready in common.lua). Used by reserve.lua (one command) and batch.lua (several).
+-- tokenbudget reserve, as a function: reserve_cmd(K, k0, n, A, a0, T) reserves for one command
+-- over n slots, whose window keys are K[k0 + 1 .. k0 + n] and whose arguments, as reserve.lua takes
+-- them (header there), are A[a0 + 1 ..]; T is the tree's batch state (tree_ready in common.lua).
+-- Used by reserve.lua (one command) and batch.lua (several), which check the argument count; the
+-- arguments are read in place, not copied per command.
 local RESERVE_HEAD = 7
 
 local function parse_alloc(text)
@@ -25,24 +27,27 @@ local function parse_config_holds(text)
   return out
 end
 
-local function reserve_cmd(K, A, T)
-  local HEAD = RESERVE_HEAD
-  local lkey, xkey = K[1], K[2]
-  local lease_id = A[1]
-  local lease_ttl = max(1, num(A[2], 'lease ttl'))
-  local req = {num(A[3], 'input'), num(A[4], 'output')}
+-- Fails unless a reserve over n slots has `got` arguments.
+local function reserve_arity(n, got)
+  if got ~= RESERVE_HEAD + n * SLOT_ARGS then
+    error('tokenbudget: reserve expects ' .. (RESERVE_HEAD + n * SLOT_ARGS) .. ' arguments for ' .. n .. ' slots, got '
+      .. got)
+  end
+end
+
+local function reserve_cmd(K, k0, n, A, a0, T)
+  local HEAD = a0 + RESERVE_HEAD
+  local lkey, xkey = T.lkey, T.xkey
+  local lease_id = A[a0 + 1]
+  local lease_ttl = max(1, num(A[a0 + 2], 'lease ttl'))
+  local req = {num(A[a0 + 3], 'input'), num(A[a0 + 4], 'output')}
   req[3] = req[1] + req[2]
   if req[1] < 0 or req[2] < 0 or req[3] > MAX then
     error('tokenbudget: input and output must be >= 0 and at most 2^53-1 together')
   end
-  local batch = num(A[5], 'expiry batch')
-  local n = #K - 2
-  if #A ~= HEAD + n * SLOT_ARGS then
-    error('tokenbudget: reserve expects ' .. (HEAD + n * SLOT_ARGS) .. ' arguments for ' .. n .. ' slots, got '
-      .. #A)
-  end
-  local enow = num(A[6], 'engine time')
-  local lower = num(A[7], 'lower output ceiling')
+  local batch = num(A[a0 + 5], 'expiry batch')
+  local enow = num(A[a0 + 6], 'engine time')
+  local lower = num(A[a0 + 7], 'lower output ceiling')
   tree_ready(T, batch)
   local now = T.now
   if not T.gen then
@@ -74,7 +79,7 @@ local function reserve_cmd(K, A, T)
   -- read every window first: a child's check needs its parent pool's state
   for i = 1, n do
     local a = HEAD + (i - 1) * SLOT_ARGS
-    local s = {key = K[i + 2], bid = A[a + 1], bucket = num(A[a + 3], 'bucket'),
+    local s = {key = K[k0 + i], bid = A[a + 1], bucket = num(A[a + 3], 'bucket'),
       count = num(A[a + 4], 'bucket count'), wttl = max(1, num(A[a + 5], 'window ttl')),
       cap = {num(A[a + 6], 'cap'), num(A[a + 7], 'cap'), num(A[a + 8], 'cap')},
       lim = {num(A[a + 9], 'limit'), num(A[a + 10], 'limit'), num(A[a + 11], 'limit')}, a = a,
@@ -83,7 +88,7 @@ local function reserve_cmd(K, A, T)
       local f = split(A[a + 15], ',')
       s.line = {num(f[1], 'degrade line'), num(f[2], 'degrade line'), num(f[3], 'degrade line')}
     end
-    s.ck = s.key .. '#' .. s.bucket
+    s.ck = s.key .. '#' .. A[a + 3] -- the bucket as sent (Java's Long.toString): no number formatting
     s.parent = s.al and s.al.parent or 0
     s.overflow = s.al ~= nil and s.al.overflow
     slots[i] = s
@@ -119,10 +124,10 @@ local function reserve_cmd(K, A, T)
 
   -- per dimension, what the holds of slot i keep from this request (or, `mine`, what they give it)
   local function held(i, mine)
-    local out = {0, 0, 0}
     if not state(i).holds then
-      return out
+      return ZERO3
     end
+    local out = {0, 0, 0}
     for _, h in ipairs(active(i)) do
       local for_path = h.fb ~= nil and onpath[h.fb] == true
       if for_path == mine then
@@ -231,7 +236,7 @@ local function reserve_cmd(K, A, T)
   for i = 1, n do
     local s, st = slots[i], state(i)
     local a = s.a
-    local set = {'ri', fmt(st.r[1]), 'ro', fmt(st.r[2]), 'rt', fmt(st.r[3])}
+    local set = {'ri', st.r[1], 'ro', st.r[2], 'rt', st.r[3]}
     if s.parent > 0 then
       pendings[s.parent] = pendings[s.parent] or new_pending()
       local delta = follow(s, st, set, pendings[s.parent])
@@ -253,7 +258,7 @@ local function reserve_cmd(K, A, T)
       if #ended > 0 then
         hdel(s.key, ended)
         set[#set + 1] = 'hn'
-        set[#set + 1] = fmt(max(0, st.hn - #ended))
+        set[#set + 1] = max(0, st.hn - #ended)
       end
       st.pruned = true
     end

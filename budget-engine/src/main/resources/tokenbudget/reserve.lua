@@ -14,4 +14,11 @@
 --          cause (0 cap, 1 pool, 2 overflow cap, 3 hold; -1), room,
 --          uses {slot (0-based), pooled i o t, held i o t per use}, output reserved (the command's on
 --          a refusal), fitted 0/1 (admitted at the lower ceiling where the command's own was refused)}
-return reserve_cmd(KEYS, ARGV, tree_state(KEYS[1], KEYS[2]))
+local T = tree_state(KEYS[1], KEYS[2])
+-- the numbers first, as they always came first: a bad one is named before a miscounted call
+num(ARGV[2], 'lease ttl')
+num(ARGV[3], 'input')
+num(ARGV[4], 'output')
+num(ARGV[5], 'expiry batch')
+reserve_arity(#KEYS - 2, #ARGV)
+return reserve_cmd(KEYS, 2, #KEYS - 2, ARGV, 0, T)

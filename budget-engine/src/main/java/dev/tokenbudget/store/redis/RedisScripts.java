@@ -17,19 +17,23 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
 
 /**
- * The Lua scripts of the Redis store, read once from {@code tokenbudget/*.lua} (each with
- * {@code common.lua} in front) and run with EVALSHA. A NOSCRIPT answer (SCRIPT FLUSH, a restarted
- * or new node) means the script did not run, so it is run again with EVAL, which also caches it,
- * and reported: the call itself succeeds.
+ * The Lua scripts of the Redis store, read once from {@code tokenbudget/*.lua} (each with the
+ * shared functions of {@link #COMMON} in front) and run with EVALSHA. A NOSCRIPT answer (SCRIPT
+ * FLUSH, a restarted or new node) means the script did not run, so it is run again with EVAL,
+ * which also caches it, and reported: the call itself succeeds.
  */
 final class RedisScripts {
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisScripts.class);
+
+    /** The files of functions every script shares, in the order they are put in front of it. */
+    static final List<String> COMMON = List.of("common", "common-window", "common-pool", "common-lease");
 
     /** One script: its name, full body and SHA-1 digest. */
     enum Script {
@@ -51,10 +55,13 @@ final class RedisScripts {
         final String sha;
 
         // noop.lua (not listed) is the benchmark's ceiling: one EVALSHA round trip doing nothing
-        /** {@code parts}: files between common.lua and the script's own (functions it calls). */
+        /** {@code parts}: files between the {@link #COMMON} ones and the script's own (functions it calls). */
         Script(String name, String... parts) {
             this.name = name;
-            StringBuilder b = new StringBuilder(resource("common"));
+            StringBuilder b = new StringBuilder();
+            for (String c : COMMON) {
+                b.append(resource(c));
+            }
             for (String p : parts) {
                 b.append(resource(p));
             }

@@ -1,0 +1,138 @@
+-- tokenbudget: leases (settling, expiry) and the tree state a script call shares between its
+-- commands; RedisScripts puts this file after common-pool.lua.
+
+-- A lease as stored (MessagePack): {ri, ro, rt, 'v2', then per slot: budget, window, bucket,
+-- count, wexp, li, lo, lt, th, ci, co, ct (caps), parent (1-based slot of the lease, 0 for none),
+-- overflow (0/1)}; the window's key is <tree prefix>w:<budget>/<window>. Leases written before
+-- allocation existed have no 'v2' and nine fields per slot (no caps, no parent link).
+local LEASE_SLOT = 14
+local LEASE_V1_SLOT = 9
+
+local function lease_slots(lkey, lease)
+  local base = string.sub(lkey, 1, -2) .. 'w:'
+  local slots = {}
+  local v2 = lease[4] == 'v2'
+  local first, width = v2 and 5 or 4, v2 and LEASE_SLOT or LEASE_V1_SLOT
+  for i = first, #lease, width do
+    slots[#slots + 1] = {key = base .. lease[i] .. '/' .. lease[i + 1], bid = lease[i], wk = lease[i + 1],
+      bucket = lease[i + 2], count = lease[i + 3], wexp = lease[i + 4],
+      lim = {lease[i + 5], lease[i + 6], lease[i + 7]}, th = lease[i + 8],
+      cap = v2 and {lease[i + 9], lease[i + 10], lease[i + 11]} or {-1, -1, -1},
+      parent = v2 and lease[i + 12] or 0, overflow = v2 and lease[i + 13] == 1}
+  end
+  return slots
+end
+
+-- Moves a lease from reserved to used at the amounts a = {i, o, t}, brings draws, pool use and
+-- mirrors along, and returns the crossings. One read and one write per window (a window twice on
+-- the path is read again after its write); a child's slot precedes its parent's.
+local function apply_lease(lkey, lease, a, now)
+  local out = {}
+  local pendings = {}
+  for i, s in ipairs(lease_slots(lkey, lease)) do
+    local st = window_state(s.key, s.bucket, s.count, true)
+    local set = {}
+    for d = 1, 3 do
+      if lease[d] ~= 0 then
+        st.r[d] = max(0, st.r[d] - lease[d])
+        set[#set + 1] = RF[d]
+        set[#set + 1] = st.r[d]
+      end
+    end
+    add_used(s.key, st, s.bucket, s.count, a, set)
+    if s.parent > 0 then
+      load_alloc(s.key, st)
+      pendings[s.parent] = pendings[s.parent] or new_pending()
+      follow(s, st, set, pendings[s.parent])
+    end
+    if pendings[i] then
+      load_alloc(s.key, st)
+      settle_pending(st, pendings[i], set)
+    end
+    crossings(s, st, out, set)
+    if #set > 0 then
+      local at
+      if not st.ex then
+        -- a window that had expired or vanished gets its lifetime back
+        local ex
+        at, ex = expiry_plan(s.key, nil, now, s.wexp, 0)
+        set[#set + 1] = 'ex'
+        set[#set + 1] = fmt(ex)
+      end
+      hset(s.key, set)
+      if at then
+        pexpireat(s.key, at)
+      end
+    end
+  end
+  return out
+end
+
+local function budget_ids(lkey, lease)
+  local ids, seen = {}, {}
+  for _, s in ipairs(lease_slots(lkey, lease)) do
+    if not seen[s.bid] then
+      seen[s.bid] = true
+      ids[#ids + 1] = s.bid
+    end
+  end
+  return ids
+end
+
+-- Charges up to `batch` leases expired by server time `now` at their reserved amounts.
+local function expire_due(lkey, xkey, now, batch)
+  local out = {}
+  local ids = call('ZRANGEBYSCORE', xkey, '-inf', fmt(now), 'LIMIT', '0', fmt(batch))
+  if #ids == 0 then
+    return out
+  end
+  local packed = call('HMGET', lkey, unpack(ids))
+  call('ZREM', xkey, unpack(ids))
+  call('HDEL', lkey, unpack(ids))
+  for j, id in ipairs(ids) do
+    if packed[j] then
+      local lease = cmsgpack.unpack(packed[j])
+      local c = apply_lease(lkey, lease, {lease[1], lease[2], lease[3]}, now)
+      out[#out + 1] = {id, lease[1], lease[2], lease[3], budget_ids(lkey, lease), c}
+    end
+  end
+  return out
+end
+
+-- Before a reserve or settle: charges leases that ran out, looking at the ZSET's head first (one
+-- cheap read when none is due). Returns the expired leases and whether :x was empty or emptied.
+local function expire_in_passing(lkey, xkey, now, batch)
+  local head = call('ZRANGE', xkey, 0, 0, 'WITHSCORES')
+  if #head == 0 then
+    return {}, true
+  end
+  if tonumber(head[2]) > now then
+    return {}, false
+  end
+  return expire_due(lkey, xkey, now, batch), true
+end
+
+-- The state of one tree shared by the commands of a script call (one command, or a batch): server
+-- time, generation, the lease hash's recorded expiry (tex), the leases expired in passing not yet
+-- reported, and whether :x may lack its TTL (xr: it was empty, emptied, or a settle may have
+-- emptied it). Read once, by the first command that gets past its argument checks.
+local function tree_state(lkey, xkey)
+  return {lkey = lkey, xkey = xkey}
+end
+
+local function tree_ready(T, batch)
+  if T.now then
+    return
+  end
+  T.now, T.time = server_time()
+  local v = call('HMGET', T.lkey, '!gen', '!ex')
+  T.gen, T.tex = v[1] or nil, v[2] or nil
+  T.expired, T.xr = expire_in_passing(T.lkey, T.xkey, T.now, T.batch or batch)
+end
+
+-- The leases expired in passing, for the first reply that goes out (each is reported once).
+local function take_expired(T)
+  local e = T.expired
+  T.expired = {}
+  return e
+end
