@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -152,6 +154,24 @@ final class ConfigNode {
             return null;
         }
         return s;
+    }
+
+    /**
+     * An object of strings ({@code prompts:}, a degrade section's {@code models:}) in config order;
+     * a value that is not a non-empty string is an error and left out.
+     */
+    Map<String, String> stringMap() {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (!expectObject(Set.copyOf(fieldNames()))) {
+            return out;
+        }
+        for (String k : fieldNames()) {
+            String v = get(k).requiredString();
+            if (v != null) {
+                out.put(k, v);
+            }
+        }
+        return out;
     }
 
     boolean bool(boolean def) {

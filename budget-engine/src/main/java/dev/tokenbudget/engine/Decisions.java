@@ -125,14 +125,14 @@ final class Decisions {
         double[] utils = new double[slots.size()];
         for (int i = 0; i < slots.size(); i++) {
             Slot s = slots.get(i);
-            TokenCounts slotCommitted = states.get(i).committed();
+            SlotState st = states.get(i);
             double slotUtil = 0;
             for (Dimension d : DIMS) {
                 long limit = s.limits().get(d);
                 if (limit == Limits.NONE) {
                     continue;
                 }
-                long committed = slotCommitted.get(d);
+                long committed = st.used().get(d) + st.reserved().get(d); // SlotState.committed(), unallocated
                 double u = (double) committed / limit;
                 slotUtil = Math.max(slotUtil, u);
                 if (u > maxUtil) {

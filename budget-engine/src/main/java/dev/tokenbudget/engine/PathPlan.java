@@ -18,8 +18,10 @@ import dev.tokenbudget.store.TokenCounts;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Everything about a config that does not change per request, computed once per config
@@ -55,6 +57,8 @@ final class PathPlan {
     private final Map<String, VirtualKey> keysByHash = new HashMap<>();
     private final Map<String, Entry> entries = new HashMap<>();
     private final Map<String, List<PlannedWindow>> userTemplates = new HashMap<>();
+    /** Per configured key (by identity), its paths without a user budget by chain start, planned on first use. */
+    private final Map<VirtualKey, ConcurrentHashMap<String, PlannedPath>> plannedPaths = new IdentityHashMap<>();
 
     PathPlan(EngineConfig config) {
         this.config = config;
@@ -64,6 +68,7 @@ final class PathPlan {
         }
         for (VirtualKey k : config.keys()) {
             keysByHash.put(k.sha256(), k);
+            plannedPaths.put(k, new ConcurrentHashMap<>());
             // key and user budgets hang below the tree without being allotted anything by it
             k.own().ifPresent(b -> entries.put(b.id(), new Entry(b.id(), b, plan(b, null))));
             if (k.userTemplate() != null) {
@@ -160,6 +165,19 @@ final class PathPlan {
             out.add(entries.get(b.id()));
         }
         return out;
+    }
+
+    /**
+     * The path of a request of {@code key} without a user budget, planned once per chain start; null
+     * for a key that is not this config's (the caller then plans the path itself).
+     */
+    PlannedPath planned(VirtualKey key, String chainStart) {
+        ConcurrentHashMap<String, PlannedPath> paths = plannedPaths.get(key);
+        if (paths == null) {
+            return null;
+        }
+        PlannedPath p = paths.get(chainStart);
+        return p != null ? p : paths.computeIfAbsent(chainStart, c -> new PlannedPath(path(key, c, null)));
     }
 
     static List<Slot> slots(List<Entry> path, Instant now) {

@@ -14,6 +14,7 @@ import dev.tokenbudget.time.BudgetClock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -117,15 +118,48 @@ final class ReserveFlow {
             return rejected(r, Decision.reject(Decision.Reason.INVALID_REQUEST, key.budget(),
                     "the user id must be 1-128 of A-Z a-z 0-9 . _ @ : + -"));
         }
-        Attempt a = new Attempt(r, p, p.path(key, chainStart, user), clock.now());
+        Instant now = clock.now();
+        // a per-user budget makes the path the request's own; every other path is planned once
+        PlannedPath planned = user != null && key.userTemplate() != null ? null : p.planned(key, chainStart);
+        Attempt a;
+        if (planned != null) {
+            PlannedPath.Slots s = planned.at(now);
+            a = new Attempt(r, p, planned.entries(), now);
+            a.slots = s.slots();
+            a.budgetIds = s.budgetIds();
+        } else {
+            a = new Attempt(r, p, p.path(key, chainStart, user), now);
+            a.slots = PathPlan.slots(a.path, now);
+        }
         a.input = Math.min(r.inputTokens(), Quantities.MAX_TOKENS / 4);
         a.asked = Math.min(r.outputTokens(), Quantities.MAX_TOKENS / 4);
         a.ceiling = a.asked;
-        a.slots = PathPlan.slots(a.path, a.now);
         a.treeId = p.config.budgets().rootOf(key.budget());
-        a.leaseId = leasePrefix + Long.toString(leaseCounter.incrementAndGet(), 36);
+        a.leaseId = nextLeaseId();
         a.expiresAt = a.now.plus(p.config.leaseTtl());
         return a;
+    }
+
+    /**
+     * The prefix and the next count in base 36, written into one buffer: {@code Long.toString(n, 36)}
+     * allocated a 65-byte buffer and a copy of it, and the concatenation a third string.
+     */
+    private String nextLeaseId() {
+        long n = leaseCounter.incrementAndGet();
+        if (n < 0) {
+            return leasePrefix + Long.toString(n, 36);
+        }
+        int digits = 1;
+        for (long v = n; v >= 36; v /= 36) {
+            digits++;
+        }
+        int p = leasePrefix.length();
+        byte[] id = new byte[p + digits];
+        leasePrefix.getBytes(0, p, id, 0); // the prefix is hex and '-': ASCII
+        for (int i = id.length - 1; i >= p; i--, n /= 36) {
+            id[i] = (byte) Character.forDigit((int) (n % 36), 36);
+        }
+        return new String(id, 0, id.length, StandardCharsets.ISO_8859_1);
     }
 
     /** One reservation's state across the store's answers. */
@@ -135,6 +169,8 @@ final class ReserveFlow {
         final List<PathPlan.Entry> path;
         final Instant now;
         List<Slot> slots;
+        /** The distinct budget ids of the slots when the path was planned before, else null. */
+        List<String> budgetIds;
         String treeId;
         String leaseId;
         Instant expiresAt;
@@ -201,7 +237,7 @@ final class ReserveFlow {
                     d.directive().model(), d.directive().route()));
         }
         return new Ticket(a.leaseId, a.treeId, r.key().name(), r.model(), d, a.input, reserved, a.asked, fitted,
-                a.expiresAt, a.slots, true);
+                a.expiresAt, a.slots, a.budgetIds, true);
     }
 
     private ReserveResult reserveTimed(ReserveCommand c, Instant now) {
@@ -234,7 +270,7 @@ final class ReserveFlow {
         events.publish(() -> new BudgetEvent.RequestRejected(clock.now(), d.bindingBudget(), r.key().name(),
                 d.reason(), d.retryAfterSeconds()));
         return new Ticket(null, null, r.key().name(), r.model(), d, 0, 0, r.outputTokens(), false, null, List.of(),
-                false);
+                List.of(), false);
     }
 
     /**
@@ -273,6 +309,6 @@ final class ReserveFlow {
                 0, 0, 0, null, "budget store unavailable; admitted uncounted (fail open)");
         telemetry.decision(d);
         return new Ticket(a.leaseId, a.treeId, r.key().name(), r.model(), d, a.input, a.ceiling, r.outputTokens(),
-                false, a.expiresAt, a.slots, false);
+                false, a.expiresAt, a.slots, a.budgetIds, false);
     }
 }

@@ -57,8 +57,9 @@ final class StoreOutcomes {
 
     /** The ids without per-user budgets; the same list when it has none (the common case, once per settle). */
     private static List<String> withoutUsers(List<String> budgetIds) {
-        for (String b : budgetIds) {
-            if (b.startsWith("user:")) {
+        // by index: an iterator of the ticket's unmodifiable list is two objects per settle
+        for (int i = 0; i < budgetIds.size(); i++) {
+            if (budgetIds.get(i).startsWith("user:")) {
                 List<String> kept = new ArrayList<>(budgetIds.size());
                 for (String id : budgetIds) {
                     if (!id.startsWith("user:")) {

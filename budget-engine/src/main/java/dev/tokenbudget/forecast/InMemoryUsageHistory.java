@@ -8,6 +8,8 @@ import java.time.LocalDate;
 import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
 import java.util.Collection;
+import java.util.List;
+import java.util.RandomAccess;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -42,10 +44,23 @@ public final class InMemoryUsageHistory implements UsageHistory {
         if (input < 0 || output < 0) {
             throw new IllegalArgumentException("usage must be >= 0, was " + input + "/" + output);
         }
-        for (String id : budgetIds) {
-            budgets.computeIfAbsent(id, k -> new Ring(hours)).add(Math.floorDiv(at.toEpochMilli(), HOUR_MS), input,
-                    output);
+        long hour = Math.floorDiv(at.toEpochMilli(), HOUR_MS);
+        if (budgetIds instanceof List<String> ids && ids instanceof RandomAccess) {
+            // by index: the engine passes an unmodifiable list, whose iterator is two objects per settle
+            for (int i = 0; i < ids.size(); i++) {
+                add(ids.get(i), hour, input, output);
+            }
+        } else {
+            for (String id : budgetIds) {
+                add(id, hour, input, output);
+            }
         }
+    }
+
+    private void add(String budgetId, long hour, long input, long output) {
+        Ring r = budgets.get(budgetId);
+        // computeIfAbsent only for a new budget: its lambda captures this, an allocation per settle
+        (r != null ? r : budgets.computeIfAbsent(budgetId, k -> new Ring(hours))).add(hour, input, output);
     }
 
     @Override

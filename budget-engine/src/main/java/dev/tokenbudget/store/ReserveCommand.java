@@ -35,7 +35,7 @@ public record ReserveCommand(String treeId, String leaseId, Instant now, Instant
         Objects.requireNonNull(now, "now");
         Objects.requireNonNull(leaseExpiresAt, "leaseExpiresAt");
         slots = List.copyOf(slots);
-        TokenCounts.checkAmounts("reserve of lease " + leaseId, input, output);
+        TokenCounts.checkAmounts("reserve", leaseId, input, output);
         for (int i = 0; i < slots.size(); i++) {
             Slot s = slots.get(i);
             for (Dimension d : DIMS) {

@@ -14,7 +14,7 @@ public record SettleCommand(String treeId, String leaseId, Instant now, long inp
         Objects.requireNonNull(treeId, "treeId");
         Objects.requireNonNull(leaseId, "leaseId");
         Objects.requireNonNull(now, "now");
-        TokenCounts.checkAmounts("settle of lease " + leaseId, input, output);
+        TokenCounts.checkAmounts("settle", leaseId, input, output);
     }
 
     public static SettleCommand release(String treeId, String leaseId, Instant now) {

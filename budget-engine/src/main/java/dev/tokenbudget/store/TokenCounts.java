@@ -26,11 +26,14 @@ public record TokenCounts(long input, long output, long total) {
         return new TokenCounts(input + o.input, output + o.output, total + o.total);
     }
 
-    /** Refuses negative amounts and amounts whose total exceeds {@link #MAX}, naming {@code what}. */
-    static void checkAmounts(String what, long input, long output) {
+    /**
+     * Refuses negative amounts and amounts whose total exceeds {@link #MAX}, naming the command and
+     * its lease ({@code "reserve"}, {@code "lease-1"}); the message is built only for a refusal.
+     */
+    static void checkAmounts(String command, String leaseId, long input, long output) {
         if (input < 0 || output < 0 || input > MAX || output > MAX || input + output > MAX) {
-            throw new IllegalArgumentException(what + ": input and output tokens must be >= 0 and at most 2^53-1 ("
-                    + MAX + ") together, was input=" + input + " output=" + output);
+            throw new IllegalArgumentException(command + " of lease " + leaseId + ": input and output tokens must be"
+                    + " >= 0 and at most 2^53-1 (" + MAX + ") together, was input=" + input + " output=" + output);
         }
     }
 }

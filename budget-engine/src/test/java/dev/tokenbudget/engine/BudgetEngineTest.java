@@ -157,6 +157,27 @@ class BudgetEngineTest {
     }
 
     @Test
+    void aPathPlannedOnceChargesEachRequestToTheWindowsOfItsOwnTime() {
+        EngineFixture f = new EngineFixture(TREE);
+        f.clock.setTo(Instant.parse("2026-11-02T23:55:00Z"));
+        f.engine.settle(f.reserve("k-team", "chat", 300, 200), TokenUsage.of(300, 200));
+        Ticket first = f.reserve("k-team", "chat", 100, 100);
+        // the next day, within the first lease's 10 minutes: chat's day window is a new one, the months go on
+        f.clock.advance(Duration.ofMinutes(6));
+        Ticket next = f.reserve("k-team", "chat", 40, 60);
+        f.engine.settle(next, TokenUsage.of(40, 60));
+        assertThat(next.budgetIds()).containsExactly("chat", "team", "org");
+        BudgetStatus.WindowStatus chat = f.engine.status("chat").orElseThrow().windows().get(0);
+        assertThat(chat.start()).isEqualTo(Instant.parse("2026-11-03T00:00:00Z"));
+        assertThat(chat.used().total()).isEqualTo(100);
+        assertThat(f.usedTotal("org")).isEqualTo(600);
+        // the first day's lease still settles into the first day's windows
+        assertThat(f.engine.settle(first, TokenUsage.of(100, 100))).isEqualTo(SettleResult.Status.SETTLED);
+        assertThat(f.engine.status("chat").orElseThrow().windows().get(0).used().total()).isEqualTo(100);
+        assertThat(f.usedTotal("org")).isEqualTo(800);
+    }
+
+    @Test
     void degradesPastTheDegradeThresholdAndClampsToWhatRemains() {
         String yaml = """
                 budgets:

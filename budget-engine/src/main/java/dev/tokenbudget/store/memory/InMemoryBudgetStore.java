@@ -148,14 +148,10 @@ public final class InMemoryBudgetStore implements BudgetStore {
             synchronized (tree) {
                 out.addAll(tree.expire(e.getKey(), now));
                 // past its retention a window goes with its pool, mirrors and holds, as a Redis key does by TTL
-                tree.windows.values().removeIf(w -> w.expiresAt.isBefore(now) && isIdle(w));
+                tree.forgetWindowsBefore(now);
             }
         }
         return out;
-    }
-
-    private static boolean isIdle(WindowState w) {
-        return w.reserved[0] == 0 && w.reserved[1] == 0 && w.reserved[2] == 0;
     }
 
     @Override
@@ -317,7 +313,11 @@ public final class InMemoryBudgetStore implements BudgetStore {
 
     /** All state of one budget tree; guarded by the tree's own monitor. */
     private static final class Tree {
-        final HashMap<String, WindowState> windows = new HashMap<>();
+        /**
+         * Window states by budget id, then window key: both strings live as long as the config and
+         * the window instance do, with their hashes cached, so a lookup builds no key.
+         */
+        final HashMap<String, HashMap<String, WindowState>> windows = new HashMap<>();
         /** The tree's ledger: the in-memory one, numbered per tree like the Redis store's. */
         final Ledger ledger = Ledger.inMemory();
         final HashMap<String, Lease> leases = new HashMap<>();
@@ -325,15 +325,27 @@ public final class InMemoryBudgetStore implements BudgetStore {
         final TreeSet<Lease> byExpiry = new TreeSet<>(BY_EXPIRY);
 
         WindowState window(Slot s, boolean create) {
-            String key = s.key();
-            WindowState w = windows.get(key);
+            HashMap<String, WindowState> ofBudget = windows.get(s.budgetId());
+            WindowState w = ofBudget == null ? null : ofBudget.get(s.window().key());
             if (w == null && create) {
                 w = new WindowState(s.window().bucketCount(), s.window().expiresAt());
-                windows.put(key, w);
+                windows.computeIfAbsent(s.budgetId(), b -> new HashMap<>(4)).put(s.window().key(), w);
             } else if (w != null && s.window().expiresAt().isAfter(w.expiresAt)) {
                 w.expiresAt = s.window().expiresAt();
             }
             return w;
+        }
+
+        /** Forgets the windows past their retention with nothing reserved, as a Redis key goes by TTL. */
+        void forgetWindowsBefore(Instant now) {
+            windows.values().removeIf(ofBudget -> {
+                ofBudget.values().removeIf(w -> w.expiresAt.isBefore(now) && isIdle(w));
+                return ofBudget.isEmpty();
+            });
+        }
+
+        private static boolean isIdle(WindowState w) {
+            return w.reserved[0] == 0 && w.reserved[1] == 0 && w.reserved[2] == 0;
         }
 
         /** Appends to the tree's ledger, or returns the entry recorded before under the same idempotency key. */

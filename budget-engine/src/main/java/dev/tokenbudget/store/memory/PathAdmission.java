@@ -185,6 +185,7 @@ final class PathAdmission {
             SlotAllocation a = slots.get(i).allocation();
             long[] pooled = a.isLinked() ? follow(slots.get(i), states[i], states[a.parent()]) : null;
             if (pooled != null && (pooled[0] > 0 || pooled[1] > 0 || pooled[2] > 0)) {
+                uses = uses.isEmpty() ? new ArrayList<>(2) : uses;
                 uses.add(new AllocationUse(i, new TokenCounts(Math.max(0, pooled[0]), Math.max(0, pooled[1]),
                         Math.max(0, pooled[2])), TokenCounts.ZERO));
             }
@@ -192,9 +193,9 @@ final class PathAdmission {
         return uses;
     }
 
-    /** Held tokens this request takes at each holding slot, before mirrors move. */
+    /** Held tokens this request takes at each holding slot, before mirrors move; an immutable empty list for none. */
     private List<AllocationUse> heldUses() {
-        List<AllocationUse> uses = new ArrayList<>(1);
+        List<AllocationUse> uses = List.of();
         for (int i = 0; i < slots.size(); i++) {
             Slot s = slots.get(i);
             WindowState w = states[i];
@@ -211,6 +212,7 @@ final class PathAdmission {
                 }
             }
             if (taken[0] > 0 || taken[1] > 0 || taken[2] > 0) {
+                uses = uses.isEmpty() ? new ArrayList<>(2) : uses;
                 uses.add(new AllocationUse(i, TokenCounts.ZERO, new TokenCounts(taken[0], taken[1], taken[2])));
             }
         }
