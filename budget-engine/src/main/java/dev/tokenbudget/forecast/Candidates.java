@@ -1,6 +1,7 @@
 package dev.tokenbudget.forecast;
 
 import java.time.LocalDate;
+import java.util.Arrays;
 
 /**
  * The candidate forecasts of the days ahead, each from the history before a given day: the
@@ -11,14 +12,25 @@ import java.time.LocalDate;
  */
 final class Candidates {
 
-    /** The candidate methods, in a fixed order. */
+    /**
+     * The candidate methods, in a fixed order. {@code judged}: weighted by its rolling-origin errors;
+     * {@code blind}: weighted while no past forecast can be checked yet. A trend or Holt-Winters
+     * fitted on a week or two extrapolates its noise, so until their forecasts can be checked the
+     * forecast rests on the level and the plain 14-day mean; the 14-day mean itself is a reference, not
+     * weighed against the others (it would only add the noise of the weights).
+     */
     enum Kind {
-        LEVEL("level"), TREND("trend"), HOLT_WINTERS("holt-winters"), DECAY("decay"), LONG_MEAN("long mean");
+        LEVEL("level", true, true), TREND("trend", true, false), HOLT_WINTERS("holt-winters", true, false),
+        DECAY("decay", true, false), LONG_MEAN("long mean", true, false), MEAN14("14-day mean", false, true);
 
         final String label;
+        final boolean judged;
+        final boolean blind;
 
-        Kind(String label) {
+        Kind(String label, boolean judged, boolean blind) {
             this.label = label;
+            this.judged = judged;
+            this.blind = blind;
         }
     }
 
@@ -97,7 +109,16 @@ final class Candidates {
                 }
             }
         }
+        out[Kind.MEAN14.ordinal()] = mean14(raw, days);
         return new Paths(out, m, trend, decay, ms, bursts);
+    }
+
+    /** The plain mean of the last (up to) 14 days with usage data, flat: the rolling-14 baseline's rate. */
+    private static double[] mean14(DailySeries raw, int days) {
+        int k = Math.min(14, values(raw).length);
+        double[] out = new double[days];
+        Arrays.fill(out, Ensemble.sum(raw, raw.size() - k, raw.size()) / k);
+        return out;
     }
 
     /**

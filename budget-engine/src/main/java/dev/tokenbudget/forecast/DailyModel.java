@@ -107,6 +107,8 @@ public final class DailyModel {
         int n = y.length;
         double[] sum = new double[7];
         double[] weight = new double[7];
+        double[] sq = new double[7];
+        double[] weight2 = new double[7];
         double[] prefix = new double[n + 1];
         for (int i = 0; i < n; i++) {
             prefix[i + 1] = prefix[i] + y[i];
@@ -121,21 +123,61 @@ public final class DailyModel {
                 continue;
             }
             double w = Math.pow(p.weekDecay(), (n - 1 - t) / 7.0);
-            sum[dow[t]] += w * y[t] / mean;
+            double r = y[t] / mean;
+            sum[dow[t]] += w * r;
+            sq[dow[t]] += w * r * r;
             weight[dow[t]] += w;
+            weight2[dow[t]] += w * w;
         }
+        double keep = significance(sum, sq, weight, weight2);
         double[] f = new double[7];
         double total = 0;
         for (int d = 0; d < 7; d++) {
             double raw = weight[d] > 0 ? sum[d] / weight[d] : 1;
             // shrink in log space: a weekday that never sees usage keeps its factor 0
-            f[d] = Math.pow(raw, Math.min(1, weight[d] / p.factorShrink()));
+            f[d] = Math.pow(raw, keep * Math.min(1, weight[d] / p.factorShrink()));
             total += f[d];
         }
         for (int d = 0; d < 7; d++) {
             f[d] = total > 0 ? f[d] * 7 / total : 1;
         }
         return f;
+    }
+
+    /** Degrees of freedom of the within-weekday spread below which the pattern is not tested. */
+    static final double MIN_NOISE_DOF = 3;
+
+    /**
+     * How much of the weekday pattern to keep (James-Stein): 1 less the share of the spread between
+     * the weekdays' mean ratios that the spread of each weekday's ratios over the weeks explains
+     * (the noise of those means). 0 when the weekdays differ no more than noise makes them; 1 when
+     * the within-weekday spread rests on too few repeated weekdays to tell (the cold-start pull
+     * towards 1 then does the shrinking).
+     */
+    private static double significance(double[] sum, double[] sq, double[] weight, double[] weight2) {
+        double within = 0;
+        double dof = 0;
+        for (int d = 0; d < 7; d++) {
+            if (weight[d] > 0) {
+                double m = sum[d] / weight[d];
+                within += Math.max(0, sq[d] - weight[d] * m * m);
+                dof += weight[d] - weight2[d] / weight[d];
+            }
+        }
+        if (dof < MIN_NOISE_DOF) {
+            return 1;
+        }
+        double s2 = within / dof;
+        double between = 0;
+        double noise = 0;
+        for (int d = 0; d < 7; d++) {
+            if (weight[d] > 0) {
+                double m = sum[d] / weight[d];
+                between += (m - 1) * (m - 1);
+                noise += s2 * weight2[d] / (weight[d] * weight[d]);
+            }
+        }
+        return between <= 0 ? 0 : Math.max(0, 1 - noise / between);
     }
 
     /**

@@ -33,7 +33,7 @@ final class Drivers {
             }
         }
         out.add(w.substring(0, w.length() - 1));
-        if (c.trend() != null && c.trend().slope() != 0 && e.weights()[Candidates.Kind.TREND.ordinal()] >= 0.2) {
+        if (c.trend() != null && c.trend().slope() != 0 && e.trending() >= 0.2) {
             out.add(String.format(Locale.ROOT, "trend %+.0f %%/month", c.trend().percentPerMonth()));
         }
         if (c.decay() != null && e.weights()[Candidates.Kind.DECAY.ordinal()] >= 0.2) {

@@ -24,8 +24,11 @@ final class Ensemble {
      * @param ratios  actual over forecast window total at each origin, sorted (empty: too little history)
      * @param unjudged whether a candidate carries weight that no origin has judged (a launch's decay too
      *                 recent for any past forecast of it to have an outcome): the ratios do not reflect it
+     * @param trending the share of the weight on candidates that extrapolate a trend: the local trend, and
+     *                 Holt-Winters when its chosen variant has one
      */
-    record Result(double[] path, double[] weights, Candidates.Paths atCut, double[] ratios, boolean unjudged) {
+    record Result(double[] path, double[] weights, Candidates.Paths atCut, double[] ratios, boolean unjudged,
+                  double trending) {
     }
 
     private Ensemble() {
@@ -63,7 +66,9 @@ final class Ensemble {
             }
         }
         boolean unjudged = w[Candidates.Kind.DECAY.ordinal()] > 0 && judged(f, Candidates.Kind.DECAY) < MIN_WEIGHT_ORIGINS;
-        return new Result(path, w, now, ratios(w, f, actual, used), unjudged);
+        double trending = w[Candidates.Kind.TREND.ordinal()]
+                + (hw != null && hw.variant().trend() ? w[Candidates.Kind.HOLT_WINTERS.ordinal()] : 0);
+        return new Result(path, w, now, ratios(w, f, actual, used), unjudged, trending);
     }
 
     private static double[] weights(Candidates.Paths now, double[][] f, double[] actual, double[] used) {
@@ -81,7 +86,7 @@ final class Ensemble {
                     m++;
                 }
             }
-            if (now.has(k) && m >= MIN_WEIGHT_ORIGINS) {
+            if (k.judged && now.has(k) && m >= MIN_WEIGHT_ORIGINS) {
                 double mse = Math.max(1e-6, se / m);
                 w[j] = 1 / (mse * mse); // sharper than inverse-MSE: a clearly better candidate should dominate
                 total += w[j];
@@ -99,13 +104,13 @@ final class Ensemble {
             total += max;
         }
         if (total == 0) {
-            // nothing to judge by yet: equal weights, the combination that is hardest to beat blind
+            // nothing to judge by yet: the level and the 14-day mean, equally (Candidates.Kind.blind)
             int k = 0;
             for (Candidates.Kind c : Candidates.Kind.values()) {
-                k += now.has(c) ? 1 : 0;
+                k += c.blind && now.has(c) ? 1 : 0;
             }
             for (Candidates.Kind c : Candidates.Kind.values()) {
-                w[c.ordinal()] = now.has(c) ? 1.0 / k : 0;
+                w[c.ordinal()] = c.blind && now.has(c) ? 1.0 / k : 0;
             }
             return w;
         }
