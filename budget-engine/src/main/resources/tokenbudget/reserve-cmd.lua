@@ -1,8 +1,9 @@
--- tokenbudget reserve, as a function: reserve_cmd(K, k0, n, A, a0, T) reserves for one command
--- over n slots, whose window keys are K[k0 + 1 .. k0 + n] and whose arguments, as reserve.lua takes
--- them (header there), are A[a0 + 1 ..]; T is the tree's batch state (tree_ready in common.lua).
--- Used by reserve.lua (one command) and batch.lua (several), which check the argument count; the
--- arguments are read in place, not copied per command.
+-- tokenbudget reserve, as functions: reserve_path(K, k0, n, A, a0) reads a request path's settings
+-- once: n slots, whose window keys are K[k0 + 1 .. k0 + n] and whose SLOT_ARGS arguments each (header
+-- of reserve.lua) are A[a0 + 1 ..]; reserve_cmd(P, A, h0, T) reserves for one command over path P,
+-- its RESERVE_HEAD arguments being A[h0 + 1 ..]; T is the tree's batch state (tree_ready in
+-- common.lua). Used by reserve.lua (one command) and batch.lua (several, each path's settings sent
+-- and read once per call however many commands share it), which check the argument count.
 local RESERVE_HEAD = 7
 
 local function parse_alloc(text)
@@ -35,19 +36,44 @@ local function reserve_arity(n, got)
   end
 end
 
-local function reserve_cmd(K, k0, n, A, a0, T)
-  local HEAD = a0 + RESERVE_HEAD
+-- The slots of a path, parsed and checked once; read only afterwards (commands share them).
+local function reserve_path(K, k0, n, A, a0)
+  local slots, onpath, times = {}, {}, {}
+  for i = 1, n do
+    local a = a0 + (i - 1) * SLOT_ARGS
+    local s = {key = K[k0 + i], bid = A[a + 1], wk = A[a + 2], bucket = num(A[a + 3], 'bucket'),
+      count = num(A[a + 4], 'bucket count'), wexp = num(A[a + 5], 'window expiry'),
+      cap = {num(A[a + 6], 'cap'), num(A[a + 7], 'cap'), num(A[a + 8], 'cap')},
+      lim = {num(A[a + 9], 'limit'), num(A[a + 10], 'limit'), num(A[a + 11], 'limit')}, th = A[a + 12],
+      al = parse_alloc(A[a + 13]), chold = parse_config_holds(A[a + 14])}
+    if A[a + 15] ~= '' then
+      local f = split(A[a + 15], ',')
+      s.line = {num(f[1], 'degrade line'), num(f[2], 'degrade line'), num(f[3], 'degrade line')}
+    end
+    s.ck = s.key .. '#' .. A[a + 3] -- the bucket as sent (Java's Long.toString): no number formatting
+    s.parent = s.al and s.al.parent or 0
+    s.overflow = s.al ~= nil and s.al.overflow
+    s.loadh = #s.chold > 0
+    slots[i] = s
+    onpath[s.bid] = true
+    times[s.ck] = (times[s.ck] or 0) + 1
+  end
+  return {n = n, slots = slots, onpath = onpath, times = times}
+end
+
+local function reserve_cmd(P, A, h0, T)
+  local n, slots, onpath = P.n, P.slots, P.onpath
   local lkey, xkey = T.lkey, T.xkey
-  local lease_id = A[a0 + 1]
-  local lease_ttl = max(1, num(A[a0 + 2], 'lease ttl'))
-  local req = {num(A[a0 + 3], 'input'), num(A[a0 + 4], 'output')}
+  local lease_id = A[h0 + 1]
+  local lease_ttl = max(1, num(A[h0 + 2], 'lease ttl'))
+  local req = {num(A[h0 + 3], 'input'), num(A[h0 + 4], 'output')}
   req[3] = req[1] + req[2]
   if req[1] < 0 or req[2] < 0 or req[3] > MAX then
     error('tokenbudget: input and output must be >= 0 and at most 2^53-1 together')
   end
-  local batch = num(A[a0 + 5], 'expiry batch')
-  local enow = num(A[a0 + 6], 'engine time')
-  local lower = num(A[a0 + 7], 'lower output ceiling')
+  local batch = num(A[h0 + 5], 'expiry batch')
+  local enow = num(A[h0 + 6], 'engine time')
+  local lower = num(A[h0 + 7], 'lower output ceiling')
   tree_ready(T, batch)
   local now = T.now
   if not T.gen then
@@ -57,7 +83,8 @@ local function reserve_cmd(K, k0, n, A, a0, T)
   end
   local gen = T.gen
 
-  local slots, cache, onpath = {}, {}, {}
+  -- this command's view of each window, by window and bucket (a window twice on a path is one state)
+  local cache = {}
   local function state(i)
     return cache[slots[i].ck]
   end
@@ -78,21 +105,7 @@ local function reserve_cmd(K, k0, n, A, a0, T)
 
   -- read every window first: a child's check needs its parent pool's state
   for i = 1, n do
-    local a = HEAD + (i - 1) * SLOT_ARGS
-    local s = {key = K[k0 + i], bid = A[a + 1], bucket = num(A[a + 3], 'bucket'),
-      count = num(A[a + 4], 'bucket count'), wttl = max(1, num(A[a + 5], 'window ttl')),
-      cap = {num(A[a + 6], 'cap'), num(A[a + 7], 'cap'), num(A[a + 8], 'cap')},
-      lim = {num(A[a + 9], 'limit'), num(A[a + 10], 'limit'), num(A[a + 11], 'limit')}, a = a,
-      al = parse_alloc(A[a + 13]), chold = parse_config_holds(A[a + 14])}
-    if A[a + 15] ~= '' then
-      local f = split(A[a + 15], ',')
-      s.line = {num(f[1], 'degrade line'), num(f[2], 'degrade line'), num(f[3], 'degrade line')}
-    end
-    s.ck = s.key .. '#' .. A[a + 3] -- the bucket as sent (Java's Long.toString): no number formatting
-    s.parent = s.al and s.al.parent or 0
-    s.overflow = s.al ~= nil and s.al.overflow
-    slots[i] = s
-    onpath[s.bid] = true
+    local s = slots[i]
     local st = cache[s.ck]
     if not st then
       st = window_state(s.key, s.bucket, s.count, false)
@@ -101,7 +114,7 @@ local function reserve_cmd(K, k0, n, A, a0, T)
     if s.al then
       load_alloc(s.key, st)
     end
-    if #s.chold > 0 or (st.hn or 0) > 0 then
+    if s.loadh or (st.hn or 0) > 0 then
       load_holds(s.key, st)
     end
   end
@@ -179,10 +192,7 @@ local function reserve_cmd(K, k0, n, A, a0, T)
   -- whether, with `req` counted, some slot's used + reserved reach its degrade line (a window on
   -- the path twice counts it twice)
   local function reaches()
-    local times = {}
-    for i = 1, n do
-      times[slots[i].ck] = (times[slots[i].ck] or 0) + 1
-    end
+    local times = P.times
     for i = 1, n do
       local line, st = slots[i].line, state(i)
       if line then
@@ -235,7 +245,7 @@ local function reserve_cmd(K, k0, n, A, a0, T)
   local pendings = {}
   for i = 1, n do
     local s, st = slots[i], state(i)
-    local a = s.a
+    local wttl = max(1, s.wexp - enow)
     local set = {'ri', st.r[1], 'ro', st.r[2], 'rt', st.r[3]}
     if s.parent > 0 then
       pendings[s.parent] = pendings[s.parent] or new_pending()
@@ -262,8 +272,8 @@ local function reserve_cmd(K, k0, n, A, a0, T)
       end
       st.pruned = true
     end
-    local want = now + s.wttl
-    local at, ex = expiry_plan(s.key, st.ex, now, want, slack(s.wttl))
+    local want = now + wttl
+    local at, ex = expiry_plan(s.key, st.ex, now, want, slack(wttl))
     if at or not st.ex then
       st.ex = fmt(ex)
       set[#set + 1] = 'ex'
@@ -273,17 +283,17 @@ local function reserve_cmd(K, k0, n, A, a0, T)
     if at then
       pexpireat(s.key, at)
     end
-    tree_ttl = max(tree_ttl, s.wttl)
+    tree_ttl = max(tree_ttl, wttl)
     local p = #packed
-    packed[p + 1] = A[a + 1]
-    packed[p + 2] = A[a + 2]
+    packed[p + 1] = s.bid
+    packed[p + 2] = s.wk
     packed[p + 3] = s.bucket
     packed[p + 4] = s.count
     packed[p + 5] = want
     packed[p + 6] = s.lim[1]
     packed[p + 7] = s.lim[2]
     packed[p + 8] = s.lim[3]
-    packed[p + 9] = A[a + 12]
+    packed[p + 9] = s.th
     packed[p + 10] = s.cap[1]
     packed[p + 11] = s.cap[2]
     packed[p + 12] = s.cap[3]

@@ -3,8 +3,8 @@
 -- KEYS: 1 leases hash, 2 lease-expiry zset, 3.. one window hash per slot (all in the tree's hash slot)
 -- ARGV: 1 lease id, 2 lease ttl ms, 3 input, 4 output, 5 expiry batch, 6 engine time ms (holds),
 --       7 lower output ceiling (-1 none: LowerCeiling), then per slot (SLOT_ARGS): budget, window key,
---       bucket, bucket count, window ttl ms, cap i, cap o, cap t, limit i, limit o, limit t,
---       thresholds ("50,90,100"),
+--       bucket, bucket count, window expiry (ms on the engine's clock, as argument 6: the window's
+--       TTL is the difference), cap i, cap o, cap t, limit i, limit o, limit t, thresholds ("50,90,100"),
 --       allocation ("" or "parent,overflow,cap i,cap o,cap t,pool,headroom i,headroom o,headroom t":
 --       parent is the 1-based slot of the parent pool or 0, overflow and pool are 0/1, the caps those
 --       of the overflow), config holds ("" or "id|for|i|o|t|until ms;..."),
@@ -21,4 +21,4 @@ num(ARGV[3], 'input')
 num(ARGV[4], 'output')
 num(ARGV[5], 'expiry batch')
 reserve_arity(#KEYS - 2, #ARGV)
-return reserve_cmd(KEYS, 2, #KEYS - 2, ARGV, 0, T)
+return reserve_cmd(reserve_path(KEYS, 2, #KEYS - 2, ARGV, RESERVE_HEAD), ARGV, 0, T)

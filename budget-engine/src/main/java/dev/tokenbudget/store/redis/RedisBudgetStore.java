@@ -65,7 +65,6 @@ public final class RedisBudgetStore implements BudgetStore {
     /** Arguments of reserve.lua before the slots' (HEAD there). */
     static final int RESERVE_HEAD = 7;
     private static final int EXPIRE_SWEEP = 256;
-    private static final String[] NO_KEYS = {};
 
     private final RedisConnector connector;
     private final RedisKeys keys;
@@ -145,23 +144,20 @@ public final class RedisBudgetStore implements BudgetStore {
         }
         List<Slot> slots = c.slots();
         String[] k = new String[slots.size()];
-        String[] a = new String[RESERVE_HEAD + slots.size() * SlotArgs.COUNT];
-        a[0] = c.leaseId();
-        a[1] = Long.toString(Math.max(1, Duration.between(c.now(), c.leaseExpiresAt()).toMillis()));
-        a[2] = Long.toString(c.input());
-        a[3] = Long.toString(c.output());
-        a[4] = Integer.toString(EXPIRE_IN_PASSING);
-        a[5] = Long.toString(c.now().toEpochMilli());
-        a[6] = Long.toString(c.lower() == null ? -1 : c.lower().output());
+        String[] p = new String[slots.size() * SlotArgs.COUNT];
         for (int i = 0; i < slots.size(); i++) {
             Slot s = slots.get(i);
             k[i] = keys.window(tree, s);
-            SlotArgs.write(a, RESERVE_HEAD + i * SlotArgs.COUNT, s, c.lower() == null ? null
-                    : c.lower().lines().get(i), c.now());
+            SlotArgs.write(p, i * SlotArgs.COUNT, s, c.lower() == null ? null : c.lower().lines().get(i));
         }
+        long leaseTtl = Math.max(1, Duration.between(c.now(), c.leaseExpiresAt()).toMillis());
+        // reserve.lua's head (RESERVE_HEAD): what is the command's own; the path's settings go once per call
+        String[] a = {c.leaseId(), Long.toString(leaseTtl), Long.toString(c.input()), Long.toString(c.output()),
+            Integer.toString(EXPIRE_IN_PASSING), Long.toString(c.now().toEpochMilli()),
+            Long.toString(c.lower() == null ? -1 : c.lower().output())};
         // known before the call: a reservation whose reply is lost may still have been recorded
         knownTrees.add(tree);
-        return batcher.submit(tree, new TreeBatcher.Command('r', k, a)).thenApply(reply -> {
+        return batcher.submit(tree, new TreeBatcher.Command('r', new ReservePath(k, p), a)).thenApply(reply -> {
             ReserveResult result = ScriptReplies.reserve(tree, reply);
             checkGeneration(tree, ScriptReplies.string(reply.get(0)));
             register(tree);
@@ -174,7 +170,7 @@ public final class RedisBudgetStore implements BudgetStore {
         String tree = c.treeId();
         String[] a = {c.leaseId(), Long.toString(c.input()), Long.toString(c.output()), c.release() ? "1" : "0",
             Integer.toString(EXPIRE_IN_PASSING)};
-        return batcher.submit(tree, new TreeBatcher.Command('s', NO_KEYS, a)).thenApply(reply -> {
+        return batcher.submit(tree, new TreeBatcher.Command('s', null, a)).thenApply(reply -> {
             checkGeneration(tree, ScriptReplies.string(reply.get(0)));
             return ScriptReplies.settle(tree, reply);
         });

@@ -6,8 +6,6 @@ import dev.tokenbudget.store.LowerCeiling;
 import dev.tokenbudget.store.Slot;
 import dev.tokenbudget.store.SlotAllocation;
 
-import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 
 /** The fifteen reserve-script arguments of one slot (reserve.lua, SLOT_ARGS). */
@@ -19,14 +17,18 @@ final class SlotArgs {
     private SlotArgs() {
     }
 
-    /** A slot's arguments; {@code line} is its degrade line of a lower ceiling, or null for none. */
-    static void write(String[] a, int at, Slot s, Limits line, Instant now) {
+    /**
+     * A slot's arguments; {@code line} is its degrade line of a lower ceiling, or null for none.
+     * They depend on the slot and line only (the window's expiry goes on the engine's clock, the
+     * script takes the TTL from the command's engine time), so commands on one path share them.
+     */
+    static void write(String[] a, int at, Slot s, Limits line) {
         a[at] = s.budgetId();
         a[at + 1] = s.window().key();
         a[at + 2] = Long.toString(s.window().bucket());
         a[at + 3] = Integer.toString(s.window().bucketCount());
-        // a TTL relative to the engine's now, so that engine and server clocks need not agree
-        a[at + 4] = Long.toString(Math.max(1, Duration.between(now, s.window().expiresAt()).toMillis()));
+        // the script turns it into a TTL relative to the engine's time, so that engine and server clocks need not agree
+        a[at + 4] = Long.toString(s.window().expiresAt().toEpochMilli());
         limits(a, at + 5, s.caps());
         limits(a, at + 8, s.limits());
         a[at + 11] = thresholds(s.thresholds());

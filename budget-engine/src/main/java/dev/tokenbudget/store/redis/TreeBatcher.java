@@ -4,7 +4,9 @@ import dev.tokenbudget.store.StoreUnavailableException;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletionException;
@@ -13,7 +15,8 @@ import java.util.concurrent.CompletionException;
  * Group commit per budget tree. While one call of {@code batch.lua} for a tree is in flight, the
  * reserves and settles that arrive for that tree wait in the tree's queue; when the call returns,
  * up to {@link #MAX_BATCH} of them go together in the next call, which applies them in arrival
- * order, each all or nothing with its own reply. One tree never has more than one call in flight,
+ * order, each all or nothing with its own reply. Reserves on the same path (equal {@link ReservePath}s)
+ * share its keys and settings in the call, sent and parsed once. One tree never has more than one call in flight,
  * so Redis runs a tree's commands in the order they were queued; different trees do not wait for
  * each other.
  *
@@ -33,11 +36,14 @@ final class TreeBatcher {
         CompletableFuture<List<Object>> send(String tree, String[] keys, String[] args);
     }
 
-    /** One command: 'r' with its window keys, or 's' without; its batch.lua arguments after the kind (and count). */
-    record Command(char kind, String[] windowKeys, String[] args, CompletableFuture<List<Object>> reply) {
+    /**
+     * One command: 'r' with its path, or 's' without ({@code path} null); its batch.lua arguments
+     * after the kind (and path index).
+     */
+    record Command(char kind, ReservePath path, String[] args, CompletableFuture<List<Object>> reply) {
 
-        Command(char kind, String[] windowKeys, String[] args) {
-            this(kind, windowKeys, args, new CompletableFuture<>());
+        Command(char kind, ReservePath path, String[] args) {
+            this(kind, path, args, new CompletableFuture<>());
         }
     }
 
@@ -82,10 +88,15 @@ final class TreeBatcher {
     }
 
     private void send(String tree, Lane lane, List<Command> batch) {
+        // each distinct path once (its 1-based index in the call), however many reserves share it
+        Map<ReservePath, Integer> paths = new LinkedHashMap<>();
         int nkeys = 2;
-        int nargs = 1;
+        int nargs = 2;
         for (Command c : batch) {
-            nkeys += c.windowKeys().length;
+            if (c.kind() == 'r' && paths.putIfAbsent(c.path(), paths.size() + 1) == null) {
+                nkeys += c.path().keys().length;
+                nargs += 1 + c.path().args().length;
+            }
             nargs += (c.kind() == 'r' ? 2 : 1) + c.args().length;
         }
         String[] k = new String[nkeys];
@@ -94,15 +105,21 @@ final class TreeBatcher {
         k[1] = keys.expiries(tree);
         // as many leases expired in passing as the commands would have expired one by one
         a[0] = Integer.toString(expiryPerCommand * batch.size());
+        a[1] = Integer.toString(paths.size());
         int ki = 2;
-        int ai = 1;
+        int ai = 2;
+        for (ReservePath p : paths.keySet()) {
+            a[ai++] = Integer.toString(p.keys().length);
+            System.arraycopy(p.keys(), 0, k, ki, p.keys().length);
+            ki += p.keys().length;
+            System.arraycopy(p.args(), 0, a, ai, p.args().length);
+            ai += p.args().length;
+        }
         for (Command c : batch) {
             a[ai++] = c.kind() == 'r' ? "r" : "s";
             if (c.kind() == 'r') {
-                a[ai++] = Integer.toString(c.windowKeys().length);
+                a[ai++] = Integer.toString(paths.get(c.path()));
             }
-            System.arraycopy(c.windowKeys(), 0, k, ki, c.windowKeys().length);
-            ki += c.windowKeys().length;
             System.arraycopy(c.args(), 0, a, ai, c.args().length);
             ai += c.args().length;
         }

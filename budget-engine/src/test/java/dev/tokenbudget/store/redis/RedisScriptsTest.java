@@ -74,7 +74,7 @@ class RedisScriptsTest {
         a[6] = "-1";
         for (int i = 0; i < slots.length; i++) {
             k[2 + i] = keys.window(tree, slots[i]);
-            SlotArgs.write(a, RedisBudgetStore.RESERVE_HEAD + SlotArgs.COUNT * i, slots[i], null, NOW);
+            SlotArgs.write(a, RedisBudgetStore.RESERVE_HEAD + SlotArgs.COUNT * i, slots[i], null);
         }
         return redis.evalsha(Script.RESERVE.sha, ScriptOutputType.MULTI, k, a);
     }
