@@ -94,7 +94,7 @@ public final class BudgetGateway {
         this.engine = Objects.requireNonNull(engine, "engine");
         this.options = Objects.requireNonNull(options, "options");
         this.prompts = new RegisteredPrompts(engine.config(), options);
-        this.credentials = new UpstreamCredentials(engine.config(), options);
+        this.credentials = new UpstreamCredentials(engine.config(), options, engine.clock());
         this.estimator = options.estimator() != null ? options.estimator() : TokenizerEstimator.shared();
         List<UpstreamSpec> specs = engine.config().upstreams();
         this.upstreams = specs.isEmpty() ? null : new UpstreamLimiters(specs, engine.clock(), UpstreamTimer.shared());

@@ -419,7 +419,7 @@ class BudgetGatewayTest {
     }
 
     @Test
-    void upstreamKeyIsReadFromTheEnvironmentOnceFoundAndAgainWhileMissing() {
+    void upstreamKeyFromTheEnvironmentIsKeptASecondAndReadAgainWhileMissing() {
         GatewayFixture fixture = new GatewayFixture(GatewayOptions.custom());
         java.util.Map<String, String> env = new java.util.concurrent.ConcurrentHashMap<>();
         java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
@@ -437,7 +437,18 @@ class BudgetGatewayTest {
         for (int i = 0; i < 3; i++) {
             assertThat(((Identified) g.identify(chat)).credential()).isEqualTo("sk-late");
         }
-        assertThat(lookups).hasValue(3); // found once, then kept
+        assertThat(lookups).hasValue(3); // then kept: no lookup per request
+
+        env.put("TB_OPENAI", "sk-rotated"); // a secret store rotates the key
+        fixture.engine.clock.advance(java.time.Duration.ofMillis(999));
+        assertThat(((Identified) g.identify(chat)).credential()).isEqualTo("sk-late");
+        fixture.engine.clock.advance(java.time.Duration.ofMillis(1));
+        assertThat(((Identified) g.identify(chat)).credential()).isEqualTo("sk-rotated");
+        assertThat(lookups).hasValue(4);
+
+        env.remove("TB_OPENAI");
+        fixture.engine.clock.advance(java.time.Duration.ofSeconds(1));
+        assertThat(((Reply) g.identify(chat)).status()).isEqualTo(500);
     }
 
     @Test
