@@ -4,6 +4,8 @@ import dev.tokenbudget.store.BudgetStore;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Schedulers;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 
 /**
@@ -28,10 +30,40 @@ final class EngineCalls {
         return offload;
     }
 
-    /** A call whose result the request waits for (identify, admit). */
+    /**
+     * A call whose result the request waits for (identify). Inline, it runs now, on the caller's
+     * thread (the filter runs as the exchange is subscribed), and its result is a ready Mono: no
+     * deferred supplier and no operator to pass it through; a failure becomes the Mono's error.
+     */
     <T> Mono<T> call(Supplier<T> call) {
-        Mono<T> m = Mono.fromSupplier(call);
-        return offload ? m.subscribeOn(Schedulers.boundedElastic()) : m;
+        if (offload) {
+            return Mono.fromSupplier(call).subscribeOn(Schedulers.boundedElastic());
+        }
+        try {
+            return Mono.just(call.get());
+        } catch (RuntimeException e) {
+            return Mono.error(e);
+        }
+    }
+
+    /**
+     * A call that answers with a stage (admit): its result once the stage completes, without a
+     * thread waiting for it; a stage complete when the call returns (in memory) is read at once.
+     */
+    <T> Mono<T> await(Supplier<? extends CompletionStage<T>> call) {
+        if (offload) {
+            return Mono.fromSupplier(call).subscribeOn(Schedulers.boundedElastic()).flatMap(Mono::fromCompletionStage);
+        }
+        CompletionStage<T> stage;
+        try {
+            stage = call.get();
+        } catch (RuntimeException e) {
+            return Mono.error(e);
+        }
+        if (stage instanceof CompletableFuture<T> f && f.isDone() && !f.isCompletedExceptionally()) {
+            return Mono.just(f.join());
+        }
+        return Mono.fromCompletionStage(stage);
     }
 
     /** A call nobody waits for (settle, release): never delays the response. */

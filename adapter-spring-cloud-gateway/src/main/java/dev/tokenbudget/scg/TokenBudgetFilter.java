@@ -81,8 +81,8 @@ final class TokenBudgetFilter implements GatewayFilter, Ordered {
                     }
                     RequestBody body = read.get();
                     // the engine reads the buffers in place; they go upstream as they are unless rewritten
-                    return calls.call(() -> body.read(bytes -> gateway.admitAsync(id, bytes)))
-                            .flatMap(Mono::fromCompletionStage) // waits, without a thread, for an upstream quota
+                    // waits, without a thread, for a Redis reservation or an upstream quota
+                    return calls.await(() -> body.read(bytes -> gateway.admitAsync(id, bytes)))
                             .flatMap(admission -> admitted(exchange, chain, admission, body))
                             .doFinally(signal -> body.release());
                 });

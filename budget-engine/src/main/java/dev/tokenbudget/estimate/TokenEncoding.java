@@ -4,6 +4,8 @@ import dev.tokenbudget.provider.Family;
 
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Which tokenizer a model uses, by our own model-name map: jtokkit's built-in map predates
@@ -29,6 +31,14 @@ public enum TokenEncoding {
             new Rule("text-embedding-3", CL100K_BASE), new Rule("text-embedding-ada-002", CL100K_BASE));
 
     /**
+     * OpenAI model names already seen, up to {@link #KNOWN_MAX}: every request asks, and the
+     * normalising below costs strings each time. Names are the client's, so the map stops growing at
+     * the bound and a name beyond it is worked out on each request.
+     */
+    private static final Map<String, TokenEncoding> KNOWN = new ConcurrentHashMap<>();
+    static final int KNOWN_MAX = 1024;
+
+    /**
      * The encoding of {@code model} served by a provider of {@code family}. Fine-tuned names
      * ({@code ft:gpt-4.1-mini:org::id}) and provider prefixes ({@code openai/gpt-4.1}) are stripped.
      */
@@ -36,6 +46,18 @@ public enum TokenEncoding {
         if (model == null || family != Family.OPENAI) {
             return NONE;
         }
+        TokenEncoding known = KNOWN.get(model);
+        if (known != null) {
+            return known;
+        }
+        TokenEncoding e = openAi(model);
+        if (KNOWN.size() < KNOWN_MAX) {
+            KNOWN.put(model, e);
+        }
+        return e;
+    }
+
+    private static TokenEncoding openAi(String model) {
         String m = model.trim().toLowerCase(Locale.ROOT);
         if (m.startsWith("ft:")) {
             m = m.substring(3);

@@ -1,7 +1,6 @@
 package dev.tokenbudget.gateway;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tokenbudget.budget.Budget;
 import dev.tokenbudget.config.EngineConfig;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.engine.BudgetRequest;
@@ -28,8 +27,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,13 +76,12 @@ public final class BudgetGateway {
     private static final List<String> UNMETERED_REMOVE_HEADERS = List.of("authorization", "x-api-key",
             "x-goog-api-key", "api-key", DecisionHeaders.ROUTE, DecisionHeaders.CACHE_TTL);
 
-    private static final String JSON = "application/json";
-
     private final BudgetEngine engine;
     private final UpstreamLimiters upstreams;
     private final GatewayOptions options;
     private final InputEstimator estimator;
-    private final Map<String, String> prompts;
+    private final RegisteredPrompts prompts;
+    private final UpstreamCredentials credentials;
 
     /**
      * A gateway; without an estimator in the options it uses {@link TokenizerEstimator#shared()} (loaded now).
@@ -97,7 +93,8 @@ public final class BudgetGateway {
     public BudgetGateway(BudgetEngine engine, GatewayOptions options) {
         this.engine = Objects.requireNonNull(engine, "engine");
         this.options = Objects.requireNonNull(options, "options");
-        this.prompts = registeredPrompts(engine.config(), options);
+        this.prompts = new RegisteredPrompts(engine.config(), options);
+        this.credentials = new UpstreamCredentials(engine.config(), options, engine.clock());
         this.estimator = options.estimator() != null ? options.estimator() : TokenizerEstimator.shared();
         List<UpstreamSpec> specs = engine.config().upstreams();
         this.upstreams = specs.isEmpty() ? null : new UpstreamLimiters(specs, engine.clock(), UpstreamTimer.shared());
@@ -123,38 +120,32 @@ public final class BudgetGateway {
     public Identification identify(RequestView req, Provider provider) {
         String path = req.path() == null || req.path().isEmpty() ? "/" : req.path();
         Route route = Route.of(req.method(), path, provider);
-        Family errors = errorFamily(route);
-        KeyLocation found = findKey(req, route, path);
+        Family errors = ErrorReplies.family(route);
+        KeyLocation found = KeyLocation.find(req, route, path);
         if (found == null) {
-            return reply(errors, 401, "invalid_api_key", "missing API key: send your tokenbudget virtual key as "
-                    + keyHint(route.provider()));
+            return ErrorReplies.of(errors, 401, "invalid_api_key", "missing API key: send your tokenbudget virtual "
+                    + "key as " + KeyLocation.hint(route.provider()));
         }
-        Optional<VirtualKey> key = engine.authenticate(found.secret);
+        Optional<VirtualKey> key = engine.authenticate(found.secret());
         if (key.isEmpty()) {
-            return reply(errors, 401, "invalid_api_key", "invalid API key: the key in " + found.where
+            return ErrorReplies.of(errors, 401, "invalid_api_key", "invalid API key: the key in " + found.where()
                     + " is not a tokenbudget virtual key known to this gateway");
         }
         if (!route.known() && !options.forwardUnknownPosts()) {
-            return reply(errors, 404, "unknown_endpoint", "tokenbudget cannot meter POST " + stripQuery(path)
-                    + ": it is not a chat, responses, embeddings, messages, generateContent, Bedrock converse / "
-                    + "invoke or Vertex rawPredict endpoint");
+            return ErrorReplies.of(errors, 404, "unknown_endpoint", "tokenbudget cannot meter POST "
+                    + stripQuery(path) + ": it is not a chat, responses, embeddings, messages, generateContent, "
+                    + "Bedrock converse / invoke or Vertex rawPredict endpoint");
         }
-        String credential = options.upstreamKeys().get(route.provider());
-        if (credential == null && !options.upstreamSigners().containsKey(route.provider())) {
-            String env = engine.config().providerKeyEnv().get(route.provider().configName());
-            if (env != null) {
-                credential = options.environment().apply(env);
-                if (credential == null || credential.isBlank()) {
-                    LOG.error("upstream key for provider '{}' is missing: environment variable {} is not set",
-                            route.provider().configName(), env);
-                    return reply(errors, 500, "upstream_key_missing", "the gateway has no upstream key for provider '"
-                            + route.provider().configName() + "': its environment variable is not set");
-                }
-            }
+        UpstreamCredentials.Credential credential = credentials.of(route.provider());
+        if (credential.missingEnv() != null) {
+            LOG.error("upstream key for provider '{}' is missing: environment variable {} is not set",
+                    route.provider().configName(), credential.missingEnv());
+            return ErrorReplies.of(errors, 500, "upstream_key_missing", "the gateway has no upstream key for "
+                    + "provider '" + route.provider().configName() + "': its environment variable is not set");
         }
         EngineConfig cfg = engine.config();
         return new Identified(key.get(), route, trimToNull(req.header(cfg.featureHeader())),
-                trimToNull(req.header(cfg.userHeader())), path, found.upstreamPath, credential);
+                trimToNull(req.header(cfg.userHeader())), path, found.upstreamPath(), credential.value());
     }
 
     /**
@@ -162,7 +153,7 @@ public final class BudgetGateway {
      * reading at the bound (from {@code content-length} or mid-read) instead of calling {@link #admit}.
      */
     public Reply tooLarge(Identified id) {
-        return reply(errorFamily(id.route()), 413, "request_too_large", "the request body exceeds this gateway's "
+        return ErrorReplies.of(ErrorReplies.family(id.route()), 413, "request_too_large", "the request body exceeds this gateway's "
                 + "limit of " + options.maxBodyBytes() + " bytes");
     }
 
@@ -234,7 +225,7 @@ public final class BudgetGateway {
                 return f;
             }
             engine.releaseAsync(t);
-            return reply(errorFamily(id.route()), 429, Map.of("Retry-After", Long.toString(p.retryAfterSeconds())),
+            return ErrorReplies.of(ErrorReplies.family(id.route()), 429, Map.of("Retry-After", Long.toString(p.retryAfterSeconds())),
                     "upstream_quota_exhausted", "the upstream quota '" + limiter.name() + "' has no room for this "
                             + "request now; retry after " + p.retryAfterSeconds() + " s");
         });
@@ -248,7 +239,7 @@ public final class BudgetGateway {
     public Reply signFailure(Forward f, RuntimeException cause) {
         f.meter().abort();
         LOG.error("signing the upstream request to {} failed; reservation released", f.provider().configName(), cause);
-        return reply(errorFamily(f.provider(), f.endpoint()), 500, "upstream_credentials_unavailable",
+        return ErrorReplies.of(ErrorReplies.family(f.provider(), f.endpoint()), 500, "upstream_credentials_unavailable",
                 "the gateway could not obtain credentials for provider '" + f.provider().configName() + "'");
     }
 
@@ -259,7 +250,7 @@ public final class BudgetGateway {
 
     private CompletionStage<Admission> reserveAndPlan(Identified id, BodyBytes body, boolean async) {
         Route route = id.route();
-        Family errors = errorFamily(route);
+        Family errors = ErrorReplies.family(route);
         if (body.length() > options.maxBodyBytes()) {
             return CompletableFuture.completedFuture(tooLarge(id));
         }
@@ -270,11 +261,11 @@ public final class BudgetGateway {
         ProviderCodec codec = ProviderCodec.of(family);
         RequestScan.Result read = RequestScan.read(codec, route.endpoint(), body);
         if (read.jsonProblem() != null) {
-            return CompletableFuture.completedFuture(reply(errors, 400, "invalid_json", read.jsonProblem()));
+            return CompletableFuture.completedFuture(ErrorReplies.of(errors, 400, "invalid_json", read.jsonProblem()));
         }
         RequestFacts facts = read.facts();
         if (!facts.valid()) {
-            return CompletableFuture.completedFuture(reply(errors, 400, "invalid_request", facts.problem()));
+            return CompletableFuture.completedFuture(ErrorReplies.of(errors, 400, "invalid_request", facts.problem()));
         }
         String model = facts.model() != null ? facts.model() : route.pathModel();
         long input = estimator.inputTokens(family, model, facts.prompt());
@@ -295,17 +286,18 @@ public final class BudgetGateway {
 
     private Admission reserved(Identified id, Ticket ticket, ProviderCodec codec, BodyBytes body,
                                RequestScan.Result read, RequestFacts facts, String model) {
-        Family errors = errorFamily(id.route());
+        Family errors = ErrorReplies.family(id.route());
         Decision d = ticket.decision();
         if (!d.admitted()) {
-            return reply(errors, d.httpStatus(), DecisionHeaders.forResponse(d), code(d.reason()), d.message());
+            return ErrorReplies.of(errors, d.httpStatus(), DecisionHeaders.forResponse(d), d.reason().code(),
+                    d.message());
         }
         try {
             return admitted(id, ticket, codec, body, read, facts, model);
         } catch (RuntimeException e) {
             engine.releaseAsync(ticket);
             LOG.error("admitting request of key {} failed after reserving; released", id.key().name(), e);
-            return reply(errors, 500, "internal_error", "tokenbudget failed to prepare the request");
+            return ErrorReplies.of(errors, 500, "internal_error", "tokenbudget failed to prepare the request");
         }
     }
 
@@ -318,7 +310,7 @@ public final class BudgetGateway {
                 && codec.family() == Family.OPENAI;
         String newModel = dir == null || dir.model() == null || dir.model().equals(model) ? null : dir.model();
         BodyChange change = new BodyChange(newModel, dir == null ? -1 : dir.maxOutputTokens(),
-                dir == null ? Map.of() : promptSwaps(dir), askUsage);
+                dir == null ? Map.of() : prompts.swaps(dir), askUsage);
         byte[] newBody = null;
         if (!change.isEmpty()) {
             // a change the codec can splice into the client's bytes (include_usage) needs no tree; any
@@ -357,44 +349,6 @@ public final class BudgetGateway {
                 options.upstreamSigners().get(id.provider()));
     }
 
-    private Map<String, String> promptSwaps(RouteDirective dir) {
-        Map<String, String> swaps = new HashMap<>();
-        // every id is registered: the constructor checked each degrade spec's prompt_variants
-        dir.promptVariants().forEach((from, to) -> swaps.put(prompts.get(from), prompts.get(to)));
-        return swaps;
-    }
-
-    /**
-     * The config's {@code prompts:} with the host's own registrations (Spring properties, builder
-     * calls), checked against every degrade spec, so that a missing text fails at start-up rather
-     * than leaving prompts silently unchanged when a budget degrades.
-     */
-    private static Map<String, String> registeredPrompts(EngineConfig config, GatewayOptions options) {
-        Map<String, String> all = new HashMap<>(config.prompts());
-        List<String> problems = new ArrayList<>();
-        options.prompts().forEach((id, text) -> {
-            String other = all.putIfAbsent(id, text);
-            if (other != null && !other.equals(text)) {
-                problems.add("prompt '" + id + "' is registered twice with different texts (in the config's "
-                        + "prompts: and by the gateway host); keep one");
-            }
-        });
-        for (Budget b : config.budgets().budgets()) {
-            b.degrade().promptVariants().forEach((from, to) -> {
-                for (String id : List.of(from, to)) {
-                    if (!all.containsKey(id)) {
-                        problems.add("budget '" + b.id() + "': degrade.prompt_variants names prompt '" + id
-                                + "', which is not registered: add its exact text under prompts: in the config");
-                    }
-                }
-            });
-        }
-        if (!problems.isEmpty()) {
-            throw new IllegalArgumentException(String.join("; ", problems));
-        }
-        return Map.copyOf(all);
-    }
-
     private long outputCeiling(Endpoint e, RequestFacts facts, String model) {
         if (!e.generatesOutput()) {
             return 0;
@@ -403,84 +357,6 @@ public final class BudgetGateway {
                 : engine.config().outputTokensFor(model);
         long total = perChoice * facts.choices();
         return total < 0 || total / facts.choices() != perChoice ? Long.MAX_VALUE / 4 : total;
-    }
-
-    private static String code(Decision.Reason r) {
-        return r.code();
-    }
-
-    /**
-     * The family whose error shape the client's SDK reads: Bedrock's on every Bedrock path (an
-     * InvokeModel body is Anthropic's, its errors are Bedrock's), Google's on every Vertex path (the
-     * gateway answers as Vertex would, Anthropic's models included), else the endpoint's or the provider's.
-     */
-    private static Family errorFamily(Route r) {
-        return errorFamily(r.provider(), r.endpoint());
-    }
-
-    private static Family errorFamily(Provider p, Endpoint e) {
-        if (p == Provider.BEDROCK || p == Provider.VERTEX) {
-            return p.family();
-        }
-        return e.family() != null ? e.family() : p.family();
-    }
-
-    private static Reply reply(Family family, int status, String code, String message) {
-        return reply(family, status, Map.of(), code, message);
-    }
-
-    private static Reply reply(Family family, int status, Map<String, String> headers, String code, String message) {
-        ProviderCodec codec = ProviderCodec.of(family);
-        Map<String, String> h = new LinkedHashMap<>(headers);
-        h.putAll(codec.errorHeaders(status));
-        h.put("content-type", JSON);
-        return new Reply(status, h, codec.errorBody(status, code, message));
-    }
-
-    private record KeyLocation(String secret, String where, String upstreamPath) {
-    }
-
-    /** The virtual key, looked for in the provider's own header first, then the others; Gemini also in {@code ?key=}. */
-    private static KeyLocation findKey(RequestView req, Route route, String path) {
-        List<String> order = switch (route.provider()) {
-            case ANTHROPIC -> List.of("x-api-key", "authorization", "api-key", "x-goog-api-key");
-            case AZURE_OPENAI -> List.of("api-key", "authorization", "x-api-key", "x-goog-api-key");
-            case GEMINI -> List.of("x-goog-api-key", "authorization", "x-api-key", "api-key");
-            default -> List.of("authorization", "x-api-key", "api-key", "x-goog-api-key");
-        };
-        QueryKey q = QueryKey.of(path);
-        for (String h : order) {
-            String v = req.header(h);
-            if (v == null || v.isBlank()) {
-                continue;
-            }
-            v = v.trim();
-            if (h.equals("authorization")) {
-                if (v.regionMatches(true, 0, "Bearer ", 0, 7)) {
-                    v = v.substring(7).trim();
-                } else {
-                    continue; // Basic or other schemes carry no virtual key
-                }
-            }
-            if (!v.isEmpty()) {
-                return new KeyLocation(v, "the " + h + " header", q.pathWithout());
-            }
-        }
-        if (q.value() != null) {
-            return new KeyLocation(q.value(), "the key query parameter", q.pathWithout());
-        }
-        return null;
-    }
-
-    private static String keyHint(Provider p) {
-        return switch (p) {
-            case ANTHROPIC -> "the x-api-key header";
-            case AZURE_OPENAI -> "the api-key header";
-            case GEMINI -> "the x-goog-api-key header";
-            case BEDROCK, VERTEX -> "Authorization: Bearer <key> (where the SDKs send a Bedrock API key or a "
-                    + "Vertex access token)";
-            default -> "Authorization: Bearer <key>";
-        };
     }
 
     private static String stripQuery(String path) {

@@ -15,22 +15,25 @@ import java.util.Arrays;
  */
 final class PromptScan {
 
+    private static final int DEPTH = 8;
+
     private final StringBuilder text;
     private int messages;
     private int media;
     private long tokenIds;
 
-    // per open container (index = its depth in the document)
-    private boolean[] walked = new boolean[16];
-    private boolean[] isArray = new boolean[16];
-    private String[] arrayField = new String[16]; // the field an array's elements are walked under
-    private boolean[] candidate = new boolean[16]; // an object under a media field
-    private boolean[] hasText = new boolean[16];
-    private boolean[] hasData = new boolean[16];
-    private int[] markText = new int[16];
-    private int[] markMessages = new int[16];
-    private int[] markMedia = new int[16];
-    private long[] markTokenIds = new long[16];
+    // per open container (index = its depth in the document); a chat body nests about five deep
+    private boolean[] walked = new boolean[DEPTH];
+    private boolean[] isArray = new boolean[DEPTH];
+    private String[] arrayField = new String[DEPTH]; // the field an array's elements are walked under
+    private boolean[] candidate = new boolean[DEPTH]; // an object under a media field
+    private boolean[] hasText = new boolean[DEPTH];
+    private boolean[] hasData = new boolean[DEPTH];
+    // what a media candidate may take back; made for the first one (most prompts have none)
+    private int[] markText;
+    private int[] markMessages;
+    private int[] markMedia;
+    private long[] markTokenIds;
     private int depth;
     private String field;
 
@@ -145,6 +148,9 @@ final class PromptScan {
         hasText[d] = false;
         hasData[d] = false;
         if (mediaCandidate) {
+            if (markText == null || markText.length < walked.length) {
+                marks();
+            }
             markText[d] = text.length();
             markMessages[d] = messages;
             markMedia[d] = media;
@@ -172,9 +178,17 @@ final class PromptScan {
         candidate = Arrays.copyOf(candidate, n);
         hasText = Arrays.copyOf(hasText, n);
         hasData = Arrays.copyOf(hasData, n);
-        markText = Arrays.copyOf(markText, n);
-        markMessages = Arrays.copyOf(markMessages, n);
-        markMedia = Arrays.copyOf(markMedia, n);
-        markTokenIds = Arrays.copyOf(markTokenIds, n);
+        if (markText != null) {
+            marks();
+        }
+    }
+
+    /** The marks' arrays, as long as the others (kept marks copied). */
+    private void marks() {
+        int n = walked.length;
+        markText = markText == null ? new int[n] : Arrays.copyOf(markText, n);
+        markMessages = markMessages == null ? new int[n] : Arrays.copyOf(markMessages, n);
+        markMedia = markMedia == null ? new int[n] : Arrays.copyOf(markMedia, n);
+        markTokenIds = markTokenIds == null ? new long[n] : Arrays.copyOf(markTokenIds, n);
     }
 }

@@ -35,6 +35,20 @@ class TokenizerEstimatorTest {
     }
 
     @Test
+    void namesBeyondTheRememberedOnesAreStillMappedAndRepeatedNamesKeepTheirEncoding() {
+        // more distinct names than the map keeps: the later ones are worked out on every call
+        for (int i = 0; i < TokenEncoding.KNOWN_MAX + 50; i++) {
+            assertThat(TokenEncoding.forModel(Family.OPENAI, "gpt-4o-variant-" + i)).isEqualTo(TokenEncoding.O200K_BASE);
+            assertThat(TokenEncoding.forModel(Family.OPENAI, "gpt-4-variant-" + i)).isEqualTo(TokenEncoding.CL100K_BASE);
+        }
+        for (int round = 0; round < 3; round++) {
+            assertThat(TokenEncoding.forModel(Family.OPENAI, " GPT-4.1 ")).isEqualTo(TokenEncoding.O200K_BASE);
+            assertThat(TokenEncoding.forModel(Family.OPENAI, "openai/gpt-3.5-turbo")).isEqualTo(TokenEncoding.CL100K_BASE);
+            assertThat(TokenEncoding.forModel(Family.GEMINI, "gpt-4o")).isEqualTo(TokenEncoding.NONE);
+        }
+    }
+
+    @Test
     void shortPromptsAreCountedExactlyPlusFraming() {
         String text = "What is the capital of France? Answer in one word.";
         PromptText p = new PromptText(text, 2, 0, 0);

@@ -419,6 +419,39 @@ class BudgetGatewayTest {
     }
 
     @Test
+    void upstreamKeyFromTheEnvironmentIsKeptASecondAndReadAgainWhileMissing() {
+        GatewayFixture fixture = new GatewayFixture(GatewayOptions.custom());
+        java.util.Map<String, String> env = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicInteger lookups = new java.util.concurrent.atomic.AtomicInteger();
+        BudgetGateway g = new BudgetGateway(fixture.engine.engine, GatewayOptions.custom().environment(n -> {
+                    lookups.incrementAndGet();
+                    return env.get(n);
+                }).prompt("support", GatewayFixture.SUPPORT_PROMPT)
+                .prompt("support-short", GatewayFixture.SUPPORT_SHORT).build());
+        TestRequest chat = TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + MAIN);
+
+        assertThat(((Reply) g.identify(chat)).status()).isEqualTo(500);
+        assertThat(((Reply) g.identify(chat)).status()).isEqualTo(500);
+        assertThat(lookups).hasValue(2); // a missing key is looked up on every request, so setting it takes effect
+        env.put("TB_OPENAI", "sk-late");
+        for (int i = 0; i < 3; i++) {
+            assertThat(((Identified) g.identify(chat)).credential()).isEqualTo("sk-late");
+        }
+        assertThat(lookups).hasValue(3); // then kept: no lookup per request
+
+        env.put("TB_OPENAI", "sk-rotated"); // a secret store rotates the key
+        fixture.engine.clock.advance(java.time.Duration.ofMillis(999));
+        assertThat(((Identified) g.identify(chat)).credential()).isEqualTo("sk-late");
+        fixture.engine.clock.advance(java.time.Duration.ofMillis(1));
+        assertThat(((Identified) g.identify(chat)).credential()).isEqualTo("sk-rotated");
+        assertThat(lookups).hasValue(4);
+
+        env.remove("TB_OPENAI");
+        fixture.engine.clock.advance(java.time.Duration.ofSeconds(1));
+        assertThat(((Reply) g.identify(chat)).status()).isEqualTo(500);
+    }
+
+    @Test
     void rejectedDecisionStatusComesFromTheEngine() {
         Reply r = fx.reply(TestRequest.post("/v1/chat/completions", "Authorization", "Bearer " + TIGHT),
                 CHAT.replace("300", "9000"));

@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.LongAdder;
 @State(Scope.Benchmark)
 public class EngineDecision {
 
-    static final String CONFIG = """
+    /** The config: a three-level path and the key {@code sk-bench}; shared by the gateway path bench. */
+    public static final String CONFIG = """
             version: 1
             budgets:
               - id: org

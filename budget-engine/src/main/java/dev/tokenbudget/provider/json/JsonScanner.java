@@ -8,8 +8,6 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 
 import java.io.IOException;
-import java.math.BigDecimal;
-import java.math.BigInteger;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.HashMap;
@@ -143,10 +141,7 @@ public final class JsonScanner {
     private String pendingField;
     private String failure;
     private boolean sawValue;
-    // string state of the bytes fed so far, and a comma held back for the next chunk (see track)
-    private boolean inString;
-    private boolean escaped;
-    private boolean heldComma;
+    private final HeldComma commas = new HeldComma(this::push);
     // token mode: the root value ended, so any further token is trailing content
     private boolean rootDone;
 
@@ -182,35 +177,12 @@ public final class JsonScanner {
         if (failure != null || len == 0) {
             return;
         }
-        int end = off + len;
-        int from = off;
-        if (heldComma) {
-            while (from < end && isWhitespace(b[from])) {
-                from++; // whitespace after a comma means nothing: drop it, keep holding
-            }
-            if (from == end) {
-                return;
-            }
-            heldComma = false;
-            byte[] pair = {',', b[from]};
-            track(pair, 1, 2);
-            if (!push(pair, 0, 2)) {
-                return;
-            }
-            from++;
-        }
-        int comma = track(b, from, end);
-        int upTo = end;
-        if (comma >= 0) {
-            heldComma = true;
-            upTo = comma;
-        }
-        push(b, from, upTo);
+        commas.feed(b, off, len);
     }
 
     private boolean push(byte[] b, int from, int to) {
-        if (from >= to) {
-            return true;
+        if (failure != null) {
+            return false;
         }
         try {
             feeder.feedInput(b, from, to);
@@ -222,46 +194,12 @@ public final class JsonScanner {
         }
     }
 
-    /**
-     * Follows strings through {@code b[from..to)} and returns the index of a comma between tokens
-     * that only whitespace follows, or -1. Jackson's non-blocking parser accepts {@code {"a":1,}}
-     * when a chunk ends between the comma and the brace (it resumes as if at an object's first
-     * field), so such a comma is held back and fed together with the next significant byte: the
-     * result is then the same wherever the chunks are cut.
-     */
-    private int track(byte[] b, int from, int to) {
-        int comma = -1;
-        for (int i = from; i < to; i++) {
-            byte c = b[i];
-            if (inString) {
-                if (escaped) {
-                    escaped = false;
-                } else if (c == '\\') {
-                    escaped = true;
-                } else if (c == '"') {
-                    inString = false;
-                }
-                comma = -1;
-            } else if (c == ',') {
-                comma = i;
-            } else if (!isWhitespace(c)) {
-                inString = c == '"';
-                comma = -1;
-            }
-        }
-        return comma;
-    }
-
-    private static boolean isWhitespace(byte c) {
-        return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-    }
-
     /** Signals the end of input: an unfinished document becomes a failure. */
     public void end() {
         if (failure != null) {
             return;
         }
-        if (heldComma && !push(new byte[] {','}, 0, 1)) {
+        if (!commas.end()) {
             return;
         }
         try {
@@ -360,8 +298,10 @@ public final class JsonScanner {
             return;
         }
         Scalar s = switch (t) {
-            case VALUE_NUMBER_INT -> intScalar();
-            case VALUE_NUMBER_FLOAT -> floatScalar();
+            case VALUE_NUMBER_INT -> parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                    ? Scalar.integer(parser.getText(), parser.getBigIntegerValue())
+                    : Scalar.integer(parser.getText(), parser.getLongValue());
+            case VALUE_NUMBER_FLOAT -> Scalar.decimal(parser.getText());
             case VALUE_STRING -> {
                 String v = parser.getText();
                 yield new Scalar(Scalar.Kind.STRING, v.length() > Scalar.TEXT_CAP ? v.substring(0, Scalar.TEXT_CAP)
@@ -371,29 +311,6 @@ public final class JsonScanner {
             default -> new Scalar(Scalar.Kind.NULL, null, Scalar.INVALID);
         };
         sink.value(path, s);
-    }
-
-    private Scalar intScalar() throws IOException {
-        String text = parser.getText();
-        BigInteger v = parser.getBigIntegerValue();
-        long count = v.signum() >= 0 && v.bitLength() <= 53 && v.longValue() <= Scalar.MAX_COUNT ? v.longValue()
-                : Scalar.INVALID;
-        return new Scalar(Scalar.Kind.NUMBER, text, count);
-    }
-
-    private Scalar floatScalar() throws IOException {
-        String text = parser.getText();
-        long count = Scalar.INVALID;
-        try {
-            BigDecimal d = new BigDecimal(text);
-            if (d.signum() >= 0 && d.compareTo(BigDecimal.valueOf(Scalar.MAX_COUNT)) <= 0
-                    && d.stripTrailingZeros().scale() <= 0) {
-                count = d.longValueExact(); // 12.0 is twelve tokens; 12.5 is not a count
-            }
-        } catch (NumberFormatException | ArithmeticException e) {
-            count = Scalar.INVALID;
-        }
-        return new Scalar(Scalar.Kind.NUMBER, text, count);
     }
 
     /** The wanted path of a value named {@code field} at the current depth, or null when it is not one. */

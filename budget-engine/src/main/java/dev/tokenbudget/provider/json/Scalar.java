@@ -1,5 +1,8 @@
 package dev.tokenbudget.provider.json;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
+
 /**
  * One scalar value of a provider response, as {@link JsonScanner} hands it over: its kind, its
  * text (strings are cut at {@value #TEXT_CAP} characters) and, when it is a valid token count,
@@ -21,6 +24,31 @@ public record Scalar(Kind kind, String text, long count) {
 
     /** JSON value kinds. */
     public enum Kind { NUMBER, STRING, BOOLEAN, NULL }
+
+    /** An integer that fits a long, with its literal. */
+    static Scalar integer(String text, long v) {
+        return new Scalar(Kind.NUMBER, text, v >= 0 && v <= MAX_COUNT ? v : INVALID);
+    }
+
+    /** An integer beyond a long, with its literal: never a count. */
+    static Scalar integer(String text, BigInteger v) {
+        return new Scalar(Kind.NUMBER, text, v.signum() >= 0 && v.bitLength() <= 53 ? v.longValue() : INVALID);
+    }
+
+    /** A number with a fraction or exponent: a count when its value is a whole number in range ({@code 12.0}). */
+    static Scalar decimal(String text) {
+        long count = INVALID;
+        try {
+            BigDecimal d = new BigDecimal(text);
+            if (d.signum() >= 0 && d.compareTo(BigDecimal.valueOf(MAX_COUNT)) <= 0
+                    && d.stripTrailingZeros().scale() <= 0) {
+                count = d.longValueExact(); // 12.0 is twelve tokens; 12.5 is not a count
+            }
+        } catch (NumberFormatException | ArithmeticException e) {
+            count = INVALID;
+        }
+        return new Scalar(Kind.NUMBER, text, count);
+    }
 
     public boolean isNull() {
         return kind == Kind.NULL;

@@ -1,0 +1,106 @@
+package dev.tokenbudget.bench.gateway;
+
+import dev.tokenbudget.bench.engine.EngineDecision;
+import dev.tokenbudget.config.ConfigLoader;
+import dev.tokenbudget.engine.BudgetEngine;
+import dev.tokenbudget.gateway.Admission;
+import dev.tokenbudget.gateway.BudgetGateway;
+import dev.tokenbudget.gateway.Forward;
+import dev.tokenbudget.gateway.GatewayOptions;
+import dev.tokenbudget.gateway.Identified;
+import dev.tokenbudget.gateway.MeterResult;
+import dev.tokenbudget.gateway.RequestView;
+import dev.tokenbudget.gateway.ResponseMeter;
+import dev.tokenbudget.provider.BodyBytes;
+import dev.tokenbudget.provider.Provider;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * JMH (not a test): what the shared gateway layer spends on one request of the gateway bench, on the
+ * in-memory store and {@link EngineDecision}'s path, without the web framework: identify the key, admit the body (scan, estimate,
+ * reserve, plan), the client's response headers, and meter a JSON answer to its settle. Time and,
+ * with {@code -prof gc}, bytes allocated per request ({@code gc.alloc.rate.norm}, valid on a busy
+ * machine). {@code decision} is the engine's reserve + settle alone on the same path, the part
+ * this layer does not own.
+ *
+ * <pre>java -cp "$CP" org.openjdk.jmh.Main GatewayPathCost -prof gc -f 1 -wi 3 -i 3 -w 1 -r 1 -bm avgt -tu us</pre>
+ */
+@State(Scope.Thread)
+public class GatewayPathCost {
+
+    /** What the fake provider answers a non-streamed chat request with, in the shape OpenAI's API uses. */
+    static final byte[] ANSWER = ("{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion\",\"created\":1765000000,"
+            + "\"model\":\"gpt-4o-2024-08-06\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+            + "\"content\":\"Hello, benchmark! Hello, benchmark! Hello, benchmark!\"},\"finish_reason\":\"stop\"}],"
+            + "\"usage\":{\"prompt_tokens\":14,\"completion_tokens\":12,\"total_tokens\":26,"
+            + "\"prompt_tokens_details\":{\"cached_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":0}}}")
+            .getBytes(StandardCharsets.UTF_8);
+
+    private static final Map<String, String> HEADERS = Map.of("authorization", "Bearer sk-bench",
+            "content-type", "application/json");
+
+    private BudgetEngine engine;
+    private BudgetGateway gateway;
+    private RequestView view;
+    private ByteBuffer body;
+
+    @Setup
+    public void setUp() {
+        engine = BudgetEngine.inMemory(ConfigLoader.parse(EngineDecision.CONFIG));
+        gateway = new BudgetGateway(engine, GatewayOptions.ofDefaults());
+        view = new RequestView() {
+            @Override
+            public String method() {
+                return "POST";
+            }
+
+            @Override
+            public String path() {
+                return "/v1/chat/completions";
+            }
+
+            @Override
+            public String header(String name) {
+                return HEADERS.get(name);
+            }
+        };
+        byte[] b = GatewayBench.JSON_BODY.getBytes(StandardCharsets.UTF_8);
+        body = ByteBuffer.allocateDirect(b.length); // a gateway holds request bodies off-heap
+        body.put(b).flip();
+        if (request() != MeterResult.Outcome.SETTLED) {
+            throw new IllegalStateException("expected a settled request");
+        }
+    }
+
+    @TearDown
+    public void tearDown() {
+        engine.close();
+    }
+
+    /** One request: identify, admit, response headers, meter the answer, settle. */
+    @Benchmark
+    public MeterResult.Outcome request() {
+        Identified id = (Identified) gateway.identify(view, Provider.OPENAI);
+        Admission a = gateway.admitAsync(id, BodyBytes.of(List.of(body))).toCompletableFuture().join();
+        Forward f = (Forward) a;
+        ResponseMeter m = f.meter();
+        m.onResponseHeaders(200, "application/json", HEADERS::get);
+        m.onBytes(ANSWER, 0, ANSWER.length);
+        return m.complete().outcome();
+    }
+
+    /** The identify step alone (key lookup, route, headers). */
+    @Benchmark
+    public Object identify() {
+        return gateway.identify(view, Provider.OPENAI);
+    }
+}
