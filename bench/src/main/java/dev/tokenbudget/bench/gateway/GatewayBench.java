@@ -30,9 +30,12 @@ import java.util.regex.Pattern;
  * Variants take turns round after round, so that they share the machine's moods; figures are
  * medians over rounds and ratios to (a) are taken within each round.
  *
- * <pre>bench/gateway.sh [REDIS_URI] [ROUNDS] [SECONDS] [CONNECTIONS] [BASE_PORT] [PARTS] [RATES] [OPEN_SECONDS]
+ * <pre>bench/gateway.sh [REDIS_URI] [ROUNDS] [SECONDS] [CONNECTIONS] [BASE_PORT] [PARTS] [RATES] [OPEN_SECONDS] [WARMUP_SECONDS]
  *   PARTS: a comma list of json, stream, open (default all three); RATES: open-loop rates per
- *   second (default 200,1000); OPEN_SECONDS: seconds per open-loop run (default SECONDS)</pre>
+ *   second (default 200,1000); OPEN_SECONDS: seconds per open-loop run (default SECONDS);
+ *   WARMUP_SECONDS: closed-loop JSON per variant before round 1, and half as long streamed
+ *   (default SECONDS, at least 5; on two cores the JIT needs 20 or more, or round 1 is still
+ *   warming up and its figures pull the medians)</pre>
  */
 public final class GatewayBench {
 
@@ -65,17 +68,18 @@ public final class GatewayBench {
         int[] rates = java.util.Arrays.stream((args.length > 6 ? args[6] : "200,1000").split(","))
                 .mapToInt(Integer::parseInt).toArray();
         int openSeconds = args.length > 7 ? Integer.parseInt(args[7]) : seconds;
+        int warmup = Math.max(5, args.length > 8 ? Integer.parseInt(args[8]) : seconds);
         GatewayBench b = new GatewayBench();
         Runtime.getRuntime().addShutdownHook(new Thread(b::stopAll));
         try {
-            b.run(redis, rounds, seconds, connections, basePort, parts, rates, openSeconds);
+            b.run(redis, rounds, seconds, connections, basePort, parts, rates, openSeconds, warmup);
         } finally {
             b.stopAll();
         }
     }
 
     private void run(String redis, int rounds, int seconds, int connections, int basePort, List<String> parts,
-                     int[] rates, int openSeconds) throws Exception {
+                     int[] rates, int openSeconds, int warmup) throws Exception {
         System.out.printf("gateway: %d rounds, %d s per run, %d connections (wrk -t2) / %d streams, open loop at %s/s "
                 + "for %d s, parts %s, %d cores, load %s%n", rounds, seconds, connections, connections / 4,
                 java.util.Arrays.toString(rates), openSeconds, parts, Runtime.getRuntime().availableProcessors(),
@@ -107,8 +111,8 @@ public final class GatewayBench {
         System.out.println("all variants answer; warming up");
         for (String v : VARIANTS) {
             // JIT: every variant sees both kinds of traffic before any is measured
-            wrk(urls.get(v), lua, Math.max(5, seconds), connections);
-            StreamLoad.run(urls.get(v), connections / 4, Math.max(3, seconds / 2));
+            wrk(urls.get(v), lua, warmup, connections);
+            StreamLoad.run(urls.get(v), connections / 4, warmup / 2);
         }
         for (int r = 1; r <= rounds; r++) {
             if (parts.contains("json")) {
