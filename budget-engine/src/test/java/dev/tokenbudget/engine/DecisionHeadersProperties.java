@@ -4,6 +4,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.DoubleRange;
 import net.jqwik.api.constraints.LongRange;
+import net.jqwik.api.constraints.Scale;
 
 import java.util.Locale;
 
@@ -13,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class DecisionHeadersProperties {
 
     @Property(tries = 5000)
-    void fourDecimalsMatchesTheFormatterOnAnyUtilisation(@ForAll @DoubleRange(min = 0, max = 50) double v) {
+    void fourDecimalsMatchesTheFormatterOnAnyUtilisation(@ForAll @DoubleRange(min = 0, max = 50) @Scale(15) double v) {
         assertThat(DecisionHeaders.fourDecimals(v)).isEqualTo(String.format(Locale.ROOT, "%.4f", v));
     }
 
@@ -28,6 +29,22 @@ class DecisionHeadersProperties {
     void fourDecimalsMatchesTheFormatterAtHalfwayDigits(@ForAll @LongRange(min = 0, max = 2_000_000) long tenThousandths) {
         // values whose fifth decimal is a 5: where half-up rounding decides
         double v = (tenThousandths * 10 + 5) / 100_000.0;
+        assertThat(DecisionHeaders.fourDecimals(v)).isEqualTo(String.format(Locale.ROOT, "%.4f", v));
+    }
+
+    @Property(tries = 2000)
+    void fourDecimalsMatchesTheFormatterWhereDoubleToStringUsesENotation(
+            @ForAll @DoubleRange(min = 0, max = 0.002) @Scale(15) double small,
+            @ForAll @DoubleRange(min = 9e6, max = 1e9) @Scale(6) double large) {
+        assertThat(DecisionHeaders.fourDecimals(small)).isEqualTo(String.format(Locale.ROOT, "%.4f", small));
+        assertThat(DecisionHeaders.fourDecimals(large)).isEqualTo(String.format(Locale.ROOT, "%.4f", large));
+    }
+
+    @Property(tries = 2000)
+    void fourDecimalsMatchesTheFormatterWhereRoundingCarriesIntoTheIntegerPart(
+            @ForAll @LongRange(min = 0, max = 999) long integer, @ForAll @LongRange(min = 5, max = 9) long fifth) {
+        // x.9999d with d >= 5: every digit carries, 9.99995 becomes 10.0000
+        double v = Double.parseDouble(integer + ".9999" + fifth);
         assertThat(DecisionHeaders.fourDecimals(v)).isEqualTo(String.format(Locale.ROOT, "%.4f", v));
     }
 }
