@@ -92,6 +92,31 @@ class QuickstartApisixIT {
         assertThat(listening(admin)).as("the runner stopped").isFalse();
     }
 
+    @Test
+    void aPortAlreadyInUseIsRefusedBeforeAnythingStarts() throws Exception {
+        Path kit = ApisixKit.locate();
+        Path work = ROOT.resolve("adapter-apisix/target/quickstart");
+        Files.createDirectories(work);
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Path err = work.resolve("it-taken-stderr.log");
+            ProcessBuilder pb = new ProcessBuilder("bash", "bin/quickstart", "--gateway", "apisix")
+                    .directory(ROOT.toFile()).redirectOutput(work.resolve("it-taken-stdout.log").toFile())
+                    .redirectError(err.toFile());
+            pb.environment().put("TOKENBUDGET_APISIX_HOME", kit.toString());
+            pb.environment().put("QUICKSTART_APISIX_PORT", Integer.toString(taken.getLocalPort()));
+            pb.environment().put("QUICKSTART_ADMIN_PORT", Integer.toString(freePort()));
+            pb.environment().put("QUICKSTART_SETTLE_PORT", Integer.toString(freePort()));
+            Process p = pb.start();
+            try {
+                assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("the quickstart gave up").isTrue();
+            } finally {
+                p.destroyForcibly();
+            }
+            assertThat(p.exitValue()).isEqualTo(1);
+            assertThat(read(err)).contains("127.0.0.1:" + taken.getLocalPort() + " is already in use");
+        }
+    }
+
     private static HttpResponse<String> chat(String base, String key, boolean stream, int maxTokens) throws Exception {
         String body = "{\"model\":\"gpt-4o\",\"max_tokens\":" + maxTokens + (stream ? ",\"stream\":true" : "")
                 + ",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}";
