@@ -141,7 +141,7 @@ public final class JsonScanner {
     private String pendingField;
     private String failure;
     private boolean sawValue;
-    private final HeldComma commas = new HeldComma(this::push);
+    private final HeldSeparator separators = new HeldSeparator(this::push);
     // token mode: the root value ended, so any further token is trailing content
     private boolean rootDone;
 
@@ -177,7 +177,7 @@ public final class JsonScanner {
         if (failure != null || len == 0) {
             return;
         }
-        commas.feed(b, off, len);
+        separators.feed(b, off, len);
     }
 
     private boolean push(byte[] b, int from, int to) {
@@ -199,7 +199,7 @@ public final class JsonScanner {
         if (failure != null) {
             return;
         }
-        if (!commas.end()) {
+        if (!separators.end()) {
             return;
         }
         try {

@@ -82,6 +82,25 @@ class JsonScannerTest {
     }
 
     @Test
+    void aMissingValueAfterAColonIsMalformedWhereverTheChunksAreCut() {
+        // found by JsonScannerFuzzProperties in CI: Jackson's non-blocking parser took [{")":\r}]
+        // as well-formed when a chunk ended after the colon
+        for (String json : new String[] {"[{\")\":\r}]", "{\"usage\":{\"in\": }}", "{\"model\":}"}) {
+            for (int cut = 0; cut <= json.length(); cut++) {
+                assertThat(scan(json, cut).get("failure")).as("%s cut at %d", json, cut).isNotNull();
+            }
+        }
+        // a colon inside a string is text, and a colon before its value is only held back
+        assertThat(scan("{\"model\":\"a:\",\"usage\":{\"in\":4}}", 13, 14).get("model").text()).isEqualTo("a:");
+        for (int cut = 0; cut <= 30; cut++) {
+            Map<String, Scalar> m = scan("{\"model\" : \n \"m\",\"usage\":{\"in\":4}}", cut);
+            assertThat(m.get("usage.in").count()).as("cut %d", cut).isEqualTo(4);
+            assertThat(m.get("model").text()).isEqualTo("m");
+            assertThat(m).doesNotContainKey("failure");
+        }
+    }
+
+    @Test
     void truncatedInputIsAFailureWithWhatWasSeenKept() {
         Map<String, Scalar> m = scan("{\"model\":\"m\",\"usage\":{\"in\":5");
         assertThat(m.get("model").text()).isEqualTo("m");

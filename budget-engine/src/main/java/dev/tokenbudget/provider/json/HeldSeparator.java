@@ -1,0 +1,98 @@
+package dev.tokenbudget.provider.json;
+
+/**
+ * Passes a JSON text to Jackson's non-blocking parser chunk by chunk, holding back a separator
+ * (a comma or a colon) that ends a chunk. Jackson's parser accepts {@code {"a":1,}} when a chunk
+ * ends between the comma and the brace (it resumes as if at an object's first field), and
+ * {@code {"a":}} when a chunk ends after the colon (it resumes as if a value had been read). So
+ * such a separator is fed together with the next significant byte: the result is then the same
+ * wherever the chunks are cut. Follows strings (and their escapes) across chunks, so that a
+ * separator inside a string is never held. Not thread-safe.
+ */
+final class HeldSeparator {
+
+    /** Where the bytes go: the parser's feed. */
+    @FunctionalInterface
+    interface Feed {
+        /** @return false when the parser failed (nothing more is fed) */
+        boolean push(byte[] b, int from, int to);
+    }
+
+    private static final byte NONE = 0;
+
+    private final Feed feed;
+    private boolean inString;
+    private boolean escaped;
+    /** The separator held back, or {@link #NONE}. */
+    private byte held = NONE;
+
+    HeldSeparator(Feed feed) {
+        this.feed = feed;
+    }
+
+    /** Passes on {@code b[off..off+len)}, but for a trailing separator (and the whitespace after it). */
+    void feed(byte[] b, int off, int len) {
+        int end = off + len;
+        int from = off;
+        if (held != NONE) {
+            while (from < end && isWhitespace(b[from])) {
+                from++; // whitespace after a separator means nothing: drop it, keep holding
+            }
+            if (from == end) {
+                return;
+            }
+            byte[] pair = {held, b[from]};
+            held = NONE;
+            track(pair, 1, 2);
+            if (!feed.push(pair, 0, 2)) {
+                return;
+            }
+            from++;
+        }
+        int separator = track(b, from, end);
+        int upTo = end;
+        if (separator >= 0) {
+            held = b[separator];
+            upTo = separator;
+        }
+        if (from < upTo) {
+            feed.push(b, from, upTo);
+        }
+    }
+
+    /** At the end of input: passes on a separator still held (which the parser then refuses). */
+    boolean end() {
+        return held == NONE || feed.push(new byte[] {held}, 0, 1);
+    }
+
+    /**
+     * Follows strings through {@code b[from..to)} and returns the index of a separator between
+     * tokens that only whitespace follows, or -1.
+     */
+    private int track(byte[] b, int from, int to) {
+        int separator = -1;
+        for (int i = from; i < to; i++) {
+            byte c = b[i];
+            if (inString) {
+                if (escaped) {
+                    escaped = false;
+                } else if (c == '\\') {
+                    escaped = true;
+                } else if (c == '"') {
+                    inString = false;
+                }
+                separator = -1;
+            } else if (c == ',' || c == ':') {
+                separator = i;
+            } else if (!isWhitespace(c)) {
+                inString = c == '"';
+                separator = -1;
+            }
+        }
+        return separator;
+    }
+
+    private static boolean isWhitespace(byte c) {
+        return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+    }
+}
