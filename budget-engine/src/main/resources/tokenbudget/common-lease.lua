@@ -120,6 +120,119 @@ local function tree_state(lkey, xkey)
   return {lkey = lkey, xkey = xkey}
 end
 
+-- Lease writes of a batch (batch.lua calls lease_batch): gathered in T and sent once at the end
+-- (lease_flush: one HSET and one HDEL of :l, one ZADD and one ZREM of :x, each PEXPIREAT once)
+-- instead of two or three Redis calls per command, and the leases the batch's settles name read
+-- with one HMGET. Reads see the batch's pending writes, so each command sees what the commands
+-- before it left. Alone (reserve.lua, settle.lua), every write goes straight to Redis.
+local function lease_batch(T, settle_ids)
+  T.lw, T.lz, T.px, T.sids = {}, {}, {}, settle_ids
+end
+
+-- The packed lease `id` (nil when there is none), pending writes first.
+local function lease_get(T, id)
+  local lw = T.lw
+  if not lw then
+    return call('HGET', T.lkey, id) or nil
+  end
+  local v = lw[id]
+  if v ~= nil then
+    return v or nil
+  end
+  local pre = T.pre
+  if not pre then
+    -- after the expiry in passing (tree_ready), before any write of the batch reaches :l
+    pre = {}
+    if #T.sids > 0 then
+      local got = call('HMGET', T.lkey, unpack(T.sids))
+      for j = 1, #T.sids do
+        pre[T.sids[j]] = got[j]
+      end
+    end
+    T.pre = pre
+  end
+  v = pre[id]
+  if v == nil then
+    v = call('HGET', T.lkey, id)
+    pre[id] = v
+  end
+  return v or nil
+end
+
+-- Records lease `id` (packed) due at `due` in :x; `ex`, when given, is :l's new recorded expiry.
+local function lease_put(T, id, packed, due, ex)
+  if not T.lw then
+    if ex then
+      call('HSET', T.lkey, id, packed, '!ex', ex)
+    else
+      call('HSET', T.lkey, id, packed)
+    end
+    call('ZADD', T.xkey, fmt(due), id)
+    return
+  end
+  T.lw[id], T.lz[id] = packed, due
+  if ex then
+    T.lex = ex
+  end
+end
+
+local function lease_del(T, id)
+  if not T.lw then
+    call('HDEL', T.lkey, id)
+    call('ZREM', T.xkey, id)
+    return
+  end
+  T.lw[id], T.lz[id] = false, false
+end
+
+-- PEXPIREAT of :l or :x (key) at `at`; in a batch the last one asked for, after the lease writes.
+local function tree_expire(T, key, at)
+  if not T.lw then
+    call('PEXPIREAT', key, fmt(at))
+    return
+  end
+  T.px[key] = at
+end
+
+local function lease_flush(T)
+  if not T.lw then
+    return
+  end
+  local set, add, del = {}, {}, {}
+  for id, v in pairs(T.lw) do
+    if v then
+      local n, m = #set, #add
+      set[n + 1], set[n + 2] = id, v
+      add[m + 1], add[m + 2] = fmt(T.lz[id]), id
+    else
+      del[#del + 1] = id
+    end
+  end
+  if T.lex then
+    local n = #set
+    set[n + 1], set[n + 2] = '!ex', T.lex
+  end
+  if #set > 0 then
+    call('HSET', T.lkey, unpack(set))
+  end
+  if #del > 0 then
+    call('HDEL', T.lkey, unpack(del))
+  end
+  -- ZADD before ZREM: :x never empties on the way (Redis would delete it, and a new one lack a TTL)
+  if #add > 0 then
+    call('ZADD', T.xkey, unpack(add))
+  end
+  if #del > 0 then
+    call('ZREM', T.xkey, unpack(del))
+  end
+  for _, key in ipairs({T.lkey, T.xkey}) do
+    if T.px[key] then
+      call('PEXPIREAT', key, fmt(T.px[key]))
+    end
+  end
+  T.lw, T.lz, T.px, T.lex = {}, {}, {}, nil
+end
+
 local function tree_ready(T, batch)
   if T.now then
     return
