@@ -26,7 +26,6 @@ if k ~= #KEYS + 1 then
   error('tokenbudget: batch keys do not match its paths')
 end
 local cmds = at
-local settle_ids = {}
 while at <= #ARGV do
   if ARGV[at] == 'r' then
     local p = num(ARGV[at + 1], 'path')
@@ -35,7 +34,6 @@ while at <= #ARGV do
     end
     at = at + 2 + RESERVE_HEAD
   elseif ARGV[at] == 's' then
-    settle_ids[#settle_ids + 1] = ARGV[at + 1]
     at = at + 6
   else
     error('tokenbudget: batch command at argument ' .. at .. ' is ' .. tostring(ARGV[at]) .. ', not r or s')
@@ -60,7 +58,6 @@ for _, p in ipairs(paths) do
   end
 end
 WB = {}
-lease_batch(T, settle_ids)
 local replies = {}
 at = cmds
 while at <= #ARGV do
@@ -80,5 +77,4 @@ while at <= #ARGV do
   replies[#replies + 1] = ok and reply or {'!err', message(reply)}
 end
 wb_flush_all()
-lease_flush(T)
 return replies

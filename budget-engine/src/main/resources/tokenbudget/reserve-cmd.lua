@@ -303,18 +303,19 @@ local function reserve_cmd(P, A, h0, T)
   -- tree keys outlive the windows their leases charge, plus a day for a late sweep
   local tree_want = now + tree_ttl + 86400000
   local tree_at, tree_exp = expiry_plan(lkey, T.tex, now, tree_want, slack(tree_ttl + 86400000))
-  local ex
   if tree_at or not T.tex then
     T.tex = fmt(tree_exp)
-    ex = T.tex
+    call('HSET', lkey, lease_id, cmsgpack.pack(packed), '!ex', T.tex)
+  else
+    call('HSET', lkey, lease_id, cmsgpack.pack(packed))
   end
-  lease_put(T, lease_id, cmsgpack.pack(packed), now + lease_ttl, ex)
+  call('ZADD', xkey, fmt(now + lease_ttl), lease_id)
   if tree_at then
-    tree_expire(T, lkey, tree_at)
+    call('PEXPIREAT', lkey, fmt(tree_at))
   end
   if tree_at or T.xr then
     -- :x lives as long as :l; it is created anew whenever its last lease leaves
-    tree_expire(T, xkey, tree_at or tree_exp)
+    call('PEXPIREAT', xkey, fmt(tree_at or tree_exp))
     T.xr = false
   end
   return {gen, 1, -1, -1, states_upto(n), {}, take_expired(T), -1, 0, uses, req[2], fitted}

@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -28,7 +29,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * dumps. Instruction counts do not depend on the machine's load; batch sizes do a little (they
  * form while a call is in flight), so the phase also prints script calls per decision.
  *
- * <pre>RedisDecisionCost REDIS_URI REDIS_PID THREADS DECISIONS</pre>
+ * <pre>RedisDecisionCost REDIS_URI REDIS_PID THREADS DECISIONS [WAVE]</pre>
+ *
+ * With WAVE k, the decisions are made in waves from one thread instead: k reserves (the first
+ * goes alone, the others queue behind it) and the settles of the previous wave's k leases, so that
+ * every run forms the same batches (1 and 2k - 1 commands) and counts agree to a few tenths of a
+ * percent, where the threads' batches vary from run to run by a few percent.
  */
 public final class RedisDecisionCost {
 
@@ -37,6 +43,7 @@ public final class RedisDecisionCost {
         String pid = args[1];
         int threads = Integer.parseInt(args[2]);
         long decisions = Long.parseLong(args[3]);
+        int waves = args.length > 4 ? Integer.parseInt(args[4]) : 0;
         String prefix = "tbcost-" + Long.toString(System.nanoTime(), 36);
         RedisClient client = RedisClient.create(uri);
         StatefulRedisConnection<String, String> conn = client.connect();
@@ -61,13 +68,41 @@ public final class RedisDecisionCost {
             Op ceiling = w -> redis.evalsha(noop, ScriptOutputType.INTEGER, noopKeys);
             run(threads, Math.max(threads, decisions / 10), decision); // warm-up: the lease hash's steady state
             measure(redis, pid, "noop", threads, decisions, ceiling);
-            measure(redis, pid, "decision", threads, decisions, decision);
+            if (waves > 0) {
+                // the same batches every time: per wave one reserve alone, then waves - 1 reserves and the
+                // settles of the previous wave's leases together (queued while the first is in flight)
+                measure(redis, pid, "decision", 1, decisions / waves, w -> wave(store, waves, w, seq));
+            } else {
+                measure(redis, pid, "decision", threads, decisions, decision);
+            }
         } finally {
             store.close();
             BenchRedis.deleteKeys(redis, prefix);
             conn.close();
             client.shutdown();
         }
+    }
+
+    private static final List<String> PENDING = new ArrayList<>();
+
+    /** One wave of {@code k} reserves and the settles of the previous wave's leases; blocks until all answered. */
+    private static void wave(RedisBudgetStore store, int k, int worker, AtomicLong seq) {
+        Instant now = Instant.now();
+        List<CompletableFuture<?>> replies = new ArrayList<>();
+        List<String> leases = new ArrayList<>();
+        for (int i = 0; i < k; i++) {
+            String lease = "w-" + seq.incrementAndGet();
+            leases.add(lease);
+            replies.add(store.reserveAsync(new ReserveCommand(BenchPath.TREE, lease, now, now.plusSeconds(600),
+                    BenchPath.at(now), 500, 300)).toCompletableFuture());
+        }
+        for (String lease : PENDING) {
+            replies.add(store.settleAsync(new SettleCommand(BenchPath.TREE, lease, now, 420, 250, false))
+                    .toCompletableFuture());
+        }
+        PENDING.clear();
+        PENDING.addAll(leases);
+        CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new)).join();
     }
 
     interface Op {
