@@ -130,9 +130,14 @@ local function tree_ready(T, batch)
   T.expired, T.xr = expire_in_passing(T.lkey, T.xkey, T.now, T.batch or batch)
 end
 
--- The leases expired in passing, for the first reply that goes out (each is reported once).
+-- The leases expired in passing, for the first reply that goes out (each is reported once); false
+-- (a nil to the caller, read as an empty list) when there are none, as every empty list of a
+-- reply is: a table costs the script to build and Redis to convert, a nil does not.
 local function take_expired(T)
   local e = T.expired
+  if #e == 0 then
+    return false
+  end
   T.expired = {}
   return e
 end

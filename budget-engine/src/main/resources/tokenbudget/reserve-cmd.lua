@@ -90,7 +90,10 @@ local function reserve_cmd(P, A, h0, T)
   end
 
   local function states_upto(last)
-    local flat = {}
+    -- sized for four slots up front (the nils are placeholders): a table grown one entry at a
+    -- time is reallocated at 1, 2, 4, 8, 16 and 32 entries
+    local flat = {nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+      nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}
     for i = 1, n do
       local st = i <= last and state(i) or nil
       for d = 1, 3 do
@@ -177,11 +180,12 @@ local function reserve_cmd(P, A, h0, T)
             elseif s.overflow and committed + req[d] > own then
               cause = (s.al.oc[d] ~= -1 and s.al.oc[d] <= pool_left) and 2 or 1
             end
-            local buckets = {}
+            local buckets = false
             if s.count > 1 then
               buckets = bucket_history(s.key, s.bucket, s.count, d)
             end
-            return {gen, 0, i - 1, d - 1, states_upto(i), buckets, take_expired(T), cause, max(0, room), {}, req[2], 0}
+            return {gen, 0, i - 1, d - 1, states_upto(i), buckets, take_expired(T), cause, max(0, room), false, req[2],
+              0}
           end
         end
       end
@@ -223,11 +227,12 @@ local function reserve_cmd(P, A, h0, T)
   end
 
   -- admitted: what it takes out of holds for its path (before mirrors move), then charge every slot
-  local uses = {}
+  local uses = false
   for i = 1, n do
     local taken = held(i, true)
     if taken[1] > 0 or taken[2] > 0 or taken[3] > 0 then
       for _, v in ipairs({i - 1, 0, 0, 0, taken[1], taken[2], taken[3]}) do
+        uses = uses or {}
         uses[#uses + 1] = v
       end
     end
@@ -240,7 +245,10 @@ local function reserve_cmd(P, A, h0, T)
     end
   end
 
-  local packed = {req[1], req[2], req[3], 'v2'}
+  -- sized for four slots up front, as states_upto's table
+  local packed = {req[1], req[2], req[3], 'v2', nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+    nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+    nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}
   local tree_ttl = lease_ttl
   local pendings = {}
   for i = 1, n do
@@ -252,6 +260,7 @@ local function reserve_cmd(P, A, h0, T)
       local delta = follow(s, st, set, pendings[s.parent])
       if delta[1] > 0 or delta[2] > 0 or delta[3] > 0 then
         for _, v in ipairs({i - 1, max(0, delta[1]), max(0, delta[2]), max(0, delta[3]), 0, 0, 0}) do
+          uses = uses or {}
           uses[#uses + 1] = v
         end
       end
@@ -318,5 +327,5 @@ local function reserve_cmd(P, A, h0, T)
     call('PEXPIREAT', xkey, fmt(tree_at or tree_exp))
     T.xr = false
   end
-  return {gen, 1, -1, -1, states_upto(n), {}, take_expired(T), -1, 0, uses, req[2], fitted}
+  return {gen, 1, -1, -1, states_upto(n), false, take_expired(T), -1, 0, uses, req[2], fitted}
 end
