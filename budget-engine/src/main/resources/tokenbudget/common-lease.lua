@@ -52,12 +52,12 @@ local function apply_lease(lkey, lease, a, now)
   for i = 1, n do
     local s = slots[i]
     local st = window_state(s.key, s.bucket, s.count, true)
-    local set = {}
+    local set, k, r = {}, 0, st.r
     for d = 1, 3 do
       if lease[d] ~= 0 then
-        st.r[d] = max(0, st.r[d] - lease[d])
-        set[#set + 1] = RF[d]
-        set[#set + 1] = st.r[d]
+        r[d] = max(0, r[d] - lease[d])
+        set[k + 1], set[k + 2] = RF[d], r[d]
+        k = k + 2
       end
     end
     add_used(s.key, st, s.bucket, s.count, a, set)

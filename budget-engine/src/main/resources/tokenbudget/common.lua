@@ -141,10 +141,12 @@ local function hset(key, set)
     call('HSET', key, unpack(texts(set, 2)))
     return
   end
-  local c = wb_entry(key)
+  local c = WB[key] or wb_entry(key)
+  local f, dirty = c.f, c.dirty
   for j = 1, #set, 2 do
-    c.f[set[j]] = set[j + 1]
-    c.dirty[set[j]] = true
+    local name = set[j]
+    f[name] = set[j + 1]
+    dirty[name] = true
   end
   c.nd = 1
 end
