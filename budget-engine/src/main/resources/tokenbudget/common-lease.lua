@@ -52,7 +52,11 @@ local function apply_lease(lkey, lease, a, now)
   for i = 1, n do
     local s = slots[i]
     local st = window_state(s.key, s.bucket, s.count, true)
-    local set, k, r = {}, 0, st.r
+    -- room for 24 entries up front (nil placeholders): a settle writes 12 to 20 fields of a window,
+    -- and a table grown one entry at a time is reallocated at 1, 2, 4, 8 and 16
+    local set = {nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+      nil, nil, nil, nil}
+    local k, r = 0, st.r
     for d = 1, 3 do
       if lease[d] ~= 0 then
         r[d] = max(0, r[d] - lease[d])

@@ -180,7 +180,10 @@ local function wb_flush(key)
   if not c or c.nd == 0 then
     return
   end
-  local set, del = {}, {}
+  -- room for 24 entries up front, as apply_lease's list (nil placeholders)
+  local set = {nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+    nil, nil, nil}
+  local del = {}
   for field in pairs(c.dirty) do
     local v = c.f[field]
     if v then

@@ -254,7 +254,7 @@ local function reserve_cmd(P, A, h0, T)
   for i = 1, n do
     local s, st = slots[i], sts[i]
     local wttl = max(1, s.wexp - enow)
-    local set = {'ri', st.r[1], 'ro', st.r[2], 'rt', st.r[3]}
+    local set = {'ri', st.r[1], 'ro', st.r[2], 'rt', st.r[3], nil, nil} -- room for 'ex' (nil placeholders)
     if s.parent > 0 then
       pendings[s.parent] = pendings[s.parent] or new_pending()
       local delta = follow(s, st, set, pendings[s.parent])
