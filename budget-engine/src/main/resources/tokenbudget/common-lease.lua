@@ -8,19 +8,38 @@
 local LEASE_SLOT = 14
 local LEASE_V1_SLOT = 9
 
+-- The slots of a lease, as records {key, bid, wk, bucket, count, wexp, lim, th, cap, parent,
+-- overflow}, and their number. The records are reused from lease to lease within a script call (a
+-- table built per slot of every settled lease was a fair part of a settle's cost): read them
+-- before the next lease_slots, never keep them.
+local SLOTS = {}
 local function lease_slots(lkey, lease)
   local base = string.sub(lkey, 1, -2) .. 'w:'
-  local slots = {}
   local v2 = lease[4] == 'v2'
   local first, width = v2 and 5 or 4, v2 and LEASE_SLOT or LEASE_V1_SLOT
+  local n = 0
   for i = first, #lease, width do
-    slots[#slots + 1] = {key = base .. lease[i] .. '/' .. lease[i + 1], bid = lease[i], wk = lease[i + 1],
-      bucket = lease[i + 2], count = lease[i + 3], wexp = lease[i + 4],
-      lim = {lease[i + 5], lease[i + 6], lease[i + 7]}, th = lease[i + 8],
-      cap = v2 and {lease[i + 9], lease[i + 10], lease[i + 11]} or {-1, -1, -1},
-      parent = v2 and lease[i + 12] or 0, overflow = v2 and lease[i + 13] == 1}
+    n = n + 1
+    local s = SLOTS[n]
+    if not s then
+      s = {key = '', bid = '', wk = '', bucket = 0, count = 0, wexp = 0, lim = {0, 0, 0}, th = '', cap = {0, 0, 0},
+        parent = 0, overflow = false}
+      SLOTS[n] = s
+    end
+    s.key = base .. lease[i] .. '/' .. lease[i + 1]
+    s.bid, s.wk, s.bucket, s.count, s.wexp = lease[i], lease[i + 1], lease[i + 2], lease[i + 3], lease[i + 4]
+    s.th = lease[i + 8]
+    local lim, cap = s.lim, s.cap
+    lim[1], lim[2], lim[3] = lease[i + 5], lease[i + 6], lease[i + 7]
+    if v2 then
+      cap[1], cap[2], cap[3] = lease[i + 9], lease[i + 10], lease[i + 11]
+      s.parent, s.overflow = lease[i + 12], lease[i + 13] == 1
+    else
+      cap[1], cap[2], cap[3] = -1, -1, -1
+      s.parent, s.overflow = 0, false
+    end
   end
-  return slots
+  return SLOTS, n
 end
 
 -- Moves a lease from reserved to used at the amounts a = {i, o, t}, brings draws, pool use and
@@ -29,14 +48,20 @@ end
 local function apply_lease(lkey, lease, a, now)
   local out = {}
   local pendings = {}
-  for i, s in ipairs(lease_slots(lkey, lease)) do
+  local slots, n = lease_slots(lkey, lease)
+  for i = 1, n do
+    local s = slots[i]
     local st = window_state(s.key, s.bucket, s.count, true)
-    local set = {}
+    -- room for 24 entries up front (nil placeholders): a settle writes 12 to 20 fields of a window,
+    -- and a table grown one entry at a time is reallocated at 1, 2, 4, 8 and 16
+    local set = {nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+      nil, nil, nil, nil}
+    local k, r = 0, st.r
     for d = 1, 3 do
       if lease[d] ~= 0 then
-        st.r[d] = max(0, st.r[d] - lease[d])
-        set[#set + 1] = RF[d]
-        set[#set + 1] = st.r[d]
+        r[d] = max(0, r[d] - lease[d])
+        set[k + 1], set[k + 2] = RF[d], r[d]
+        k = k + 2
       end
     end
     add_used(s.key, st, s.bucket, s.count, a, set)
@@ -70,7 +95,9 @@ end
 
 local function budget_ids(lkey, lease)
   local ids, seen = {}, {}
-  for _, s in ipairs(lease_slots(lkey, lease)) do
+  local slots, n = lease_slots(lkey, lease)
+  for i = 1, n do
+    local s = slots[i]
     if not seen[s.bid] then
       seen[s.bid] = true
       ids[#ids + 1] = s.bid
@@ -130,9 +157,14 @@ local function tree_ready(T, batch)
   T.expired, T.xr = expire_in_passing(T.lkey, T.xkey, T.now, T.batch or batch)
 end
 
--- The leases expired in passing, for the first reply that goes out (each is reported once).
+-- The leases expired in passing, for the first reply that goes out (each is reported once); false
+-- (a nil to the caller, read as an empty list) when there are none, as every empty list of a
+-- reply is: a table costs the script to build and Redis to convert, a nil does not.
 local function take_expired(T)
   local e = T.expired
+  if #e == 0 then
+    return false
+  end
   T.expired = {}
   return e
 end

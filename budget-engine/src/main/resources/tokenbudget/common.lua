@@ -141,10 +141,12 @@ local function hset(key, set)
     call('HSET', key, unpack(texts(set, 2)))
     return
   end
-  local c = wb_entry(key)
+  local c = WB[key] or wb_entry(key)
+  local f, dirty = c.f, c.dirty
   for j = 1, #set, 2 do
-    c.f[set[j]] = set[j + 1]
-    c.dirty[set[j]] = true
+    local name = set[j]
+    f[name] = set[j + 1]
+    dirty[name] = true
   end
   c.nd = 1
 end
@@ -178,7 +180,10 @@ local function wb_flush(key)
   if not c or c.nd == 0 then
     return
   end
-  local set, del = {}, {}
+  -- room for 24 entries up front, as apply_lease's list (nil placeholders)
+  local set = {nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+    nil, nil, nil}
+  local del = {}
   for field in pairs(c.dirty) do
     local v = c.f[field]
     if v then

@@ -84,21 +84,23 @@ local function reserve_cmd(P, A, h0, T)
   local gen = T.gen
 
   -- this command's view of each window, by window and bucket (a window twice on a path is one state)
-  local cache = {}
-  local function state(i)
-    return cache[slots[i].ck]
-  end
+  local cache, sts = {}, {} -- sts[i]: slot i's state (a table lookup, not a call: it is read often)
 
   local function states_upto(last)
-    local flat = {}
+    -- sized for four slots up front (the nils are placeholders): a table grown one entry at a
+    -- time is reallocated at 1, 2, 4, 8, 16 and 32 entries
+    local flat = {nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+      nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}
+    local k = 0
     for i = 1, n do
-      local st = i <= last and state(i) or nil
-      for d = 1, 3 do
-        flat[#flat + 1] = st and st.u[d] or 0
+      local st = i <= last and sts[i] or nil
+      if st then
+        local u, r = st.u, st.r
+        flat[k + 1], flat[k + 2], flat[k + 3], flat[k + 4], flat[k + 5], flat[k + 6] = u[1], u[2], u[3], r[1], r[2], r[3]
+      else
+        flat[k + 1], flat[k + 2], flat[k + 3], flat[k + 4], flat[k + 5], flat[k + 6] = 0, 0, 0, 0, 0, 0
       end
-      for d = 1, 3 do
-        flat[#flat + 1] = st and st.r[d] or 0
-      end
+      k = k + 6
     end
     return flat
   end
@@ -111,6 +113,7 @@ local function reserve_cmd(P, A, h0, T)
       st = window_state(s.key, s.bucket, s.count, false)
       cache[s.ck] = st
     end
+    sts[i] = st
     if s.al then
       load_alloc(s.key, st)
     end
@@ -127,7 +130,7 @@ local function reserve_cmd(P, A, h0, T)
         out[#out + 1] = h
       end
     end
-    for _, h in ipairs(state(i).holds or {}) do
+    for _, h in ipairs(sts[i].holds or {}) do
       if h.untl > enow then
         out[#out + 1] = h
       end
@@ -137,14 +140,14 @@ local function reserve_cmd(P, A, h0, T)
 
   -- per dimension, what the holds of slot i keep from this request (or, `mine`, what they give it)
   local function held(i, mine)
-    if not state(i).holds then
+    if not sts[i].holds then
       return ZERO3
     end
     local out = {0, 0, 0}
     for _, h in ipairs(active(i)) do
       local for_path = h.fb ~= nil and onpath[h.fb] == true
       if for_path == mine then
-        local left = unconsumed(h, state(i))
+        local left = unconsumed(h, sts[i])
         for d = 1, 3 do
           out[d] = out[d] + (mine and min(req[d], left[d]) or left[d])
         end
@@ -156,7 +159,7 @@ local function reserve_cmd(P, A, h0, T)
   -- the reply refusing `req`, or nil when every slot admits it
   local function refusal()
     for i = 1, n do
-      local s, st = slots[i], state(i)
+      local s, st = slots[i], sts[i]
       local keep = held(i, false)
       for d = 1, 3 do
         local cap = s.cap[d]
@@ -165,7 +168,7 @@ local function reserve_cmd(P, A, h0, T)
           local own = s.parent > 0 and max(0, cap - st.g[d]) or cap
           local drawable, pool_left = 0, 0
           if s.overflow then
-            local ps, pst = slots[s.parent], state(s.parent)
+            local ps, pst = slots[s.parent], sts[s.parent]
             pool_left = max(0, ps.al.head[d] + pst.c[d] - pst.p[d] + st.dr[d])
             drawable = s.al.oc[d] == -1 and pool_left or min(s.al.oc[d], pool_left)
           end
@@ -177,11 +180,12 @@ local function reserve_cmd(P, A, h0, T)
             elseif s.overflow and committed + req[d] > own then
               cause = (s.al.oc[d] ~= -1 and s.al.oc[d] <= pool_left) and 2 or 1
             end
-            local buckets = {}
+            local buckets = false
             if s.count > 1 then
               buckets = bucket_history(s.key, s.bucket, s.count, d)
             end
-            return {gen, 0, i - 1, d - 1, states_upto(i), buckets, take_expired(T), cause, max(0, room), {}, req[2], 0}
+            return {gen, 0, i - 1, d - 1, states_upto(i), buckets, take_expired(T), cause, max(0, room), false, req[2],
+              0}
           end
         end
       end
@@ -194,7 +198,7 @@ local function reserve_cmd(P, A, h0, T)
   local function reaches()
     local times = P.times
     for i = 1, n do
-      local line, st = slots[i].line, state(i)
+      local line, st = slots[i].line, sts[i]
       if line then
         for d = 1, 3 do
           if line[d] ~= -1 and st.u[d] + st.r[d] + times[slots[i].ck] * req[d] >= line[d] then
@@ -223,35 +227,40 @@ local function reserve_cmd(P, A, h0, T)
   end
 
   -- admitted: what it takes out of holds for its path (before mirrors move), then charge every slot
-  local uses = {}
+  local uses = false
   for i = 1, n do
     local taken = held(i, true)
     if taken[1] > 0 or taken[2] > 0 or taken[3] > 0 then
       for _, v in ipairs({i - 1, 0, 0, 0, taken[1], taken[2], taken[3]}) do
+        uses = uses or {}
         uses[#uses + 1] = v
       end
     end
   end
   for i = 1, n do
     -- the same window may sit on a path twice: both occurrences count, as in memory
-    local st = state(i)
+    local st = sts[i]
     for d = 1, 3 do
       st.r[d] = st.r[d] + req[d]
     end
   end
 
-  local packed = {req[1], req[2], req[3], 'v2'}
+  -- sized for four slots up front, as states_upto's table
+  local packed = {req[1], req[2], req[3], 'v2', nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+    nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil,
+    nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil}
   local tree_ttl = lease_ttl
   local pendings = {}
   for i = 1, n do
-    local s, st = slots[i], state(i)
+    local s, st = slots[i], sts[i]
     local wttl = max(1, s.wexp - enow)
-    local set = {'ri', st.r[1], 'ro', st.r[2], 'rt', st.r[3]}
+    local set = {'ri', st.r[1], 'ro', st.r[2], 'rt', st.r[3], nil, nil} -- room for 'ex' (nil placeholders)
     if s.parent > 0 then
       pendings[s.parent] = pendings[s.parent] or new_pending()
       local delta = follow(s, st, set, pendings[s.parent])
       if delta[1] > 0 or delta[2] > 0 or delta[3] > 0 then
         for _, v in ipairs({i - 1, max(0, delta[1]), max(0, delta[2]), max(0, delta[3]), 0, 0, 0}) do
+          uses = uses or {}
           uses[#uses + 1] = v
         end
       end
@@ -318,5 +327,5 @@ local function reserve_cmd(P, A, h0, T)
     call('PEXPIREAT', xkey, fmt(tree_at or tree_exp))
     T.xr = false
   end
-  return {gen, 1, -1, -1, states_upto(n), {}, take_expired(T), -1, 0, uses, req[2], fitted}
+  return {gen, 1, -1, -1, states_upto(n), false, take_expired(T), -1, 0, uses, req[2], fitted}
 end

@@ -10,10 +10,11 @@
 --       of the overflow), config holds ("" or "id|for|i|o|t|until ms;..."),
 --       degrade line ("" or "i,o,t": used + reserved at which the slot's budget degrades); -1 = none
 -- Returns {gen, admitted 0/1, binding slot (0-based, -1), binding dim (0..2, -1),
---          states {ui uo ut ri ro rt per slot}, binding buckets {} or per bucket, expired leases,
+--          states {ui uo ut ri ro rt per slot}, binding buckets (per bucket), expired leases,
 --          cause (0 cap, 1 pool, 2 overflow cap, 3 hold; -1), room,
 --          uses {slot (0-based), pooled i o t, held i o t per use}, output reserved (the command's on
---          a refusal), fitted 0/1 (admitted at the lower ceiling where the command's own was refused)}
+--          a refusal), fitted 0/1 (admitted at the lower ceiling where the command's own was refused)};
+--          an empty list (buckets, expired leases, uses) is false, a nil to the caller
 local T = tree_state(KEYS[1], KEYS[2])
 -- the numbers first, as they always came first: a bad one is named before a miscounted call
 num(ARGV[2], 'lease ttl')

@@ -17,12 +17,12 @@ local function settle_cmd(A, a0, T)
   tree_ready(T, num(A[a0 + 5], 'expiry batch'))
   local packed = call('HGET', lkey, lease_id)
   if not packed then
-    return {T.gen or '', 2, {}, take_expired(T)}
+    return {T.gen or '', 2, false, take_expired(T)}
   end
   call('HDEL', lkey, lease_id)
   call('ZREM', xkey, lease_id)
   -- that may have been :x's last lease: a reserve after it in the same batch gives :x its TTL back
   T.xr = true
   local c = apply_lease(lkey, cmsgpack.unpack(packed), a, T.now)
-  return {T.gen or '', release and 1 or 0, c, take_expired(T)}
+  return {T.gen or '', release and 1 or 0, #c > 0 and c, take_expired(T)}
 end
