@@ -107,7 +107,11 @@ public final class ExtProcBenchmark {
     private static void direct(int streams) {
         BudgetGateway gateway = ExtProcStreamCost.gateway(ExtProcStreamCost.engine());
         List<List<ProcessingRequest>> sequences = ExtProcStreamCost.sequences(ExtProcStreamCost.shapes());
-        ExtProcStreamCost.run(gateway, sequences, streams); // warms up
+        for (int w = 0; w < 5; w++) {
+            // warms up: after one short round the JIT had not settled (a median of 82-85 µs where a warm
+            // stream takes 16 µs of the thread's CPU)
+            ExtProcStreamCost.run(gateway, sequences, Math.max(streams, 20_000));
+        }
         ExtProcStreamCost.Round r = ExtProcStreamCost.run(gateway, sequences, streams);
         System.out.println("In-process, no gRPC (one thread; the processor's own work per HTTP stream):");
         System.out.println();

@@ -13,6 +13,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static dev.tokenbudget.envoy.EnvoyMessages.EXAMPLE_CONFIG;
 import static dev.tokenbudget.envoy.EnvoyMessages.post;
@@ -41,17 +45,46 @@ public final class ExtProcStreamCost {
     private ExtProcStreamCost() {
     }
 
-    /** Usage: ExtProcStreamCost [streams [rounds]]; prints one line per measured round. */
-    public static void main(String[] args) {
+    /**
+     * Usage: ExtProcStreamCost [streams [rounds [threads]]]; prints one line per measured round. Given
+     * threads, that many threads each run {@code streams} streams at once on the one gateway (one
+     * budget tree, as 32 Envoy streams would share it), and the line gives the whole JVM's CPU time
+     * per stream (garbage collection and JIT included).
+     */
+    public static void main(String[] args) throws Exception {
         int streams = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int threads = args.length > 2 ? Integer.parseInt(args[2]) : 1;
         BudgetGateway gateway = gateway(engine());
         List<List<ProcessingRequest>> sequences = sequences(shapes());
         for (int w = 0; w < 5; w++) {
-            run(gateway, sequences, streams); // warm-up: JIT, escape analysis settles after a few rounds
+            // warm-up: the JIT, whose escape analysis settles only after a few rounds
+            run(gateway, sequences, Math.max(streams, 20_000));
         }
         for (int r = 0; r < rounds; r++) {
-            System.out.println(run(gateway, sequences, streams));
+            System.out.println(args.length < 3 ? run(gateway, sequences, streams).toString()
+                    : concurrently(gateway, sequences, streams, threads));
+        }
+    }
+
+    private static String concurrently(BudgetGateway gateway, List<List<ProcessingRequest>> sequences, int streams,
+                                       int threads) throws Exception {
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            long cpu0 = os.getProcessCpuTime();
+            List<Future<Round>> rounds = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                rounds.add(pool.submit(() -> run(gateway, sequences, streams)));
+            }
+            for (Future<Round> f : rounds) {
+                f.get(10, TimeUnit.MINUTES);
+            }
+            return String.format(Locale.ROOT, "in-process threads=%d streams=%d jvm-cpu-us/stream=%.1f", threads,
+                    threads * streams, (os.getProcessCpuTime() - cpu0) / 1e3 / ((long) threads * streams));
+        } finally {
+            pool.shutdown();
         }
     }
 
