@@ -72,13 +72,15 @@ final class Answers {
      * @param signed  the signed provider's credential headers, empty for none
      */
     static CommonResponse forward(Forward f, EnvoyHeaders request, Map<String, String> signed) {
-        Map<String, String> set = new LinkedHashMap<>(f.setHeaders());
-        List<String> remove = new ArrayList<>(f.removeHeaders());
+        // the forward's own lists are used as they are, and copied only when something is added
+        Map<String, String> set = f.setHeaders();
+        List<String> remove = f.removeHeaders();
         if (!signed.isEmpty()) {
+            set = new LinkedHashMap<>(set);
             set.putAll(signed);
             for (String h : UpstreamSigning.SIGNATURE_HEADERS) {
                 if (request.has(h) && !remove.contains(h)) {
-                    remove.add(h);
+                    remove = appended(remove, h);
                 }
             }
         }
@@ -86,26 +88,38 @@ final class Answers {
         for (String h : DIRECTIVE_HEADERS) {
             if (request.has(h) && !set.containsKey(h)) {
                 if (!remove.contains(h)) {
-                    remove.add(h);
+                    remove = appended(remove, h);
                 }
                 reroute = true; // the route was chosen with the client's label: choose again without it
             }
         }
-        if (f.path() != null) {
-            set.put(":path", f.path());
+        // Envoy refuses a BUFFERED body mutation whose content-length does not match; a request
+        // without one (chunked) keeps none
+        String contentLength = f.body() != null && request.has("content-length")
+                ? Integer.toString(f.body().length) : null;
+        if (f.path() != null || contentLength != null) {
+            set = new LinkedHashMap<>(set);
+            if (f.path() != null) {
+                set.put(":path", f.path());
+            }
+            if (contentLength != null) {
+                set.put("content-length", contentLength);
+            }
         }
         CommonResponse.Builder c = CommonResponse.newBuilder();
         if (f.body() != null) {
-            // Envoy refuses a BUFFERED body mutation whose content-length does not match; a request
-            // without one (chunked) keeps none
-            if (request.has("content-length")) {
-                set.put("content-length", Integer.toString(f.body().length));
-            }
             c.setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFrom(f.body())));
         }
         c.setHeaderMutation(HeaderMaps.mutation(set, remove));
         c.setClearRouteCache(reroute);
         return c.build();
+    }
+
+    private static List<String> appended(List<String> list, String element) {
+        List<String> out = new ArrayList<>(list.size() + 1);
+        out.addAll(list);
+        out.add(element);
+        return out;
     }
 
     static ProcessingResponse requestHeaders(CommonResponse c) {
