@@ -29,6 +29,19 @@ final class Answers {
 
     private static final CommonResponse CONTINUE = CommonResponse.getDefaultInstance();
 
+    // The answers without content are the same for every stream: protobuf messages are immutable,
+    // so each is built once (and its serialized size, memoized in the message, computed once).
+    private static final ProcessingResponse CONTINUE_REQUEST_HEADERS = requestHeaders(CONTINUE);
+    private static final ProcessingResponse CONTINUE_REQUEST_BODY = requestBody(CONTINUE);
+    private static final ProcessingResponse CONTINUE_RESPONSE_BODY = ProcessingResponse.newBuilder()
+            .setResponseBody(BodyResponse.newBuilder().setResponse(CONTINUE)).build();
+    private static final ProcessingResponse CONTINUE_REQUEST_TRAILERS = ProcessingResponse.newBuilder()
+            .setRequestTrailers(TrailersResponse.getDefaultInstance()).build();
+    private static final ProcessingResponse CONTINUE_RESPONSE_TRAILERS = ProcessingResponse.newBuilder()
+            .setResponseTrailers(TrailersResponse.getDefaultInstance()).build();
+    private static final ProcessingResponse CONTINUE_RESPONSE_HEADERS = buildResponseHeaders(Map.of(), false);
+    private static final ProcessingResponse ASK_FOR_RESPONSE_BODY = buildResponseHeaders(Map.of(), true);
+
     private Answers() {
     }
 
@@ -46,58 +59,67 @@ final class Answers {
     /**
      * What the request needs before it goes upstream: credential swapped for the virtual key, the
      * route label (and {@code clear_route_cache} so that Envoy's router matches it), a rewritten
-     * body with its {@code content-length}, a rewritten path.
-     *
-     * @param request       the client's request headers (to learn whether it has a content-length
-     *                      and route labels of its own)
-     */
-    static CommonResponse forward(Forward f, Map<String, List<String>> request) {
-        return forward(f, request, Map.of());
-    }
-
-    /**
-     * As {@link #forward(Forward, Map)}, with the credential headers of a signed provider
-     * ({@link UpstreamSigning}) set last; signature headers the client sent itself are removed.
+     * body with its {@code content-length}, a rewritten path; the credential headers of a signed
+     * provider ({@link UpstreamSigning}) are set last, and signature headers the client sent
+     * itself are removed.
      * In BUFFERED mode Envoy still holds the request headers when it applies the body answer's
      * header mutation (processor_state.cc ProcessorState::handleHeadersResponse keeps them for the
      * body, ProcessorState::handleBodyResponse applies the mutation), so the signature, computed
      * over the final body, goes upstream with it.
+     *
+     * @param request the client's request headers (to learn whether it has a content-length, route
+     *                labels or signature headers of its own)
+     * @param signed  the signed provider's credential headers, empty for none
      */
-    static CommonResponse forward(Forward f, Map<String, List<String>> request, Map<String, String> signed) {
-        Map<String, String> set = new LinkedHashMap<>(f.setHeaders());
-        List<String> remove = new ArrayList<>(f.removeHeaders());
+    static CommonResponse forward(Forward f, EnvoyHeaders request, Map<String, String> signed) {
+        // the forward's own lists are used as they are, and copied only when something is added
+        Map<String, String> set = f.setHeaders();
+        List<String> remove = f.removeHeaders();
         if (!signed.isEmpty()) {
+            set = new LinkedHashMap<>(set);
             set.putAll(signed);
             for (String h : UpstreamSigning.SIGNATURE_HEADERS) {
-                if (request.containsKey(h) && !remove.contains(h)) {
-                    remove.add(h);
+                if (request.has(h) && !remove.contains(h)) {
+                    remove = appended(remove, h);
                 }
             }
         }
         boolean reroute = f.degraded() || f.path() != null;
         for (String h : DIRECTIVE_HEADERS) {
-            if (request.containsKey(h) && !set.containsKey(h)) {
+            if (request.has(h) && !set.containsKey(h)) {
                 if (!remove.contains(h)) {
-                    remove.add(h);
+                    remove = appended(remove, h);
                 }
                 reroute = true; // the route was chosen with the client's label: choose again without it
             }
         }
-        if (f.path() != null) {
-            set.put(":path", f.path());
+        // Envoy refuses a BUFFERED body mutation whose content-length does not match; a request
+        // without one (chunked) keeps none
+        String contentLength = f.body() != null && request.has("content-length")
+                ? Integer.toString(f.body().length) : null;
+        if (f.path() != null || contentLength != null) {
+            set = new LinkedHashMap<>(set);
+            if (f.path() != null) {
+                set.put(":path", f.path());
+            }
+            if (contentLength != null) {
+                set.put("content-length", contentLength);
+            }
         }
         CommonResponse.Builder c = CommonResponse.newBuilder();
         if (f.body() != null) {
-            // Envoy refuses a BUFFERED body mutation whose content-length does not match; a request
-            // without one (chunked) keeps none
-            if (request.containsKey("content-length")) {
-                set.put("content-length", Integer.toString(f.body().length));
-            }
             c.setBodyMutation(BodyMutation.newBuilder().setBody(ByteString.copyFrom(f.body())));
         }
         c.setHeaderMutation(HeaderMaps.mutation(set, remove));
         c.setClearRouteCache(reroute);
         return c.build();
+    }
+
+    private static List<String> appended(List<String> list, String element) {
+        List<String> out = new ArrayList<>(list.size() + 1);
+        out.addAll(list);
+        out.add(element);
+        return out;
     }
 
     static ProcessingResponse requestHeaders(CommonResponse c) {
@@ -109,7 +131,7 @@ final class Answers {
     }
 
     static ProcessingResponse continueRequestHeaders() {
-        return requestHeaders(CONTINUE);
+        return CONTINUE_REQUEST_HEADERS;
     }
 
     /**
@@ -117,6 +139,13 @@ final class Answers {
      * must be metered and the filter does not stream it already, the mode override asking for it.
      */
     static ProcessingResponse responseHeaders(Map<String, String> clientHeaders, boolean askForBody) {
+        if (clientHeaders.isEmpty()) {
+            return askForBody ? ASK_FOR_RESPONSE_BODY : CONTINUE_RESPONSE_HEADERS;
+        }
+        return buildResponseHeaders(clientHeaders, askForBody);
+    }
+
+    private static ProcessingResponse buildResponseHeaders(Map<String, String> clientHeaders, boolean askForBody) {
         CommonResponse.Builder c = CommonResponse.newBuilder();
         if (!clientHeaders.isEmpty()) {
             c.setHeaderMutation(HeaderMaps.mutation(clientHeaders, List.of()));
@@ -130,19 +159,18 @@ final class Answers {
     }
 
     static ProcessingResponse continueResponseBody() {
-        return ProcessingResponse.newBuilder().setResponseBody(BodyResponse.newBuilder().setResponse(CONTINUE))
-                .build();
+        return CONTINUE_RESPONSE_BODY;
     }
 
     static ProcessingResponse continueRequestBody() {
-        return requestBody(CONTINUE);
+        return CONTINUE_REQUEST_BODY;
     }
 
     static ProcessingResponse continueRequestTrailers() {
-        return ProcessingResponse.newBuilder().setRequestTrailers(TrailersResponse.getDefaultInstance()).build();
+        return CONTINUE_REQUEST_TRAILERS;
     }
 
     static ProcessingResponse continueResponseTrailers() {
-        return ProcessingResponse.newBuilder().setResponseTrailers(TrailersResponse.getDefaultInstance()).build();
+        return CONTINUE_RESPONSE_TRAILERS;
     }
 }

@@ -8,6 +8,7 @@ import dev.tokenbudget.gateway.Identified;
 import dev.tokenbudget.gateway.MeterResult;
 import dev.tokenbudget.gateway.Reply;
 import dev.tokenbudget.gateway.ResponseMeter;
+import com.google.protobuf.ByteString;
 import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
@@ -18,7 +19,6 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
@@ -57,7 +57,7 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     private boolean first = true;
     private ProtocolConfiguration announced;
     private boolean observed;
-    private Map<String, List<String>> requestHeaders;
+    private EnvoyHeaders requestHeaders;
     /** The client's body, kept until the admission's answer is signed. */
     private byte[] clientBody;
     private Identified identified;
@@ -125,7 +125,7 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
 
     private void onRequestHeaders(HttpHeaders h) {
         expect(Phase.REQUEST_HEADERS, "request_headers");
-        requestHeaders = HeaderMaps.read(h.getHeaders());
+        requestHeaders = new EnvoyHeaders(h.getHeaders());
         EnvoyRequestView view = new EnvoyRequestView(requestHeaders);
         record.request(view.method(), view.path());
         Identification id = gateway.identify(view);
@@ -269,7 +269,7 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
         if (phase == Phase.REQUEST_BODY || phase == Phase.ADMITTING) {
             // Envoy's own local reply before the request was admitted (413 over the buffer limit,
             // 408): with BUFFERED nothing went upstream; answer it as it is, nothing to meter
-            int status = statusOf(HeaderMaps.first(HeaderMaps.read(h.getHeaders()), ":status"));
+            int status = statusOf(new EnvoyHeaders(h.getHeaders()).first(":status"));
             record.responseStatus(status);
             if (phase == Phase.REQUEST_BODY) {
                 end(Answers.responseHeaders(Map.of(), false));
@@ -280,11 +280,10 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
             return;
         }
         expect(Phase.AWAITING_RESPONSE, "response_headers");
-        Map<String, List<String>> headers = HeaderMaps.read(h.getHeaders());
-        int status = statusOf(HeaderMaps.first(headers, ":status"));
+        EnvoyHeaders headers = new EnvoyHeaders(h.getHeaders());
+        int status = statusOf(headers.first(":status"));
         ResponseMeter meter = forward.meter();
-        meter.onResponseHeaders(status, HeaderMaps.first(headers, "content-type"),
-                name -> HeaderMaps.first(headers, name.toLowerCase(java.util.Locale.ROOT)));
+        meter.onResponseHeaders(status, headers.first("content-type"), headers::first);
         record.responseStatus(status);
         boolean metered = forward.ticket() != null && forward.ticket().holdsLease();
         if (h.getEndOfStream() || !metered) {
@@ -298,9 +297,12 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
 
     private void onResponseBody(HttpBody b) {
         expect(Phase.RESPONSE_BODY, "response_body");
-        byte[] chunk = b.getBody().toByteArray();
-        forward.meter().onBytes(chunk, 0, chunk.length);
-        record.responseBytes(chunk.length);
+        ByteString body = b.getBody();
+        int n = body.size();
+        byte[] chunk = ChunkBuffer.holding(n);
+        body.copyTo(chunk, 0);
+        forward.meter().onBytes(chunk, 0, n); // read before it returns, never kept (ResponseMeter#onBytes)
+        record.responseBytes(n);
         if (b.getEndOfStream()) {
             record.meter(forward.meter().complete());
             end(Answers.continueResponseBody());

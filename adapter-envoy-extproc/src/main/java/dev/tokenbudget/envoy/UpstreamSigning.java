@@ -47,8 +47,10 @@ final class UpstreamSigning {
         this.upstreams = Map.copyOf(m);
     }
 
+    private static final UpstreamSigning NONE = new UpstreamSigning(Map.of());
+
     static UpstreamSigning none() {
-        return new UpstreamSigning(Map.of());
+        return NONE;
     }
 
     /** The origin requests to {@code p} are signed for, or null (the client's {@code :authority}). */
@@ -63,20 +65,20 @@ final class UpstreamSigning {
      * @param clientBody the client's body (empty for none)
      * @throws RuntimeException when the signer has no credentials
      */
-    Map<String, String> sign(Forward f, Map<String, List<String>> request, byte[] clientBody) {
+    Map<String, String> sign(Forward f, EnvoyHeaders request, byte[] clientBody) {
         if (f.signer() == null) {
             return Map.of();
         }
         URI origin = upstreams.get(f.provider());
         String base = origin != null ? origin.getScheme() + "://" + origin.getRawAuthority()
-                : "https://" + HeaderMaps.first(request, ":authority");
-        String path = f.path() != null ? f.path() : HeaderMaps.first(request, ":path");
+                : "https://" + request.first(":authority");
+        String path = f.path() != null ? f.path() : request.first(":path");
         Map<String, String> signed = new LinkedHashMap<>();
-        String contentType = HeaderMaps.first(request, "content-type");
+        String contentType = request.first("content-type");
         if (contentType != null) {
             signed.put("content-type", contentType);
         }
-        String method = HeaderMaps.first(request, ":method");
+        String method = request.first(":method");
         return f.sign(method == null ? "POST" : method, URI.create(base + path), signed,
                 f.body() != null ? f.body() : clientBody);
     }

@@ -1,10 +1,7 @@
 package dev.tokenbudget.envoy;
 
-import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.engine.BudgetEngine;
-import dev.tokenbudget.engine.EngineFixture;
 import dev.tokenbudget.gateway.BudgetGateway;
-import dev.tokenbudget.gateway.GatewayOptions;
 import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
 import io.envoyproxy.envoy.service.ext_proc.v3.HeadersResponse;
@@ -13,7 +10,6 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
 import java.net.InetSocketAddress;
@@ -30,13 +26,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static dev.tokenbudget.envoy.EnvoyMessages.EXAMPLE_CONFIG;
 import static dev.tokenbudget.envoy.EnvoyMessages.post;
 import static dev.tokenbudget.envoy.EnvoyMessages.requestBody;
 import static dev.tokenbudget.envoy.EnvoyMessages.requestHeaders;
 import static dev.tokenbudget.envoy.EnvoyMessages.responseBody;
 import static dev.tokenbudget.envoy.EnvoyMessages.responseHeaders;
-import static dev.tokenbudget.envoy.EnvoyMessages.split;
 
 /**
  * Benchmark (not a test): what the processor adds to each HTTP stream, as Envoy sees it. A load
@@ -48,36 +42,33 @@ import static dev.tokenbudget.envoy.EnvoyMessages.split;
  */
 public final class ExtProcBenchmark {
 
-    private static final String KEY = "sk-tb-bench";
     /**
      * The example's filter, parsed once: parsing envoy.yaml per stream (YAML, then protobuf JSON)
      * cost the load client more CPU than the processor spends, and the client shares the cores.
      */
     private static final EnvoyRules RULES = EnvoyRules.untimed();
 
-    private record Shape(String path, Map<String, String> auth, byte[] request, String contentType,
-                         List<byte[]> chunks) {
-    }
-
-    private record Result(long[] streamNanos, long[] messageNanos, double seconds) {
+    /** One measured run; {@code cpuNanos}: the whole JVM's CPU time (client and server) during it. */
+    private record Result(long[] streamNanos, long[] messageNanos, double seconds, long cpuNanos) {
     }
 
     public static void main(String[] args) throws Exception {
         int streams = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
-        int[] levels = {1, 8, 32, 64};
-        List<Shape> shapes = shapes();
+        int[] levels = args.length > 2 ? Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray()
+                : new int[] {1, 8, 32, 64};
+        List<ExtProcStreamCost.Shape> shapes = ExtProcStreamCost.shapes();
         System.out.printf(Locale.ROOT, "ext_proc benchmark: %d streams per run, %d cores, %s%n", streams,
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name") + " "
                         + System.getProperty("java.version"));
-        direct(streams, shapes);
+        direct(streams);
         System.out.println();
         System.out.printf(Locale.ROOT, "Over loopback gRPC (client and server in this JVM), median of %d interleaved "
                 + "rounds:%n", rounds);
         System.out.println();
         System.out.println("| processor | concurrency | streams/s | per-stream p50 µs | p99 µs | p99.9 µs "
-                + "| per-message p50 µs | p99 µs |");
-        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+                + "| per-message p50 µs | p99 µs | JVM CPU µs/stream |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (int c : levels) {
             // interleaved, the order turned each round (null, tb, tb, null, ...), so that warm-up
             // and the machine's drift favour neither; the round with the median rate is printed
@@ -102,67 +93,37 @@ public final class ExtProcBenchmark {
     private static void row(String processor, int concurrency, Result r) {
         long[] s = r.streamNanos;
         long[] m = r.messageNanos;
-        System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.0f | %.0f | %.0f | %.0f | %.0f |%n",
+        System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |%n",
                 processor, concurrency, s.length / r.seconds, pct(s, 50) / 1e3,
-                pct(s, 99) / 1e3, pct(s, 99.9) / 1e3, pct(m, 50) / 1e3, pct(m, 99) / 1e3);
+                pct(s, 99) / 1e3, pct(s, 99.9) / 1e3, pct(m, 50) / 1e3, pct(m, 99) / 1e3,
+                r.cpuNanos / 1e3 / s.length);
     }
 
     /**
-     * The processor's own work per stream, without gRPC: the 11 messages handed straight to an
-     * {@link ExtProcStream}, one thread, answers dropped. This is tokenbudget's cost as such.
+     * The processor's own work per stream, without gRPC ({@link ExtProcStreamCost}): the 11 messages
+     * handed straight to an {@link ExtProcStream}, one thread, answers dropped. This is tokenbudget's
+     * cost as such.
      */
-    private static void direct(int streams, List<Shape> shapes) {
-        BudgetGateway gateway = new BudgetGateway(engine(), GatewayOptions.custom()
-                .environment(Map.of("BENCH_OPENAI", "sk-o", "BENCH_ANTHROPIC", "sk-a")::get).build());
-        List<List<ProcessingRequest>> sequences = new ArrayList<>();
-        for (Shape s : shapes) {
-            List<ProcessingRequest> seq = new ArrayList<>();
-            seq.add(requestHeaders(post(s.path, s.request.length, s.auth), false, EXAMPLE_CONFIG));
-            seq.add(requestBody(s.request, true));
-            seq.add(responseHeaders(200, s.contentType, false));
-            for (int i = 0; i < s.chunks.size(); i++) {
-                seq.add(responseBody(s.chunks.get(i), i == s.chunks.size() - 1));
-            }
-            sequences.add(seq);
+    private static void direct(int streams) {
+        BudgetGateway gateway = ExtProcStreamCost.gateway(ExtProcStreamCost.engine());
+        List<List<ProcessingRequest>> sequences = ExtProcStreamCost.sequences(ExtProcStreamCost.shapes());
+        for (int w = 0; w < 5; w++) {
+            // warms up: after one short round the JIT had not settled (a median of 82-85 µs where a warm
+            // stream takes 16 µs of the thread's CPU)
+            ExtProcStreamCost.run(gateway, sequences, Math.max(streams, 20_000));
         }
-        long[] nanos = new long[streams];
-        for (int round = 0; round < 2; round++) { // the first round warms up
-            for (int i = 0; i < streams; i++) {
-                ExtProcStream st = new ExtProcStream(gateway, UpstreamSigning.none(), MessageTimeouts.ENVOY_DEFAULTS, new DroppingObserver(),
-                        new StreamLog(() -> { }), () -> { });
-                long t0 = System.nanoTime();
-                for (ProcessingRequest r : sequences.get(i % sequences.size())) {
-                    st.onNext(r);
-                }
-                st.onCompleted();
-                nanos[i] = System.nanoTime() - t0;
-            }
-        }
+        ExtProcStreamCost.Round r = ExtProcStreamCost.run(gateway, sequences, streams);
         System.out.println("In-process, no gRPC (one thread; the processor's own work per HTTP stream):");
         System.out.println();
-        System.out.println("| streams | per-stream p50 µs | p90 µs | p99 µs | p99.9 µs |");
-        System.out.println("| ---: | ---: | ---: | ---: | ---: |");
-        System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.1f |%n", streams, pct(nanos, 50) / 1e3,
-                pct(nanos, 90) / 1e3, pct(nanos, 99) / 1e3, pct(nanos, 99.9) / 1e3);
+        System.out.println("| streams | per-stream p50 µs | p90 µs | p99 µs | p99.9 µs | bytes allocated | thread CPU µs |");
+        System.out.println("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        System.out.printf(Locale.ROOT, "| %d | %.1f | %.1f | %.1f | %.1f | %.0f | %.1f |%n", streams, r.micros(50),
+                r.micros(90), r.micros(99), r.micros(99.9), r.bytes(), r.cpuMicros());
     }
 
-    private static BudgetEngine engine() {
-        return BudgetEngine.builder(ConfigLoader.parse("""
-                providers:
-                  openai: { api_key_env: BENCH_OPENAI }
-                  anthropic: { api_key_env: BENCH_ANTHROPIC }
-                budgets:
-                  - id: org
-                    windows: [{ period: month, limits: { total: 1000000M } }]
-                keys:
-                  - { name: bench, sha256: %s, budget: org }
-                """.formatted(EngineFixture.sha(KEY)))).build();
-    }
-
-    private static Result run(boolean real, int concurrency, int streams, List<Shape> shapes) throws Exception {
-        BudgetEngine engine = engine();
-        BindableService service = real ? new ExtProcService(new BudgetGateway(engine, GatewayOptions.custom()
-                .environment(Map.of("BENCH_OPENAI", "sk-o", "BENCH_ANTHROPIC", "sk-a")::get).build()),
+    private static Result run(boolean real, int concurrency, int streams, List<ExtProcStreamCost.Shape> shapes) throws Exception {
+        BudgetEngine engine = ExtProcStreamCost.engine();
+        BindableService service = real ? new ExtProcService(ExtProcStreamCost.gateway(engine),
                 new MessageTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5)))
                 : new NullProcessor();
         AtomicInteger openDummy = new AtomicInteger();
@@ -172,19 +133,21 @@ public final class ExtProcBenchmark {
         try {
             drive(ch, shapes, Math.max(2_000, streams / 5), concurrency); // warm-up: JIT, connection, pools
             long t0 = System.nanoTime();
+            long cpu0 = processCpuNanos();
             Result warm = drive(ch, shapes, streams, concurrency);
-            return new Result(warm.streamNanos, warm.messageNanos, (System.nanoTime() - t0) / 1e9);
+            return new Result(warm.streamNanos, warm.messageNanos, (System.nanoTime() - t0) / 1e9,
+                    processCpuNanos() - cpu0);
         } finally {
             ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             server.drain(Duration.ofSeconds(5));
         }
     }
 
-    private static Result drive(ManagedChannel ch, List<Shape> shapes, int streams, int concurrency)
+    private static Result drive(ManagedChannel ch, List<ExtProcStreamCost.Shape> shapes, int streams, int concurrency)
             throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(concurrency);
         AtomicInteger next = new AtomicInteger();
-        int messagesPerStream = 3 + shapes.get(0).chunks.size();
+        int messagesPerStream = 3 + shapes.get(0).chunks().size();
         long[] streamNanos = new long[streams];
         long[] messageNanos = new long[streams * messagesPerStream];
         CountDownLatch start = new CountDownLatch(1);
@@ -205,25 +168,25 @@ public final class ExtProcBenchmark {
             f.get(30, TimeUnit.MINUTES);
         }
         pool.shutdown();
-        return new Result(streamNanos, messageNanos, (System.nanoTime() - t0) / 1e9);
+        return new Result(streamNanos, messageNanos, (System.nanoTime() - t0) / 1e9, 0);
     }
 
     /** One HTTP stream as Envoy drives it; returns the sum of the waits for the processor's answers. */
-    private static long oneStream(ManagedChannel ch, Shape s, long[] messageNanos, int at) {
+    private static long oneStream(ManagedChannel ch, ExtProcStreamCost.Shape s, long[] messageNanos, int at) {
         try (EnvoyStream e = new EnvoyStream(ch, RULES.filter())) {
             long total = 0;
             int k = at;
-            long t = timed(e, requestHeaders(post(s.path, s.request.length, s.auth), false, e.envoy().announced()));
+            long t = timed(e, requestHeaders(post(s.path(), s.request().length, s.auth()), false, e.envoy().announced()));
             messageNanos[k++] = t;
             total += t;
-            t = timed(e, requestBody(s.request, true));
+            t = timed(e, requestBody(s.request(), true));
             messageNanos[k++] = t;
             total += t;
-            t = timed(e, responseHeaders(200, s.contentType, false));
+            t = timed(e, responseHeaders(200, s.contentType(), false));
             messageNanos[k++] = t;
             total += t;
-            for (int i = 0; i < s.chunks.size(); i++) {
-                t = timed(e, responseBody(s.chunks.get(i), i == s.chunks.size() - 1));
+            for (int i = 0; i < s.chunks().size(); i++) {
+                t = timed(e, responseBody(s.chunks().get(i), i == s.chunks().size() - 1));
                 messageNanos[k++] = t;
                 total += t;
             }
@@ -238,18 +201,9 @@ public final class ExtProcBenchmark {
         return System.nanoTime() - t0;
     }
 
-    private static List<Shape> shapes() {
-        int chunks = 8;
-        return List.of(
-                new Shape("/v1/chat/completions", EnvoySequences.bearer(KEY),
-                        ExtProcFixture.payload("openai-chat-stream-request.json"), "text/event-stream",
-                        split(ExtProcFixture.payload("openai-chat-stream.sse"), chunks)),
-                new Shape("/v1/chat/completions", EnvoySequences.bearer(KEY),
-                        ExtProcFixture.payload("openai-chat-request.json"), "application/json",
-                        split(ExtProcFixture.payload("openai-chat-response.json"), chunks)),
-                new Shape("/v1/messages", EnvoySequences.anthropicKey(KEY),
-                        ExtProcFixture.payload("anthropic-messages-stream-request.json"), "text/event-stream",
-                        split(ExtProcFixture.payload("anthropic-messages-stream.sse"), chunks)));
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static double pct(long[] values, double p) {
@@ -295,64 +249,6 @@ public final class ExtProcBenchmark {
                     // Envoy half-closed
                 }
             };
-        }
-    }
-
-    /** Takes the processor's answers and drops them. */
-    private static final class DroppingObserver extends ServerCallStreamObserver<ProcessingResponse> {
-        @Override
-        public boolean isCancelled() {
-            return false;
-        }
-
-        @Override
-        public void setOnCancelHandler(Runnable r) {
-            // never cancelled
-        }
-
-        @Override
-        public void setCompression(String c) {
-            // not on the wire
-        }
-
-        @Override
-        public boolean isReady() {
-            return true;
-        }
-
-        @Override
-        public void setOnReadyHandler(Runnable r) {
-            // always ready
-        }
-
-        @Override
-        public void disableAutoInboundFlowControl() {
-            // no flow control
-        }
-
-        @Override
-        public void request(int n) {
-            // no flow control
-        }
-
-        @Override
-        public void setMessageCompression(boolean on) {
-            // not on the wire
-        }
-
-        @Override
-        public void onNext(ProcessingResponse value) {
-            // dropped
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            throw new IllegalStateException("the processor failed a benchmark stream", t);
-        }
-
-        @Override
-        public void onCompleted() {
-            // done
         }
     }
 }
