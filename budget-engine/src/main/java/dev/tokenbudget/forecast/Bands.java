@@ -58,6 +58,13 @@ final class Bands {
         for (int i = 0; i < 4; i++) {
             out[i] = Math.max(0, total * Math.exp(c + z[i] * s) - base);
         }
+        // the bands are centred on the past errors' median (c), so a model whose every origin fell
+        // short would put both bounds above its own expectation; a band always holds the expectation
+        double rest = Math.max(0, total - base);
+        out[1] = Math.min(out[1], rest);
+        out[0] = Math.min(out[0], out[1]);
+        out[2] = Math.max(out[2], rest);
+        out[3] = Math.max(out[3], out[2]);
         return out;
     }
 

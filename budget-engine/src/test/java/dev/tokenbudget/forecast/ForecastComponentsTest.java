@@ -112,6 +112,20 @@ class ForecastComponentsTest {
     }
 
     @Test
+    void empiricalBandsHoldTheExpectationWhenEveryPastOriginFellShort() {
+        // found by ForecastPropertiesTest (seed -7686898482290067487): past totals all far above
+        // their forecasts centre the bands above the expectation; the band still holds it
+        double[] short_ = {1.6, 1.7, 1.8, 1.9, 2.0, 2.1};
+        double[] q = Bands.empirical(short_, 1000, 500, 0, 10, false);
+        assertThat(q[1]).isLessThanOrEqualTo(500).isGreaterThanOrEqualTo(q[0]);
+        assertThat(q[2]).isGreaterThan(500).isLessThanOrEqualTo(q[3]);
+        double[] over = {0.4, 0.45, 0.5, 0.55, 0.6, 0.62};
+        double[] p = Bands.empirical(over, 1000, 500, 0, 10, false);
+        assertThat(p[2]).isGreaterThanOrEqualTo(500).isLessThanOrEqualTo(p[3]);
+        assertThat(p[1]).isLessThan(500);
+    }
+
+    @Test
     void aDecayingLaunchIsProjectedToKeepDecayingAndSaysSo() {
         // 60 quiet days, then a launch to x3 whose lift halves every 6 days towards a third of it
         long[] v = flat(80, 1000, 3);
