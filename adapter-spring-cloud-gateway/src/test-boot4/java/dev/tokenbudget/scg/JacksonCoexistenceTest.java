@@ -22,6 +22,6 @@ class JacksonCoexistenceTest extends GatewayTestBase {
         assertThat(mapper.readTree("{\"a\":1}").get("a").asInt()).isEqualTo(1);
         assertThat(new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"a\":2}").get("a").asInt())
                 .isEqualTo(2);
-        assertThat(engine.config().keys()).hasSize(11);
+        assertThat(engine.config().keys()).hasSize(12);
     }
 }
