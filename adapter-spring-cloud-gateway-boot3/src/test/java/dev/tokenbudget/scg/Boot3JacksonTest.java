@@ -25,6 +25,6 @@ class Boot3JacksonTest extends GatewayTestBase {
 
         assertThat(mapper.readTree("{\"a\":1}").get("a").asInt()).isEqualTo(1);
         assertThat(PackageVersion.VERSION.getMinorVersion()).isEqualTo(19);
-        assertThat(engine.config().keys()).hasSize(11);
+        assertThat(engine.config().keys()).hasSize(12);
     }
 }
