@@ -6,6 +6,7 @@ import dev.tokenbudget.provider.sse.SseListener;
 import dev.tokenbudget.provider.sse.SseParser;
 import software.amazon.awssdk.eventstream.HeaderValue;
 
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -173,8 +174,8 @@ public final class UsageReader {
 
         private void hold(byte[] b, int off, int len) {
             if (held == null || held.length < heldLen + len) {
-                held = java.util.Arrays.copyOf(held == null ? new byte[0] : held,
-                        Math.min(HELD_CAP, Math.max(heldLen + len, held == null ? 512 : held.length * 2)));
+                int size = Math.min(HELD_CAP, Math.max(heldLen + len, held == null ? 512 : held.length * 2));
+                held = held == null ? new byte[size] : Arrays.copyOf(held, size);
             }
             System.arraycopy(b, off, held, heldLen, len);
             heldLen += len;
