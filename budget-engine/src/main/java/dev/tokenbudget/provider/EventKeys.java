@@ -23,16 +23,21 @@ import java.nio.charset.StandardCharsets;
 final class EventKeys {
 
     private final byte[][] names;
+    /** The bytes a name starts with: a quote followed by any other byte is passed over at once. */
+    private final boolean[] firsts = new boolean[128];
 
     private EventKeys(String... names) {
         this.names = new byte[names.length][];
         for (int i = 0; i < names.length; i++) {
+            boolean valid = !names[i].isEmpty();
             for (char c : names[i].toCharArray()) {
-                if (!(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_')) {
-                    throw new IllegalArgumentException("not a name of ASCII letters and '_': " + names[i]);
-                }
+                valid &= c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_';
+            }
+            if (!valid) {
+                throw new IllegalArgumentException("not a name of ASCII letters and '_': \"" + names[i] + "\"");
             }
             this.names[i] = names[i].getBytes(StandardCharsets.US_ASCII);
+            firsts[this.names[i][0]] = true;
         }
     }
 
@@ -46,7 +51,7 @@ final class EventKeys {
         for (int i = off; i < end; i++) {
             byte c = b[i];
             if (c == '"') {
-                if (nameAt(b, i + 1, end)) {
+                if (i + 1 < end && b[i + 1] >= 0 && firsts[b[i + 1]] && nameAt(b, i + 1, end)) {
                     return true;
                 }
             } else if (c == '\\' && i + 4 < end && b[i + 1] == 'u' && b[i + 2] == '0' && b[i + 3] == '0'
