@@ -34,14 +34,12 @@ final class UpstreamRequest {
         boolean hadBody = length > 0 || client.getHeaders().getContentLength() >= 0;
         ServerHttpRequest.Builder b = client.mutate();
         URI uri = client.getURI();
-        String pathAndQuery = forward.path() != null ? forward.path()
-                : uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
         if (forward.path() != null) {
             b.uri(URI.create(uri.getScheme() + "://" + uri.getRawAuthority() + forward.path()));
         }
         Map<String, String> signed = forward.signer() == null || upstream == null ? Map.of()
                 : forward.sign(client.getMethod().name(), URI.create(upstream.getScheme() + "://"
-                + upstream.getRawAuthority() + pathAndQuery), contentType(client),
+                + upstream.getRawAuthority() + pathAndQuery(uri, forward)), contentType(client),
                 rewritten != null ? rewritten : clientBody.toArray());
         b.headers(h -> {
             forward.removeHeaders().forEach(h::remove);
@@ -60,6 +58,12 @@ final class UpstreamRequest {
                         : clientBody.replay(buffers);
             }
         };
+    }
+
+    /** The path and query as sent upstream; built only for a signed provider. */
+    private static String pathAndQuery(URI uri, Forward forward) {
+        return forward.path() != null ? forward.path()
+                : uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
     }
 
     private static Map<String, String> contentType(ServerHttpRequest client) {

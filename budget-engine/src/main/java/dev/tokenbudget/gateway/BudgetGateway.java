@@ -342,11 +342,12 @@ public final class BudgetGateway {
         if (ticket == null && !id.upstreamPath().equals(id.path())) {
             p = id.upstreamPath();
         }
-        Map<String, String> response = ticket == null ? Map.of() : DecisionHeaders.forResponse(ticket.decision());
+        Map<String, String> response = ticket == null ? Map.of()
+                : HeaderMaps.handOver(DecisionHeaders.forResponse(ticket.decision()));
         ResponseMeter meter = new ResponseMeter(engine, ticket, family, id.endpoint());
         return new Forward(ticket, id.provider(), id.endpoint(), model, stream, body, p,
-                ticket == null ? UNMETERED_REMOVE_HEADERS : METERED_REMOVE_HEADERS, set, response, meter,
-                options.upstreamSigners().get(id.provider()));
+                ticket == null ? UNMETERED_REMOVE_HEADERS : METERED_REMOVE_HEADERS, HeaderMaps.handOver(set), response,
+                meter, options.upstreamSigners().get(id.provider()));
     }
 
     private long outputCeiling(Endpoint e, RequestFacts facts, String model) {

@@ -5,8 +5,6 @@ import dev.tokenbudget.engine.Ticket;
 import dev.tokenbudget.provider.Endpoint;
 import dev.tokenbudget.provider.Provider;
 
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -41,8 +39,8 @@ public record Forward(Ticket ticket, Provider provider, Endpoint endpoint, Strin
 
     public Forward {
         removeHeaders = List.copyOf(removeHeaders);
-        setHeaders = Collections.unmodifiableMap(new LinkedHashMap<>(setHeaders));
-        responseHeaders = Collections.unmodifiableMap(new LinkedHashMap<>(responseHeaders));
+        setHeaders = HeaderMaps.fixed(setHeaders);
+        responseHeaders = HeaderMaps.fixed(responseHeaders);
     }
 
     /**

@@ -83,6 +83,12 @@ final class AnthropicCodec implements ProviderCodec {
                 "usage.cache_read_input_tokens", "message.usage.input_tokens", "message.usage.output_tokens",
                 "message.usage.cache_creation_input_tokens", "message.usage.cache_read_input_tokens",
                 "error.type", "error.message", "delta.stop_reason");
+        /**
+         * Usage is in {@code message_start} and {@code message_delta}; a {@code message_delta} (stop
+         * reason) and {@code message_stop} may complete it without a usage of their own; errors are
+         * {@code error} events. Content blocks and pings hold none of these.
+         */
+        private static final EventKeys KEYS = EventKeys.of("usage", "error", "message_delta", "message_stop");
 
         private Long uncached;
         private Long cacheWrite;
@@ -91,6 +97,11 @@ final class AnthropicCodec implements ProviderCodec {
         @Override
         protected JsonScanner.Paths paths() {
             return PATHS;
+        }
+
+        @Override
+        protected EventKeys eventKeys() {
+            return KEYS;
         }
 
         @Override

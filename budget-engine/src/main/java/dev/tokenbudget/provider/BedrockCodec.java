@@ -136,10 +136,22 @@ final class BedrockCodec implements ProviderCodec {
         private static final String U = "usage.";
         private static final JsonScanner.Paths PATHS = JsonScanner.Paths.of(U + "inputTokens", U + "outputTokens",
                 U + "cacheReadInputTokens", U + "cacheWriteInputTokens", "message", "Message");
+        /** ConverseStream's usage is in its {@code metadata} event; a top-level message is an error. */
+        private static final EventKeys KEYS = EventKeys.of("usage", "message", "Message");
 
         @Override
         protected JsonScanner.Paths paths() {
             return PATHS;
+        }
+
+        @Override
+        protected EventKeys eventKeys() {
+            return KEYS;
+        }
+
+        @Override
+        protected boolean readsEveryEvent() {
+            return false; // Converse names no model in its events
         }
 
         @Override

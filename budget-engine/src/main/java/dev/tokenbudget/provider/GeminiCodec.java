@@ -97,10 +97,17 @@ final class GeminiCodec implements ProviderCodec {
                 U + "candidatesTokenCount", U + "thoughtsTokenCount", U + "cachedContentTokenCount",
                 U + "toolUsePromptTokenCount", U + "totalTokenCount", "candidates.finishReason", "promptFeedback.blockReason", "error.code",
                 "error.message", "error.status");
+        /** Usage is in each chunk's {@code usageMetadata} (finish and block reasons count only with it). */
+        private static final EventKeys KEYS = EventKeys.of("usageMetadata", "error");
 
         @Override
         protected JsonScanner.Paths paths() {
             return PATHS;
+        }
+
+        @Override
+        protected EventKeys eventKeys() {
+            return KEYS;
         }
 
         @Override

@@ -169,10 +169,17 @@ final class OpenAiCodec implements ProviderCodec {
                 "usage.completion_tokens", "usage.total_tokens", "usage.prompt_tokens_details.cached_tokens",
                 "usage.completion_tokens_details.reasoning_tokens", "error.message", "error.type", "error.code",
                 "object");
+        /** Every chunk names the model; only the last one holds usage, errors come as an {@code error} event. */
+        private static final EventKeys KEYS = EventKeys.of("usage", "error");
 
         @Override
         protected JsonScanner.Paths paths() {
             return PATHS;
+        }
+
+        @Override
+        protected EventKeys eventKeys() {
+            return KEYS;
         }
 
         @Override
@@ -210,10 +217,20 @@ final class OpenAiCodec implements ProviderCodec {
                 "response.usage.output_tokens", "response.usage.input_tokens_details.cached_tokens",
                 "response.usage.output_tokens_details.reasoning_tokens", "response.error.message", "error.message",
                 "error.code", "message", "code");
+        /**
+         * Usage comes in the terminal {@code response.*} event's {@code response.usage}; an {@code error}
+         * event (its {@code "type":"error"}) or a failed response's {@code response.error} holds "error".
+         */
+        private static final EventKeys KEYS = EventKeys.of("usage", "error");
 
         @Override
         protected JsonScanner.Paths paths() {
             return PATHS;
+        }
+
+        @Override
+        protected EventKeys eventKeys() {
+            return KEYS;
         }
 
         @Override

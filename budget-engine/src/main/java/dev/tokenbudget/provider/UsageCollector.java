@@ -35,6 +35,32 @@ public abstract class UsageCollector {
     /** Called at the end of each well-formed document with {@link #doc} filled. */
     protected abstract void apply();
 
+    /**
+     * The names a streamed event (an SSE event's data, an AWS event-stream frame's payload) must
+     * hold for {@link #apply()} to learn anything from it beyond the model, or null when every
+     * event is to be parsed (the default). Events without them are skipped unparsed, except while
+     * {@link #readsEveryEvent()}.
+     */
+    protected EventKeys eventKeys() {
+        return null;
+    }
+
+    /**
+     * True while every event must be parsed whatever {@link #eventKeys()} say: by default until an
+     * event named the model, which most formats repeat in events without usage. So a stream's model
+     * is the one its first events name, or the one its usage event names; only a stream whose events
+     * named different models and that never reported usage could report another one than before.
+     */
+    protected boolean readsEveryEvent() {
+        return model == null;
+    }
+
+    /** Whether the streamed event {@code b[off, off + len)} is to be parsed (see {@link #eventKeys()}). */
+    final boolean wants(byte[] b, int off, int len) {
+        EventKeys keys = eventKeys();
+        return keys == null || readsEveryEvent() || keys.mayHold(b, off, len);
+    }
+
     final void begin(String type) {
         doc.clear();
         eventType = type;

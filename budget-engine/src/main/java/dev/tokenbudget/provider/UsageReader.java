@@ -6,6 +6,7 @@ import dev.tokenbudget.provider.sse.SseListener;
 import dev.tokenbudget.provider.sse.SseParser;
 import software.amazon.awssdk.eventstream.HeaderValue;
 
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -21,8 +22,12 @@ import java.util.Objects;
  */
 public final class UsageReader {
 
+    /** Bytes of one SSE event held to be searched before it is parsed; longer events are parsed as they come. */
+    static final int HELD_CAP = 8192;
+
     private final UsageCollector collector;
     private final long maxEventBytes;
+    private final boolean searchEvents;
     private Mode mode;
     private SseParser sse;
     private JsonScanner json;
@@ -33,8 +38,14 @@ public final class UsageReader {
     private enum Mode { SSE, JSON, EVENTS }
 
     UsageReader(UsageCollector collector, String contentType, long maxEventBytes) {
+        this(collector, contentType, maxEventBytes, true);
+    }
+
+    /** {@code searchEvents} false parses every streamed event, as before {@link EventKeys} (for tests that compare). */
+    UsageReader(UsageCollector collector, String contentType, long maxEventBytes, boolean searchEvents) {
         this.collector = Objects.requireNonNull(collector, "collector");
         this.maxEventBytes = maxEventBytes;
+        this.searchEvents = searchEvents;
         String ct = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
         if (ct.contains("vnd.amazon.eventstream")) {
             mode = Mode.EVENTS;
@@ -132,10 +143,17 @@ public final class UsageReader {
         return sse;
     }
 
-    /** Runs a fresh JSON scanner over each event's data. */
+    /**
+     * Runs a fresh JSON scanner over each event's data that the collector {@link UsageCollector#wants}:
+     * an event's data is held (up to {@link #HELD_CAP} bytes) until its end, searched for the
+     * collector's {@link EventKeys}, and parsed only when it may hold them; a longer event is parsed
+     * as it arrives, as every event was before.
+     */
     private final class EventReader implements SseListener {
         private String type;
         private JsonScanner event;
+        private byte[] held;
+        private int heldLen;
 
         @Override
         public void onEventType(String t) {
@@ -144,26 +162,53 @@ public final class UsageReader {
 
         @Override
         public void onData(byte[] b, int off, int len) {
+            if (event == null && searchEvents && collector.eventKeys() != null && heldLen + len <= HELD_CAP) {
+                hold(b, off, len);
+                return;
+            }
             if (event == null) {
-                collector.begin(type);
-                event = new JsonScanner(collector.paths(), collector::value);
+                startEvent();
             }
             event.feed(b, off, len);
         }
 
+        private void hold(byte[] b, int off, int len) {
+            if (held == null || held.length < heldLen + len) {
+                int size = Math.min(HELD_CAP, Math.max(heldLen + len, held == null ? 512 : held.length * 2));
+                held = held == null ? new byte[size] : Arrays.copyOf(held, size);
+            }
+            System.arraycopy(b, off, held, heldLen, len);
+            heldLen += len;
+        }
+
+        /** A scanner for the current event, fed what was held of it. */
+        private void startEvent() {
+            collector.begin(type);
+            event = new JsonScanner(collector.paths(), collector::value);
+            if (heldLen > 0) {
+                event.feed(held, 0, heldLen);
+                heldLen = 0;
+            }
+        }
+
         @Override
         public void onEventEnd() {
+            if (event == null && heldLen > 0 && collector.wants(held, 0, heldLen)) {
+                startEvent();
+            }
             if (event != null) {
                 event.end();
                 collector.end(event.failure());
             }
             event = null;
             type = null;
+            heldLen = 0;
         }
 
         @Override
         public void onEventSkipped() {
             type = null;
+            heldLen = 0;
         }
 
         @Override
@@ -172,6 +217,7 @@ public final class UsageReader {
             collector.note("an event exceeded " + maxEventBytes + " bytes and was skipped");
             event = null;
             type = null;
+            heldLen = 0;
         }
     }
 
@@ -195,6 +241,9 @@ public final class UsageReader {
                 s.feed(payload, 0, payload.length);
                 s.end();
                 collector.error((type == null ? "" : type + ": ") + (message[0] == null ? "" : message[0]));
+                return;
+            }
+            if (searchEvents && !collector.wants(payload, 0, payload.length)) {
                 return;
             }
             collector.begin(header(headers, ":event-type"));

@@ -40,6 +40,17 @@ class DecisionHeadersProperties {
         assertThat(DecisionHeaders.fourDecimals(large)).isEqualTo(String.format(Locale.ROOT, "%.4f", large));
     }
 
+    @Property(tries = 5000)
+    void fourDecimalsMatchesTheFormatterOnEveryDoubleBelowOneThousandth(
+            @ForAll @LongRange(min = 1, max = 0x3F50624DD2F1A9FBL) long bits,
+            @ForAll @LongRange(min = 0, max = 1L << 20) long used, @ForAll @LongRange(min = 1, max = 1L << 40) long limit) {
+        // bits: every positive double below 0.001 (0x3F50624DD2F1A9FC is 0.001); ratios: early in a big window
+        double v = Double.longBitsToDouble(bits);
+        double ratio = (double) used / (limit << 10);
+        assertThat(DecisionHeaders.fourDecimals(v)).isEqualTo(String.format(Locale.ROOT, "%.4f", v));
+        assertThat(DecisionHeaders.fourDecimals(ratio)).isEqualTo(String.format(Locale.ROOT, "%.4f", ratio));
+    }
+
     @Property(tries = 2000)
     void fourDecimalsMatchesTheFormatterWhereRoundingCarriesIntoTheIntegerPart(
             @ForAll @LongRange(min = 0, max = 999) long integer, @ForAll @LongRange(min = 5, max = 9) long fifth) {

@@ -27,7 +27,8 @@ import java.util.Map;
 /**
  * JMH (not a test): what the shared gateway layer spends on one request of the gateway bench, on the
  * in-memory store and {@link EngineDecision}'s path, without the web framework: identify the key, admit the body (scan, estimate,
- * reserve, plan), the client's response headers, and meter a JSON answer to its settle. Time and,
+ * reserve, plan), the client's response headers, and meter a JSON answer ({@code request}) or an
+ * SSE stream of 68 events as the bench's fake provider sends them ({@code stream}) to its settle. Time and,
  * with {@code -prof gc}, bytes allocated per request ({@code gc.alloc.rate.norm}, valid on a busy
  * machine). {@code decision} is the engine's reserve + settle alone on the same path, the part
  * this layer does not own.
@@ -45,6 +46,35 @@ public class GatewayPathCost {
             + "\"prompt_tokens_details\":{\"cached_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":0}}}")
             .getBytes(StandardCharsets.UTF_8);
 
+    /** The bench's streamed request: what its {@code StreamLoad} sends. */
+    static final String STREAM_BODY = "{\"model\":\"gpt-4o\",\"max_tokens\":256,\"stream\":true,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the benchmark.\"}]}";
+
+    /**
+     * The fake provider's stream of 256 tokens at 4 a chunk, one array per event as it writes them:
+     * a role chunk, 64 content chunks, a finish chunk, the usage chunk (the gateway asked for it) and
+     * {@code [DONE]}; every chunk before the usage one has {@code "usage":null}, as OpenAI sends them.
+     */
+    static final byte[][] EVENTS = streamEvents();
+
+    private static byte[][] streamEvents() {
+        String head = "{\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion.chunk\",\"created\":1765000000,"
+                + "\"model\":\"gpt-4o-2024-08-06\",\"system_fingerprint\":\"fp_tokenbudget_fake\",\"choices\":[";
+        String choice = "{\"index\":0,\"delta\":{%s},\"logprobs\":null,\"finish_reason\":%s}],\"usage\":null}";
+        java.util.List<String> data = new java.util.ArrayList<>();
+        data.add(head + choice.formatted("\"role\":\"assistant\",\"content\":\"\",\"refusal\":null", "null"));
+        for (int i = 0; i < 64; i++) {
+            data.add(head + choice.formatted("\"content\":\" hello, bench \"", "null"));
+        }
+        data.add(head + choice.formatted("", "\"stop\""));
+        data.add(head + "],\"usage\":{\"prompt_tokens\":14,\"completion_tokens\":256,\"total_tokens\":270,"
+                + "\"prompt_tokens_details\":{\"cached_tokens\":0,\"audio_tokens\":0},\"completion_tokens_details\":"
+                + "{\"reasoning_tokens\":0,\"audio_tokens\":0,\"accepted_prediction_tokens\":0,"
+                + "\"rejected_prediction_tokens\":0}}}");
+        data.add("[DONE]");
+        return data.stream().map(d -> ("data: " + d + "\n\n").getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
+    }
+
     private static final Map<String, String> HEADERS = Map.of("authorization", "Bearer sk-bench",
             "content-type", "application/json");
 
@@ -52,6 +82,7 @@ public class GatewayPathCost {
     private BudgetGateway gateway;
     private RequestView view;
     private ByteBuffer body;
+    private ByteBuffer streamBody;
 
     @Setup
     public void setUp() {
@@ -76,8 +107,11 @@ public class GatewayPathCost {
         byte[] b = GatewayBench.JSON_BODY.getBytes(StandardCharsets.UTF_8);
         body = ByteBuffer.allocateDirect(b.length); // a gateway holds request bodies off-heap
         body.put(b).flip();
-        if (request() != MeterResult.Outcome.SETTLED) {
-            throw new IllegalStateException("expected a settled request");
+        byte[] sb = STREAM_BODY.getBytes(StandardCharsets.UTF_8);
+        streamBody = ByteBuffer.allocateDirect(sb.length);
+        streamBody.put(sb).flip();
+        if (request() != MeterResult.Outcome.SETTLED || stream() != MeterResult.Outcome.SETTLED) {
+            throw new IllegalStateException("expected settled requests");
         }
     }
 
@@ -95,6 +129,19 @@ public class GatewayPathCost {
         ResponseMeter m = f.meter();
         m.onResponseHeaders(200, "application/json", HEADERS::get);
         m.onBytes(ANSWER, 0, ANSWER.length);
+        return m.complete().outcome();
+    }
+
+    /** One streamed request: identify, admit (the usage option spliced in), response headers, meter 68 events, settle. */
+    @Benchmark
+    public MeterResult.Outcome stream() {
+        Identified id = (Identified) gateway.identify(view, Provider.OPENAI);
+        Admission a = gateway.admitAsync(id, BodyBytes.of(List.of(streamBody))).toCompletableFuture().join();
+        ResponseMeter m = ((Forward) a).meter();
+        m.onResponseHeaders(200, "text/event-stream", HEADERS::get);
+        for (byte[] e : EVENTS) {
+            m.onBytes(e, 0, e.length);
+        }
         return m.complete().outcome();
     }
 

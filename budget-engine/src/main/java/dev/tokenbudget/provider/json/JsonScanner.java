@@ -211,6 +211,21 @@ public final class JsonScanner {
         if (depth > 0) {
             failure = "truncated JSON: the input ended inside a value";
         }
+        release();
+    }
+
+    /**
+     * Closes the parser once nothing more will be read: its text buffers go back to Jackson's
+     * per-thread recycler and the field names it met into its factory's shared table, so the next
+     * scanner on the thread neither allocates those buffers nor copies the table to add the same
+     * names again (a scanner is made per request body, per response and per streamed event read).
+     */
+    private void release() {
+        try {
+            parser.close();
+        } catch (IOException | RuntimeException ignored) {
+            // closing a byte-array parser cannot fail in a way that matters here
+        }
     }
 
     /** Why scanning stopped early, or null while the input is well-formed so far. */
@@ -233,12 +248,8 @@ public final class JsonScanner {
             }
         }
         failure = "malformed JSON: " + m;
-        try {
-            // nothing more will be read: let go of the token buffer (up to 16 Mi chars of an over-long string)
-            parser.close();
-        } catch (IOException | RuntimeException ignored) {
-            // closing a byte-array parser cannot fail in a way that matters here
-        }
+        // nothing more will be read: let go of the token buffer (up to 16 Mi chars of an over-long string)
+        release();
     }
 
     private void drain() throws IOException {

@@ -31,6 +31,31 @@ class JsonScannerTest {
     }
 
     @Test
+    void scannersInterleavedOnOneThreadReadTheirOwnTextAfterOthersEndedAndGaveTheirBuffersBack() {
+        // an ended scanner hands its buffers to Jackson's per-thread recycler and its names to the
+        // shared table: one still reading, begun before it, and ones begun after must be unaffected
+        Map<String, Scalar> a = new LinkedHashMap<>();
+        JsonScanner open = new JsonScanner(PATHS, a::put);
+        byte[] first = "{\"usage\":{\"in\":41},\"model\":\"gpt-".getBytes(StandardCharsets.UTF_8);
+        open.feed(first, 0, first.length);
+        for (int i = 0; i < 50; i++) {
+            String model = "m" + i + "-" + "x".repeat(i * 40);
+            Map<String, Scalar> m = scan("{\"model\":\"" + model + "\",\"usage\":{\"in\":" + i + ",\"name" + i
+                    + "\":1}}", i % 7);
+            assertThat(m.get("model").text()).isEqualTo(model.length() > Scalar.TEXT_CAP
+                    ? model.substring(0, Scalar.TEXT_CAP) : model);
+            assertThat(m.get("usage.in").count()).isEqualTo(i);
+        }
+        byte[] rest = "4o-mini\",\"usage\":{\"deep\":{\"x\":7}}}".getBytes(StandardCharsets.UTF_8);
+        open.feed(rest, 0, rest.length);
+        open.end();
+        assertThat(open.failure()).isNull();
+        assertThat(a.get("model").text()).isEqualTo("gpt-4o-mini");
+        assertThat(a.get("usage.in").count()).isEqualTo(41);
+        assertThat(a.get("usage.deep.x").count()).isEqualTo(7);
+    }
+
+    @Test
     void reportsOnlyTheWantedPaths() {
         Map<String, Scalar> m = scan("{\"model\":\"m\",\"other\":{\"model\":\"no\"},\"usage\":{\"in\":5,\"out\":6,"
                 + "\"deep\":{\"x\":7}}}");
