@@ -27,10 +27,11 @@ final class Bands {
     /**
      * The 2.5%, 10%, 90% and 97.5% quantiles of the remaining usage from the ratios of actual to
      * forecast window totals the method achieved at past origins, less {@code base} (never below 0);
-     * {@code var} is the parametric variance of the remaining usage, {@code days} the days ahead,
+     * {@code var} is the parametric variance of the remaining usage, {@code events} the variance of the outages
+     * and bursts to come (added whole: 40 origins rarely hold enough of them), {@code days} the days ahead,
      * {@code freshShift} whether the level shifted within the last {@link #FRESH_SHIFT_DAYS} days.
      */
-    static double[] empirical(double[] sortedRatios, double total, long base, double var, int days,
+    static double[] empirical(double[] sortedRatios, double total, long base, double var, double events, int days,
                               boolean freshShift) {
         int n = sortedRatios.length;
         double[] lr = new double[n];
@@ -52,7 +53,8 @@ final class Bands {
         // a quarter of the model's own variance stands for what the recent origins cannot have
         // seen (a shift or a launch after the forecast); all of it right after a shift, which
         // none of the origins' errors reflect yet
-        double s = Math.sqrt(se * se + (freshShift ? 1 : PARAMETRIC_SHARE) * sp * sp);
+        double sv2 = total > 0 ? Math.min(MAX_LOG_SIGMA * MAX_LOG_SIGMA, events / (total * total)) : 0;
+        double s = Math.sqrt(se * se + (freshShift ? 1 : PARAMETRIC_SHARE) * sp * sp + sv2);
         double[] z = {-t95, -t80, t80, t95};
         double[] out = new double[4];
         for (int i = 0; i < 4; i++) {

@@ -102,6 +102,15 @@ final class Candidates {
                 out[Kind.HOLT_WINTERS.ordinal()] = h;
             }
         }
+        if (bursts.gapShare() > 0 || bursts.burstShare() > 0) {
+            // gaps and bursts were taken out so that none is taken as the level, but they come back at the rate
+            // seen (a burst not sooner after the last one than bursts have ever followed each other)
+            for (double[] path : out) {
+                for (int k = 0; path != null && k < days; k++) {
+                    path[k] *= (1 - bursts.gapShare()) * (1 + (k >= bursts.quietDays() ? bursts.burstShare() : 0));
+                }
+            }
+        }
         if (ms.present()) {
             for (double[] path : out) {
                 for (int k = 0; path != null && k < days; k++) {

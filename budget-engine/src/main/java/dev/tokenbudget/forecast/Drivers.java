@@ -46,17 +46,8 @@ final class Drivers {
                 out.add("level shift on " + s);
             }
         }
-        List<LocalDate> bursts = c.bursts().discounted();
-        for (int i = 0; i < bursts.size(); i++) {
-            int j = i;
-            while (j + 1 < bursts.size() && bursts.get(j + 1).equals(bursts.get(j).plusDays(1))) {
-                j++;
-            }
-            if (!bursts.get(j).isBefore(today.minusDays(RECENT_DAYS))) {
-                out.add("burst on " + bursts.get(i) + (j > i ? " to " + bursts.get(j) : "") + " discounted");
-            }
-            i = j;
-        }
+        runs(c.bursts().discounted(), "burst on ", " discounted", today, out);
+        runs(c.bursts().gaps(), "no usage on ", " taken as an outage, not the level", today, out);
         if (c.monthStart().present()) {
             double[] f = c.monthStart().factors();
             out.add(String.format(Locale.ROOT, "month-start days x%.1f, x%.1f, x%.1f", f[0], f[1], f[2]));
@@ -73,5 +64,19 @@ final class Drivers {
         out.add(e.ratios().length > 0 ? "bands from " + e.ratios().length + " past forecasts at this horizon"
                 : "bands from the model's noise (too little history to check past forecasts)");
         return out;
+    }
+
+    /** One line per run of consecutive days that ended within the last {@link #RECENT_DAYS} days. */
+    private static void runs(List<LocalDate> days, String before, String after, LocalDate today, List<String> out) {
+        for (int i = 0; i < days.size(); i++) {
+            int j = i;
+            while (j + 1 < days.size() && days.get(j + 1).equals(days.get(j).plusDays(1))) {
+                j++;
+            }
+            if (!days.get(j).isBefore(today.minusDays(RECENT_DAYS))) {
+                out.add(before + days.get(i) + (j > i ? " to " + days.get(j) : "") + after);
+            }
+            i = j;
+        }
     }
 }

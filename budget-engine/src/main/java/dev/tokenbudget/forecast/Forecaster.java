@@ -163,6 +163,8 @@ public final class Forecaster {
             mean += s.mean();
             noise += s.mean() * s.mean();
         }
+        // outages and bursts to come (taken out of what the level learns), each day on its own
+        double events = noise * e.atCut().bursts().eventVariance();
         noise *= rate.sigma() * rate.sigma();
         // level error is shared by every remaining day; the level's drift grows with the horizon:
         // sum_i sum_j mu_i mu_j min(i, j) = sum_k (sum_{i >= k} mu_i)^2
@@ -176,8 +178,8 @@ public final class Forecaster {
                 + drift * (params.drift() * params.drift() + m.jumpVariance());
         boolean fresh = e.unjudged() || !m.shifts().isEmpty()
                 && !m.shifts().get(m.shifts().size() - 1).isBefore(day.minusDays(Bands.FRESH_SHIFT_DAYS));
-        double[] q = e.ratios().length > 0 ? Bands.empirical(e.ratios(), base + mean, base, var, h, fresh)
-                : Bands.parametric(mean, var);
+        double[] q = e.ratios().length > 0 ? Bands.empirical(e.ratios(), base + mean, base, var, events, h, fresh)
+                : Bands.parametric(mean, var + events);
         Instant exhaustion = null;
         if (limit > 0) {
             exhaustion = spanExhaustion(segs, now, used, limit);

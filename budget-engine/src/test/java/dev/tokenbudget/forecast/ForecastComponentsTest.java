@@ -46,6 +46,77 @@ class ForecastComponentsTest {
     }
 
     @Test
+    void daysWithoutUsageAreFilledUpToFiveDaysEvenAtTheEndButAStopIsNot() {
+        long[] v = flat(70, 1000, 6);
+        v[30] = 0;
+        v[67] = 0;
+        v[68] = 0;
+        v[69] = 0;
+        Bursts b = Bursts.find(DailySeries.of(START, v));
+        assertThat(b.gaps()).containsExactly(START.plusDays(30), START.plusDays(67), START.plusDays(68),
+                START.plusDays(69));
+        assertThat(b.cleaned().at(68)).isBetween(900L, 1100L);
+        assertThat(b.gapShare()).isCloseTo(4.0 / 70, within(1e-9));
+        // the outage at the end is not read as a drop to nothing: the next 20 days near 20k, less the outage rate
+        Forecast f = forecast(DailySeries.of(START, v), 20);
+        assertThat(f.expected()).isBetween(17_000.0, 20_500.0);
+        assertThat(f.drivers()).anyMatch(d -> d.startsWith("no usage on 2026-03-09 to 2026-03-11"));
+        // six days without usage: the workload stopped; left to the level-shift detector
+        long[] stop = flat(70, 1000, 7);
+        for (int i = 64; i < 70; i++) {
+            stop[i] = 0;
+        }
+        assertThat(Bursts.find(DailySeries.of(START, stop)).gaps()).isEmpty();
+        // a weekday that is always quiet is not a gap
+        long[] weekdays = flat(70, 1000, 8);
+        for (int i = 0; i < 70; i += 7) {
+            weekdays[i] = 0;
+        }
+        assertThat(Bursts.find(DailySeries.of(START, weekdays)).gaps()).isEmpty();
+    }
+
+    @Test
+    void recurringBurstsAreExpectedAtTheirRateButNotRightAfterTheLastOne() {
+        long[] v = flat(90, 1000, 9);
+        for (int start : new int[] {10, 30, 50, 70}) {
+            v[start] = 4000;
+            v[start + 1] = 4000;
+        }
+        Bursts b = Bursts.find(DailySeries.of(START, v));
+        assertThat(b.discounted()).hasSize(8);
+        // 8 days of +3000 over 90 days of about 1000
+        assertThat(b.burstShare()).isCloseTo(24_000.0 / 90_000, within(0.02));
+        // 20 days between bursts, the last began 20 days before day 90: expected from the first day ahead
+        assertThat(b.quietDays()).isZero();
+        assertThat(b.eventVariance()).isCloseTo(8 * 9.0 / 90, within(0.1));
+        Forecast f = forecast(DailySeries.of(START, v), 20);
+        assertThat(f.expected()).isGreaterThan(23_000);
+        // two bursts are not yet a rate
+        long[] two = flat(90, 1000, 9);
+        two[30] = 4000;
+        two[60] = 4000;
+        Bursts t = Bursts.find(DailySeries.of(START, two));
+        assertThat(t.discounted()).hasSize(2);
+        assertThat(t.burstShare()).isZero();
+        assertThat(forecast(DailySeries.of(START, two), 20).expected()).isLessThan(21_000);
+        // right after a burst, none is expected until the shortest time seen between bursts has passed
+        long[] recent = flat(90, 1000, 9);
+        for (int start : new int[] {20, 45, 70, 85}) {
+            recent[start] = 4000;
+        }
+        assertThat(Bursts.find(DailySeries.of(START, recent)).quietDays()).isEqualTo(15 - 5);
+        assertThat(forecast(DailySeries.of(START, recent), 10).expected()).isLessThan(10_700);
+        assertThat(forecast(DailySeries.of(START, recent), 30).expected()).isGreaterThan(31_500);
+    }
+
+    private static Forecast forecast(DailySeries history, int ahead) {
+        LocalDate today = history.end();
+        return new Forecaster().span(history, 0, today.atStartOfDay(ZoneOffset.UTC).toInstant(), ZoneOffset.UTC,
+                today.atStartOfDay(ZoneOffset.UTC).toInstant(),
+                today.plusDays(ahead).atStartOfDay(ZoneOffset.UTC).toInstant(), 0, -1);
+    }
+
+    @Test
     void aRecurringMonthStartLiftIsLearnedAndAOneOffIsNot() {
         long[] v = flat(120, 1000, 4);
         for (int i = 0; i < v.length; i++) {
@@ -103,11 +174,11 @@ class ForecastComponentsTest {
         double[] wide = {0.8, 0.9, 1.0, 1.0, 1.1, 1.2, 1.0, 0.9};
         java.util.Arrays.sort(tight);
         java.util.Arrays.sort(wide);
-        double[] a = Bands.empirical(tight, 1000, 500, 0, 10, false);
-        double[] b = Bands.empirical(wide, 1000, 500, 0, 10, false);
+        double[] a = Bands.empirical(tight, 1000, 500, 0, 0, 10, false);
+        double[] b = Bands.empirical(wide, 1000, 500, 0, 0, 10, false);
         assertThat(b[2] - b[1]).isGreaterThan(3 * (a[2] - a[1]));
         assertThat(b[0]).isGreaterThanOrEqualTo(0);
-        assertThat(Bands.empirical(new double[] {0.1, 0.1, 0.2, 0.2, 0.3, 0.3}, 1000, 900, 0, 10, false)[0])
+        assertThat(Bands.empirical(new double[] {0.1, 0.1, 0.2, 0.2, 0.3, 0.3}, 1000, 900, 0, 0, 10, false)[0])
                 .isZero();
     }
 
@@ -116,11 +187,11 @@ class ForecastComponentsTest {
         // found by ForecastPropertiesTest (seed -7686898482290067487): past totals all far above
         // their forecasts centre the bands above the expectation; the band still holds it
         double[] short_ = {1.6, 1.7, 1.8, 1.9, 2.0, 2.1};
-        double[] q = Bands.empirical(short_, 1000, 500, 0, 10, false);
+        double[] q = Bands.empirical(short_, 1000, 500, 0, 0, 10, false);
         assertThat(q[1]).isLessThanOrEqualTo(500).isGreaterThanOrEqualTo(q[0]);
         assertThat(q[2]).isGreaterThan(500).isLessThanOrEqualTo(q[3]);
         double[] over = {0.4, 0.45, 0.5, 0.55, 0.6, 0.62};
-        double[] p = Bands.empirical(over, 1000, 500, 0, 10, false);
+        double[] p = Bands.empirical(over, 1000, 500, 0, 0, 10, false);
         assertThat(p[2]).isGreaterThanOrEqualTo(500).isLessThanOrEqualTo(p[3]);
         assertThat(p[1]).isLessThan(500);
     }
