@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of the Envoy ext_proc adapter: per-stream processing overhead, p50/p99, at concurrency
 # 1/8/32/64, against a null processor as the gRPC baseline, interleaved rounds (median printed).
-# Usage: bench/envoy-extproc.sh [streams [rounds [concurrency,...]]]   (defaults 20000, 3, 1,8,32,64)
+# Usage: bench/envoy-extproc.sh [streams [rounds [concurrency,... [handler-threads]]]]   (defaults 20000, 3,
+#        1,8,32,64, ExtProcServer.DEFAULT_HANDLER_THREADS; 0 threads: grpc-java's cached pool)
 #        bench/envoy-extproc.sh in-process [streams [rounds [threads]]]   (the processor alone, no gRPC:
 #        bytes allocated and CPU time per stream; with threads, that many at once on one gateway)
 # Figures and how to read them: BENCHMARKS.md, section "Envoy ext_proc".

@@ -83,6 +83,12 @@ public final class ExtProcMain implements Callable<Integer> {
             description = "Largest gRPC message accepted; keep it above Envoy's buffer limit (default: ${DEFAULT-VALUE}).")
     private int maxMessageBytes;
 
+    @Option(names = "--grpc-threads", paramLabel = "N",
+            description = "Threads that run the processor's gRPC callbacks, a fixed pool; 0 for grpc-java's cached "
+                    + "pool, a thread per busy stream (default: twice the cores, at least 4, on the memory store; "
+                    + "0 on redis, where each admission waits for its reservation on the callback's thread).")
+    private Integer grpcThreads;
+
     @Option(names = "--bedrock-signing-region", paramLabel = "REGION",
             description = "SigV4-sign Bedrock requests for this AWS region with the AWS SDK's default credential "
                     + "chain, instead of providers.bedrock.api_key_env (docs/envoy.md).")
@@ -109,7 +115,7 @@ public final class ExtProcMain implements Callable<Integer> {
         try {
             settings = new ExtProcSettings(config, grpcAddress, grpcPort, adminPort, store, redisUri,
                     duration("--drain-notice", drainNotice), duration("--drain-timeout", drainTimeout),
-                    maxMessageBytes, new MessageTimeouts(duration("--message-timeout", messageTimeout),
+                    maxMessageBytes, grpcThreads, new MessageTimeouts(duration("--message-timeout", messageTimeout),
                             duration("--max-message-timeout", maxMessageTimeout)));
             cloud = new CloudSigning(blankToNull(bedrockSigningRegion), blankToNull(bedrockUpstream), vertexAdc);
         } catch (IllegalArgumentException e) {
@@ -172,13 +178,26 @@ public final class ExtProcMain implements Callable<Integer> {
                 .addKeyValue("budgets", cfg.budgets().budgets().size()).addKeyValue("keys", cfg.keys().size())
                 .addKeyValue("store", st.type()).log("engine ready");
         return new ExtProcServer(new InetSocketAddress(s.grpcAddress(), s.grpcPort()), service,
-                service::openStreams, s.maxMessageBytes(), () -> {
+                service::openStreams, s.maxMessageBytes(), handlerThreads(s, st), () -> {
                     if (admin != null) {
                         admin.close();
                     }
                     alerts.close();
                     engine.close();
                 });
+    }
+
+    /**
+     * The flag, else a fixed pool on the memory store and grpc-java's cached pool on Redis: the
+     * ext_proc admission makes its reservation on the callback's thread (so that its answer goes
+     * out from there, BudgetGateway#admitAsync with a bound), which on Redis is a round trip, and
+     * up to the store's timeout when Redis is slow: a fixed pool would stall every stream then.
+     */
+    static int handlerThreads(ExtProcSettings s, StoreSettings st) {
+        if (s.grpcThreads() != null) {
+            return s.grpcThreads();
+        }
+        return st.isRedis() ? 0 : ExtProcServer.DEFAULT_HANDLER_THREADS;
     }
 
     private static AdminServer startAdmin(BudgetEngine engine, int port) {
@@ -204,10 +223,10 @@ public final class ExtProcMain implements Callable<Integer> {
         }
     }
 
-    /** The validated flags. */
+    /** The validated flags; null for a flag that was not given and has no fixed default. */
     record ExtProcSettings(Path config, String grpcAddress, int grpcPort, int adminPort, String store,
                            String redisUri, Duration drainNotice, Duration drainTimeout, int maxMessageBytes,
-                           MessageTimeouts timeouts) {
+                           Integer grpcThreads, MessageTimeouts timeouts) {
         ExtProcSettings {
             if (grpcPort < 0 || grpcPort > 65535) {
                 throw new IllegalArgumentException("--grpc-port must be 0..65535, was " + grpcPort);
@@ -217,6 +236,9 @@ public final class ExtProcMain implements Callable<Integer> {
             }
             if (store != null && !store.equals("memory") && !store.equals("redis")) {
                 throw new IllegalArgumentException("--store must be memory or redis, was '" + store + "'");
+            }
+            if (grpcThreads != null && (grpcThreads < 0 || grpcThreads > 1024)) {
+                throw new IllegalArgumentException("--grpc-threads must be 0..1024, was " + grpcThreads);
             }
             if (maxMessageBytes < 1 << 20) {
                 throw new IllegalArgumentException("--max-message-bytes must be at least 1048576, was "

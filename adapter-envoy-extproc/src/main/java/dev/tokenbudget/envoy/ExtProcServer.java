@@ -14,7 +14,10 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 
 /**
@@ -28,25 +31,54 @@ public final class ExtProcServer implements AutoCloseable {
     /** The health service name Envoy's {@code grpc_health_check} asks for (the empty name works too). */
     public static final String HEALTH_SERVICE = ExternalProcessorGrpc.SERVICE_NAME;
 
+    /**
+     * Threads that run the processor's callbacks on the in-memory store: twice the cores, at least
+     * 4. There no callback waits (the reservation is a lock on one budget tree), so threads beyond
+     * the cores only take turns; grpc-java's default, a cached pool, starts a thread per busy
+     * stream, and a fixed pool saves context switches (BENCHMARKS.md, "Envoy ext_proc"). The
+     * margin over the cores is for the calls that may wait: a cloud credential refresh. On Redis
+     * the admission's reservation is a blocking round trip: {@code ExtProcMain} keeps the cached pool there.
+     */
+    public static final int DEFAULT_HANDLER_THREADS = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+
     private static final Logger LOG = LoggerFactory.getLogger(ExtProcServer.class);
 
     private final Server server;
     private final HealthStatusManager health = new HealthStatusManager();
     private final IntSupplier openStreams;
     private final AutoCloseable onClose;
+    /** Runs the services' callbacks; null when grpc-java's own cached pool does. */
+    private final ExecutorService handlers;
+
+    /** As the full constructor with {@link #DEFAULT_HANDLER_THREADS}. */
+    public ExtProcServer(InetSocketAddress address, BindableService processor, IntSupplier openStreams,
+                         int maxMessageBytes, AutoCloseable onClose) {
+        this(address, processor, openStreams, maxMessageBytes, DEFAULT_HANDLER_THREADS, onClose);
+    }
 
     /**
      * @param address          where to listen (port 0 picks a free one)
      * @param processor        the ExternalProcessor service
      * @param openStreams      how many processor streams are open, for the drain log
      * @param maxMessageBytes  largest inbound message (a BUFFERED body arrives whole)
+     * @param handlerThreads   threads that run the callbacks (a fixed pool); 0 for grpc-java's
+     *                         default, a cached pool that grows with the busy streams
      * @param onClose          closed after the server stopped (the engine), or null
      */
     public ExtProcServer(InetSocketAddress address, BindableService processor, IntSupplier openStreams,
-                         int maxMessageBytes, AutoCloseable onClose) {
+                         int maxMessageBytes, int handlerThreads, AutoCloseable onClose) {
+        if (handlerThreads < 0) {
+            throw new IllegalArgumentException("handlerThreads must be >= 0, was " + handlerThreads);
+        }
         this.openStreams = Objects.requireNonNull(openStreams, "openStreams");
         this.onClose = onClose;
-        this.server = NettyServerBuilder.forAddress(address)
+        this.handlers = handlerThreads == 0 ? null : Executors.newFixedThreadPool(handlerThreads,
+                daemonThreads("tokenbudget-extproc-"));
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(address);
+        if (handlers != null) {
+            builder.executor(handlers);
+        }
+        this.server = builder
                 .addService(processor)
                 .addService(health.getHealthService())
                 .maxInboundMessageSize(maxMessageBytes)
@@ -132,7 +164,21 @@ public final class ExtProcServer implements AutoCloseable {
         drain(Duration.ZERO);
     }
 
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
     private void closeQuietly() {
+        if (handlers != null) {
+            // the server has terminated: no callback is queued any more; an admission still
+            // completing elsewhere runs its answer on its own thread
+            handlers.shutdown();
+        }
         if (onClose == null) {
             return;
         }

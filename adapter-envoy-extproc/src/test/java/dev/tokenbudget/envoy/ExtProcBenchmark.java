@@ -49,7 +49,8 @@ public final class ExtProcBenchmark {
     private static final EnvoyRules RULES = EnvoyRules.untimed();
 
     /** One measured run; {@code cpuNanos}: the whole JVM's CPU time (client and server) during it. */
-    private record Result(long[] streamNanos, long[] messageNanos, double seconds, long cpuNanos) {
+    private record Result(long[] streamNanos, long[] messageNanos, double seconds, long cpuNanos,
+                          long contextSwitches) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -57,18 +58,21 @@ public final class ExtProcBenchmark {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         int[] levels = args.length > 2 ? Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray()
                 : new int[] {1, 8, 32, 64};
+        // the server's callback threads, the same for both processors; 0: grpc-java's cached pool
+        int handlerThreads = args.length > 3 ? Integer.parseInt(args[3]) : ExtProcServer.DEFAULT_HANDLER_THREADS;
         List<ExtProcStreamCost.Shape> shapes = ExtProcStreamCost.shapes();
-        System.out.printf(Locale.ROOT, "ext_proc benchmark: %d streams per run, %d cores, %s%n", streams,
-                Runtime.getRuntime().availableProcessors(), System.getProperty("java.vm.name") + " "
-                        + System.getProperty("java.version"));
+        System.out.printf(Locale.ROOT, "ext_proc benchmark: %d streams per run, %d cores, %s, server handler "
+                + "threads %s%n", streams, Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
+                handlerThreads == 0 ? "grpc-java's cached pool" : handlerThreads);
         direct(streams);
         System.out.println();
         System.out.printf(Locale.ROOT, "Over loopback gRPC (client and server in this JVM), median of %d interleaved "
                 + "rounds:%n", rounds);
         System.out.println();
         System.out.println("| processor | concurrency | streams/s | per-stream p50 µs | p99 µs | p99.9 µs "
-                + "| per-message p50 µs | p99 µs | JVM CPU µs/stream |");
-        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+                + "| per-message p50 µs | p99 µs | JVM CPU µs/stream | context switches/stream |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         for (int c : levels) {
             // interleaved, the order turned each round (null, tb, tb, null, ...), so that warm-up
             // and the machine's drift favour neither; the round with the median rate is printed
@@ -76,8 +80,8 @@ public final class ExtProcBenchmark {
             List<Result> reals = new ArrayList<>();
             for (int round = 0; round < rounds; round++) {
                 boolean realFirst = round % 2 == 1;
-                (realFirst ? reals : nulls).add(run(realFirst, c, streams, shapes));
-                (realFirst ? nulls : reals).add(run(!realFirst, c, streams, shapes));
+                (realFirst ? reals : nulls).add(run(realFirst, c, streams, shapes, handlerThreads));
+                (realFirst ? nulls : reals).add(run(!realFirst, c, streams, shapes, handlerThreads));
             }
             row("null (gRPC only)", c, median(nulls));
             row("tokenbudget", c, median(reals));
@@ -93,10 +97,10 @@ public final class ExtProcBenchmark {
     private static void row(String processor, int concurrency, Result r) {
         long[] s = r.streamNanos;
         long[] m = r.messageNanos;
-        System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f |%n",
+        System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.1f |%n",
                 processor, concurrency, s.length / r.seconds, pct(s, 50) / 1e3,
                 pct(s, 99) / 1e3, pct(s, 99.9) / 1e3, pct(m, 50) / 1e3, pct(m, 99) / 1e3,
-                r.cpuNanos / 1e3 / s.length);
+                r.cpuNanos / 1e3 / s.length, (double) r.contextSwitches / s.length);
     }
 
     /**
@@ -121,22 +125,24 @@ public final class ExtProcBenchmark {
                 r.micros(90), r.micros(99), r.micros(99.9), r.bytes(), r.cpuMicros());
     }
 
-    private static Result run(boolean real, int concurrency, int streams, List<ExtProcStreamCost.Shape> shapes) throws Exception {
+    private static Result run(boolean real, int concurrency, int streams, List<ExtProcStreamCost.Shape> shapes,
+                              int handlerThreads) throws Exception {
         BudgetEngine engine = ExtProcStreamCost.engine();
         BindableService service = real ? new ExtProcService(ExtProcStreamCost.gateway(engine),
                 new MessageTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5)))
                 : new NullProcessor();
         AtomicInteger openDummy = new AtomicInteger();
         ExtProcServer server = new ExtProcServer(new InetSocketAddress("127.0.0.1", 0), service, openDummy::get,
-                32 << 20, engine).start();
+                32 << 20, handlerThreads, engine).start();
         ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
         try {
             drive(ch, shapes, Math.max(2_000, streams / 5), concurrency); // warm-up: JIT, connection, pools
             long t0 = System.nanoTime();
             long cpu0 = processCpuNanos();
+            java.util.Map<String, Long> switches0 = contextSwitches();
             Result warm = drive(ch, shapes, streams, concurrency);
             return new Result(warm.streamNanos, warm.messageNanos, (System.nanoTime() - t0) / 1e9,
-                    processCpuNanos() - cpu0);
+                    processCpuNanos() - cpu0, switchesSince(switches0));
         } finally {
             ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             server.drain(Duration.ofSeconds(5));
@@ -168,7 +174,7 @@ public final class ExtProcBenchmark {
             f.get(30, TimeUnit.MINUTES);
         }
         pool.shutdown();
-        return new Result(streamNanos, messageNanos, (System.nanoTime() - t0) / 1e9, 0);
+        return new Result(streamNanos, messageNanos, (System.nanoTime() - t0) / 1e9, 0, 0);
     }
 
     /** One HTTP stream as Envoy drives it; returns the sum of the waits for the processor's answers. */
@@ -204,6 +210,41 @@ public final class ExtProcBenchmark {
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /**
+     * Context switches (voluntary and not) per live thread, from /proc/self/task/N/status, by
+     * thread id; empty where there is no /proc. A thread's count is charged from its start.
+     */
+    private static java.util.Map<String, Long> contextSwitches() {
+        java.util.Map<String, Long> byTid = new java.util.HashMap<>();
+        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
+        if (tasks == null) {
+            return byTid;
+        }
+        for (java.io.File t : tasks) {
+            try {
+                long sum = 0;
+                for (String line : java.nio.file.Files.readAllLines(t.toPath().resolve("status"))) {
+                    if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                        sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                    }
+                }
+                byTid.put(t.getName(), sum);
+            } catch (java.io.IOException | RuntimeException e) {
+                // the thread ended while being read
+            }
+        }
+        return byTid;
+    }
+
+    /** The JVM's context switches since {@code before}, over the threads alive now. */
+    private static long switchesSince(java.util.Map<String, Long> before) {
+        long sum = 0;
+        for (java.util.Map.Entry<String, Long> e : contextSwitches().entrySet()) {
+            sum += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+        }
+        return sum;
     }
 
     private static double pct(long[] values, double p) {

@@ -1,5 +1,6 @@
 package dev.tokenbudget.envoy;
 
+import dev.tokenbudget.config.StoreSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -9,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -42,6 +44,23 @@ class ExtProcMainTest {
         assertThat(run("--config", cfg.toString(), "--grpc-port", "70000").err).contains("--grpc-port");
         assertThat(run("--config", cfg.toString(), "--drain-timeout", "soon").err).contains("--drain-timeout");
         assertThat(run("--config", cfg.toString(), "--store", "etcd").code).isEqualTo(2);
+        assertThat(run("--config", cfg.toString(), "--grpc-threads", "-1").err).contains("--grpc-threads");
+    }
+
+    @Test
+    void callbackThreadsAreAFixedPoolOnTheMemoryStoreAndGrowOnRedisUnlessTheFlagSays() {
+        StoreSettings redis = new StoreSettings("redis", "redis://127.0.0.1:6379", false, Duration.ofMillis(100), "tb");
+        assertThat(ExtProcMain.handlerThreads(settings(null), StoreSettings.MEMORY))
+                .isEqualTo(ExtProcServer.DEFAULT_HANDLER_THREADS).isGreaterThanOrEqualTo(4);
+        // a Redis reservation holds its callback thread for a round trip: grpc-java's cached pool
+        assertThat(ExtProcMain.handlerThreads(settings(null), redis)).isZero();
+        assertThat(ExtProcMain.handlerThreads(settings(16), redis)).isEqualTo(16);
+        assertThat(ExtProcMain.handlerThreads(settings(0), StoreSettings.MEMORY)).isZero();
+    }
+
+    private ExtProcMain.ExtProcSettings settings(Integer grpcThreads) {
+        return new ExtProcMain.ExtProcSettings(dir.resolve("tokenbudget.yaml"), "127.0.0.1", 0, -1, null, null,
+                Duration.ZERO, Duration.ofSeconds(5), 32 << 20, grpcThreads, MessageTimeouts.ENVOY_DEFAULTS);
     }
 
     @Test

@@ -51,7 +51,8 @@ class ExtProcRedisTest {
         Files.writeString(cfg, "store: { type: redis, redis: { uri: \"redis://127.0.0.1:1\", timeout: 5s, "
                 + "key_prefix: " + prefix + " } }\n" + budgets);
         ExtProcServer server = ExtProcMain.server(new ExtProcMain.ExtProcSettings(cfg, "127.0.0.1", 0, -1, null,
-                redis, Duration.ZERO, Duration.ofSeconds(5), 32 << 20, MessageTimeouts.ENVOY_DEFAULTS)).start();
+                redis, Duration.ZERO, Duration.ofSeconds(5), 32 << 20, null,
+                MessageTimeouts.ENVOY_DEFAULTS)).start();
         ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
         try (EnvoyStream s = new EnvoyStream(ch, EnvoyRules.untimed().filter())) {
             EnvoySequences.full(s, "/v1/chat/completions", bearer("sk-tb-shared"), payload("openai-chat-request.json"),
