@@ -1,6 +1,7 @@
 package dev.tokenbudget.identity;
 
 import java.nio.charset.StandardCharsets;
+import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 
@@ -10,24 +11,38 @@ public final class KeyHash {
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     /**
-     * One digest per thread: every request hashes its key, and {@link MessageDigest#getInstance}
-     * walks the security providers each time (a few microseconds on a gateway's request path).
-     * A digest resets itself when {@link MessageDigest#digest(byte[])} returns, so nothing of one
-     * key remains for the next.
+     * One digest per thread, with the arrays its result is written through: every request hashes its
+     * key, and {@link MessageDigest#getInstance} walks the security providers each time (a few
+     * microseconds on a gateway's request path). A digest resets itself when it returns a result,
+     * so nothing of one key remains for the next; the arrays are overwritten whole by each call,
+     * and the string copies its bytes.
      */
-    private static final ThreadLocal<MessageDigest> DIGEST = ThreadLocal.withInitial(KeyHash::newDigest);
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private KeyHash() {
     }
 
     public static String of(String secret) {
-        byte[] d = DIGEST.get().digest(secret.getBytes(StandardCharsets.UTF_8));
-        byte[] hex = new byte[d.length * 2];
+        Scratch s = SCRATCH.get();
+        s.digest.update(secret.getBytes(StandardCharsets.UTF_8));
+        byte[] d = s.sum;
+        try {
+            s.digest.digest(d, 0, d.length);
+        } catch (DigestException e) {
+            throw new IllegalStateException("a SHA-256 digest fills 32 bytes", e);
+        }
+        byte[] hex = s.hex;
         for (int i = 0; i < d.length; i++) {
             hex[2 * i] = HEX[(d[i] >> 4) & 0xf];
             hex[2 * i + 1] = HEX[d[i] & 0xf];
         }
         return new String(hex, StandardCharsets.US_ASCII);
+    }
+
+    private static final class Scratch {
+        final MessageDigest digest = newDigest();
+        final byte[] sum = new byte[32];
+        final byte[] hex = new byte[64];
     }
 
     /** Whether {@code s} looks like a hash this class produces (64 lower-case hex digits). */
