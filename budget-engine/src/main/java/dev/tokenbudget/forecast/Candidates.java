@@ -7,7 +7,8 @@ import java.util.Arrays;
  * The candidate forecasts of the days ahead, each from the history before a given day: the
  * robust level with weekday factors and level shifts ({@link DailyModel}), the same with a damped
  * local trend ({@link LocalTrend}), Holt-Winters with the parameters chosen on the whole
- * history, and after a launch, its decay ({@link Decay}). Each learns from the history with month-start effects ({@link MonthStart}) and ended
+ * history, after a launch its decay ({@link Decay}), and where a trend has held for months, that trend undamped
+ * ({@link LocalTrend#steady()}). Each learns from the history with month-start effects ({@link MonthStart}) and ended
  * bursts ({@link Bursts}) taken out; each is a path: expected usage per day ahead.
  */
 final class Candidates {
@@ -21,7 +22,8 @@ final class Candidates {
      */
     enum Kind {
         LEVEL("level", true, true), TREND("trend", true, false), HOLT_WINTERS("holt-winters", true, false),
-        DECAY("decay", true, false), LONG_MEAN("long mean", true, false), MEAN14("14-day mean", false, true);
+        DECAY("decay", true, false), LONG_MEAN("long mean", true, false), STEADY_TREND("steady trend", true, false),
+        MEAN14("14-day mean", false, true);
 
         final String label;
         final boolean judged;
@@ -71,13 +73,16 @@ final class Candidates {
         LocalDate next = history.end();
         LocalTrend trend = LocalTrend.fit(history, m);
         Decay decay = Decay.fit(history, m);
+        LocalTrend longTrend = LocalTrend.fit(history, m, LocalTrend.STEADY_WINDOW);
         double[] level = new double[days];
         double[] tr = new double[days];
         double[] dec = new double[days];
+        double[] steady = new double[days];
         for (int k = 0; k < days; k++) {
             LocalDate d = next.plusDays(k);
             level[k] = m.expected(d);
             tr[k] = m.factor(d.getDayOfWeek()) * trend.level(k + 1, m.sigma());
+            steady[k] = m.factor(d.getDayOfWeek()) * longTrend.undampedLevel(k + 1, m.sigma());
             dec[k] = decay == null ? 0 : m.factor(d.getDayOfWeek()) * decay.level(k + 1);
         }
         out[Kind.LEVEL.ordinal()] = level;
@@ -91,6 +96,7 @@ final class Candidates {
             out[Kind.LONG_MEAN.ordinal()] = lm;
         }
         out[Kind.TREND.ordinal()] = trend.points() > 0 && trend.slope() != 0 ? tr : null;
+        out[Kind.STEADY_TREND.ordinal()] = longTrend.steady() ? steady : null;
         if (hw != null) {
             double[] y = values(history);
             if (y.length >= 3) {

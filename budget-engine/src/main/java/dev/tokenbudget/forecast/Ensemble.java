@@ -66,7 +66,7 @@ final class Ensemble {
             }
         }
         boolean unjudged = w[Candidates.Kind.DECAY.ordinal()] > 0 && judged(f, Candidates.Kind.DECAY) < MIN_WEIGHT_ORIGINS;
-        double trending = w[Candidates.Kind.TREND.ordinal()]
+        double trending = w[Candidates.Kind.TREND.ordinal()] + w[Candidates.Kind.STEADY_TREND.ordinal()]
                 + (hw != null && hw.variant().trend() ? w[Candidates.Kind.HOLT_WINTERS.ordinal()] : 0);
         return new Result(path, w, now, ratios(w, f, actual, used), unjudged, trending);
     }

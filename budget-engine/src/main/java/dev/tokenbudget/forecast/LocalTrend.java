@@ -14,17 +14,27 @@ import java.util.Arrays;
  * @param logLevel log of the deseasonalised level on the last day, from the line
  * @param slope    growth per day in log terms (0.01: about +1 % a day)
  * @param points   days the line rests on
+ * @param slopeError the slope's standard error (from the residuals' robust spread)
+ * @param held     whether each half of the days rises (or falls) at least half as fast as the whole
  */
-record LocalTrend(double logLevel, double slope, int points) {
+record LocalTrend(double logLevel, double slope, int points, double slopeError, boolean held) {
 
     static final int WINDOW = 28;
     static final double DAMPING = 0.8;
     private static final int MIN_POINTS = 6;
     private static final int AFTER_SHIFT = 14;
+    /** Days of history the steady-trend line is fitted on (since the last shift), and the least it needs. */
+    static final int STEADY_WINDOW = 90;
+    static final int STEADY_POINTS = 42;
+    static final double STEADY_Z = 3;
 
     static LocalTrend fit(DailySeries s, DailyModel m) {
+        return fit(s, m, WINDOW);
+    }
+
+    static LocalTrend fit(DailySeries s, DailyModel m, int window) {
         int n = s.size();
-        int from = Math.max(0, n - WINDOW);
+        int from = Math.max(0, n - window);
         boolean launch = false;
         if (!m.shifts().isEmpty()) {
             int shift = (int) java.time.temporal.ChronoUnit.DAYS.between(s.start(), m.shifts().get(m.shifts().size() - 1));
@@ -46,26 +56,46 @@ record LocalTrend(double logLevel, double slope, int points) {
             }
         }
         if (k < MIN_POINTS) {
-            return new LocalTrend(m.level() > 0 ? Math.log(m.level()) : Double.NEGATIVE_INFINITY, 0, k);
+            return new LocalTrend(m.level() > 0 ? Math.log(m.level()) : Double.NEGATIVE_INFINITY, 0, k, Double.POSITIVE_INFINITY, false);
         }
-        double[] slopes = new double[k * (k - 1) / 2];
-        int p = 0;
-        for (int i = 0; i < k; i++) {
-            for (int j = i + 1; j < k; j++) {
-                slopes[p++] = (v[j] - v[i]) / (t[j] - t[i]);
-            }
-        }
-        double b = median(slopes, p);
+        double b = theilSen(t, v, 0, k);
+        // the trend held when each half of the days rises (or falls) at least half as fast as the whole: a step
+        // between two flat stretches, or growth that stopped, does not
+        boolean held = theilSen(t, v, 0, k / 2) / b >= 0.5 && theilSen(t, v, k / 2, k) / b >= 0.5;
         if (launch) {
             // right after a rise the line is the step itself (the shift is dated from the start of the run that
             // raised it, before the step), or a launch settling, which Decay follows: neither is a trend
-            return new LocalTrend(Math.log(m.level()), 0, 0);
+            return new LocalTrend(Math.log(m.level()), 0, 0, Double.POSITIVE_INFINITY, false);
         }
         double[] a = new double[k];
         for (int i = 0; i < k; i++) {
             a[i] = v[i] - b * t[i];
         }
-        return new LocalTrend(median(a, k), b, k);
+        double level = median(a, k);
+        double[] dev = new double[k];
+        double tm = 0;
+        for (int i = 0; i < k; i++) {
+            tm += t[i] / k;
+        }
+        double stt = 0;
+        for (int i = 0; i < k; i++) {
+            dev[i] = Math.abs(a[i] - level);
+            stt += (t[i] - tm) * (t[i] - tm);
+        }
+        // the slope's standard error as for a least-squares line, with the residuals' robust spread
+        double spread = 1.4826 * median(dev, k);
+        return new LocalTrend(level, b, k, spread / Math.sqrt(stt), held);
+    }
+
+    private static double theilSen(double[] t, double[] v, int from, int to) {
+        double[] slopes = new double[(to - from) * (to - from - 1) / 2];
+        int p = 0;
+        for (int i = from; i < to; i++) {
+            for (int j = i + 1; j < to; j++) {
+                slopes[p++] = (v[j] - v[i]) / (t[j] - t[i]);
+            }
+        }
+        return median(slopes, p);
     }
 
     /** Expected deseasonalised level {@code k} days after the last (k = 1: the next day), with the log-normal mean correction. */
@@ -77,6 +107,23 @@ record LocalTrend(double logLevel, double slope, int points) {
             d += ph;
         }
         return Math.exp(logLevel + slope * d + sigma * sigma / 2);
+    }
+
+    /**
+     * Expected deseasonalised level {@code k} days after the last along the line, undamped: the steady-trend
+     * candidate, offered only where the trend {@link #steady() is steady}.
+     */
+    double undampedLevel(int k, double sigma) {
+        return Math.exp(logLevel + slope * k + sigma * sigma / 2);
+    }
+
+    /**
+     * Whether the line is a trend that held over its days: at least {@link #STEADY_POINTS} days, a slope of at
+     * least {@link #STEADY_Z} standard errors, and each half of the days rising (or falling) at least half as
+     * fast as the whole.
+     */
+    boolean steady() {
+        return points >= STEADY_POINTS && slope != 0 && held && Math.abs(slope) >= STEADY_Z * slopeError;
     }
 
     /** The trend in percent per 30 days. */

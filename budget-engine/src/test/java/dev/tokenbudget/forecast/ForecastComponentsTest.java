@@ -134,6 +134,48 @@ class ForecastComponentsTest {
     }
 
     @Test
+    void aTrendThatHeldForMonthsIsExtrapolatedUndamped() {
+        // three months of +1 % a day: the steady-trend candidate carries the growth over the days ahead, and its
+        // past forecasts (from origins that also saw at least 42 days of it) give it the largest weight
+        long[] v = new long[90];
+        double[] truth = new double[100];
+        Random rnd = new Random(8);
+        for (int i = 0; i < truth.length; i++) {
+            truth[i] = 1000 * Math.exp(0.01 * i);
+        }
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Math.round(truth[i] * Math.exp(0.1 * rnd.nextGaussian()));
+        }
+        DailySeries s = DailySeries.of(START, v);
+        assertThat(LocalTrend.fit(s, DailyModel.fit(s), LocalTrend.STEADY_WINDOW).steady()).isTrue();
+        Ensemble.Result e = Ensemble.combine(s, 10, 0, ForecastParams.DEFAULTS);
+        assertThat(e.weights()[Candidates.Kind.STEADY_TREND.ordinal()]).isGreaterThan(0.4);
+        double expected = 0;
+        double actual = 0;
+        for (int d = 0; d < 10; d++) {
+            expected += e.path()[d];
+            actual += truth[90 + d];
+        }
+        assertThat(expected / actual).isCloseTo(1, within(0.02));
+    }
+
+    @Test
+    void growthThatStoppedOrAStepIsNoSteadyTrend() {
+        long[] stopped = new long[90];
+        long[] step = new long[90];
+        Random rnd = new Random(9);
+        for (int i = 0; i < stopped.length; i++) {
+            double noise = Math.exp(0.1 * rnd.nextGaussian());
+            stopped[i] = Math.round(1000 * Math.exp(0.01 * Math.min(i, 45)) * noise);
+            step[i] = Math.round((i < 45 ? 1000 : 1200) * noise);
+        }
+        for (long[] v : new long[][] {stopped, step}) {
+            DailySeries s = DailySeries.of(START, v);
+            assertThat(LocalTrend.fit(s, DailyModel.fit(s), LocalTrend.STEADY_WINDOW).steady()).isFalse();
+        }
+    }
+
+    @Test
     void theLocalTrendMeasuresGrowthAndIgnoresABurst() {
         long[] v = new long[60];
         Random rnd = new Random(6);

@@ -59,7 +59,9 @@ class ZooBacktestTest {
         // growth and month-start effects, where the baselines are structurally wrong, and no weekly cycle, where
         // the long mean halves the level's noise; not most (docs/forecast.md: the noise floor)
         assertThat(twentyPercent).as("regimes at least 20 % better").isGreaterThanOrEqualTo(3);
-        assertThat(RESULTS.get(Regime.EXPONENTIAL_GROWTH)[0]).isLessThan(0.7 * RESULTS.get(Regime.EXPONENTIAL_GROWTH)[1]);
+        // growth that held for months is extrapolated undamped (the steady-trend candidate): without it 0.56 and 0.90
+        assertThat(RESULTS.get(Regime.EXPONENTIAL_GROWTH)[0]).isLessThan(0.45 * RESULTS.get(Regime.EXPONENTIAL_GROWTH)[1]);
+        assertThat(RESULTS.get(Regime.LINEAR_GROWTH)[0]).isLessThan(0.8 * RESULTS.get(Regime.LINEAR_GROWTH)[1]);
         assertThat(RESULTS.get(Regime.MONTH_START)[0]).isLessThan(0.5 * RESULTS.get(Regime.MONTH_START)[1]);
     }
 
