@@ -39,7 +39,8 @@ final class Candidates {
     static final int COUNT = Kind.values().length;
 
     /** The paths and what they rest on: the model and the trend at that day. */
-    record Paths(double[][] byKind, DailyModel model, LocalTrend trend, Decay decay, MonthStart monthStart, Bursts bursts) {
+    record Paths(double[][] byKind, DailyModel model, LocalTrend trend, LocalTrend steady, Decay decay, MonthStart monthStart,
+                 Bursts bursts) {
         boolean has(Kind k) {
             return byKind[k.ordinal()] != null;
         }
@@ -68,7 +69,7 @@ final class Candidates {
         DailyModel m = DailyModel.fit(history, p);
         double[][] out = new double[COUNT][];
         if (m.stage() == DailyModel.Stage.NO_HISTORY) {
-            return new Paths(out, m, null, null, ms, bursts);
+            return new Paths(out, m, null, null, null, ms, bursts);
         }
         LocalDate next = history.end();
         LocalTrend trend = LocalTrend.fit(history, m);
@@ -125,7 +126,7 @@ final class Candidates {
             }
         }
         out[Kind.MEAN14.ordinal()] = mean14(raw, days);
-        return new Paths(out, m, trend, decay, ms, bursts);
+        return new Paths(out, m, trend, longTrend.steady() ? longTrend : null, decay, ms, bursts);
     }
 
     /** The plain mean of the last (up to) 14 days with usage data, flat: the rolling-14 baseline's rate. */

@@ -33,8 +33,9 @@ final class Drivers {
             }
         }
         out.add(w.substring(0, w.length() - 1));
-        if (c.trend() != null && c.trend().slope() != 0 && e.trending() >= 0.2) {
-            out.add(String.format(Locale.ROOT, "trend %+.0f %%/month", c.trend().percentPerMonth()));
+        LocalTrend named = trendCarrying(c, e.weights());
+        if (named != null && e.trending() >= 0.2) {
+            out.add(String.format(Locale.ROOT, "trend %+.0f %%/month", named.percentPerMonth()));
         }
         if (c.decay() != null && e.weights()[Candidates.Kind.DECAY.ordinal()] >= 0.2) {
             out.add(String.format(Locale.ROOT, "launch on %s decaying: half-life %.0f days, settling at %+.0f %% over "
@@ -78,5 +79,15 @@ final class Drivers {
             }
             i = j;
         }
+    }
+
+    /** The trend whose rate the words name: the steady (long) one where it weighs at least as much as the recent one. */
+    private static LocalTrend trendCarrying(Candidates.Paths c, double[] w) {
+        LocalTrend recent = c.trend() != null && c.trend().slope() != 0 ? c.trend() : null;
+        if (c.steady() != null && (recent == null
+                || w[Candidates.Kind.STEADY_TREND.ordinal()] >= w[Candidates.Kind.TREND.ordinal()])) {
+            return c.steady();
+        }
+        return recent;
     }
 }

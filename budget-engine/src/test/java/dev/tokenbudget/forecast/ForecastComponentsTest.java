@@ -160,6 +160,27 @@ class ForecastComponentsTest {
     }
 
     @Test
+    void theTrendNamedIsTheOneThatCarriesTheForecast() {
+        // three months of +1 % a day with noise: the steady trend (90 days) and the recent one (28
+        // days) read different rates off it, and the words must give the rate of whichever weighs more
+        long[] v = new long[90];
+        Random rnd = new Random(8);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = Math.round(1000 * Math.exp(0.01 * i) * Math.exp(0.1 * rnd.nextGaussian()));
+        }
+        DailySeries s = DailySeries.of(START, v);
+        Ensemble.Result e = Ensemble.combine(s, 10, 0, ForecastParams.DEFAULTS);
+        Candidates.Paths c = e.atCut();
+        assertThat(c.steady()).isNotNull();
+        assertThat(e.weights()[Candidates.Kind.STEADY_TREND.ordinal()])
+                .isGreaterThan(e.weights()[Candidates.Kind.TREND.ordinal()]);
+        String steady = String.format(java.util.Locale.ROOT, "trend %+.0f %%/month", c.steady().percentPerMonth());
+        String recent = String.format(java.util.Locale.ROOT, "trend %+.0f %%/month", c.trend().percentPerMonth());
+        assertThat(steady).isNotEqualTo(recent);
+        assertThat(Drivers.of(e, s.end().plusDays(1))).contains(steady).doesNotContain(recent);
+    }
+
+    @Test
     void growthThatStoppedOrAStepIsNoSteadyTrend() {
         long[] stopped = new long[90];
         long[] step = new long[90];
