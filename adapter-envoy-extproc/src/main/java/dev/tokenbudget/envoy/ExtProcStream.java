@@ -5,7 +5,6 @@ import dev.tokenbudget.gateway.BudgetGateway;
 import dev.tokenbudget.gateway.Forward;
 import dev.tokenbudget.gateway.Identification;
 import dev.tokenbudget.gateway.Identified;
-import dev.tokenbudget.gateway.MeterResult;
 import dev.tokenbudget.gateway.Reply;
 import dev.tokenbudget.gateway.ResponseMeter;
 import com.google.protobuf.ByteString;
@@ -417,31 +416,5 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
             // below
         }
         throw ProtocolViolation.invalid("response_headers without a valid :status header (was " + s + ")");
-    }
-
-    /** Records what happened for the stream's log line. */
-    interface StreamRecord {
-        void observed(boolean on);
-
-        void request(String method, String path);
-
-        void identified(Identified id);
-
-        void forwarded(Forward f);
-
-        void replied(int status);
-
-        void responseStatus(int status);
-
-        void responseBytes(int n);
-
-        void meter(MeterResult r);
-
-        void failed(Status s);
-
-        void error(RuntimeException e);
-
-        /** The stream ended; called at least once, only the first call counts. */
-        void end(String how);
     }
 }

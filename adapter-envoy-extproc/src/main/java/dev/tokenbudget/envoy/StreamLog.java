@@ -18,7 +18,7 @@ import java.util.Locale;
  * Failures log at WARN, the rest at INFO (logger {@code tokenbudget.envoy.streams}: raise it to
  * WARN to log failures only).
  */
-final class StreamLog implements ExtProcStream.StreamRecord {
+final class StreamLog implements StreamRecord {
 
     private static final Logger LOG = LoggerFactory.getLogger("tokenbudget.envoy.streams");
 

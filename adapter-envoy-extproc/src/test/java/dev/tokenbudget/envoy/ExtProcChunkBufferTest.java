@@ -111,7 +111,7 @@ class ExtProcChunkBufferTest {
     }
 
     /** Records the meter's result; the rest of the stream's story is not asked about here. */
-    private static final class Results implements ExtProcStream.StreamRecord {
+    private static final class Results implements StreamRecord {
         private final List<MeterResult> into;
 
         Results(List<MeterResult> into) {
