@@ -68,12 +68,13 @@ class BodyAbuseTest extends AbuseGatewayTestBase {
     @Test
     void aChunkedBodyThatNeverEndsIsRefusedWhenItPassesTheBound() throws IOException {
         byte[] chunk = ("1000\r\n" + "x".repeat(0x1000) + "\r\n").getBytes(StandardCharsets.US_ASCII);
-        long sent = 0;
+        long sent = 0; // body bytes sent, the first chunk's included
         Http.Response r;
         try (RawHttp c = RawHttp.connect(port)) {
             c.send(head(KEY_SLOW, "Transfer-Encoding: chunked"));
             String start = "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"";
             c.send("1000\r\n" + start + "x".repeat(0x1000 - start.length()) + "\r\n");
+            sent += 0x1000;
             try {
                 // 16 times the bound, and never the last chunk: the body does not end, so an
                 // answer proves the gateway stopped at the bound instead of waiting for the end
