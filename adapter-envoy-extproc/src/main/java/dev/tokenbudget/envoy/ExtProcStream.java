@@ -18,6 +18,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 
@@ -297,11 +298,10 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     private void onResponseBody(HttpBody b) {
         expect(Phase.RESPONSE_BODY, "response_body");
         ByteString body = b.getBody();
-        int n = body.size();
-        byte[] chunk = ChunkBuffer.holding(n);
-        body.copyTo(chunk, 0);
-        forward.meter().onBytes(chunk, 0, n); // read before it returns, never kept (ResponseMeter#onBytes)
-        record.responseBytes(n);
+        for (ByteBuffer piece : body.asReadOnlyByteBufferList()) {
+            forward.meter().onBytes(piece); // views of the message's bytes, read before it returns
+        }
+        record.responseBytes(body.size());
         if (b.getEndOfStream()) {
             record.meter(forward.meter().complete());
             end(Answers.continueResponseBody());

@@ -27,9 +27,10 @@ import static dev.tokenbudget.envoy.ExtProcFixture.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Response chunks are copied for the meter into one buffer per thread ({@link ChunkBuffer}): streams
- * whose chunks take turns on one thread, with sizes going up and down and past what a thread
- * keeps, each meter the usage of its own response.
+ * Response chunks reach the meter through one copy array per thread
+ * ({@link dev.tokenbudget.gateway.ResponseMeter#onBytes(java.nio.ByteBuffer)}): streams whose chunks
+ * take turns on one thread, with sizes going up and down and past that array, each meter the usage
+ * of its own response.
  */
 class ExtProcChunkBufferTest {
 
@@ -37,8 +38,8 @@ class ExtProcChunkBufferTest {
 
     @Test
     void streamsTakingTurnsOnOneThreadEachMeterTheirOwnResponse() {
-        // a comment line longer than the buffer a thread keeps: that chunk gets an array of its own
-        byte[] padded = concat((": " + "x".repeat(ChunkBuffer.KEPT_BYTES + 100) + "\n\n")
+        // a comment line much longer than the array a thread copies through: it goes in pieces
+        byte[] padded = concat((": " + "x".repeat((64 << 10) + 100) + "\n\n")
                 .getBytes(StandardCharsets.UTF_8), payload("openai-chat-stream.sse"));
         Driven openai = new Driven("/v1/chat/completions", bearer(GatewayFixture.MAIN),
                 payload("openai-chat-stream-request.json"), "text/event-stream", split(padded, 9));

@@ -10,7 +10,6 @@ import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
-import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -24,12 +23,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * exchange that ended without the upstream response ever reaching this decorator.
  */
 final class MeteredResponse extends ServerHttpResponseDecorator {
-
-    /**
-     * Where bytes of a direct (off-heap) buffer are copied to be shown to the meter: one array per
-     * thread rather than one per response, since the meter reads it before returning and keeps nothing.
-     */
-    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[8192]);
 
     private final ResponseMeter meter;
     private final Map<String, String> clientHeaders;
@@ -91,20 +84,7 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
     private void meter(DataBuffer buffer) {
         try (DataBuffer.ByteBufferIterator it = buffer.readableByteBuffers()) {
             while (it.hasNext()) {
-                ByteBuffer bb = it.next();
-                int n = bb.remaining();
-                if (bb.hasArray()) {
-                    meter.onBytes(bb.array(), bb.arrayOffset() + bb.position(), n);
-                } else {
-                    byte[] scratch = SCRATCH.get();
-                    // the iterator hands out views: reading one moves only the view's position
-                    while (n > 0) {
-                        int k = Math.min(n, scratch.length);
-                        bb.get(scratch, 0, k);
-                        meter.onBytes(scratch, 0, k);
-                        n -= k;
-                    }
-                }
+                meter.onBytes(it.next());
             }
         }
     }

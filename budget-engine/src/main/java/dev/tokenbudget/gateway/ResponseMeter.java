@@ -12,6 +12,7 @@ import dev.tokenbudget.usage.TokenUsage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.function.Function;
 
@@ -34,6 +35,9 @@ import java.util.function.Function;
 public final class ResponseMeter {
 
     private static final Logger LOG = LoggerFactory.getLogger(ResponseMeter.class);
+
+    /** Where bytes of a buffer without an accessible array are copied on their way to the reader. */
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[8192]);
 
     /**
      * The status to pass to {@link #onResponseHeaders} when the adapter sees the response body but
@@ -96,6 +100,28 @@ public final class ResponseMeter {
         this.status = status;
         if (family != null) {
             reader = UsageReader.of(family, endpoint, contentType);
+        }
+    }
+
+    /**
+     * A chunk of the response body passed to the client, from the buffer's position to its limit
+     * (which stay where they are): a heap buffer's array is read in place, any other buffer (off-heap,
+     * read-only) is copied through one array per thread, in pieces, since the reader keeps nothing.
+     */
+    public void onBytes(ByteBuffer b) {
+        int at = b.position();
+        int n = b.remaining();
+        if (b.hasArray()) {
+            onBytes(b.array(), b.arrayOffset() + at, n);
+            return;
+        }
+        byte[] scratch = SCRATCH.get();
+        while (n > 0) {
+            int k = Math.min(n, scratch.length);
+            b.get(at, scratch, 0, k);
+            onBytes(scratch, 0, k);
+            at += k;
+            n -= k;
         }
     }
 
