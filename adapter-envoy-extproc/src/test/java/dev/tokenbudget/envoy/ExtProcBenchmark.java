@@ -128,12 +128,13 @@ public final class ExtProcBenchmark {
     private static Result run(boolean real, int concurrency, int streams, List<ExtProcStreamCost.Shape> shapes,
                               int handlerThreads) throws Exception {
         BudgetEngine engine = ExtProcStreamCost.engine();
+        ExecutorService callbacks = ExtProcServer.callbackPool(handlerThreads);
         BindableService service = real ? new ExtProcService(ExtProcStreamCost.gateway(engine),
-                new MessageTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5)))
+                new MessageTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5)), callbacks)
                 : new NullProcessor();
         AtomicInteger openDummy = new AtomicInteger();
         ExtProcServer server = new ExtProcServer(new InetSocketAddress("127.0.0.1", 0), service, openDummy::get,
-                32 << 20, handlerThreads, engine).start();
+                32 << 20, callbacks, engine).start();
         ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
         try {
             drive(ch, shapes, Math.max(2_000, streams / 5), concurrency); // warm-up: JIT, connection, pools

@@ -115,7 +115,7 @@ public final class ExtProcStreamCost {
         long cpu0 = mx.getCurrentThreadCpuTime();
         for (int i = 0; i < streams; i++) {
             ExtProcStream st = new ExtProcStream(gateway, UpstreamSigning.none(), MessageTimeouts.ENVOY_DEFAULTS,
-                    new DirectObserver(answer -> { }), new StreamLog(() -> { }), () -> { });
+                    Runnable::run, new DirectObserver(answer -> { }), new StreamLog(() -> { }), () -> { });
             long t0 = System.nanoTime();
             for (ProcessingRequest r : sequences.get(i % sequences.size())) {
                 st.onNext(r);
