@@ -135,7 +135,12 @@ public final class ExtProcStreamCost {
     }
 
     static BudgetEngine engine() {
-        return BudgetEngine.builder(ConfigLoader.parse("""
+        return engine("");
+    }
+
+    /** The benchmark's engine with {@code store}, a config's {@code store:} line (empty: in memory). */
+    static BudgetEngine engine(String store) {
+        return BudgetEngine.builder(ConfigLoader.parse(store + """
                 providers:
                   openai: { api_key_env: BENCH_OPENAI }
                   anthropic: { api_key_env: BENCH_ANTHROPIC }
