@@ -48,7 +48,8 @@ public final class ExtProcBenchmark {
      * threads, GC and JIT included), {@code clientCpuNanos} this JVM's.
      */
     private record Result(long[] streamNanos, long[] messageNanos, double seconds, long serverCpuNanos,
-                          long clientCpuNanos, long contextSwitches, Map<String, Long> serverTicks) {
+                          long clientCpuNanos, long contextSwitches, Map<String, Long> serverTicks,
+                          int warmUpStreams) {
     }
 
     /** A server to measure: the null processor, or tokenbudget on a store. */
@@ -109,9 +110,10 @@ public final class ExtProcBenchmark {
             }
             for (int i = 0; i < variants.size(); i++) {
                 // every round's: CPU per stream is the figure that a busy machine moves least
-                perRound.append(String.format(Locale.ROOT, "%s at %d: %s µs%n", variants.get(i).label(), c,
-                        results.get(i).stream().map(r -> String.format(Locale.ROOT, "%.0f",
-                                r.serverCpuNanos / 1e3 / r.streamNanos.length)).toList()));
+                perRound.append(String.format(Locale.ROOT, "%s at %d: %s µs (after %s warm-up streams)%n",
+                        variants.get(i).label(), c, results.get(i).stream().map(r -> String.format(Locale.ROOT,
+                                "%.0f", r.serverCpuNanos / 1e3 / r.streamNanos.length)).toList(),
+                        results.get(i).stream().map(r -> Integer.toString(r.warmUpStreams)).toList()));
             }
         }
         System.out.println();
@@ -165,7 +167,7 @@ public final class ExtProcBenchmark {
         BenchServerProcess server = BenchServerProcess.start(processor, handlerThreads, redisUri);
         ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
         try {
-            warmUp(ch, shapes, streams, concurrency, server);
+            int warmUp = warmUp(ch, shapes, streams, concurrency, server);
             long t0 = System.nanoTime();
             long serverCpu0 = server.cpuNanos();
             long clientCpu0 = processCpuNanos();
@@ -176,7 +178,7 @@ public final class ExtProcBenchmark {
             ticks0.forEach((k, v) -> ticks.merge(k, -v, Long::sum));
             return new Result(warm.streamNanos, warm.messageNanos, (System.nanoTime() - t0) / 1e9,
                     server.cpuNanos() - serverCpu0, processCpuNanos() - clientCpu0,
-                    server.contextSwitches() - switches0, ticks);
+                    server.contextSwitches() - switches0, ticks, warmUp);
         } finally {
             ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             server.close();
@@ -188,9 +190,10 @@ public final class ExtProcBenchmark {
      * batches of 2,000 until the JIT threads take under a tenth of the server's CPU in a batch, at
      * most 20,000 more. After 4,000 streams they still took half of it on the busy 2-core machine.
      */
-    private static void warmUp(ManagedChannel ch, List<ExtProcStreamCost.Shape> shapes, int streams, int concurrency,
-                               BenchServerProcess server) throws Exception {
-        drive(ch, shapes, Math.max(10_000, streams / 2), concurrency);
+    private static int warmUp(ManagedChannel ch, List<ExtProcStreamCost.Shape> shapes, int streams, int concurrency,
+                              BenchServerProcess server) throws Exception {
+        int first = Math.max(10_000, streams / 2);
+        drive(ch, shapes, first, concurrency);
         for (int extra = 0; extra < 20_000; extra += 2_000) {
             Map<String, Long> before = server.ticksByThreadKind();
             drive(ch, shapes, 2_000, concurrency);
@@ -201,9 +204,10 @@ public final class ExtProcBenchmark {
             }
             long jit = after.getOrDefault("JIT", 0L) - before.getOrDefault("JIT", 0L);
             if (jit * 10 < all) {
-                return;
+                return first + extra + 2_000;
             }
         }
+        return first + 20_000;
     }
 
     private static Result drive(ManagedChannel ch, List<ExtProcStreamCost.Shape> shapes, int streams, int concurrency)
@@ -231,7 +235,7 @@ public final class ExtProcBenchmark {
             f.get(30, TimeUnit.MINUTES);
         }
         pool.shutdown();
-        return new Result(streamNanos, messageNanos, (System.nanoTime() - t0) / 1e9, 0, 0, 0, Map.of());
+        return new Result(streamNanos, messageNanos, (System.nanoTime() - t0) / 1e9, 0, 0, 0, Map.of(), 0);
     }
 
     /** One HTTP stream as Envoy drives it; returns the sum of the waits for the processor's answers. */
