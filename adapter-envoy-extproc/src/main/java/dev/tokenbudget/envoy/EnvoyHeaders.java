@@ -42,6 +42,20 @@ final class EnvoyHeaders {
         return v;
     }
 
+    /** The {@code :status} of response headers; a missing or malformed one breaks the protocol. */
+    int status() {
+        String s = first(":status");
+        try {
+            int v = s == null ? -1 : Integer.parseInt(s.trim());
+            if (v >= 100 && v <= 999) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw ProtocolViolation.invalid("response_headers without a valid :status header (was " + s + ")");
+    }
+
     /** Whether Envoy sent {@code name} at all (with any value, empty included). */
     boolean has(String name) {
         return indexOf(name) >= 0;

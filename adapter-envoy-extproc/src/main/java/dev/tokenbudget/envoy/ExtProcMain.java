@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
 
 /**
  * {@code java -jar tokenbudget-envoy-extproc.jar --config tokenbudget.yaml}: the external processor
@@ -85,8 +86,8 @@ public final class ExtProcMain implements Callable<Integer> {
 
     @Option(names = "--grpc-threads", paramLabel = "N",
             description = "Threads that run the processor's gRPC callbacks, a fixed pool; 0 for grpc-java's cached "
-                    + "pool, a thread per busy stream (default: twice the cores, at least 4, on the memory store; "
-                    + "0 on redis, where each admission waits for its reservation on the callback's thread).")
+                    + "pool, a thread per busy stream (default: twice the cores, at least 4; no thread waits for "
+                    + "the store, Redis included).")
     private Integer grpcThreads;
 
     @Option(names = "--bedrock-signing-region", paramLabel = "REGION",
@@ -172,13 +173,14 @@ public final class ExtProcMain implements Callable<Integer> {
         // thresholds and projections go to the config's alert sinks, off the request path
         AlertService alerts = AlertService.startFromConfig(engine, System::getenv);
         AdminServer admin = s.adminPort() < 0 ? null : startAdmin(engine, s.adminPort());
+        ExecutorService callbacks = ExtProcServer.callbackPool(handlerThreads(s));
         ExtProcService service = new ExtProcService(new BudgetGateway(engine, options), cloud.upstreams(),
-                s.timeouts());
+                s.timeouts(), callbacks);
         LOG.atInfo().addKeyValue("event", "config_loaded").addKeyValue("config", s.config())
                 .addKeyValue("budgets", cfg.budgets().budgets().size()).addKeyValue("keys", cfg.keys().size())
                 .addKeyValue("store", st.type()).log("engine ready");
         return new ExtProcServer(new InetSocketAddress(s.grpcAddress(), s.grpcPort()), service,
-                service::openStreams, s.maxMessageBytes(), handlerThreads(s, st), () -> {
+                service::openStreams, s.maxMessageBytes(), callbacks, () -> {
                     if (admin != null) {
                         admin.close();
                     }
@@ -188,16 +190,11 @@ public final class ExtProcMain implements Callable<Integer> {
     }
 
     /**
-     * The flag, else a fixed pool on the memory store and grpc-java's cached pool on Redis: the
-     * ext_proc admission makes its reservation on the callback's thread (so that its answer goes
-     * out from there, BudgetGateway#admitAsync with a bound), which on Redis is a round trip, and
-     * up to the store's timeout when Redis is slow: a fixed pool would stall every stream then.
+     * The flag, else {@link ExtProcServer#DEFAULT_HANDLER_THREADS} on either store: on Redis too no
+     * callback waits for the reservation (the stream goes on when Redis answers).
      */
-    static int handlerThreads(ExtProcSettings s, StoreSettings st) {
-        if (s.grpcThreads() != null) {
-            return s.grpcThreads();
-        }
-        return st.isRedis() ? 0 : ExtProcServer.DEFAULT_HANDLER_THREADS;
+    static int handlerThreads(ExtProcSettings s) {
+        return s.grpcThreads() != null ? s.grpcThreads() : ExtProcServer.DEFAULT_HANDLER_THREADS;
     }
 
     private static AdminServer startAdmin(BudgetEngine engine, int port) {

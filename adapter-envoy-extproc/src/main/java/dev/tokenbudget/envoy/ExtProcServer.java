@@ -32,12 +32,12 @@ public final class ExtProcServer implements AutoCloseable {
     public static final String HEALTH_SERVICE = ExternalProcessorGrpc.SERVICE_NAME;
 
     /**
-     * Threads that run the processor's callbacks on the in-memory store: twice the cores, at least
-     * 4. There no callback waits (the reservation is a lock on one budget tree), so threads beyond
-     * the cores only take turns; grpc-java's default, a cached pool, starts a thread per busy
-     * stream, and a fixed pool saves context switches (BENCHMARKS.md, "Envoy ext_proc"). The
-     * margin over the cores is for the calls that may wait: a cloud credential refresh. On Redis
-     * the admission's reservation is a blocking round trip: {@code ExtProcMain} keeps the cached pool there.
+     * Threads that run the processor's callbacks: twice the cores, at least 4. No callback waits
+     * for the store (in memory the reservation is a lock on one budget tree; on Redis the stream
+     * goes on when the store's answer comes, {@link ExtProcService}), so threads beyond the cores
+     * only take turns; grpc-java's default, a cached pool, starts a thread per busy stream, and a
+     * fixed pool saves context switches (BENCHMARKS.md, "Envoy ext_proc"). The margin over the
+     * cores is for the calls that may wait: a cloud credential refresh.
      */
     public static final int DEFAULT_HANDLER_THREADS = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
 
@@ -57,23 +57,29 @@ public final class ExtProcServer implements AutoCloseable {
     }
 
     /**
+     * As the full constructor with a fixed pool of {@code handlerThreads} threads, or for 0
+     * grpc-java's default executor (a cached pool that grows with the busy streams).
+     */
+    public ExtProcServer(InetSocketAddress address, BindableService processor, IntSupplier openStreams,
+                         int maxMessageBytes, int handlerThreads, AutoCloseable onClose) {
+        this(address, processor, openStreams, maxMessageBytes, handlerThreads == 0 ? null
+                : callbackPool(handlerThreads), onClose);
+    }
+
+    /**
      * @param address          where to listen (port 0 picks a free one)
      * @param processor        the ExternalProcessor service
      * @param openStreams      how many processor streams are open, for the drain log
      * @param maxMessageBytes  largest inbound message (a BUFFERED body arrives whole)
-     * @param handlerThreads   threads that run the callbacks (a fixed pool); 0 for grpc-java's
-     *                         default, a cached pool that grows with the busy streams
+     * @param handlers         runs the callbacks ({@link #callbackPool}); shut down with the
+     *                         server. Null for grpc-java's default
      * @param onClose          closed after the server stopped (the engine), or null
      */
     public ExtProcServer(InetSocketAddress address, BindableService processor, IntSupplier openStreams,
-                         int maxMessageBytes, int handlerThreads, AutoCloseable onClose) {
-        if (handlerThreads < 0) {
-            throw new IllegalArgumentException("handlerThreads must be >= 0, was " + handlerThreads);
-        }
+                         int maxMessageBytes, ExecutorService handlers, AutoCloseable onClose) {
         this.openStreams = Objects.requireNonNull(openStreams, "openStreams");
         this.onClose = onClose;
-        this.handlers = handlerThreads == 0 ? null : Executors.newFixedThreadPool(handlerThreads,
-                daemonThreads("tokenbudget-extproc-"));
+        this.handlers = handlers;
         NettyServerBuilder builder = NettyServerBuilder.forAddress(address);
         if (handlers != null) {
             builder.executor(handlers);
@@ -164,6 +170,19 @@ public final class ExtProcServer implements AutoCloseable {
         drain(Duration.ZERO);
     }
 
+    /**
+     * The threads for the callbacks and the admissions' continuations: a fixed pool of
+     * {@code threads}, or for 0 a cached pool that starts a thread per busy stream (what
+     * grpc-java's default does).
+     */
+    public static ExecutorService callbackPool(int threads) {
+        if (threads < 0) {
+            throw new IllegalArgumentException("handlerThreads must be >= 0, was " + threads);
+        }
+        return threads == 0 ? Executors.newCachedThreadPool(daemonThreads("tokenbudget-extproc-"))
+                : Executors.newFixedThreadPool(threads, daemonThreads("tokenbudget-extproc-"));
+    }
+
     private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
         AtomicInteger n = new AtomicInteger();
         return r -> {
@@ -176,7 +195,7 @@ public final class ExtProcServer implements AutoCloseable {
     private void closeQuietly() {
         if (handlers != null) {
             // the server has terminated: no callback is queued any more; an admission still
-            // completing elsewhere runs its answer on its own thread
+            // completing elsewhere runs its answer on its own thread (ExtProcService)
             handlers.shutdown();
         }
         if (onClose == null) {

@@ -21,6 +21,7 @@ import io.grpc.stub.StreamObserver;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 
 /**
  * One ext_proc stream, which is one HTTP request and its response, as a small state machine:
@@ -30,14 +31,18 @@ import java.util.concurrent.CompletionStage;
  * mode); a message that cannot come in the current state, or a malformed one, ends this stream
  * with a gRPC error and nothing else.
  *
- * <p>Admission may wait for an upstream quota: it runs asynchronously and always answers before
- * Envoy's per-message timer could fire ({@link MessageTimeouts}), asking for more time first where
- * the filter allows it. The stream's ticket is always closed once: settled by the meter when the
- * response ends, settled/released by {@link ResponseMeter#abort()} when the stream ends first
- * (client reset, server drain), or withdrawn whole ({@link ResponseMeter#withdraw()}, upstream
- * quota included) when Envoy gave up before it got the admission's answer. gRPC delivers one
- * stream's callbacks one at a time; the methods are synchronized because the admission completes
- * on another thread and the drain's cancellation must not interleave.
+ * <p>Admission runs asynchronously: nothing waits for the store (a Redis round trip) or an upstream
+ * quota; an admission not decided at once goes on, on {@code continuations} (the callback pool),
+ * when it is, and always answers before Envoy's per-message timer could fire
+ * ({@link MessageTimeouts}), asking for more time first where the filter allows it. Envoy sends a stream's
+ * next message only after this one's answer (its own local reply aside); in observability mode,
+ * where it waits for nothing, what arrives meanwhile is held ({@link HeldMessages}). The stream's
+ * ticket is always closed once: settled by the meter when the response ends, settled/released by
+ * {@link ResponseMeter#abort()} when the stream ends first (client reset, server drain), or
+ * withdrawn whole ({@link ResponseMeter#withdraw()}, upstream quota included) when Envoy gave up
+ * before it got the admission's answer. gRPC delivers one stream's callbacks one at a time; the
+ * methods are synchronized because the admission completes on another thread and the drain's
+ * cancellation must not interleave.
  */
 final class ExtProcStream implements StreamObserver<ProcessingRequest> {
 
@@ -49,9 +54,11 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     private final BudgetGateway gateway;
     private final UpstreamSigning signing;
     private final MessageTimeouts timeouts;
-    private final ServerCallStreamObserver<ProcessingResponse> out;
+    private final Executor continuations;
+    private final StreamOutput out;
     private final StreamRecord record;
     private final Runnable onAbandoned;
+    private final HeldMessages held = new HeldMessages();
 
     private Phase phase = Phase.REQUEST_HEADERS;
     private boolean first = true;
@@ -66,26 +73,29 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     private boolean closed;
     /** Envoy answered the request itself (413, 408...) while the admission was still being decided. */
     private boolean localReply;
-    private volatile boolean cancelled;
 
     /**
-     * @param onAbandoned run when Envoy ends the stream while its admission is still being decided
+     * @param continuations where an admission not decided at once continues (the callback pool)
+     * @param onAbandoned   run when Envoy ends the stream while its admission is still being decided
      */
-    ExtProcStream(BudgetGateway gateway, UpstreamSigning signing, MessageTimeouts timeouts,
+    ExtProcStream(BudgetGateway gateway, UpstreamSigning signing, MessageTimeouts timeouts, Executor continuations,
                   ServerCallStreamObserver<ProcessingResponse> out, StreamRecord record, Runnable onAbandoned) {
         this.gateway = gateway;
         this.signing = signing;
         this.timeouts = timeouts;
+        this.continuations = continuations;
         this.onAbandoned = onAbandoned;
-        this.out = out;
+        this.out = new StreamOutput(out);
         this.record = record;
-        // with a handler, a late onNext after a reset is dropped instead of throwing
-        out.setOnCancelHandler(() -> cancelled = true);
     }
 
     @Override
     public synchronized void onNext(ProcessingRequest req) {
         if (closed) {
+            return;
+        }
+        if (held.holding()) {
+            held.hold(req);
             return;
         }
         try {
@@ -103,6 +113,7 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
             first = false;
             announced = req.hasProtocolConfig() ? req.getProtocolConfig() : null;
             observed = req.getObservabilityMode();
+            out.observed(observed);
             record.observed(observed);
             String why = observed ? null : ProcessingModes.unsupportedResponseBodyMode(announced);
             if (why != null) {
@@ -110,6 +121,14 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
             }
         } else if (req.getObservabilityMode() != observed) {
             throw ProtocolViolation.invalid("observability_mode changed within one stream");
+        }
+        if (observed && phase == Phase.REQUEST_BODY && req.hasResponseHeaders()) {
+            // the upstream answered before the streamed request body ended: admit with what came
+            admit(observedBody.toByteArray(), Answering.NOTHING);
+            if (held.holding() || closed) {
+                onNext(req); // held until the admission is in, or dropped: the stream has ended
+                return;
+            }
         }
         switch (req.getRequestCase()) {
             case REQUEST_HEADERS -> onRequestHeaders(req.getRequestHeaders());
@@ -148,7 +167,7 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
         if (why != null) {
             throw ProtocolViolation.precondition(why);
         }
-        answer(Answers.continueRequestHeaders());
+        out.answer(Answers.continueRequestHeaders());
     }
 
     private void onRequestBody(HttpBody b) {
@@ -168,7 +187,7 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
         if (phase == Phase.REQUEST_BODY && observed) {
             admit(observedBody.toByteArray(), Answering.NOTHING); // trailers end the streamed body
         } else if (phase == Phase.AWAITING_RESPONSE) {
-            answer(Answers.continueRequestTrailers()); // after a BUFFERED body that said more follows
+            out.answer(Answers.continueRequestTrailers()); // after a BUFFERED body that said more follows
         } else if (phase == Phase.REQUEST_BODY) {
             throw ProtocolViolation.precondition("request_trailers came before any request body, so the request "
                     + "headers can no longer be changed; set processing_mode.request_trailer_mode: SKIP");
@@ -186,7 +205,8 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     private void admit(byte[] body, Answering answering) {
         if (answering == Answering.NOTHING) {
             // observability: Envoy waits for no answer, and the response may follow at once
-            admitted(gateway.admit(identified, body), null, answering);
+            held.start();
+            continueWhenDecided(gateway.admitAsync(identified, body, null), answering);
             return;
         }
         phase = Phase.ADMITTING;
@@ -194,18 +214,32 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
         boolean extend = timeouts.extensible();
         boolean extended = false;
         if (extend && body.length >= MessageTimeouts.SLOW_BODY_BYTES) {
-            answer(timeouts.moreTime());
+            out.answer(timeouts.moreTime());
             extended = true;
         }
         CompletionStage<Admission> admission = gateway.admitAsync(identified, body, timeouts.answerWithin(extend));
         if (extend && !extended && !admission.toCompletableFuture().isDone()) {
-            answer(timeouts.moreTime()); // waiting for the upstream quota
+            out.answer(timeouts.moreTime()); // waiting for the store or the upstream quota
         }
-        admission.whenComplete((a, e) -> admitted(a, e, answering));
+        continueWhenDecided(admission, answering);
     }
 
-    /** The admission's outcome, on whichever thread completed it. */
+    /** Decided already (the memory store): on with it here; else on the callback pool once it is. */
+    private void continueWhenDecided(CompletionStage<Admission> admission, Answering answering) {
+        if (admission.toCompletableFuture().isDone()) {
+            admission.whenComplete((a, e) -> admitted(a, e, answering));
+        } else {
+            admission.whenCompleteAsync((a, e) -> admitted(a, e, answering), continuations);
+        }
+    }
+
+    /** The admission's outcome; then what an observability-mode stream held meanwhile. */
     private synchronized void admitted(Admission a, Throwable e, Answering answering) {
+        decided(a, e, answering);
+        held.release(this::onNext);
+    }
+
+    private void decided(Admission a, Throwable e, Answering answering) {
         try {
             if (e != null) {
                 throw e instanceof RuntimeException re ? re : new IllegalStateException(e);
@@ -248,7 +282,7 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
                     clientBody = null;
                 }
                 CommonResponse c = Answers.forward(forward, requestHeaders, signed);
-                answer(answering == Answering.REQUEST_HEADERS ? Answers.requestHeaders(c) : Answers.requestBody(c));
+                out.answer(answering == Answering.REQUEST_HEADERS ? Answers.requestHeaders(c) : Answers.requestBody(c));
             }
         } catch (RuntimeException ex) {
             if (!closed) {
@@ -259,29 +293,22 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     }
 
     private void onResponseHeaders(HttpHeaders h) {
-        if (phase == Phase.REQUEST_BODY && observed) {
-            // the upstream answered before the streamed request body ended: admit with what came
-            admit(observedBody.toByteArray(), Answering.NOTHING);
-            if (closed) {
-                return;
-            }
-        }
         if (phase == Phase.REQUEST_BODY || phase == Phase.ADMITTING) {
             // Envoy's own local reply before the request was admitted (413 over the buffer limit,
             // 408): with BUFFERED nothing went upstream; answer it as it is, nothing to meter
-            int status = statusOf(new EnvoyHeaders(h.getHeaders()).first(":status"));
+            int status = new EnvoyHeaders(h.getHeaders()).status();
             record.responseStatus(status);
             if (phase == Phase.REQUEST_BODY) {
                 end(Answers.responseHeaders(Map.of(), false));
             } else {
                 localReply = true; // the admission's answer is still owed: admitted() ends the stream
-                answer(Answers.responseHeaders(Map.of(), false));
+                out.answer(Answers.responseHeaders(Map.of(), false));
             }
             return;
         }
         expect(Phase.AWAITING_RESPONSE, "response_headers");
         EnvoyHeaders headers = new EnvoyHeaders(h.getHeaders());
-        int status = statusOf(headers.first(":status"));
+        int status = headers.status();
         ResponseMeter meter = forward.meter();
         meter.onResponseHeaders(status, headers.first("content-type"), headers::first);
         record.responseStatus(status);
@@ -292,7 +319,8 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
             return;
         }
         phase = Phase.RESPONSE_BODY;
-        answer(Answers.responseHeaders(forward.responseHeaders(), ProcessingModes.needsResponseOverride(announced)));
+        out.answer(Answers.responseHeaders(forward.responseHeaders(),
+                ProcessingModes.needsResponseOverride(announced)));
     }
 
     private void onResponseBody(HttpBody b) {
@@ -306,7 +334,7 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
             record.meter(forward.meter().complete());
             end(Answers.continueResponseBody());
         } else {
-            answer(Answers.continueResponseBody());
+            out.answer(Answers.continueResponseBody());
         }
     }
 
@@ -319,23 +347,29 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     /** Envoy half-closed: the HTTP stream is over. Whatever is not settled yet is aborted. */
     @Override
     public synchronized void onCompleted() {
+        if (held.holdEnd(this::onCompleted)) {
+            return;
+        }
         abortMeter();
         boolean admitting = phase == Phase.ADMITTING;
         if (!closed) {
             closed = true;
             phase = Phase.DONE;
-            complete();
+            out.complete();
         }
         if (admitting) {
             onAbandoned.run(); // admitted() withdraws what the admission took, then ends the record
         } else {
-            record.end(cancelled ? "cancelled" : "closed_by_envoy");
+            record.end(out.cancelled() ? "cancelled" : "closed_by_envoy");
         }
     }
 
     /** Envoy reset the stream (client gone, timeout, Envoy shut down) or the server is cancelling it. */
     @Override
     public synchronized void onError(Throwable t) {
+        if (held.holdEnd(() -> onError(t))) {
+            return;
+        }
         abortMeter();
         boolean admitting = phase == Phase.ADMITTING;
         closed = true;
@@ -355,11 +389,11 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     /** Sends the last answer (if any) and closes the stream cleanly: Envoy needs nothing more from us. */
     private void end(ProcessingResponse last) {
         if (last != null) {
-            answer(last);
+            out.answer(last);
         }
         closed = true;
         phase = Phase.DONE;
-        complete();
+        out.complete();
         record.end("done");
     }
 
@@ -368,30 +402,8 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
         closed = true;
         phase = Phase.DONE;
         record.failed(s);
-        if (!cancelled) {
-            try {
-                out.onError(s.asRuntimeException());
-            } catch (RuntimeException ignored) {
-                // the call ended meanwhile
-            }
-        }
+        out.fail(s);
         record.end("failed");
-    }
-
-    private void answer(ProcessingResponse r) {
-        if (!observed && !cancelled) {
-            out.onNext(r);
-        }
-    }
-
-    private void complete() {
-        if (!cancelled) {
-            try {
-                out.onCompleted();
-            } catch (RuntimeException ignored) {
-                // the call ended meanwhile
-            }
-        }
     }
 
     private void abortMeter() {
@@ -404,17 +416,5 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
         if (phase != p) {
             throw ProtocolViolation.outOfOrder(message, phase.name());
         }
-    }
-
-    private static int statusOf(String s) {
-        try {
-            int v = s == null ? -1 : Integer.parseInt(s.trim());
-            if (v >= 100 && v <= 999) {
-                return v;
-            }
-        } catch (NumberFormatException e) {
-            // below
-        }
-        throw ProtocolViolation.invalid("response_headers without a valid :status header (was " + s + ")");
     }
 }

@@ -1,24 +1,16 @@
 package dev.tokenbudget.envoy;
 
-import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.gateway.BudgetGateway;
-import io.envoyproxy.envoy.service.ext_proc.v3.BodyResponse;
-import io.envoyproxy.envoy.service.ext_proc.v3.ExternalProcessorGrpc;
-import io.envoyproxy.envoy.service.ext_proc.v3.HeadersResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
-import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
-import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 
-import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -36,9 +28,12 @@ import static dev.tokenbudget.envoy.EnvoyMessages.responseHeaders;
  * Benchmark (not a test): what the processor adds to each HTTP stream, as Envoy sees it. A load
  * client behaves as Envoy's filter (one gRPC stream per HTTP stream, each message waiting for its
  * answer) and measures per stream the sum of its waits: request headers, the BUFFERED body,
- * response headers, every response chunk. Run against the real processor (in-memory engine) and
- * against a null processor that answers CONTINUE without any work, over the same loopback gRPC,
- * so that the difference is tokenbudget's own cost. Run with bench/envoy-extproc.sh.
+ * response headers, every response chunk. Run against the real processor (in-memory engine, and
+ * on Redis when given a URI) and against a null processor that answers CONTINUE without any work,
+ * over the same loopback gRPC, so that the difference is tokenbudget's own cost. Each server runs
+ * in a JVM of its own ({@link ExtProcBenchServer}, started afresh for every run), this JVM is only
+ * the load client, and the server process's CPU time is read from the operating system, so the
+ * client's work is charged to neither processor. Run with bench/envoy-extproc.sh.
  */
 public final class ExtProcBenchmark {
 
@@ -48,9 +43,17 @@ public final class ExtProcBenchmark {
      */
     private static final EnvoyRules RULES = EnvoyRules.untimed();
 
-    /** One measured run; {@code cpuNanos}: the whole JVM's CPU time (client and server) during it. */
-    private record Result(long[] streamNanos, long[] messageNanos, double seconds, long cpuNanos,
-                          long contextSwitches) {
+    /**
+     * One measured run; {@code serverCpuNanos}: the server process's CPU time during it (all its
+     * threads, GC and JIT included), {@code clientCpuNanos} this JVM's.
+     */
+    private record Result(long[] streamNanos, long[] messageNanos, double seconds, long serverCpuNanos,
+                          long clientCpuNanos, long contextSwitches, Map<String, Long> serverTicks,
+                          int warmUpStreams) {
+    }
+
+    /** A server to measure: the null processor, or tokenbudget on a store. */
+    private record Variant(String label, String processor) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -58,34 +61,67 @@ public final class ExtProcBenchmark {
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         int[] levels = args.length > 2 ? Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray()
                 : new int[] {1, 8, 32, 64};
-        // the server's callback threads, the same for both processors; 0: grpc-java's cached pool
-        int handlerThreads = args.length > 3 ? Integer.parseInt(args[3]) : ExtProcServer.DEFAULT_HANDLER_THREADS;
+        // the server's callback threads, the same for every processor; 0: a cached pool
+        int handlerThreads = args.length > 3 && !args[3].equals("-") ? Integer.parseInt(args[3])
+                : ExtProcServer.DEFAULT_HANDLER_THREADS;
+        String redisUri = args.length > 4 ? args[4] : null;
+        List<Variant> variants = new ArrayList<>(List.of(new Variant("null (gRPC only)", "null"),
+                new Variant("tokenbudget", "memory")));
+        if (redisUri != null) {
+            variants.add(new Variant("tokenbudget redis", "redis"));
+        }
         List<ExtProcStreamCost.Shape> shapes = ExtProcStreamCost.shapes();
         System.out.printf(Locale.ROOT, "ext_proc benchmark: %d streams per run, %d cores, %s, server handler "
                 + "threads %s%n", streams, Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
-                handlerThreads == 0 ? "grpc-java's cached pool" : handlerThreads);
+                handlerThreads == 0 ? "a cached pool" : handlerThreads);
         direct(streams);
         System.out.println();
-        System.out.printf(Locale.ROOT, "Over loopback gRPC (client and server in this JVM), median of %d interleaved "
-                + "rounds:%n", rounds);
+        System.out.printf(Locale.ROOT, "Over loopback gRPC (the server in a JVM of its own, this JVM the load "
+                + "client), median of %d interleaved rounds:%n", rounds);
         System.out.println();
         System.out.println("| processor | concurrency | streams/s | per-stream p50 µs | p99 µs | p99.9 µs "
-                + "| per-message p50 µs | p99 µs | JVM CPU µs/stream | context switches/stream |");
-        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+                + "| per-message p50 µs | p99 µs | server CPU µs/stream | client CPU µs/stream "
+                + "| server context switches/stream |");
+        System.out.println("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        StringBuilder perRound = new StringBuilder();
+        StringBuilder byThread = new StringBuilder();
         for (int c : levels) {
-            // interleaved, the order turned each round (null, tb, tb, null, ...), so that warm-up
-            // and the machine's drift favour neither; the round with the median rate is printed
-            List<Result> nulls = new ArrayList<>();
-            List<Result> reals = new ArrayList<>();
+            // interleaved, the order turned each round (null, tb, redis; redis, tb, null; ...), so
+            // that the machine's drift favours none; the round with the median rate is printed
+            List<List<Result>> results = new ArrayList<>();
+            variants.forEach(v -> results.add(new ArrayList<>()));
             for (int round = 0; round < rounds; round++) {
-                boolean realFirst = round % 2 == 1;
-                (realFirst ? reals : nulls).add(run(realFirst, c, streams, shapes, handlerThreads));
-                (realFirst ? nulls : reals).add(run(!realFirst, c, streams, shapes, handlerThreads));
+                for (int k = 0; k < variants.size(); k++) {
+                    int i = round % 2 == 0 ? k : variants.size() - 1 - k;
+                    results.get(i).add(run(variants.get(i).processor(), redisUri, c, streams, shapes,
+                            handlerThreads));
+                }
             }
-            row("null (gRPC only)", c, median(nulls));
-            row("tokenbudget", c, median(reals));
+            for (int i = 0; i < variants.size(); i++) {
+                Result m = median(results.get(i));
+                row(variants.get(i).label(), c, m);
+                byThread.append(String.format(Locale.ROOT, "%s at %d:", variants.get(i).label(), c));
+                // a tick is 10 ms of a thread's CPU
+                m.serverTicks.forEach((k, v) -> byThread.append(String.format(Locale.ROOT, " %s %.0f,", k,
+                        v * 1e4 / m.streamNanos.length)));
+                byThread.setLength(byThread.length() - 1);
+                byThread.append(System.lineSeparator());
+            }
+            for (int i = 0; i < variants.size(); i++) {
+                // every round's: CPU per stream is the figure that a busy machine moves least
+                perRound.append(String.format(Locale.ROOT, "%s at %d: %s µs (after %s warm-up streams)%n",
+                        variants.get(i).label(), c, results.get(i).stream().map(r -> String.format(Locale.ROOT,
+                                "%.0f", r.serverCpuNanos / 1e3 / r.streamNanos.length)).toList(),
+                        results.get(i).stream().map(r -> Integer.toString(r.warmUpStreams)).toList()));
+            }
         }
+        System.out.println();
+        System.out.println("Server CPU per stream, every round in run order:");
+        System.out.print(perRound);
+        System.out.println();
+        System.out.println("Server CPU µs per stream by thread kind (the median round, /proc ticks of 10 ms):");
+        System.out.print(byThread);
     }
 
     private static Result median(List<Result> rounds) {
@@ -97,10 +133,11 @@ public final class ExtProcBenchmark {
     private static void row(String processor, int concurrency, Result r) {
         long[] s = r.streamNanos;
         long[] m = r.messageNanos;
-        System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.1f |%n",
+        System.out.printf(Locale.ROOT, "| %s | %d | %,.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.1f |%n",
                 processor, concurrency, s.length / r.seconds, pct(s, 50) / 1e3,
                 pct(s, 99) / 1e3, pct(s, 99.9) / 1e3, pct(m, 50) / 1e3, pct(m, 99) / 1e3,
-                r.cpuNanos / 1e3 / s.length, (double) r.contextSwitches / s.length);
+                r.serverCpuNanos / 1e3 / s.length, r.clientCpuNanos / 1e3 / s.length,
+                (double) r.contextSwitches / s.length);
     }
 
     /**
@@ -125,28 +162,52 @@ public final class ExtProcBenchmark {
                 r.micros(90), r.micros(99), r.micros(99.9), r.bytes(), r.cpuMicros());
     }
 
-    private static Result run(boolean real, int concurrency, int streams, List<ExtProcStreamCost.Shape> shapes,
-                              int handlerThreads) throws Exception {
-        BudgetEngine engine = ExtProcStreamCost.engine();
-        BindableService service = real ? new ExtProcService(ExtProcStreamCost.gateway(engine),
-                new MessageTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5)))
-                : new NullProcessor();
-        AtomicInteger openDummy = new AtomicInteger();
-        ExtProcServer server = new ExtProcServer(new InetSocketAddress("127.0.0.1", 0), service, openDummy::get,
-                32 << 20, handlerThreads, engine).start();
+    private static Result run(String processor, String redisUri, int concurrency, int streams,
+                              List<ExtProcStreamCost.Shape> shapes, int handlerThreads) throws Exception {
+        BenchServerProcess server = BenchServerProcess.start(processor, handlerThreads, redisUri);
         ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
         try {
-            drive(ch, shapes, Math.max(2_000, streams / 5), concurrency); // warm-up: JIT, connection, pools
+            int warmUp = warmUp(ch, shapes, streams, concurrency, server);
             long t0 = System.nanoTime();
-            long cpu0 = processCpuNanos();
-            java.util.Map<String, Long> switches0 = contextSwitches();
+            long serverCpu0 = server.cpuNanos();
+            long clientCpu0 = processCpuNanos();
+            long switches0 = server.contextSwitches();
+            Map<String, Long> ticks0 = server.ticksByThreadKind();
             Result warm = drive(ch, shapes, streams, concurrency);
+            Map<String, Long> ticks = new TreeMap<>(server.ticksByThreadKind());
+            ticks0.forEach((k, v) -> ticks.merge(k, -v, Long::sum));
             return new Result(warm.streamNanos, warm.messageNanos, (System.nanoTime() - t0) / 1e9,
-                    processCpuNanos() - cpu0, switchesSince(switches0));
+                    server.cpuNanos() - serverCpu0, processCpuNanos() - clientCpu0,
+                    server.contextSwitches() - switches0, ticks, warmUp);
         } finally {
             ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-            server.drain(Duration.ofSeconds(5));
+            server.close();
         }
+    }
+
+    /**
+     * Warms the fresh server JVM up (JIT, connection, pools): max(10,000, streams/2) streams, then
+     * batches of 2,000 until the JIT threads take under a tenth of the server's CPU in a batch, at
+     * most 20,000 more. After 4,000 streams they still took half of it on the busy 2-core machine.
+     */
+    private static int warmUp(ManagedChannel ch, List<ExtProcStreamCost.Shape> shapes, int streams, int concurrency,
+                              BenchServerProcess server) throws Exception {
+        int first = Math.max(10_000, streams / 2);
+        drive(ch, shapes, first, concurrency);
+        for (int extra = 0; extra < 20_000; extra += 2_000) {
+            Map<String, Long> before = server.ticksByThreadKind();
+            drive(ch, shapes, 2_000, concurrency);
+            Map<String, Long> after = server.ticksByThreadKind();
+            long all = 0;
+            for (Map.Entry<String, Long> e : after.entrySet()) {
+                all += e.getValue() - before.getOrDefault(e.getKey(), 0L);
+            }
+            long jit = after.getOrDefault("JIT", 0L) - before.getOrDefault("JIT", 0L);
+            if (jit * 10 < all) {
+                return first + extra + 2_000;
+            }
+        }
+        return first + 20_000;
     }
 
     private static Result drive(ManagedChannel ch, List<ExtProcStreamCost.Shape> shapes, int streams, int concurrency)
@@ -174,7 +235,7 @@ public final class ExtProcBenchmark {
             f.get(30, TimeUnit.MINUTES);
         }
         pool.shutdown();
-        return new Result(streamNanos, messageNanos, (System.nanoTime() - t0) / 1e9, 0, 0);
+        return new Result(streamNanos, messageNanos, (System.nanoTime() - t0) / 1e9, 0, 0, 0, Map.of(), 0);
     }
 
     /** One HTTP stream as Envoy drives it; returns the sum of the waits for the processor's answers. */
@@ -212,84 +273,10 @@ public final class ExtProcBenchmark {
                 .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    /**
-     * Context switches (voluntary and not) per live thread, from /proc/self/task/N/status, by
-     * thread id; empty where there is no /proc. A thread's count is charged from its start.
-     */
-    private static java.util.Map<String, Long> contextSwitches() {
-        java.util.Map<String, Long> byTid = new java.util.HashMap<>();
-        java.io.File[] tasks = new java.io.File("/proc/self/task").listFiles();
-        if (tasks == null) {
-            return byTid;
-        }
-        for (java.io.File t : tasks) {
-            try {
-                long sum = 0;
-                for (String line : java.nio.file.Files.readAllLines(t.toPath().resolve("status"))) {
-                    if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
-                        sum += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
-                    }
-                }
-                byTid.put(t.getName(), sum);
-            } catch (java.io.IOException | RuntimeException e) {
-                // the thread ended while being read
-            }
-        }
-        return byTid;
-    }
-
-    /** The JVM's context switches since {@code before}, over the threads alive now. */
-    private static long switchesSince(java.util.Map<String, Long> before) {
-        long sum = 0;
-        for (java.util.Map.Entry<String, Long> e : contextSwitches().entrySet()) {
-            sum += e.getValue() - before.getOrDefault(e.getKey(), 0L);
-        }
-        return sum;
-    }
-
     private static double pct(long[] values, double p) {
         long[] v = values.clone();
         Arrays.sort(v);
         int i = (int) Math.min(v.length - 1, Math.ceil(p / 100.0 * v.length) - 1);
         return v[Math.max(0, i)];
-    }
-
-    /**
-     * Answers every message with the empty answer of its kind (asking for the response body, as
-     * the real processor does) and closes after the response: gRPC cost only.
-     */
-    private static final class NullProcessor extends ExternalProcessorGrpc.ExternalProcessorImplBase {
-        @Override
-        public StreamObserver<ProcessingRequest> process(StreamObserver<ProcessingResponse> out) {
-            return new StreamObserver<>() {
-                @Override
-                public void onNext(ProcessingRequest r) {
-                    ProcessingResponse.Builder a = ProcessingResponse.newBuilder();
-                    switch (r.getRequestCase()) {
-                        case REQUEST_HEADERS -> a.setRequestHeaders(HeadersResponse.getDefaultInstance());
-                        case REQUEST_BODY -> a.setRequestBody(BodyResponse.getDefaultInstance());
-                        // asks for the response body as the real processor does (the example's
-                        // response_body_mode is NONE), so both do the same protocol work
-                        case RESPONSE_HEADERS -> a.setResponseHeaders(HeadersResponse.getDefaultInstance())
-                                .setModeOverride(ProcessingModes.METERED_RESPONSE);
-                        default -> a.setResponseBody(BodyResponse.getDefaultInstance());
-                    }
-                    out.onNext(a.build());
-                    if (r.hasResponseBody() && r.getResponseBody().getEndOfStream()) {
-                        out.onCompleted();
-                    }
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                    // stream gone
-                }
-
-                @Override
-                public void onCompleted() {
-                    // Envoy half-closed
-                }
-            };
-        }
     }
 }

@@ -90,7 +90,7 @@ class ExtProcChunkBufferTest {
                 messages.add(responseBody(chunks.get(i), i == chunks.size() - 1));
             }
             stream = new ExtProcStream(g.gateway, UpstreamSigning.none(), MessageTimeouts.ENVOY_DEFAULTS,
-                    new DirectObserver(answers::add), new Results(results), () -> { });
+                    Runnable::run, new DirectObserver(answers::add), new Results(results), () -> { });
         }
 
         void step() {

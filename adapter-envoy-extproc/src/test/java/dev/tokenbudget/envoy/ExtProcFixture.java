@@ -10,6 +10,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -46,10 +47,11 @@ final class ExtProcFixture implements AutoCloseable {
         this.engine = engine;
         this.gateway = gateway;
         this.rules = rules;
+        ExecutorService callbacks = ExtProcServer.callbackPool(ExtProcServer.DEFAULT_HANDLER_THREADS);
         service = new ExtProcService(gateway, signing,
-                new MessageTimeouts(rules.messageTimeout(), rules.maxMessageTimeout()));
+                new MessageTimeouts(rules.messageTimeout(), rules.maxMessageTimeout()), callbacks);
         server = new ExtProcServer(new InetSocketAddress("127.0.0.1", 0), service, service::openStreams,
-                32 << 20, engine.engine).start();
+                32 << 20, callbacks, engine.engine).start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
                 .maxInboundMessageSize(32 << 20).build();
     }

@@ -1,6 +1,5 @@
 package dev.tokenbudget.envoy;
 
-import dev.tokenbudget.config.StoreSettings;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -48,14 +47,12 @@ class ExtProcMainTest {
     }
 
     @Test
-    void callbackThreadsAreAFixedPoolOnTheMemoryStoreAndGrowOnRedisUnlessTheFlagSays() {
-        StoreSettings redis = new StoreSettings("redis", "redis://127.0.0.1:6379", false, Duration.ofMillis(100), "tb");
-        assertThat(ExtProcMain.handlerThreads(settings(null), StoreSettings.MEMORY))
+    void callbackThreadsAreAFixedPoolOnEitherStoreUnlessTheFlagSays() {
+        // no callback waits for Redis any more: the same fixed pool as in memory
+        assertThat(ExtProcMain.handlerThreads(settings(null)))
                 .isEqualTo(ExtProcServer.DEFAULT_HANDLER_THREADS).isGreaterThanOrEqualTo(4);
-        // a Redis reservation holds its callback thread for a round trip: grpc-java's cached pool
-        assertThat(ExtProcMain.handlerThreads(settings(null), redis)).isZero();
-        assertThat(ExtProcMain.handlerThreads(settings(16), redis)).isEqualTo(16);
-        assertThat(ExtProcMain.handlerThreads(settings(0), StoreSettings.MEMORY)).isZero();
+        assertThat(ExtProcMain.handlerThreads(settings(16))).isEqualTo(16);
+        assertThat(ExtProcMain.handlerThreads(settings(0))).isZero();
     }
 
     private ExtProcMain.ExtProcSettings settings(Integer grpcThreads) {

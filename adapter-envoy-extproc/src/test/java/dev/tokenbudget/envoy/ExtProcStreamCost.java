@@ -115,7 +115,7 @@ public final class ExtProcStreamCost {
         long cpu0 = mx.getCurrentThreadCpuTime();
         for (int i = 0; i < streams; i++) {
             ExtProcStream st = new ExtProcStream(gateway, UpstreamSigning.none(), MessageTimeouts.ENVOY_DEFAULTS,
-                    new DirectObserver(answer -> { }), new StreamLog(() -> { }), () -> { });
+                    Runnable::run, new DirectObserver(answer -> { }), new StreamLog(() -> { }), () -> { });
             long t0 = System.nanoTime();
             for (ProcessingRequest r : sequences.get(i % sequences.size())) {
                 st.onNext(r);
@@ -135,7 +135,12 @@ public final class ExtProcStreamCost {
     }
 
     static BudgetEngine engine() {
-        return BudgetEngine.builder(ConfigLoader.parse("""
+        return engine("");
+    }
+
+    /** The benchmark's engine with {@code store}, a config's {@code store:} line (empty: in memory). */
+    static BudgetEngine engine(String store) {
+        return BudgetEngine.builder(ConfigLoader.parse(store + """
                 providers:
                   openai: { api_key_env: BENCH_OPENAI }
                   anthropic: { api_key_env: BENCH_ANTHROPIC }

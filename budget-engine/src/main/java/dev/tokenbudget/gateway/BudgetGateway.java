@@ -178,15 +178,16 @@ public final class BudgetGateway {
     }
 
     /**
-     * {@link #admit} without blocking on the upstream quota, for a host that must answer within a
-     * bound of its own (Envoy's per-message timeout): the reservation is made on the calling thread
-     * (a blocking store call, so that the host's continuation runs on its own threads), and the
-     * stage completes at most {@code answerWithin} after this call (estimating included), refusing
-     * with 429 and {@code Retry-After} a request the upstream quota cannot take by then, however
-     * long the quota's {@code max_wait}. Null: no bound of its own.
+     * {@link #admitAsync(Identified, byte[])} for a host that must answer within a bound of its own
+     * (Envoy's per-message timeout): the stage completes at most {@code answerWithin} after this
+     * call (estimating and the reservation included), refusing with 429 and {@code Retry-After} a
+     * request the upstream quota cannot take by then, however long the quota's {@code max_wait}.
+     * As there, nothing blocks on the store, and the stage may complete on the store's I/O thread
+     * or the quota's timer: a host whose continuation may block moves it to its own threads. The
+     * array is not copied: the host does not change it afterwards. Null bound: none of its own.
      */
     public CompletionStage<Admission> admitAsync(Identified id, byte[] body, Duration answerWithin) {
-        return admit(id, BodyBytes.of(body), answerWithin, false);
+        return admit(id, BodyBytes.of(body), answerWithin, true);
     }
 
     /**
