@@ -19,7 +19,6 @@ import dev.tokenbudget.provider.RequestScan;
 
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 
@@ -67,26 +66,9 @@ public final class GatewayPathLoop {
     private static void steps(int n, int rounds) {
         BudgetEngine engine = BudgetEngine.inMemory(ConfigLoader.parse(EngineDecision.CONFIG));
         BudgetGateway gateway = new BudgetGateway(engine, GatewayOptions.ofDefaults());
-        Map<String, String> headers = Map.of("authorization", "Bearer sk-bench", "content-type", "application/json");
-        RequestView view = new RequestView() {
-            @Override
-            public String method() {
-                return "POST";
-            }
-
-            @Override
-            public String path() {
-                return "/v1/chat/completions";
-            }
-
-            @Override
-            public String header(String name) {
-                return headers.get(name);
-            }
-        };
-        byte[] b = GatewayBench.JSON_BODY.getBytes(StandardCharsets.UTF_8);
-        ByteBuffer body = ByteBuffer.allocateDirect(b.length);
-        body.put(b).flip();
+        Map<String, String> headers = GatewayPathCost.HEADERS;
+        RequestView view = GatewayPathCost.VIEW;
+        ByteBuffer body = GatewayPathCost.offHeap(GatewayBench.JSON_BODY);
         ProviderCodec codec = ProviderCodec.of(Family.OPENAI);
         TokenizerEstimator estimator = TokenizerEstimator.shared();
         com.sun.management.ThreadMXBean t = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
