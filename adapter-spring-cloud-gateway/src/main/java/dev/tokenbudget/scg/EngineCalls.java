@@ -6,6 +6,7 @@ import reactor.core.scheduler.Schedulers;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -31,39 +32,42 @@ final class EngineCalls {
     }
 
     /**
-     * A call whose result the request waits for (identify). Inline, it runs now, on the caller's
-     * thread (the filter runs as the exchange is subscribed), and its result is a ready Mono: no
-     * deferred supplier and no operator to pass it through; a failure becomes the Mono's error.
+     * A call whose result the request waits for (identify), then what the request does with it.
+     * Inline, both run now, on the caller's thread (the filter runs as the exchange is subscribed):
+     * no Mono of the result and no operator to pass it through, one Reactor assembly fewer per
+     * request than {@code Mono.just(result).flatMap(then)}; a failure of either becomes the Mono's
+     * error, as it would inside {@code flatMap}.
      */
-    <T> Mono<T> call(Supplier<T> call) {
+    <T, R> Mono<R> call(Supplier<T> call, Function<? super T, Mono<R>> then) {
         if (offload) {
-            return Mono.fromSupplier(call).subscribeOn(Schedulers.boundedElastic());
+            return Mono.fromSupplier(call).subscribeOn(Schedulers.boundedElastic()).flatMap(then);
         }
         try {
-            return Mono.just(call.get());
+            return then.apply(call.get());
         } catch (RuntimeException e) {
             return Mono.error(e);
         }
     }
 
     /**
-     * A call that answers with a stage (admit): its result once the stage completes, without a
-     * thread waiting for it; a stage complete when the call returns (in memory) is read at once.
+     * A call that answers with a stage (admit), then what the request does with its result: once
+     * the stage completes, without a thread waiting for it; a stage complete when the call returns
+     * (in memory) is read at once and {@code then} runs now, as in {@link #call(Supplier, Function)}.
      */
-    <T> Mono<T> await(Supplier<? extends CompletionStage<T>> call) {
+    <T, R> Mono<R> await(Supplier<? extends CompletionStage<T>> call, Function<? super T, Mono<R>> then) {
         if (offload) {
-            return Mono.fromSupplier(call).subscribeOn(Schedulers.boundedElastic()).flatMap(Mono::fromCompletionStage);
+            return Mono.fromSupplier(call).subscribeOn(Schedulers.boundedElastic()).flatMap(Mono::fromCompletionStage)
+                    .flatMap(then);
         }
-        CompletionStage<T> stage;
         try {
-            stage = call.get();
+            CompletionStage<T> stage = call.get();
+            if (stage instanceof CompletableFuture<T> f && f.isDone() && !f.isCompletedExceptionally()) {
+                return then.apply(f.join());
+            }
+            return Mono.fromCompletionStage(stage).flatMap(then);
         } catch (RuntimeException e) {
             return Mono.error(e);
         }
-        if (stage instanceof CompletableFuture<T> f && f.isDone() && !f.isCompletedExceptionally()) {
-            return Mono.just(f.join());
-        }
-        return Mono.fromCompletionStage(stage);
     }
 
     /** A call nobody waits for (settle, release): never delays the response. */

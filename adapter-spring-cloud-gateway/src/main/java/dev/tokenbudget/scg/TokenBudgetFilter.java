@@ -65,8 +65,8 @@ final class TokenBudgetFilter implements GatewayFilter, Ordered {
             return chain.filter(exchange);
         }
         ServerHttpRequest request = exchange.getRequest();
-        return calls.call(() -> gateway.identify(new ExchangeRequestView(request), provider))
-                .flatMap(identification -> identified(exchange, chain, identification));
+        return calls.call(() -> gateway.identify(new ExchangeRequestView(request), provider),
+                identification -> identified(exchange, chain, identification));
     }
 
     private Mono<Void> identified(ServerWebExchange exchange, GatewayFilterChain chain, Identification result) {
@@ -82,8 +82,8 @@ final class TokenBudgetFilter implements GatewayFilter, Ordered {
                     RequestBody body = read.get();
                     // the engine reads the buffers in place; they go upstream as they are unless rewritten
                     // waits, without a thread, for a Redis reservation or an upstream quota
-                    return calls.await(() -> body.read(bytes -> gateway.admitAsync(id, bytes)))
-                            .flatMap(admission -> admitted(exchange, chain, admission, body))
+                    return calls.await(() -> body.read(bytes -> gateway.admitAsync(id, bytes)),
+                                    admission -> admitted(exchange, chain, admission, body))
                             .doFinally(signal -> body.release());
                 });
     }

@@ -75,8 +75,34 @@ public class GatewayPathCost {
         return data.stream().map(d -> ("data: " + d + "\n\n").getBytes(StandardCharsets.UTF_8)).toArray(byte[][]::new);
     }
 
-    private static final Map<String, String> HEADERS = Map.of("authorization", "Bearer sk-bench",
+    static final Map<String, String> HEADERS = Map.of("authorization", "Bearer sk-bench",
             "content-type", "application/json");
+
+    /** The bench's request as the gateway layer sees it: a chat completion with the bench's key. */
+    static final RequestView VIEW = new RequestView() {
+        @Override
+        public String method() {
+            return "POST";
+        }
+
+        @Override
+        public String path() {
+            return "/v1/chat/completions";
+        }
+
+        @Override
+        public String header(String name) {
+            return HEADERS.get(name);
+        }
+    };
+
+    /** {@code json} in an off-heap buffer, as a gateway holds request bodies. */
+    static ByteBuffer offHeap(String json) {
+        byte[] b = json.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer buf = ByteBuffer.allocateDirect(b.length);
+        buf.put(b).flip();
+        return buf;
+    }
 
     private BudgetEngine engine;
     private BudgetGateway gateway;
@@ -88,28 +114,9 @@ public class GatewayPathCost {
     public void setUp() {
         engine = BudgetEngine.inMemory(ConfigLoader.parse(EngineDecision.CONFIG));
         gateway = new BudgetGateway(engine, GatewayOptions.ofDefaults());
-        view = new RequestView() {
-            @Override
-            public String method() {
-                return "POST";
-            }
-
-            @Override
-            public String path() {
-                return "/v1/chat/completions";
-            }
-
-            @Override
-            public String header(String name) {
-                return HEADERS.get(name);
-            }
-        };
-        byte[] b = GatewayBench.JSON_BODY.getBytes(StandardCharsets.UTF_8);
-        body = ByteBuffer.allocateDirect(b.length); // a gateway holds request bodies off-heap
-        body.put(b).flip();
-        byte[] sb = STREAM_BODY.getBytes(StandardCharsets.UTF_8);
-        streamBody = ByteBuffer.allocateDirect(sb.length);
-        streamBody.put(sb).flip();
+        view = VIEW;
+        body = offHeap(GatewayBench.JSON_BODY);
+        streamBody = offHeap(STREAM_BODY);
         if (request() != MeterResult.Outcome.SETTLED || stream() != MeterResult.Outcome.SETTLED) {
             throw new IllegalStateException("expected settled requests");
         }

@@ -67,29 +67,50 @@ final class HeldSeparator {
 
     /**
      * Follows strings through {@code b[from..to)} and returns the index of a separator between
-     * tokens that only whitespace follows, or -1.
+     * tokens that only whitespace follows, or -1. Inside a string only a quote or a backslash
+     * matters, so the bytes between them are passed over by a loop that looks for nothing else.
      */
-    private int track(byte[] b, int from, int to) {
+    int track(byte[] b, int from, int to) {
         int separator = -1;
-        for (int i = from; i < to; i++) {
-            byte c = b[i];
+        int i = from;
+        while (i < to) {
             if (inString) {
+                separator = -1;
                 if (escaped) {
                     escaped = false;
-                } else if (c == '\\') {
+                    i++;
+                    continue;
+                }
+                byte c = b[i];
+                while (c != '"' && c != '\\' && ++i < to) {
+                    c = b[i];
+                }
+                if (i == to) {
+                    break;
+                }
+                if (c == '\\') {
                     escaped = true;
-                } else if (c == '"') {
+                } else {
                     inString = false;
                 }
-                separator = -1;
-            } else if (c == ',' || c == ':') {
+                i++;
+                continue;
+            }
+            byte c = b[i];
+            if (c == ',' || c == ':') {
                 separator = i;
             } else if (!isWhitespace(c)) {
                 inString = c == '"';
                 separator = -1;
             }
+            i++;
         }
         return separator;
+    }
+
+    /** Whether the bytes tracked so far end inside a string (for tests). */
+    boolean insideString() {
+        return inString;
     }
 
     private static boolean isWhitespace(byte c) {

@@ -45,7 +45,14 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class InMemoryBudgetStore implements BudgetStore {
 
     private static final Dimension[] DIMS = Dimension.values();
-    private static final Comparator<Lease> BY_EXPIRY = Comparator.comparing(Lease::expiresAt).thenComparing(Lease::id);
+    /**
+     * By expiry, then id: written out rather than {@code Comparator.comparing(..).thenComparing(..)},
+     * whose chained key-extractor lambdas every insertion and lookup of the lease set called.
+     */
+    private static final Comparator<Lease> BY_EXPIRY = (a, b) -> {
+        int c = a.expiresAt.compareTo(b.expiresAt);
+        return c != 0 ? c : a.id.compareTo(b.id);
+    };
 
     private final ConcurrentHashMap<String, Tree> trees = new ConcurrentHashMap<>();
     private final Map<String, LimitOverride> limits = new LinkedHashMap<>();
