@@ -54,7 +54,9 @@ final class Bands {
         // seen (a shift or a launch after the forecast); all of it right after a shift, which
         // none of the origins' errors reflect yet
         double sv2 = total > 0 ? Math.min(MAX_LOG_SIGMA * MAX_LOG_SIGMA, events / (total * total)) : 0;
-        double s = Math.sqrt(se * se + (freshShift ? 1 : PARAMETRIC_SHARE) * sp * sp + sv2);
+        // capped as the parametric band is: on a series erratic enough for the cap to matter wider bands say
+        // nothing more, and past it exp(c + t95 * s) overflows to an infinite bound
+        double s = Math.min(MAX_LOG_SIGMA, Math.sqrt(se * se + (freshShift ? 1 : PARAMETRIC_SHARE) * sp * sp + sv2));
         double[] z = {-t95, -t80, t80, t95};
         double[] out = new double[4];
         for (int i = 0; i < 4; i++) {

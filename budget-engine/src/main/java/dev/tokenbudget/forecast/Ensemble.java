@@ -7,7 +7,8 @@ import java.util.Arrays;
  * past (rolling origins): at each of the last days whose outcome is known, every candidate
  * forecasts the same number of days ahead from the history before that day, with the same number
  * of window days behind it. Each is weighted by the inverse square of its mean squared relative
- * error on the window total. The combination's own errors at those origins are kept: their spread
+ * error on the window total, each origin's error counting {@link #ORIGIN_DECAY} times as much as the
+ * next one's. The combination's own errors at those origins are kept: their spread
  * makes the forecast's bands (split conformal, see {@link Forecaster}), so the stated coverage is
  * what the method achieved on this budget, at this horizon.
  */
@@ -16,6 +17,11 @@ final class Ensemble {
     static final int MAX_ORIGINS = 40;
     static final int MIN_ORIGINS = 6;
     static final int MIN_WEIGHT_ORIGINS = 3;
+    /**
+     * Weight of an origin's error relative to the next origin's: the most recent past forecasts count most
+     * (half as much 23 origins back), so that a candidate that has stopped fitting loses its weight sooner.
+     */
+    static final double ORIGIN_DECAY = 0.97;
 
     /**
      * @param path    expected usage per day ahead
@@ -77,17 +83,20 @@ final class Ensemble {
         for (Candidates.Kind k : Candidates.Kind.values()) {
             int j = k.ordinal();
             double se = 0;
+            double weight = 0;
             int m = 0;
             for (int i = 0; i < f.length; i++) {
                 double t = used[i] + actual[i];
                 if (!Double.isNaN(f[i][j]) && t > 0) {
                     double e = (f[i][j] - actual[i]) / t;
-                    se += e * e;
+                    double age = Math.pow(ORIGIN_DECAY, f.length - 1 - i);
+                    se += age * e * e;
+                    weight += age;
                     m++;
                 }
             }
             if (k.judged && now.has(k) && m >= MIN_WEIGHT_ORIGINS) {
-                double mse = Math.max(1e-6, se / m);
+                double mse = Math.max(1e-6, se / weight);
                 w[j] = 1 / (mse * mse); // sharper than inverse-MSE: a clearly better candidate should dominate
                 total += w[j];
             }
