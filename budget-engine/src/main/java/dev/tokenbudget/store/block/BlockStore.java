@@ -156,10 +156,10 @@ public final class BlockStore implements BudgetStore {
         return states;
     }
 
+    /** Whether the block's path counts in window {@code s} (reserved tokens are per window, not per bucket). */
     private static boolean charges(List<Slot> path, Slot s) {
         for (Slot p : path) {
-            if (p.budgetId().equals(s.budgetId()) && p.window().key().equals(s.window().key())
-                    && p.window().bucket() == s.window().bucket()) {
+            if (p.budgetId().equals(s.budgetId()) && p.window().key().equals(s.window().key())) {
                 return true;
             }
         }
