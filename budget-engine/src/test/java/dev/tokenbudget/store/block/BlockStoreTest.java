@@ -181,6 +181,47 @@ class BlockStoreTest {
     }
 
     @Test
+    void aRequestFromABlockLeftUnsettledIsChargedAtItsReservationWhenItsLeaseRunsOut() {
+        RedisBudgetStore plain = redis(prefix);
+        BlockStore blocks = new BlockStore(redis(prefix), BLOCKS);
+        Instant now = Instant.parse("2026-05-10T10:00:00Z");
+        List<Slot> path = path(now);
+        reserveAndSettle(blocks, "first", now, 100, 100, 10, 10);
+        blocks.reserve(new ReserveCommand("t", "lost", now, now.plusSeconds(60), path, 300, 200));
+        assertThat(blocks.stats().carved()).isEqualTo(1);
+        assertThat(blocks.expireLeases(now.plusSeconds(59))).isEmpty();
+        assertThat(blocks.expireLeases(now.plusSeconds(61))).singleElement().satisfies(e -> {
+            assertThat(e.leaseId()).isEqualTo("lost");
+            assertThat(e.charged()).isEqualTo(TokenCounts.of(300, 200));
+            assertThat(e.budgetIds()).containsExactly("team", "org");
+        });
+        // a settle after the expiry finds nothing, as in Redis
+        assertThat(blocks.settle(new SettleCommand("t", "lost", now, 1, 1, false)).status())
+                .isEqualTo(SettleResult.Status.UNKNOWN_LEASE);
+        blocks.close();
+        assertThat(plain.read("t", path, now).get(0)).isEqualTo(new SlotState(TokenCounts.of(310, 210),
+                TokenCounts.ZERO));
+    }
+
+    @Test
+    void aRequestOnANewLimitSettlesTheBlockOfTheOldOne() {
+        RedisBudgetStore plain = redis(prefix);
+        BlockStore blocks = new BlockStore(redis(prefix), BLOCKS);
+        Instant now = Instant.parse("2026-05-10T10:00:00Z");
+        List<Slot> old = path(now);
+        reserveAndSettle(blocks, "first", now, 100, 100, 10, 10);
+        reserveAndSettle(blocks, "second", now, 100, 100, 20, 20);
+        assertThat(plain.read("t", old, now).get(0).reserved().total()).as("the block").isPositive();
+        // the day's limit is raised at run time: the path's slots change
+        List<Slot> raised = new ArrayList<>(old);
+        raised.set(0, new Slot("team", DAY.at(now), Limits.total(300_000), Limits.total(300_000), THRESHOLDS));
+        ReserveResult r = blocks.reserve(new ReserveCommand("t", "third", now, now.plusSeconds(60), raised, 100, 100));
+        // decided by Redis alone, with the old block settled first: nothing but this request reserved
+        assertThat(r.states().get(0)).isEqualTo(new SlotState(TokenCounts.of(30, 30), TokenCounts.of(100, 100)));
+        assertThat(plain.read("t", raised, now).get(0)).isEqualTo(r.states().get(0));
+    }
+
+    @Test
     void aBlockLeftBehindByADeadInstanceIsChargedInFullWhenItsLeaseRunsOut() throws Exception {
         RedisBudgetStore survivor = redis(prefix);
         RedisBudgetStore dying = redis(prefix);
