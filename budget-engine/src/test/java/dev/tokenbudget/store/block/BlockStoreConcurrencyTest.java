@@ -124,9 +124,9 @@ class BlockStoreConcurrencyTest {
             assertThat(st.get(1)).isEqualTo(new SlotState(settled, TokenCounts.ZERO));
             assertThat(settled.total()).isLessThanOrEqualTo(CAP);
         }
-        // the run went to the caps, mostly in memory; each threshold reached fired once
+        // the run went to the caps, partly in memory (how much depends on timing); each threshold fired once
         assertThat(refused.get()).isGreaterThan(100);
-        assertThat(carved).isGreaterThan(200);
+        assertThat(carved).isGreaterThan(100);
         assertThat(crossings).extracting(c -> c.budgetId() + "/" + c.windowKey() + "/" + c.percent())
                 .doesNotHaveDuplicates().contains("team/day:2026-05-10/50", "org/month:2026-05/50");
     }

@@ -222,6 +222,24 @@ class BlockStoreTest {
     }
 
     @Test
+    void redisAlwaysHoldsEveryRequestInFlightAsReserved() {
+        RedisBudgetStore plain = redis(prefix);
+        BlockStore blocks = new BlockStore(redis(prefix), BLOCKS);
+        Instant now = Instant.parse("2026-05-10T10:00:00Z");
+        List<Slot> path = path(now);
+        reserveAndSettle(blocks, "first", now, 100, 100, 100, 100);
+        // 100 requests in flight, none settled: they need several blocks of 32
+        for (int i = 1; i <= 100; i++) {
+            ReserveResult r = blocks.reserve(new ReserveCommand("t", "f" + i, now, now.plusSeconds(60), path, 100, 50));
+            assertThat(r.admitted()).isTrue();
+            SlotState redis = plain.read("t", path, now).get(0);
+            assertThat(redis.reserved().input()).as("after %d", i).isGreaterThanOrEqualTo(100L * i);
+            assertThat(redis.reserved().output()).as("after %d", i).isGreaterThanOrEqualTo(50L * i);
+        }
+        assertThat(blocks.stats().blocks()).isGreaterThan(1);
+    }
+
+    @Test
     void aBlockLeftBehindByADeadInstanceIsChargedInFullWhenItsLeaseRunsOut() throws Exception {
         RedisBudgetStore survivor = redis(prefix);
         RedisBudgetStore dying = redis(prefix);
