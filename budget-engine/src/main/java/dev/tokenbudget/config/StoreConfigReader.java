@@ -8,7 +8,8 @@ import java.util.Set;
 final class StoreConfigReader {
 
     private static final Set<String> STORE = Set.of("type", "redis");
-    private static final Set<String> REDIS = Set.of("uri", "cluster", "timeout", "key_prefix", "tls");
+    private static final Set<String> REDIS = Set.of("uri", "cluster", "timeout", "key_prefix", "tls", "blocks");
+    private static final Set<String> BLOCKS = Set.of("enabled", "max_requests", "headroom_share", "flush_interval");
     private static final Set<String> TLS = Set.of("ca_file", "cert_file", "key_file");
 
     private StoreConfigReader() {
@@ -43,7 +44,27 @@ final class StoreConfigReader {
         if (!prefix.matches("[A-Za-z0-9:_-]{1,32}")) {
             r.get("key_prefix").error("must be 1-32 of A-Z a-z 0-9 : _ -, was '" + prefix + "'");
         }
-        return new StoreSettings(type, uri, r.get("cluster").bool(false), timeout, prefix, tls(r.get("tls"), uri));
+        return new StoreSettings(type, uri, r.get("cluster").bool(false), timeout, prefix, tls(r.get("tls"), uri),
+                blocks(r.get("blocks")));
+    }
+
+    private static BlockSettings blocks(ConfigNode n) {
+        if (!n.expectObject(BLOCKS)) {
+            return BlockSettings.DISABLED;
+        }
+        BlockSettings d = BlockSettings.DISABLED;
+        int max = n.get("max_requests").integer(d.maxRequests(), 2, 1_000_000);
+        double share = n.get("headroom_share").number(d.headroomShare());
+        if (!(share > 0 && share <= 1)) {
+            n.get("headroom_share").error("must be in (0, 1], was " + share);
+            share = d.headroomShare();
+        }
+        Duration flush = n.get("flush_interval").duration(d.flushInterval());
+        if (flush.isNegative() || flush.isZero()) {
+            n.get("flush_interval").error("must be > 0, was " + flush);
+            flush = d.flushInterval();
+        }
+        return new BlockSettings(n.get("enabled").bool(true), max, share, flush);
     }
 
     /** Files are read when the store opens (a missing one stops it there, naming this path). */

@@ -3,6 +3,7 @@ package dev.tokenbudget.store;
 import dev.tokenbudget.config.StoreSettings;
 import dev.tokenbudget.forecast.InMemoryUsageHistory;
 import dev.tokenbudget.forecast.UsageHistory;
+import dev.tokenbudget.store.block.BlockStore;
 import dev.tokenbudget.store.memory.InMemoryBudgetStore;
 import dev.tokenbudget.store.redis.RedisBudgetStore;
 import dev.tokenbudget.store.redis.RedisUsageHistory;
@@ -18,7 +19,8 @@ public final class BudgetStores {
      * {@code store.redis.uri}: standalone ({@code redis://}, TLS with {@code rediss://}, AUTH as
      * {@code redis://user:password@host}), Sentinel ({@code redis-sentinel://host:26379#master}) or,
      * with {@code cluster: true}, a Cluster (comma-separated seed URIs). Calls time out after
-     * {@code store.redis.timeout}; see docs/redis.md.
+     * {@code store.redis.timeout}; with {@code store.redis.blocks} on, that store in token blocks
+     * ({@link BlockStore}); see docs/redis.md.
      *
      * @throws IllegalArgumentException for an unknown type or a URI that cannot be parsed
      */
@@ -27,7 +29,8 @@ public final class BudgetStores {
             return new InMemoryBudgetStore();
         }
         if (settings.isRedis()) {
-            return RedisBudgetStore.open(settings);
+            RedisBudgetStore redis = RedisBudgetStore.open(settings);
+            return settings.blocks().enabled() ? new BlockStore(redis, settings.blocks()) : redis;
         }
         throw new IllegalArgumentException("store.type: must be 'memory' or 'redis', was '" + settings.type() + "'");
     }

@@ -124,6 +124,12 @@ class ConfigLoaderTest {
                         "lease_ttl: must be a duration such as 50ms"),
                 Arguments.of("redis without uri", OK_BUDGET + "store: { type: redis }\n",
                         "store.redis.uri: is required when store.type is redis"),
+                Arguments.of("token block share", OK_BUDGET
+                                + "store: { type: redis, redis: { uri: 'redis://h', blocks: { headroom_share: 2 } } }\n",
+                        "store.redis.blocks.headroom_share: must be in (0, 1], was 2.0"),
+                Arguments.of("token block size", OK_BUDGET
+                                + "store: { type: redis, redis: { uri: 'redis://h', blocks: { max_requests: 1 } } }\n",
+                        "store.redis.blocks.max_requests: must be a whole number in 2..1000000, was 1"),
                 Arguments.of("unsafe budget id", """
                         budgets:
                           - id: "a b\\r\\nx"
@@ -144,6 +150,20 @@ class ConfigLoaderTest {
     @MethodSource("badConfigs")
     void rejectsBadConfigWithThePathAndTheProblem(String what, String yaml, String message) {
         assertThat(ConfigErrors.of(yaml)).as(what).anySatisfy(m -> assertThat(m).startsWith(message));
+    }
+
+    @Test
+    void tokenBlocksAreOffUnlessConfigured() {
+        assertThat(ConfigLoader.parse(OK_BUDGET + "store: { type: redis, redis: { uri: 'redis://h' } }\n").store()
+                .blocks()).isEqualTo(BlockSettings.DISABLED);
+        StoreSettings s = ConfigLoader.parse(OK_BUDGET + """
+                store:
+                  type: redis
+                  redis:
+                    uri: redis://h
+                    blocks: { max_requests: 32, headroom_share: 0.05, flush_interval: 500ms }
+                """).store();
+        assertThat(s.blocks()).isEqualTo(BlockSettings.of(32, 0.05, Duration.ofMillis(500)));
     }
 
     @Test

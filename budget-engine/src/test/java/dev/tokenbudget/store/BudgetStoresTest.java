@@ -1,7 +1,9 @@
 package dev.tokenbudget.store;
 
 import dev.tokenbudget.budget.Limits;
+import dev.tokenbudget.config.BlockSettings;
 import dev.tokenbudget.config.StoreSettings;
+import dev.tokenbudget.store.block.BlockStore;
 import dev.tokenbudget.store.memory.InMemoryBudgetStore;
 import dev.tokenbudget.store.redis.RedisBudgetStore;
 import dev.tokenbudget.store.redis.RedisTestServer;
@@ -60,6 +62,21 @@ class BudgetStoresTest {
             assertThat(reserveOne(s).admitted()).isTrue();
         } finally {
             dev.tokenbudget.store.redis.TestRedis.deleteKeys(settings.keyPrefix());
+        }
+    }
+
+    @Test
+    void redisInTokenBlocksDecidesOffTheEventLoop() {
+        StoreSettings settings = redis(TestRedis.uri(), false).withBlocks(BlockSettings.of(8, 0.5, Duration.ofSeconds(1)));
+        try (BudgetStore s = BudgetStores.open(settings)) {
+            assertThat(s).isInstanceOf(BlockStore.class);
+            // renewing a block blocks its caller: no ASYNC_DECISIONS
+            assertThat(s.capabilities()).containsExactlyInAnyOrder(BudgetStore.Capability.SHARED,
+                    BudgetStore.Capability.BLOCKING_IO, BudgetStore.Capability.SERVER_TIME,
+                    BudgetStore.Capability.ALLOCATION);
+            assertThat(reserveOne(s).admitted()).isTrue();
+        } finally {
+            TestRedis.deleteKeys(settings.keyPrefix());
         }
     }
 

@@ -1,10 +1,14 @@
 package dev.tokenbudget.bench.redis;
 
 import dev.tokenbudget.budget.Limits;
+import dev.tokenbudget.config.BlockSettings;
+import dev.tokenbudget.config.StoreSettings;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.SettleCommand;
 import dev.tokenbudget.store.Slot;
+import dev.tokenbudget.store.block.BlockStore;
+import dev.tokenbudget.store.redis.RedisBudgetStore;
 import dev.tokenbudget.window.Period;
 import dev.tokenbudget.window.WindowSpec;
 
@@ -55,6 +59,24 @@ final class BenchPath {
             store.reserve(new ReserveCommand(TREE, lease, t, t.plusSeconds(600), at(t), 5, 5));
             store.settle(new SettleCommand(TREE, lease, t, 5, 5, false));
         }
+    }
+
+    /**
+     * The Redis store the benchmarks decide on: in token blocks of up to {@code TB_BLOCKS} requests
+     * when that environment variable is set (docs/redis.md "Token blocks"), else one script per decision.
+     */
+    static BudgetStore open(String uri, Duration timeout, String prefix) {
+        RedisBudgetStore redis = RedisBudgetStore.open(new StoreSettings("redis", uri, false, timeout, prefix));
+        String blocks = System.getenv("TB_BLOCKS");
+        if (blocks == null || blocks.isBlank()) {
+            return redis;
+        }
+        return new BlockStore(redis, BlockSettings.of(Integer.parseInt(blocks.trim()), 0.1, Duration.ofSeconds(1)));
+    }
+
+    /** "" for one script per decision, " (blocks of N)" in token blocks: for the figure lines. */
+    static String mode(BudgetStore store) {
+        return store instanceof BlockStore b ? " blocks " + b.stats() : "";
     }
 
     /** The no-op script (tokenbudget/noop.lua): one EVALSHA round trip that does nothing. */

@@ -2,6 +2,7 @@ package dev.tokenbudget.bench.redis;
 
 import dev.tokenbudget.bench.BenchRedis;
 import dev.tokenbudget.config.StoreSettings;
+import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
@@ -31,7 +32,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <pre>RedisDecisionCost REDIS_URI REDIS_PID THREADS DECISIONS [WAVE]</pre>
  *
- * With WAVE k, the decisions are made in waves from one thread instead: k reserves (the first
+ * With {@code TB_BLOCKS=N} in the environment the store decides in token blocks of up to N requests
+ * ({@link BenchPath#open}); the MODE line then gives the blocks' counts.
+ *
+ * <p>With WAVE k, the decisions are made in waves from one thread instead: k reserves (the first
  * goes alone, the others queue behind it) and the settles of the previous wave's k leases, so that
  * every run forms the same batches (1 and 2k - 1 commands) and counts agree to a few tenths of a
  * percent, where the threads' batches vary from run to run by a few percent.
@@ -50,8 +54,7 @@ public final class RedisDecisionCost {
         RedisCommands<String, String> redis = conn.sync();
         String noop = redis.scriptLoad(BenchPath.noopScript());
         String[] noopKeys = {prefix + ":{bench}:l"};
-        RedisBudgetStore store = RedisBudgetStore.open(new StoreSettings("redis", uri, false, Duration.ofSeconds(60),
-                prefix));
+        BudgetStore store = BenchPath.open(uri, Duration.ofSeconds(60), prefix);
         try {
             BenchPath.fillRollingWindow(store);
             AtomicLong seq = new AtomicLong();
@@ -75,6 +78,8 @@ public final class RedisDecisionCost {
             } else {
                 measure(redis, pid, "decision", threads, decisions, decision);
             }
+            System.out.println("MODE" + (BenchPath.mode(store).isEmpty() ? " one script per decision"
+                    : BenchPath.mode(store)));
         } finally {
             store.close();
             BenchRedis.deleteKeys(redis, prefix);
@@ -86,7 +91,7 @@ public final class RedisDecisionCost {
     private static final List<String> PENDING = new ArrayList<>();
 
     /** One wave of {@code k} reserves and the settles of the previous wave's leases; blocks until all answered. */
-    private static void wave(RedisBudgetStore store, int k, int worker, AtomicLong seq) {
+    private static void wave(BudgetStore store, int k, int worker, AtomicLong seq) {
         Instant now = Instant.now();
         List<CompletableFuture<?>> replies = new ArrayList<>();
         List<String> leases = new ArrayList<>();

@@ -3,6 +3,7 @@ package dev.tokenbudget.bench.redis;
 import dev.tokenbudget.bench.BenchRedis;
 import dev.tokenbudget.bench.Stats;
 import dev.tokenbudget.config.StoreSettings;
+import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
@@ -51,8 +52,7 @@ public final class RedisStoreBench {
         RedisCommands<String, String> redis = conn.sync();
         String noop = redis.scriptLoad(BenchPath.noopScript());
         String[] noopKeys = {prefix + ":{bench}:l"};
-        RedisBudgetStore store = RedisBudgetStore.open(new StoreSettings("redis", uri, false, Duration.ofSeconds(5),
-                prefix));
+        BudgetStore store = BenchPath.open(uri, Duration.ofSeconds(5), prefix);
         try {
             BenchPath.fillRollingWindow(store);
             Op ceiling = w -> {
@@ -118,10 +118,13 @@ public final class RedisStoreBench {
             System.out.printf("%nratio decisions/s : no-op calls/s = %.3f; script calls per decision %.3f (2 without "
                     + "group commit); Redis time per decision %.1f µs = %.1f × the no-op's %.1f µs%n", ratio,
                     perDecision, usec, usec / usecNoop, usecNoop);
-            System.out.printf("FIGURE redis.decision %,.0f/s p50=%.0fus p99=%.0fus | ref noop-evalsha %,.0f/s "
+            System.out.printf("FIGURE redis.decision%s %,.0f/s p50=%.0fus p99=%.0fus | ref noop-evalsha %,.0f/s "
                     + "| ratio %.3f | calls/decision %.3f | redis-us/decision %.1f (%.1fx noop) | threads %d | load %s%n",
-                    med(decisions, Phase::rate), med(decisions, p -> p.p(0, 50)), med(decisions, p -> p.p(0, 99)),
+                    BenchPath.mode(store).isEmpty() ? "" : ".blocks", med(decisions, Phase::rate),
+                    med(decisions, p -> p.p(0, 50)), med(decisions, p -> p.p(0, 99)),
                     med(noops, Phase::rate), ratio, perDecision, usec, usec / usecNoop, threads, Stats.load());
+            System.out.println("mode:" + (BenchPath.mode(store).isEmpty() ? " one script per decision"
+                    : BenchPath.mode(store)));
         } finally {
             store.close();
             BenchRedis.deleteKeys(redis, prefix);
