@@ -90,13 +90,7 @@ final class BlockLeases {
                 return carved(b, c, List.of());
             }
             retire(p, b);
-            if (b.drained()) {
-                SettleResult r = flush(b, c.now());
-                if (r != null) {
-                    crossings.addAll(r.crossings());
-                    expiredOut.addAll(r.expired());
-                }
-            }
+            flushIfDrained(b, c.now(), expiredOut);
         }
         if (p.seen == null || now < p.coolUntilNanos) {
             oneByOne.incrementAndGet();
@@ -172,13 +166,7 @@ final class BlockLeases {
                     retire(p, p.open);
                 }
                 for (PathBlock b : List.copyOf(p.live)) {
-                    if (b.drained()) {
-                        SettleResult r = flush(b, now);
-                        if (r != null) {
-                            crossings.addAll(r.crossings());
-                            expiredOut.addAll(r.expired());
-                        }
-                    }
+                    flushIfDrained(b, now, expiredOut);
                 }
             }
         }
@@ -216,9 +204,7 @@ final class BlockLeases {
                 b.settle(k.in(), k.out(), TokenCounts.of(k.in(), k.out()));
                 out.add(new LeaseExpiry(b.path.treeId, e.getKey(), TokenCounts.of(k.in(), k.out()), b.path.budgetIds,
                         List.of()));
-                if (b.drained()) {
-                    pend(flush(b, now));
-                }
+                flushIfDrained(b, now, expired);
             }
         }
         out.addAll(pendingExpired());
@@ -241,6 +227,21 @@ final class BlockLeases {
             LOG.warn("settling token block {} failed, trying again: {}", b.leaseId, e.toString());
             unflushed.add(b);
             return null;
+        }
+    }
+
+    /**
+     * Under the path's lock: settles {@code b} to the store if it is drained; its threshold
+     * crossings wait for the next settle to report them, the leases the store expired in passing go
+     * to {@code expiredOut}.
+     */
+    private void flushIfDrained(PathBlock b, Instant now, Collection<LeaseExpiry> expiredOut) {
+        if (b.drained()) {
+            SettleResult r = flush(b, now);
+            if (r != null) {
+                crossings.addAll(r.crossings());
+                expiredOut.addAll(r.expired());
+            }
         }
     }
 
@@ -287,9 +288,7 @@ final class BlockLeases {
                         retire(p, p.open);
                     }
                     for (PathBlock b : List.copyOf(p.live)) {
-                        if (b.drained()) {
-                            pend(flush(b, wall));
-                        }
+                        flushIfDrained(b, wall, expired);
                     }
                     if (p.live.isEmpty() && now - p.lastUsedNanos > 10 * flushNanos) {
                         p.removed = true;
