@@ -12,10 +12,6 @@ import dev.tokenbudget.store.redis.RedisBudgetStore;
 import dev.tokenbudget.window.Period;
 import dev.tokenbudget.window.WindowSpec;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -77,14 +73,5 @@ final class BenchPath {
     /** "" for one script per decision, " (blocks of N)" in token blocks: for the figure lines. */
     static String mode(BudgetStore store) {
         return store instanceof BlockStore b ? " blocks " + b.stats() : "";
-    }
-
-    /** The no-op script (tokenbudget/noop.lua): one EVALSHA round trip that does nothing. */
-    static String noopScript() {
-        try (InputStream in = BenchPath.class.getClassLoader().getResourceAsStream("tokenbudget/noop.lua")) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -1,15 +1,9 @@
 package dev.tokenbudget.bench.redis;
 
-import dev.tokenbudget.bench.BenchRedis;
-import dev.tokenbudget.config.StoreSettings;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
-import dev.tokenbudget.store.redis.RedisBudgetStore;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 
 import java.time.Duration;
@@ -49,11 +43,8 @@ public final class RedisDecisionCost {
         long decisions = Long.parseLong(args[3]);
         int waves = args.length > 4 ? Integer.parseInt(args[4]) : 0;
         String prefix = "tbcost-" + Long.toString(System.nanoTime(), 36);
-        RedisClient client = RedisClient.create(uri);
-        StatefulRedisConnection<String, String> conn = client.connect();
-        RedisCommands<String, String> redis = conn.sync();
-        String noop = redis.scriptLoad(BenchPath.noopScript());
-        String[] noopKeys = {prefix + ":{bench}:l"};
+        NoopRedis noop = new NoopRedis(uri, prefix);
+        RedisCommands<String, String> redis = noop.commands();
         BudgetStore store = BenchPath.open(uri, Duration.ofSeconds(60), prefix);
         try {
             BenchPath.fillRollingWindow(store);
@@ -68,7 +59,7 @@ public final class RedisDecisionCost {
                 }
                 store.settle(new SettleCommand(BenchPath.TREE, lease, now, 420, 250, false));
             };
-            Op ceiling = w -> redis.evalsha(noop, ScriptOutputType.INTEGER, noopKeys);
+            Op ceiling = w -> noop.call();
             run(threads, Math.max(threads, decisions / 10), decision); // warm-up: the lease hash's steady state
             measure(redis, pid, "noop", threads, decisions, ceiling);
             if (waves > 0) {
@@ -82,9 +73,7 @@ public final class RedisDecisionCost {
                     : BenchPath.mode(store)));
         } finally {
             store.close();
-            BenchRedis.deleteKeys(redis, prefix);
-            conn.close();
-            client.shutdown();
+            noop.close();
         }
     }
 

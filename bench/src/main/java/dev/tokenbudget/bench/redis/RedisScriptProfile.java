@@ -1,14 +1,10 @@
 package dev.tokenbudget.bench.redis;
 
-import dev.tokenbudget.bench.BenchRedis;
 import dev.tokenbudget.bench.Stats;
 import dev.tokenbudget.config.StoreSettings;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.SettleCommand;
 import dev.tokenbudget.store.redis.RedisBudgetStore;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 
 import java.time.Duration;
@@ -44,11 +40,8 @@ public final class RedisScriptProfile {
         int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         boolean fill = args.length <= 3 || !args[3].equals("nofill");
         String prefix = "tbprof-" + Long.toString(System.nanoTime(), 36);
-        RedisClient client = RedisClient.create(uri);
-        StatefulRedisConnection<String, String> conn = client.connect();
-        RedisCommands<String, String> redis = conn.sync();
-        String noop = redis.scriptLoad(BenchPath.noopScript());
-        String[] noopKeys = {prefix + ":{bench}:l"};
+        NoopRedis noop = new NoopRedis(uri, prefix);
+        RedisCommands<String, String> redis = noop.commands();
         RedisBudgetStore store = RedisBudgetStore.open(new StoreSettings("redis", uri, false, Duration.ofSeconds(2),
                 prefix));
         try {
@@ -59,7 +52,7 @@ public final class RedisScriptProfile {
             long[] n = {0};
             for (int r = 0; r < rounds; r++) {
                 byPhase.computeIfAbsent("no-op", x -> new ArrayList<>()).add(measure(redis, calls,
-                        () -> redis.evalsha(noop, ScriptOutputType.INTEGER, noopKeys)));
+                        () -> noop.call()));
                 List<String> leases = new ArrayList<>();
                 byPhase.computeIfAbsent("reserve", x -> new ArrayList<>()).add(measure(redis, calls, () -> {
                     Instant now = Instant.now();
@@ -80,9 +73,7 @@ public final class RedisScriptProfile {
             }
         } finally {
             store.close();
-            BenchRedis.deleteKeys(redis, prefix);
-            conn.close();
-            client.shutdown();
+            noop.close();
         }
     }
 

@@ -1,16 +1,11 @@
 package dev.tokenbudget.bench.redis;
 
-import dev.tokenbudget.bench.BenchRedis;
 import dev.tokenbudget.bench.Stats;
-import dev.tokenbudget.config.StoreSettings;
 import dev.tokenbudget.store.BudgetStore;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
 import dev.tokenbudget.store.redis.RedisBudgetStore;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 
 import java.time.Duration;
@@ -47,17 +42,14 @@ public final class RedisStoreBench {
         System.out.printf("Redis %s, %d threads, %d rounds of %d s per phase, %d cores, load %s%n", uri, threads,
                 rounds, seconds, Runtime.getRuntime().availableProcessors(), Stats.load());
 
-        RedisClient client = RedisClient.create(uri);
-        StatefulRedisConnection<String, String> conn = client.connect();
-        RedisCommands<String, String> redis = conn.sync();
-        String noop = redis.scriptLoad(BenchPath.noopScript());
-        String[] noopKeys = {prefix + ":{bench}:l"};
+        NoopRedis noop = new NoopRedis(uri, prefix);
+        RedisCommands<String, String> redis = noop.commands();
         BudgetStore store = BenchPath.open(uri, Duration.ofSeconds(5), prefix);
         try {
             BenchPath.fillRollingWindow(store);
             Op ceiling = w -> {
                 long s = System.nanoTime();
-                redis.evalsha(noop, ScriptOutputType.INTEGER, noopKeys);
+                noop.call();
                 return new long[] {System.nanoTime() - s};
             };
             Op decision = w -> {
@@ -127,9 +119,7 @@ public final class RedisStoreBench {
                     : BenchPath.mode(store)));
         } finally {
             store.close();
-            BenchRedis.deleteKeys(redis, prefix);
-            conn.close();
-            client.shutdown();
+            noop.close();
         }
     }
 
