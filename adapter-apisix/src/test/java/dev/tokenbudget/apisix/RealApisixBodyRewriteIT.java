@@ -3,14 +3,9 @@ package dev.tokenbudget.apisix;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenbudget.apisix.BudgetProbe.Settled;
-import dev.tokenbudget.config.ConfigLoader;
-import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.engine.DecisionHeaders;
-import dev.tokenbudget.fake.FakeProvider;
-import dev.tokenbudget.fake.PemTls;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.store.TokenCounts;
-import dev.tokenbudget.store.redis.TestCertificates;
 import dev.tokenbudget.store.redis.TestRedis;
 import dev.tokenbudget.testing.Poll;
 import org.junit.jupiter.api.AfterAll;
@@ -21,13 +16,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 
-import static dev.tokenbudget.apisix.BudgetProbe.freePort;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -48,68 +38,21 @@ class RealApisixBodyRewriteIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    private static String prefix;
-    private static FakeProvider provider;
-    private static FakeProvider economy;
-    private static FakeProvider plain;
-    private static ApisixKit kit;
-    private static RunnerProcess runner;
-    private static BudgetEngine engine;
+    private static RealApisixStack stack;
     private static BudgetProbe probe;
     private static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        Path dir = Files.createTempDirectory("tb-apisix-body");
-        kit = ApisixKit.install(Path.of("target", "apisix-kit-home").toAbsolutePath(),
-                Map.of("TOKENBUDGET_SETTLE_SECRET", SECRET));
-        TestCertificates certs = TestCertificates.in(dir);
-        TestCertificates.Pair ca = certs.authority("ca");
-        TestCertificates.Pair cert = certs.server("providers", ca, "DNS:api.openai.com,DNS:llm-economy.internal");
-        provider = FakeProvider.start(0, PemTls.serverContext(cert.cert(), cert.key())).requireApiKey(UPSTREAM_KEY);
-        economy = FakeProvider.start(0, PemTls.serverContext(cert.cert(), cert.key())).requireApiKey(UPSTREAM_KEY);
-        plain = FakeProvider.start(0).requireApiKey(UPSTREAM_KEY);
-
-        prefix = TestRedis.uniquePrefix("apisix-body");
-        Path engineConfig = dir.resolve("tokenbudget.yaml");
-        Files.writeString(engineConfig, engineConfig(prefix));
-        engine = BudgetEngine.builder(ConfigLoader.load(engineConfig)).build();
-        probe = new BudgetProbe(engine);
-
-        int settlePort = freePort();
-        runner = RunnerProcess.start(Path.of(System.getProperty("tokenbudget.apisix.runnerJar")),
-                Path.of(System.getProperty("tokenbudget.apisix.pluginJar")),
-                Map.of("OPENAI_API_KEY", UPSTREAM_KEY, "TOKENBUDGET_SETTLE_SECRET", SECRET),
-                List.of("-Dtokenbudget.apisix.settle-port=" + settlePort), dir);
-        Path config = dir.resolve("config.yaml");
-        Files.writeString(config, ShippedExamples.config(ca.cert(), freePort()));
-        Path routes = dir.resolve("apisix.yaml");
-        Files.writeString(routes, ShippedExamples.routes(engineConfig, settlePort, provider.port(), economy.port(),
-                plain.port()));
-        base = kit.start(config, routes, runner.socket());
+        stack = RealApisixStack.start("apisix-body", SECRET, UPSTREAM_KEY, RealApisixBodyRewriteIT::engineConfig);
+        probe = stack.probe;
+        base = stack.base();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        try {
-            if (kit != null) {
-                kit.close();
-            }
-        } finally {
-            if (runner != null) {
-                runner.close();
-            }
-            for (FakeProvider f : new FakeProvider[] {provider, economy, plain}) {
-                if (f != null) {
-                    f.close();
-                }
-            }
-            if (engine != null) {
-                engine.close();
-            }
-            if (prefix != null) {
-                TestRedis.deleteKeys(prefix);
-            }
+        if (stack != null) {
+            stack.close();
         }
     }
 
@@ -138,15 +81,16 @@ class RealApisixBodyRewriteIT {
 
     @Test
     void degradedRequestReachesTheEconomyUpstreamWithTheCheaperModelInItsBody() throws Exception {
-        long before = economy.tally().requests();
+        long before = stack.economy.tally().requests();
         HttpResponse<String> r = null;
-        for (int i = 0; i < 20 && economy.tally().requests() == before; i++) {
+        for (int i = 0; i < 20 && stack.economy.tally().requests() == before; i++) {
             r = send(chat(SAVER, "gpt-4.1", 40, false, true));
-            assertThat(r.statusCode()).as(r.body() + kit.errorLog()).isEqualTo(200);
+            assertThat(r.statusCode()).as(r.body() + stack.kit().errorLog()).isEqualTo(200);
             awaitSettled("saver");
         }
-        assertThat(economy.tally().requests()).as("a degraded request reached the economy upstream").isGreaterThan(before);
-        JsonNode sent = JSON.readTree(economy.lastExchange().request().bodyText());
+        assertThat(stack.economy.tally().requests()).as("a degraded request reached the economy upstream")
+                .isGreaterThan(before);
+        JsonNode sent = JSON.readTree(stack.economy.lastExchange().request().bodyText());
         assertThat(sent.path("model").asText()).isEqualTo("gpt-4.1-mini");
         assertThat(sent.path("messages").get(0).path("content").asText()).isEqualTo("How do token budgets work?");
         // the decision headers reach the client of an admitted request too
@@ -157,12 +101,12 @@ class RealApisixBodyRewriteIT {
 
     @Test
     void hardStopAdmitsARequestClampedToTheDegradesOutputCeiling() throws Exception {
-        long before = economy.tally().requests();
+        long before = stack.economy.tally().requests();
         HttpResponse<String> r = send(chat(CAPPED, "gpt-4.1", 1000, false, true));
-        assertThat(r.statusCode()).as(r.body() + kit.errorLog()).isEqualTo(200);
+        assertThat(r.statusCode()).as(r.body() + stack.kit().errorLog()).isEqualTo(200);
         assertThat(r.headers().firstValue(DecisionHeaders.DECISION)).hasValue("degrade");
-        assertThat(economy.tally().requests()).isGreaterThan(before);
-        JsonNode sent = JSON.readTree(economy.lastExchange().request().bodyText());
+        assertThat(stack.economy.tally().requests()).isGreaterThan(before);
+        JsonNode sent = JSON.readTree(stack.economy.lastExchange().request().bodyText());
         assertThat(sent.path("max_tokens").asLong()).isEqualTo(40);
         assertThat(JSON.readTree(r.body()).path("usage").path("completion_tokens").asLong()).isLessThanOrEqualTo(40);
         awaitSettled("capped");
@@ -170,11 +114,11 @@ class RealApisixBodyRewriteIT {
 
     @Test
     void openAiStreamWithoutStreamOptionsIsSentWithIncludeUsageAndSettledExactly() throws Exception {
-        Settled s = probe.settled("support", provider, () -> {
+        Settled s = probe.settled("support", stack.provider, () -> {
             EventStream st = EventStream.read(HTTP, chat(SUPPORT, "gpt-4.1", 64, true, false), null);
             assertThat(st.status()).isEqualTo(200);
             assertThat(st.events().get(st.events().size() - 1)).isEqualTo("data: [DONE]");
-            JsonNode sent = JSON.readTree(provider.lastExchange().request().bodyText());
+            JsonNode sent = JSON.readTree(stack.provider.lastExchange().request().bodyText());
             assertThat(sent.path("stream_options").path("include_usage").asBoolean()).isTrue();
             // the client asked for no usage, yet the provider's usage chunk reaches it (as OpenAI sends it)
             assertThat(st.events()).anySatisfy(e -> assertThat(e).contains("\"usage\":{"));
