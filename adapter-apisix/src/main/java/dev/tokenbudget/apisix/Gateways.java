@@ -18,6 +18,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
 
 /**
  * One engine (and its gateway layer) per engine-config file, shared by every route and both
@@ -32,19 +33,22 @@ final class Gateways implements AutoCloseable {
     private final Map<Path, AlertService> alerts = new ConcurrentHashMap<>();
     private final int adminPort;
     private final Map<Provider, UpstreamSigner> signers;
+    private final BooleanSupplier rewritesBodies;
     private volatile AdminServer admin;
 
     /**
-     * @param adminPort port of the admin API for the first engine loaded, -1 for none
-     * @param signers   upstream signers (Bedrock SigV4, Vertex tokens) for every engine's gateway
+     * @param adminPort      port of the admin API for the first engine loaded, -1 for none
+     * @param signers        upstream signers (Bedrock SigV4, Vertex tokens) for every engine's gateway
+     * @param rewritesBodies whether the runner sends rewritten bodies upstream, asked when an engine loads
      */
-    Gateways(int adminPort, Map<Provider, UpstreamSigner> signers) {
+    Gateways(int adminPort, Map<Provider, UpstreamSigner> signers, BooleanSupplier rewritesBodies) {
         this.adminPort = adminPort;
         this.signers = Map.copyOf(signers);
+        this.rewritesBodies = rewritesBodies;
     }
 
     Gateways() {
-        this(-1, Map.of());
+        this(-1, Map.of(), () -> false);
     }
 
     /**
@@ -58,8 +62,8 @@ final class Gateways implements AutoCloseable {
             // thresholds and projections go to the config's alert sinks, off the request path
             alerts.put(p, AlertService.startFromConfig(engine, System::getenv));
             startAdmin(engine, p);
-            // the runner cannot change a body: requests are reserved at the ceiling they ask for
-            GatewayOptions.Builder options = GatewayOptions.custom().rewritesBodies(false);
+            // without the extended runner a body cannot change: requests are reserved at the ceiling they ask for
+            GatewayOptions.Builder options = GatewayOptions.custom().rewritesBodies(rewritesBodies.getAsBoolean());
             signers.forEach(options::upstreamSigner);
             return new BudgetGateway(engine, options.build());
         });

@@ -39,7 +39,8 @@ public class TokenBudgetAutoConfiguration {
             @Value("${tokenbudget.apisix.admin-port:-1}") int adminPort,
             @Value("${tokenbudget.apisix.settle-port:-1}") int settlePort,
             @Value("${tokenbudget.apisix.bedrock-signing-region:}") String bedrockRegion,
-            @Value("${tokenbudget.apisix.vertex-application-default-credentials:false}") boolean vertexAdc) {
+            @Value("${tokenbudget.apisix.vertex-application-default-credentials:false}") boolean vertexAdc,
+            RewriteExtras extras) {
         Map<Provider, UpstreamSigner> signers = new EnumMap<>(Provider.class);
         if (!bedrockRegion.isBlank()) {
             signers.put(Provider.BEDROCK, AwsSigV4Signer.defaultChain(bedrockRegion.trim()));
@@ -48,7 +49,23 @@ public class TokenBudgetAutoConfiguration {
             signers.put(Provider.VERTEX, GoogleAccessToken.applicationDefault());
         }
         return new TokenBudgetPlugin(correlationVar, adminPort, settlePort, System.getenv("TOKENBUDGET_SETTLE_SECRET"),
-                signers);
+                signers, extras);
+    }
+
+    /**
+     * Extends the runner's server so that admitted requests go upstream with a rewritten body and
+     * reach clients with the decision headers; {@code tokenbudget.apisix.body-rewrite=false} turns
+     * it off. Static: it changes bean definitions before any bean exists.
+     */
+    @Bean
+    public static RunnerExtension tokenBudgetRunnerExtension() {
+        return new RunnerExtension();
+    }
+
+    /** What the plugin adds to the runner's responses, and whether the runner sends it. */
+    @Bean
+    public RewriteExtras tokenBudgetRewriteExtras() {
+        return new RewriteExtras();
     }
 
     /** {@code TokenBudget}, for a route's ext-plugin-pre-req. */

@@ -63,6 +63,7 @@ public final class TokenBudgetPlugin implements AutoCloseable {
     private final List<String> correlationVars;
     private final ScheduledExecutorService sweeper;
     private final SettleEndpoint settleEndpoint;
+    private final RewriteExtras extras;
 
     /**
      * @param correlationVar the nginx variable naming a request ({@code request_id})
@@ -82,7 +83,19 @@ public final class TokenBudgetPlugin implements AutoCloseable {
      */
     public TokenBudgetPlugin(String correlationVar, int adminPort, int settlePort, String settleSecret,
                              Map<Provider, UpstreamSigner> signers) {
-        this.gateways = new Gateways(adminPort, signers);
+        this(correlationVar, adminPort, settlePort, settleSecret, signers, new RewriteExtras());
+    }
+
+    /**
+     * As {@link #TokenBudgetPlugin(String, int, int, String, Map)}, with the extras an extended
+     * runner writes ({@link ExtendedApplicationRunner}): once it is installed, admitted requests go
+     * upstream with the engine's body (cheaper model, output ceiling, {@code include_usage}) and
+     * reach the client with the decision headers.
+     */
+    TokenBudgetPlugin(String correlationVar, int adminPort, int settlePort, String settleSecret,
+                      Map<Provider, UpstreamSigner> signers, RewriteExtras extras) {
+        this.extras = extras;
+        this.gateways = new Gateways(adminPort, signers, extras::installed);
         if (correlationVar == null || !VAR.matcher(correlationVar).matches()) {
             throw new IllegalArgumentException("tokenbudget.apisix.correlation-var must be an nginx variable name "
                     + "(a-z, 0-9, _), was \"" + correlationVar + "\"");
@@ -170,9 +183,11 @@ public final class TokenBudgetPlugin implements AutoCloseable {
             return;
         }
         Forward forward = (Forward) admission;
+        boolean extended = extras.installed();
+        byte[] sent = extended && forward.body() != null ? forward.body() : body;
         UpstreamRewrite.apply(forward, request);
         try {
-            UpstreamSignature.apply(forward, conf, request, body);
+            UpstreamSignature.apply(forward, conf, request, sent);
         } catch (RuntimeException e) {
             // no credentials, or a Bedrock route without "upstream": released, 500 in the provider's shape
             Replies.send(response, gateway.signFailure(forward, e));
@@ -186,6 +201,10 @@ public final class TokenBudgetPlugin implements AutoCloseable {
             request.setHeader(REQUEST_ID_HEADER, null);
         }
         track(hasId ? id : null, conf, gateway, forward);
+        if (extended) {
+            // before the chain goes on: from runner 0.5 on, its end writes the response
+            extras.put(response, forward.body(), forward.responseHeaders());
+        }
         chain.filter(request, response);
     }
 

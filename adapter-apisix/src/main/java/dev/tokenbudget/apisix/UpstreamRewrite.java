@@ -11,11 +11,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Carries out a {@link Forward} with what APISIX's {@code Rewrite} action can change: request
- * headers, the path and the query arguments. It cannot change the body, so a degraded request
- * keeps its model in the body: the route label (and {@code x-tokenbudget-degraded-model}) tell
- * the upstream that APISIX's {@code traffic-split} chose for it; a model named in the path
- * (Gemini, Azure deployments) is changed in the path.
+ * Carries out the parts of a {@link Forward} that runner 0.4.0's {@code Rewrite} action can
+ * change: request headers, the path and the query arguments. The body (and the client's response
+ * headers) go through {@link RewriteExtras}. The route label (and
+ * {@code x-tokenbudget-degraded-model}) tell the upstream that APISIX's {@code traffic-split}
+ * chose for it; a model named in the path (Gemini, Azure deployments) is changed in the path.
  */
 final class UpstreamRewrite {
 

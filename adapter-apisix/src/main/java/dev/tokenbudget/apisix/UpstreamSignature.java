@@ -13,8 +13,8 @@ import java.util.Map;
 
 /**
  * Signs a forwarded request as nginx will send it upstream, for providers with an
- * {@code UpstreamSigner}: Bedrock's SigV4 and Vertex AI's access token. The runner cannot change
- * a body, so the client's body (what nginx forwards) is signed. A SigV4 signature also covers
+ * {@code UpstreamSigner}: Bedrock's SigV4 and Vertex AI's access token, over the body nginx
+ * forwards (the engine's rewrite when there is one, else the client's). A SigV4 signature also covers
  * the host and the path: the host is the route conf's {@code upstream} (what {@code pass_host}
  * must send), and the path is set through the {@code Rewrite} action even when unchanged, because
  * nginx then sends exactly {@link #nginxEscaped} of it ({@code ext-plugin/init.lua} sets
@@ -35,7 +35,7 @@ final class UpstreamSignature {
      *
      * @throws RuntimeException when there are no credentials, or a Bedrock route has no {@code upstream} in its conf
      */
-    static void apply(Forward f, RouteConf conf, HttpRequest request, byte[] clientBody) {
+    static void apply(Forward f, RouteConf conf, HttpRequest request, byte[] sentBody) {
         if (f.signer() == null) {
             return;
         }
@@ -67,7 +67,7 @@ final class UpstreamSignature {
             signed.put("content-type", contentType);
         }
         String method = request.getMethod() == null ? "POST" : request.getMethod().name();
-        Map<String, String> credentials = f.sign(method, URI.create(base + nginxEscaped(path)), signed, clientBody);
+        Map<String, String> credentials = f.sign(method, URI.create(base + nginxEscaped(path)), signed, sentBody);
         credentials.forEach(request::setHeader);
     }
 

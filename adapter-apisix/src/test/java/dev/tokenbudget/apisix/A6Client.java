@@ -48,7 +48,10 @@ final class A6Client implements AutoCloseable {
                    Map<String, String> vars, byte[] body) {
     }
 
-    /** The runner's answer to an HTTP request call. */
+    /**
+     * The runner's answer to an HTTP request call; {@code body} is a Stop's reply body, or a
+     * Rewrite's new request body (null when unchanged).
+     */
     record ReqCallAnswer(byte action, int status, Map<String, List<String>> stopHeaders, byte[] body,
                          Map<String, String> rewriteHeaders, String rewritePath, Map<String, String> rewriteArgs,
                          List<Byte> infosAsked, Integer errorCode) {
@@ -158,7 +161,9 @@ final class A6Client implements AutoCloseable {
                 TextEntry e = rw.args(i);
                 rwArgs.put(e.name(), e.value());
             }
-            return new ReqCallAnswer(Action.Rewrite, 0, Map.of(), null, h, rw.path(), rwArgs, asked, null);
+            // a Rewrite's body is the request body APISIX sends upstream instead of the client's
+            return new ReqCallAnswer(Action.Rewrite, 0, Map.of(), RewriteBodyField.of(resp), h, rw.path(), rwArgs, asked,
+                    null);
         }
         return new ReqCallAnswer(resp.actionType(), 0, Map.of(), null, Map.of(), null, Map.of(), asked, null);
     }

@@ -19,7 +19,7 @@ class GatewaysAdminTest {
     void theFirstEngineLoadedIsServedOnTheAdminPortBehindAToken(@TempDir Path dir) throws Exception {
         Path config = dir.resolve("tb.yaml");
         Files.write(config, FakeUpstream.resource("/tokenbudget-apisix.yaml"));
-        try (Gateways gateways = new Gateways(0, java.util.Map.of())) {
+        try (Gateways gateways = new Gateways(0, java.util.Map.of(), () -> false)) {
             assertThat(gateways.admin()).isNull();
             gateways.get(config);
             assertThat(gateways.admin()).isNotNull();

@@ -165,11 +165,13 @@ final class MiniApisix implements AutoCloseable {
             }
         });
         String upstreamPath = pre.rewritePath() != null ? pre.rewritePath() : path;
+        // ext-plugin/init.lua: ngx.req.set_body_data(Rewrite.body), Content-Length with it
+        byte[] sent = pre.body() != null ? pre.body() : body;
 
         FakeUpstream upstream = trafficSplit(headers);
         HttpRequest.Builder rb = HttpRequest.newBuilder(URI.create(upstream.base() + upstreamPath))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofByteArray(body));
+                .method(method, sent == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(sent));
         headers.forEach((k, v) -> {
             if (!RESTRICTED.contains(k)) {
                 rb.header(k, v);

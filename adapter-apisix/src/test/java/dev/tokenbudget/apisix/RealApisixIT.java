@@ -2,14 +2,10 @@ package dev.tokenbudget.apisix;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tokenbudget.config.ConfigLoader;
-import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.fake.FakeProvider;
-import dev.tokenbudget.fake.PemTls;
 import dev.tokenbudget.fake.StreamPacer;
 import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.store.TokenCounts;
-import dev.tokenbudget.store.redis.TestCertificates;
 import dev.tokenbudget.store.redis.TestRedis;
 import dev.tokenbudget.apisix.BudgetProbe.Settled;
 import dev.tokenbudget.testing.Poll;
@@ -24,18 +20,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
-import static dev.tokenbudget.apisix.BudgetProbe.freePort;
 import static dev.tokenbudget.apisix.BudgetProbe.minus;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -58,81 +49,30 @@ class RealApisixIT {
     private static final String OPS = "sk-tb-it-ops";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static Path dir;
-    private static String prefix;
+    private static RealApisixStack stack;
     private static FakeProvider provider;
     private static FakeProvider economy;
     private static FakeProvider plain;
     private static ApisixKit kit;
-    private static RunnerProcess runner;
-    private static Map<String, String> runnerEnv;
-    private static List<String> runnerProperties;
-    private static BudgetEngine engine;
     private static BudgetProbe probe;
     private static String base;
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Files.createTempDirectory("tb-real-apisix");
-        kit = ApisixKit.install(Path.of("target", "apisix-kit-home").toAbsolutePath(),
-                Map.of("TOKENBUDGET_SETTLE_SECRET", SECRET));
-
-        TestCertificates certs = TestCertificates.in(dir);
-        TestCertificates.Pair ca = certs.authority("ca");
-        TestCertificates.Pair cert = certs.server("providers", ca,
-                "DNS:api.openai.com,DNS:api.anthropic.com,DNS:llm-economy.internal");
-        provider = FakeProvider.start(0, PemTls.serverContext(cert.cert(), cert.key())).requireApiKey(UPSTREAM_KEY);
-        economy = FakeProvider.start(0, PemTls.serverContext(cert.cert(), cert.key())).requireApiKey(UPSTREAM_KEY);
-        plain = FakeProvider.start(0).requireApiKey(UPSTREAM_KEY);
-
-        prefix = TestRedis.uniquePrefix("real-apisix");
-        Path engineConfig = dir.resolve("tokenbudget.yaml");
-        Files.writeString(engineConfig, engineConfig(prefix));
-        engine = BudgetEngine.builder(ConfigLoader.load(engineConfig)).build();
-        probe = new BudgetProbe(engine);
-
-        int settlePort = freePort();
-        runnerEnv = Map.of("OPENAI_API_KEY", UPSTREAM_KEY, "ANTHROPIC_API_KEY", UPSTREAM_KEY,
-                "TOKENBUDGET_SETTLE_SECRET", SECRET);
-        runnerProperties = List.of("-Dtokenbudget.apisix.settle-port=" + settlePort);
-        runner = startRunner();
-
-        Path config = dir.resolve("config.yaml");
-        Files.writeString(config, ShippedExamples.config(ca.cert(), freePort()));
-        Path routes = dir.resolve("apisix.yaml");
-        Files.writeString(routes, ShippedExamples.routes(engineConfig, settlePort, provider.port(), economy.port(),
-                plain.port()));
-        base = kit.start(config, routes, runner.socket());
-    }
-
-    private static RunnerProcess startRunner() throws Exception {
-        return RunnerProcess.start(Path.of(System.getProperty("tokenbudget.apisix.runnerJar")),
-                Path.of(System.getProperty("tokenbudget.apisix.pluginJar")), runnerEnv, runnerProperties,
-                dir);
+        stack = RealApisixStack.start("real-apisix", SECRET, UPSTREAM_KEY, RealApisixIT::engineConfig);
+        provider = stack.provider;
+        economy = stack.economy;
+        plain = stack.plain;
+        kit = stack.kit();
+        probe = stack.probe;
+        base = stack.base();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        try {
-            if (kit != null) {
-                kit.close();
-            }
-        } finally {
-            if (runner != null) {
-                runner.close();
-            }
-            for (FakeProvider f : new FakeProvider[] {provider, economy, plain}) {
-                if (f != null) {
-                    f.close();
-                }
-            }
-            if (engine != null) {
-                engine.close();
-            }
-            if (prefix != null) {
-                TestRedis.deleteKeys(prefix);
-            }
+        if (stack != null) {
+            stack.close();
         }
     }
 
@@ -340,7 +280,7 @@ class RealApisixIT {
     @Test
     @Order(10)
     void settleEndpointRefusesCallersWithoutTheSecret() throws Exception {
-        int port = Integer.parseInt(runnerProperties.get(0).substring(runnerProperties.get(0).indexOf('=') + 1));
+        int port = stack.settlePort();
         URI settle = URI.create("http://127.0.0.1:" + port + SettleEndpoint.PATH);
         String entry = "{\"request\":{\"headers\":{\"x-tokenbudget-request-id\":\"x\"}},\"response\":{\"status\":200}}";
         for (String auth : new String[] {null, "Bearer wrong-secret-of-some-length", SECRET}) {
@@ -375,7 +315,7 @@ class RealApisixIT {
             TokenCounts held = reserved("support");
             assertThat(held.total()).isPositive();
 
-            runner.kill();
+            stack.runner().kill();
             release.countDown();
             EventStream st = inFlight.get(60, TimeUnit.SECONDS);
             // nginx proxies the stream: the runner is needed only to admit
@@ -386,7 +326,7 @@ class RealApisixIT {
             assertThat(down.statusCode()).as("no runner: APISIX refuses rather than forward unbudgeted")
                     .isEqualTo(503);
 
-            runner = startRunner();
+            stack.restartRunner();
             // APISIX reconnects to the new runner on a later request: poll, bounded, until one is admitted
             AtomicReference<HttpResponse<String>> back = new AtomicReference<>();
             Poll.until(Duration.ofSeconds(10), Duration.ofMillis(250), () -> {
@@ -397,7 +337,7 @@ class RealApisixIT {
                 }
                 return back.get().statusCode() == 200;
             });
-            assertThat(back.get().statusCode()).as(back.get().body() + runner.log()).isEqualTo(200);
+            assertThat(back.get().statusCode()).as(back.get().body() + stack.runner().log()).isEqualTo(200);
 
             // the stream's logged end went nowhere (or to a runner that never admitted it): its lease
             // ends and is charged at the reservation, once, by the new runner's sweep

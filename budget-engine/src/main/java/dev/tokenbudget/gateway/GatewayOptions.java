@@ -111,7 +111,8 @@ public final class GatewayOptions {
     /**
      * Whether the host forwards {@link Forward#body()} (default true): the output-ceiling clamp of a
      * degraded request then holds, so the engine reserves (and admits at) the smaller ceiling
-     * instead of the one asked for. A host that cannot change a body (APISIX's runner) says false:
+     * instead of the one asked for. A host that cannot change a body (APISIX's plugin with
+     * {@code tokenbudget.apisix.body-rewrite=false}) says false:
      * requests are then reserved, and refused, at the ceiling they ask for.
      */
     public boolean rewritesBodies() {
