@@ -9,7 +9,9 @@ import java.util.Arrays;
  * would follow; extrapolation is damped hard ({@link #DAMPING} per day: at most four days' worth of slope), so
  * the candidate is mostly the line's level at the last day, which follows growth without the lag
  * of an exponentially weighted level. Within two weeks after an upward shift the line is not
- * extrapolated at all: rising, it is the step itself; falling, a launch settling ({@link Decay}).
+ * extrapolated at all: rising, it is the step itself; falling, a launch settling ({@link Decay}). Within
+ * the first days after a drop there is no line (too few days on the new level, and one across the step
+ * reads it as a slope).
  *
  * @param logLevel log of the deseasonalised level on the last day, from the line
  * @param slope    growth per day in log terms (0.01: about +1 % a day)
@@ -38,10 +40,16 @@ record LocalTrend(double logLevel, double slope, int points, double slopeError, 
         boolean launch = false;
         if (!m.shifts().isEmpty()) {
             int shift = (int) java.time.temporal.ChronoUnit.DAYS.between(s.start(), m.shifts().get(m.shifts().size() - 1));
+            if (shift > from && n - shift < MIN_POINTS && !rose(s, shift)) {
+                // a drop too recent for a line on the new level: a line across the step reads the step as a
+                // slope, its level on the last day between the old level and the new (a rise may be a burst
+                // still going on, which the line across it rightly ignores)
+                return new LocalTrend(m.level() > 0 ? Math.log(m.level()) : Double.NEGATIVE_INFINITY, 0, 0,
+                        Double.POSITIVE_INFINITY, false);
+            }
             if (shift > from && n - shift >= MIN_POINTS) {
                 from = shift;
-                launch = n - shift < AFTER_SHIFT && s.sum(s.dateAt(shift), s.end()) / (n - shift)
-                        > s.sum(s.dateAt(Math.max(0, shift - 7)), s.dateAt(shift)) / (double) Math.min(7, shift);
+                launch = n - shift < AFTER_SHIFT && rose(s, shift);
             }
         }
         double[] t = new double[n - from];
@@ -85,6 +93,13 @@ record LocalTrend(double logLevel, double slope, int points, double slopeError, 
         // the slope's standard error as for a least-squares line, with the residuals' robust spread
         double spread = 1.4826 * median(dev, k);
         return new LocalTrend(level, b, k, spread / Math.sqrt(stt), held);
+    }
+
+    /** Whether the days since {@code shift} are above, on average, the (up to) 7 days before it. */
+    private static boolean rose(DailySeries s, int shift) {
+        int n = s.size();
+        return s.sum(s.dateAt(shift), s.end()) / (n - shift)
+                > s.sum(s.dateAt(Math.max(0, shift - 7)), s.dateAt(shift)) / (double) Math.min(7, shift);
     }
 
     private static double theilSen(double[] t, double[] v, int from, int to) {

@@ -211,6 +211,29 @@ class ForecastComponentsTest {
     }
 
     @Test
+    void aLineIsNotDrawnAcrossADropTooRecentForOneOnTheNewLevelButIsAcrossARise() {
+        long[] v = flat(64, 1000, 7);
+        for (int i = 60; i < 64; i++) {
+            v[i] /= 2;
+        }
+        DailySeries s = DailySeries.of(START, v);
+        DailyModel m = DailyModel.fit(s);
+        assertThat(m.shifts()).isNotEmpty();
+        // across the step, the line's median level is the old one: the drop would be forecast at twice its usage
+        assertThat(LocalTrend.fit(s, m).level(1, m.sigma())).isCloseTo(m.level(), within(0.05 * m.level()));
+        assertThat(m.level()).isLessThan(600);
+
+        long[] b = flat(64, 1000, 7);
+        for (int i = 60; i < 64; i++) {
+            b[i] *= 4; // a burst still going on, or a launch: the line across it keeps the level it ignores
+        }
+        DailySeries burst = DailySeries.of(START, b);
+        DailyModel mb = DailyModel.fit(burst);
+        assertThat(mb.shifts()).isNotEmpty();
+        assertThat(LocalTrend.fit(burst, mb).level(1, mb.sigma())).isCloseTo(1000, within(100.0));
+    }
+
+    @Test
     void aGrowingBudgetsForecastSaysItIsTheTrendAndBandsComeFromPastForecasts() {
         long[] v = new long[90];
         Random rnd = new Random(7);
