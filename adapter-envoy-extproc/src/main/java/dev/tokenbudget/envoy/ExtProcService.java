@@ -14,9 +14,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * {@code envoy.service.ext_proc.v3.ExternalProcessor}: one {@link ExtProcStream} per HTTP stream.
- * An admission the store does not decide at once (Redis) continues on the continuation executor,
- * normally the server's own callback pool ({@link ExtProcServer#callbackPool}), so that no thread
- * waits for the store and the store's I/O thread does no stream work.
+ * No thread waits for the store: an admission the store does not decide at once (Redis) continues
+ * when it is, on the store's I/O thread when all that follows is the forward's answer handed to
+ * gRPC, else (a signed provider, a reply, observability mode) on the continuation executor,
+ * normally the server's own callback pool ({@link ExtProcServer#callbackPool}).
  */
 public final class ExtProcService extends ExternalProcessorGrpc.ExternalProcessorImplBase {
 

@@ -32,9 +32,10 @@ import java.util.concurrent.Executor;
  * with a gRPC error and nothing else.
  *
  * <p>Admission runs asynchronously: nothing waits for the store (a Redis round trip) or an upstream
- * quota; an admission not decided at once goes on, on {@code continuations} (the callback pool),
- * when it is, and always answers before Envoy's per-message timer could fire
- * ({@link MessageTimeouts}), asking for more time first where the filter allows it. Envoy sends a stream's
+ * quota; an admission not decided at once goes on when it is (on the deciding thread when only an
+ * answer to hand to gRPC follows, else on {@code continuations}, the callback pool), and always
+ * answers before Envoy's per-message timer could fire ({@link MessageTimeouts}), asking for more
+ * time first where the filter allows it. Envoy sends a stream's
  * next message only after this one's answer (its own local reply aside); in observability mode,
  * where it waits for nothing, what arrives meanwhile is held ({@link HeldMessages}). The stream's
  * ticket is always closed once: settled by the meter when the response ends, settled/released by
@@ -224,13 +225,38 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
         continueWhenDecided(admission, answering);
     }
 
-    /** Decided already (the memory store): on with it here; else on the callback pool once it is. */
+    /**
+     * Decided already (the memory store): on with it here. Decided later (Redis, an upstream quota):
+     * on the thread that decided it when all that follows is to build the forward's answer and hand
+     * it to gRPC ({@link #answersOnly}), else on the callback pool.
+     */
     private void continueWhenDecided(CompletionStage<Admission> admission, Answering answering) {
         if (admission.toCompletableFuture().isDone()) {
             admission.whenComplete((a, e) -> admitted(a, e, answering));
         } else {
-            admission.whenCompleteAsync((a, e) -> admitted(a, e, answering), continuations);
+            admission.whenComplete((a, e) -> admittedLater(a, e, answering));
         }
+    }
+
+    /**
+     * An admission decided on another thread (the store's I/O thread, the quota's timer). Handing
+     * the rest to the callback pool costs a queue and a thread's wake-up per stream, more than the
+     * rest itself when that is an answer built and handed to gRPC, which neither blocks nor logs:
+     * that runs here. What may block or take long goes to the pool: a signed provider's
+     * credentials (a token refresh), an observability-mode stream's held messages (the response
+     * metered), and the stream's end with its log line (a reply, an error, Envoy gone meanwhile).
+     */
+    private synchronized void admittedLater(Admission a, Throwable e, Answering answering) {
+        if (answersOnly(a, e, answering)) {
+            admitted(a, e, answering);
+        } else {
+            continuations.execute(() -> admitted(a, e, answering));
+        }
+    }
+
+    private boolean answersOnly(Admission a, Throwable e, Answering answering) {
+        return e == null && answering != Answering.NOTHING && !closed && !localReply
+                && a instanceof Forward f && f.signer() == null;
     }
 
     /** The admission's outcome; then what an observability-mode stream held meanwhile. */

@@ -40,15 +40,21 @@ public record MessageTimeouts(Duration message, Duration maxMessage) {
         return maxMessage.compareTo(message) > 0;
     }
 
-    /** How long an answer may take from the message's arrival, keeping a margin for the way back. */
+    /**
+     * How long an answer may take from the message's arrival, keeping a margin for the way back:
+     * a tenth of the timeout, at least 20 ms and at most 250 ms. Asked once per admission, so in
+     * nanoseconds ({@code Duration.dividedBy} divides as a BigDecimal).
+     */
     Duration answerWithin(boolean extended) {
-        Duration t = extended ? maxMessage : message;
-        Duration margin = t.dividedBy(10);
-        margin = margin.compareTo(Duration.ofMillis(20)) < 0 ? Duration.ofMillis(20)
-                : margin.compareTo(Duration.ofMillis(250)) > 0 ? Duration.ofMillis(250) : margin;
-        Duration left = t.minus(margin);
-        return left.isNegative() ? Duration.ZERO : left;
+        Duration d = extended ? maxMessage : message;
+        // saturated: a timeout of centuries is as good as none
+        long t = d.getSeconds() >= Long.MAX_VALUE / 1_000_000_000L ? Long.MAX_VALUE : d.toNanos();
+        long margin = Math.min(MAX_MARGIN_NANOS, Math.max(MIN_MARGIN_NANOS, t / 10));
+        return Duration.ofNanos(Math.max(0, t - margin));
     }
+
+    private static final long MIN_MARGIN_NANOS = 20_000_000L;
+    private static final long MAX_MARGIN_NANOS = 250_000_000L;
 
     /** The message restarting Envoy's timer at {@code max_message_timeout}; it must carry nothing else. */
     ProcessingResponse moreTime() {

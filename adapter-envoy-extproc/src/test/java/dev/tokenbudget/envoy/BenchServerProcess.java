@@ -33,8 +33,13 @@ final class BenchServerProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(java, "-Xms512m", "-Xmx512m", // one fixed heap for every processor
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
                 "-Dorg.slf4j.simpleLogger.log.tokenbudget.envoy.streams=warn",
-                "-cp", System.getProperty("java.class.path"), ExtProcBenchServer.class.getName(), processor,
-                Integer.toString(handlerThreads)));
+                "-cp", System.getProperty("java.class.path")));
+        // more options for the server JVM (a profiler: -XX:StartFlightRecording=filename=/tmp/s-%p.jfr)
+        String extra = System.getenv("EXTPROC_SERVER_JAVA_OPTS");
+        if (extra != null && !extra.isBlank()) {
+            cmd.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        cmd.addAll(List.of(ExtProcBenchServer.class.getName(), processor, Integer.toString(handlerThreads)));
         if (redisUri != null) {
             cmd.add(redisUri);
         }

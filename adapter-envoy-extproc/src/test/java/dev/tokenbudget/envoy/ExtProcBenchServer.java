@@ -42,11 +42,23 @@ public final class ExtProcBenchServer {
         AtomicInteger noCount = new AtomicInteger();
         ExtProcServer server = new ExtProcServer(new InetSocketAddress("127.0.0.1", 0), service, noCount::get,
                 32 << 20, callbacks, engine).start();
+        // a profile of this server's whole life (warm-up included): -Dbench.jfr=DIR, through
+        // EXTPROC_SERVER_JAVA_OPTS; written to DIR/PROCESSOR-PID.jfr when it stops
+        String jfrDir = System.getProperty("bench.jfr");
+        jdk.jfr.Recording jfr = null;
+        if (jfrDir != null) {
+            jfr = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+            jfr.setDestination(java.nio.file.Path.of(jfrDir, processor + "-" + ProcessHandle.current().pid() + ".jfr"));
+            jfr.start();
+        }
         System.out.println("port=" + server.port());
         System.out.flush();
         InputStream in = System.in;
         while (in.read() >= 0) {
             // serves until the benchmark closes our standard input
+        }
+        if (jfr != null) {
+            jfr.stop();
         }
         server.drain(Duration.ofSeconds(5));
     }

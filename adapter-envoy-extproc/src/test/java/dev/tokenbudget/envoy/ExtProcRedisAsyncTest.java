@@ -3,6 +3,8 @@ package dev.tokenbudget.envoy;
 import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.engine.EngineFixture;
+import dev.tokenbudget.gateway.BudgetGateway;
+import dev.tokenbudget.gateway.GatewayOptions;
 import dev.tokenbudget.store.redis.RedisTestServer;
 import dev.tokenbudget.testing.Poll;
 import io.envoyproxy.envoy.extensions.filters.http.ext_proc.v3.ProcessingMode.BodySendMode;
@@ -14,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,6 +26,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.tokenbudget.envoy.EnvoyMessages.observed;
 import static dev.tokenbudget.envoy.EnvoyMessages.post;
@@ -55,6 +59,8 @@ class ExtProcRedisAsyncTest {
     private final RedisTestServer redis = RedisTestServer.start();
     private ExtProcServer server;
     private ManagedChannel channel;
+    /** Tasks handed to the callback pool by the service's continuations ({@link #startCounting}). */
+    private final AtomicInteger pooled = new AtomicInteger();
 
     @AfterEach
     void close() throws Exception {
@@ -217,6 +223,80 @@ class ExtProcRedisAsyncTest {
             assertThat(s.awaitClosed().getCode()).isEqualTo(Status.Code.OK);
             s.close();
         }
+    }
+
+    /**
+     * Where an admission that Redis decides goes on: a forward's answer is built and handed to gRPC
+     * on the thread that completed the reservation (no hop to the callback pool), everything else
+     * (here a refusal, which ends the stream and logs it) on the callback pool.
+     */
+    @Test
+    void forwardsDecidedByRedisAnswerOnTheDecidingThreadAndRefusalsGoToTheCallbackPool() throws Exception {
+        startCounting();
+        List<EnvoyStream> forwarded = open("sk-tb-roomy", 6);
+        List<EnvoyStream> refused = open("sk-tb-tiny", 3);
+        assertThat(redis.command("CLIENT", "PAUSE", "120000", "WRITE")).isEqualTo("+OK");
+        for (EnvoyStream s : forwarded) {
+            s.send(requestBody(REQUEST, true));
+        }
+        for (EnvoyStream s : refused) {
+            s.send(requestBody(REQUEST, true));
+        }
+        assertThat(redis.command("CLIENT", "UNPAUSE")).isEqualTo("+OK");
+
+        for (EnvoyStream s : refused) {
+            ProcessingResponse r = s.next();
+            // more than the budget's whole limit: Redis's reserve refuses it, 400 request_exceeds_budget_limit
+            assertThat(r.getImmediateResponse().getStatus().getCodeValue()).as("refused: %s", r).isEqualTo(400);
+            assertThat(s.awaitClosed().getCode()).isEqualTo(Status.Code.OK);
+            s.close();
+        }
+        for (EnvoyStream s : forwarded) {
+            ProcessingResponse body = s.next();
+            assertThat(body.hasRequestBody()).as("forwarded: %s", body).isTrue();
+            assertThat(s.exchange(responseHeaders(200, "application/json", false)).hasResponseHeaders()).isTrue();
+            assertThat(s.exchange(responseBody(RESPONSE, true)).hasResponseBody()).isTrue();
+            assertThat(s.awaitClosed().getCode()).isEqualTo(Status.Code.OK);
+            s.close();
+        }
+        // the refusals went to the pool, one task each; the forwards did not
+        assertThat(pooled.get()).isEqualTo(refused.size());
+    }
+
+    private List<EnvoyStream> open(String key, int n) {
+        List<EnvoyStream> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            EnvoyStream s = new EnvoyStream(channel, EnvoyRules.untimed().filter());
+            assertThat(s.exchange(requestHeaders(post("/v1/chat/completions", REQUEST.length, bearer(key)), false,
+                    s.envoy().announced())).hasRequestHeaders()).isTrue();
+            out.add(s);
+        }
+        return out;
+    }
+
+    /** The service on its own callback pool, {@link #pooled} counting what is handed to it. */
+    private void startCounting() {
+        BudgetEngine engine = BudgetEngine.builder(ConfigLoader.parse("""
+                store: { type: redis, redis: { uri: "%s", timeout: 30s, key_prefix: tb } }
+                budgets:
+                  - id: roomy
+                    windows: [{ period: month, limits: { total: 100M } }]
+                  - id: tiny
+                    windows: [{ period: month, limits: { total: 10 } }]
+                keys:
+                  - { name: roomy, sha256: %s, budget: roomy }
+                  - { name: tiny, sha256: %s, budget: tiny }
+                """.formatted(redis.uri(), EngineFixture.sha("sk-tb-roomy"), EngineFixture.sha("sk-tb-tiny"))))
+                .build();
+        ExecutorService callbacks = ExtProcServer.callbackPool(2);
+        ExtProcService service = new ExtProcService(new BudgetGateway(engine, GatewayOptions.custom().build()),
+                MessageTimeouts.ENVOY_DEFAULTS, r -> {
+                    pooled.incrementAndGet();
+                    callbacks.execute(r);
+                });
+        server = new ExtProcServer(new InetSocketAddress("127.0.0.1", 0), service, service::openStreams, 32 << 20,
+                callbacks, engine).start();
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     }
 
     /** Starts the server on the private Redis; returns the config (for a second engine on it). */
