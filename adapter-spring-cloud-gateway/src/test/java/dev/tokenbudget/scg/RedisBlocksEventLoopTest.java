@@ -2,13 +2,10 @@ package dev.tokenbudget.scg;
 
 import dev.tokenbudget.config.BlockSettings;
 import dev.tokenbudget.store.BudgetStore;
-import dev.tokenbudget.store.LeaseExpiry;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
 import dev.tokenbudget.store.SettleResult;
-import dev.tokenbudget.store.Slot;
-import dev.tokenbudget.store.SlotState;
 import dev.tokenbudget.store.block.BlockStore;
 import dev.tokenbudget.store.redis.RedisBudgetStore;
 import dev.tokenbudget.store.redis.TestRedis;
@@ -21,9 +18,7 @@ import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -76,21 +71,15 @@ class RedisBlocksEventLoopTest extends GatewayTestBase {
     }
 
     /** The block store, noting which thread calls its decisions. */
-    static final class RecordingStore implements BudgetStore {
-        private final BlockStore delegate;
+    static final class RecordingStore extends ForwardingStore {
         private final AtomicBoolean closed = new AtomicBoolean();
 
         RecordingStore(BlockStore delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         BlockStore blocks() {
-            return delegate;
-        }
-
-        @Override
-        public Set<Capability> capabilities() {
-            return delegate.capabilities();
+            return (BlockStore) delegate;
         }
 
         @Override
@@ -115,16 +104,6 @@ class RedisBlocksEventLoopTest extends GatewayTestBase {
         public CompletionStage<SettleResult> settleAsync(SettleCommand command) {
             ASYNC_THREADS.add("settle " + Thread.currentThread().getName());
             return delegate.settleAsync(command);
-        }
-
-        @Override
-        public List<SlotState> read(String treeId, List<Slot> slots, Instant now) {
-            return delegate.read(treeId, slots, now);
-        }
-
-        @Override
-        public List<LeaseExpiry> expireLeases(Instant now) {
-            return delegate.expireLeases(now);
         }
 
         @Override
