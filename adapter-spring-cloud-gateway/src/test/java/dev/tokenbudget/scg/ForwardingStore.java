@@ -12,9 +12,12 @@ import dev.tokenbudget.store.SlotState;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletionStage;
 
-/** A store that passes every call to another, for tests that note how the filter calls it. */
+/**
+ * A store that passes every call to another, for tests that note how the filter calls it. The
+ * asynchronous calls are the interface's own (through {@link #reserve} and {@link #settle}) unless
+ * a test overrides them.
+ */
 abstract class ForwardingStore implements BudgetStore {
 
     final BudgetStore delegate;
@@ -36,16 +39,6 @@ abstract class ForwardingStore implements BudgetStore {
     @Override
     public SettleResult settle(SettleCommand command) {
         return delegate.settle(command);
-    }
-
-    @Override
-    public CompletionStage<ReserveResult> reserveAsync(ReserveCommand command) {
-        return delegate.reserveAsync(command);
-    }
-
-    @Override
-    public CompletionStage<SettleResult> settleAsync(SettleCommand command) {
-        return delegate.settleAsync(command);
     }
 
     @Override
