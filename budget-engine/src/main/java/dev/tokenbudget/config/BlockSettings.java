@@ -14,8 +14,8 @@ import java.time.Duration;
  * @param flushInterval  a block stops taking requests this long after it was reserved and is
  *                       settled to Redis once its requests are settled, so status and alerts lag
  *                       by at most about this much
- * @param renewBelow     the low-water mark: once less than this share of a block is left (input or
- *                       output), the path's next block is reserved in the background while requests
+ * @param renewBelow     the low-water mark: once less than this share of a block is left (input,
+ *                       output or its flush interval), the next block is reserved in the background while requests
  *                       keep being decided from this one; 0 reserves it only when the block is used up
  */
 public record BlockSettings(boolean enabled, int maxRequests, double headroomShare, Duration flushInterval,

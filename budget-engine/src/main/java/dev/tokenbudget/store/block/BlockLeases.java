@@ -41,6 +41,8 @@ final class BlockLeases {
     }
 
     private final long flushNanos;
+    /** A block this old has less than {@code renew_below} of its time left: the next one is asked for. */
+    private final long renewAgeNanos;
     private final Collection<PathBlocks> paths;
     private final Map<String, Carve> carves = new ConcurrentHashMap<>();
     private final BlockFlushes flushes;
@@ -52,6 +54,7 @@ final class BlockLeases {
 
     BlockLeases(BudgetStore store, BlockSettings settings, Collection<PathBlocks> paths) {
         this.flushNanos = settings.flushInterval().toNanos();
+        this.renewAgeNanos = (long) ((1 - settings.renewBelow()) * flushNanos);
         this.paths = paths;
         this.flushes = new BlockFlushes(store);
         this.renewals = new BlockRenewals(store, settings, flushes);
@@ -78,7 +81,8 @@ final class BlockLeases {
      * (a {@link ReserveResult}); or the stage of the path's next block to wait for, when the path has
      * no block {@code c} fits and {@code mayWait} (a new block is asked for when none is on its way);
      * or null when {@code c} must go to the store alone. The next block is asked for ahead, while
-     * this one keeps taking requests, once less than {@code renew_below} of it is left.
+     * this one keeps taking requests, once less than {@code renew_below} of it is left, in tokens or
+     * in time ({@code flush_interval}).
      */
     Object fromBlock(PathBlocks p, ReserveCommand c, boolean mayWait) {
         long now = System.nanoTime();
@@ -86,7 +90,8 @@ final class BlockLeases {
         for (PathBlock b = p.open; b != null; b = p.open) {
             if (b.fits(c, now, flushNanos)) {
                 ReserveResult r = carved(b, c);
-                if (b.low() && p.renewing == null && p.next == null && now >= p.coolUntilNanos) {
+                boolean low = b.low() || now - b.reservedAtNanos >= renewAgeNanos;
+                if (low && p.renewing == null && p.next == null && now >= p.coolUntilNanos) {
                     renewals.renew(p, c, now, true);
                 }
                 return r;

@@ -54,7 +54,7 @@ import java.util.function.Supplier;
 public final class BlockStore implements BudgetStore {
 
     /** How often a request waits for a path's next block before it goes to the store alone. */
-    private static final int MAX_WAITS = 3;
+    private static final int MAX_WAITS = 16;
     /** How long a read waits for this instance's blocks being settled to the store. */
     private static final long READ_WAIT_MILLIS = 5_000;
 
