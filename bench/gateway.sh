@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Gateway overhead (not a test): the quickstart's route through Spring Cloud Gateway (a) with no
 # filter, (b) with RequestRateLimiter on RedisRateLimiter, (c) with TokenBudget in memory, (d) with
-# TokenBudget on Redis; JSON through wrk and streamed through a Java client; all on loopback,
+# TokenBudget on Redis, (e) with TokenBudget on Redis in token blocks (store.redis.blocks, max_requests
+# 64, its own key prefix); JSON through wrk and streamed through a Java client; all on loopback,
 # interleaved and repeated; medians and ratios to (a), and the gateway's CPU per request beside them.
 # Then an open loop at fixed rates (OpenLoad: latency from each request's due time) for the latency
 # each variant adds over (a). Needs wrk for the JSON part (apt-get install -y wrk).

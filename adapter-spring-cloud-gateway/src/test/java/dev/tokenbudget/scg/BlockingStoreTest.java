@@ -1,13 +1,10 @@
 package dev.tokenbudget.scg;
 
 import dev.tokenbudget.store.BudgetStore;
-import dev.tokenbudget.store.LeaseExpiry;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
 import dev.tokenbudget.store.SettleResult;
-import dev.tokenbudget.store.Slot;
-import dev.tokenbudget.store.SlotState;
 import dev.tokenbudget.store.memory.InMemoryBudgetStore;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.TestConfiguration;
@@ -16,7 +13,6 @@ import org.springframework.context.annotation.Import;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 
-import java.time.Instant;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -58,8 +54,11 @@ class BlockingStoreTest extends GatewayTestBase {
     }
 
     /** The in-memory store, declaring {@code BLOCKING_IO} and noting which thread calls it. */
-    static final class ThreadRecordingStore implements BudgetStore {
-        private final InMemoryBudgetStore delegate = new InMemoryBudgetStore();
+    static final class ThreadRecordingStore extends ForwardingStore {
+
+        ThreadRecordingStore() {
+            super(new InMemoryBudgetStore());
+        }
 
         @Override
         public Set<Capability> capabilities() {
@@ -76,21 +75,6 @@ class BlockingStoreTest extends GatewayTestBase {
         public SettleResult settle(SettleCommand command) {
             SETTLE_THREADS.add(Thread.currentThread().getName());
             return delegate.settle(command);
-        }
-
-        @Override
-        public List<SlotState> read(String treeId, List<Slot> slots, Instant now) {
-            return delegate.read(treeId, slots, now);
-        }
-
-        @Override
-        public List<LeaseExpiry> expireLeases(Instant now) {
-            return delegate.expireLeases(now);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 }

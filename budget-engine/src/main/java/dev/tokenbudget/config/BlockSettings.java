@@ -14,11 +14,18 @@ import java.time.Duration;
  * @param flushInterval  a block stops taking requests this long after it was reserved and is
  *                       settled to Redis once its requests are settled, so status and alerts lag
  *                       by at most about this much
+ * @param renewBelow     the low-water mark: once less than this share of a block is left (input,
+ *                       output or its flush interval), the next block is reserved in the background while requests
+ *                       keep being decided from this one; 0 reserves it only when the block is used up
  */
-public record BlockSettings(boolean enabled, int maxRequests, double headroomShare, Duration flushInterval) {
+public record BlockSettings(boolean enabled, int maxRequests, double headroomShare, Duration flushInterval,
+                            double renewBelow) {
+
+    /** The low-water mark when none is configured: a quarter of the block. */
+    public static final double RENEW_BELOW = 0.25;
 
     /** Blocks off: every decision is one script call. */
-    public static final BlockSettings DISABLED = new BlockSettings(false, 64, 0.1, Duration.ofSeconds(1));
+    public static final BlockSettings DISABLED = new BlockSettings(false, 64, 0.1, Duration.ofSeconds(1), RENEW_BELOW);
 
     public BlockSettings {
         if (maxRequests < 2) {
@@ -31,10 +38,18 @@ public record BlockSettings(boolean enabled, int maxRequests, double headroomSha
         if (flushInterval.isNegative() || flushInterval.isZero()) {
             throw new IllegalArgumentException("store.redis.blocks.flush_interval: must be > 0, was " + flushInterval);
         }
+        if (!(renewBelow >= 0 && renewBelow < 1)) {
+            throw new IllegalArgumentException("store.redis.blocks.renew_below: must be in [0, 1), was " + renewBelow);
+        }
     }
 
-    /** Blocks on, with these limits. */
+    /** Blocks on, with these limits, the next block reserved at the default low-water mark. */
     public static BlockSettings of(int maxRequests, double headroomShare, Duration flushInterval) {
-        return new BlockSettings(true, maxRequests, headroomShare, flushInterval);
+        return new BlockSettings(true, maxRequests, headroomShare, flushInterval, RENEW_BELOW);
+    }
+
+    /** The same settings with {@code share} as the low-water mark ({@link #renewBelow}). */
+    public BlockSettings withRenewBelow(double share) {
+        return new BlockSettings(enabled, maxRequests, headroomShare, flushInterval, share);
     }
 }

@@ -9,7 +9,8 @@ final class StoreConfigReader {
 
     private static final Set<String> STORE = Set.of("type", "redis");
     private static final Set<String> REDIS = Set.of("uri", "cluster", "timeout", "key_prefix", "tls", "blocks");
-    private static final Set<String> BLOCKS = Set.of("enabled", "max_requests", "headroom_share", "flush_interval");
+    private static final Set<String> BLOCKS = Set.of("enabled", "max_requests", "headroom_share", "flush_interval",
+            "renew_below");
     private static final Set<String> TLS = Set.of("ca_file", "cert_file", "key_file");
 
     private StoreConfigReader() {
@@ -64,7 +65,12 @@ final class StoreConfigReader {
             n.get("flush_interval").error("must be > 0, was " + flush);
             flush = d.flushInterval();
         }
-        return new BlockSettings(n.get("enabled").bool(true), max, share, flush);
+        double renew = n.get("renew_below").number(d.renewBelow());
+        if (!(renew >= 0 && renew < 1)) {
+            n.get("renew_below").error("must be in [0, 1), was " + renew);
+            renew = d.renewBelow();
+        }
+        return new BlockSettings(n.get("enabled").bool(true), max, share, flush, renew);
     }
 
     /** Files are read when the store opens (a missing one stops it there, naming this path). */

@@ -130,6 +130,9 @@ class ConfigLoaderTest {
                 Arguments.of("token block size", OK_BUDGET
                                 + "store: { type: redis, redis: { uri: 'redis://h', blocks: { max_requests: 1 } } }\n",
                         "store.redis.blocks.max_requests: must be a whole number in 2..1000000, was 1"),
+                Arguments.of("token block low-water mark", OK_BUDGET
+                                + "store: { type: redis, redis: { uri: 'redis://h', blocks: { renew_below: 1 } } }\n",
+                        "store.redis.blocks.renew_below: must be in [0, 1), was 1.0"),
                 Arguments.of("unsafe budget id", """
                         budgets:
                           - id: "a b\\r\\nx"
@@ -161,9 +164,9 @@ class ConfigLoaderTest {
                   type: redis
                   redis:
                     uri: redis://h
-                    blocks: { max_requests: 32, headroom_share: 0.05, flush_interval: 500ms }
+                    blocks: { max_requests: 32, headroom_share: 0.05, flush_interval: 500ms, renew_below: 0.5 }
                 """).store();
-        assertThat(s.blocks()).isEqualTo(BlockSettings.of(32, 0.05, Duration.ofMillis(500)));
+        assertThat(s.blocks()).isEqualTo(BlockSettings.of(32, 0.05, Duration.ofMillis(500)).withRenewBelow(0.5));
     }
 
     @Test

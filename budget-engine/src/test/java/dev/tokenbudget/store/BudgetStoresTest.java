@@ -66,14 +66,14 @@ class BudgetStoresTest {
     }
 
     @Test
-    void redisInTokenBlocksDecidesOffTheEventLoop() {
+    void redisInTokenBlocksKeepsItsAsynchronousDecisions() {
         StoreSettings settings = redis(TestRedis.uri(), false).withBlocks(BlockSettings.of(8, 0.5, Duration.ofSeconds(1)));
         try (BudgetStore s = BudgetStores.open(settings)) {
             assertThat(s).isInstanceOf(BlockStore.class);
-            // renewing a block blocks its caller: no ASYNC_DECISIONS
+            // a block's renewal is asynchronous too: decisions stay on the event loop
             assertThat(s.capabilities()).containsExactlyInAnyOrder(BudgetStore.Capability.SHARED,
                     BudgetStore.Capability.BLOCKING_IO, BudgetStore.Capability.SERVER_TIME,
-                    BudgetStore.Capability.ALLOCATION);
+                    BudgetStore.Capability.ALLOCATION, BudgetStore.Capability.ASYNC_DECISIONS);
             assertThat(reserveOne(s).admitted()).isTrue();
         } finally {
             TestRedis.deleteKeys(settings.keyPrefix());

@@ -19,8 +19,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Gateway overhead (not a test): the quickstart's route through Spring Cloud Gateway in four
- * variants ({@link GatewayBenchApp}), each in its own JVM with the same heap, in front of one fake
+ * Gateway overhead (not a test): the quickstart's route through Spring Cloud Gateway in five
+ * variants ({@link GatewayBenchApp}; (e) is (d) in token blocks, {@code store.redis.blocks}), each in its own JVM with the same heap, in front of one fake
  * provider ({@link FakeUpstreamMain}), all on loopback. JSON requests come from wrk (fixed
  * connections, bounded duration, a Lua script for the POST body); streamed ones from
  * {@link StreamLoad}; both closed loops, so they measure capacity. Beside each, the gateway
@@ -39,10 +39,10 @@ import java.util.regex.Pattern;
  */
 public final class GatewayBench {
 
-    static final String[] VARIANTS = {"none", "ratelimiter", "memory", "redis"};
+    static final String[] VARIANTS = {"none", "ratelimiter", "memory", "redis", "redis-blocks"};
     static final Map<String, String> LABELS = Map.of("none", "(a) no filter", "ratelimiter",
             "(b) RequestRateLimiter on RedisRateLimiter", "memory", "(c) TokenBudget, in-memory store", "redis",
-            "(d) TokenBudget, Redis store");
+            "(d) TokenBudget, Redis store", "redis-blocks", "(e) TokenBudget, Redis store in token blocks");
     static final String JSON_BODY = "{\"model\":\"gpt-4o\",\"max_tokens\":32,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the benchmark.\"}]}";
     private static final String WRK_LUA = """
@@ -86,12 +86,9 @@ public final class GatewayBench {
                 Stats.load());
         int upstreamPort = basePort + 10;
         start("upstream", List.of(FakeUpstreamMain.class.getName(), Integer.toString(upstreamPort), "256", "4", "0"));
-        Path redisConfig = Files.createTempFile("tokenbudget-bench-redis", ".yaml");
-        redisConfig.toFile().deleteOnExit();
-        try (var in = GatewayBench.class.getResourceAsStream("/gateway/tokenbudget-redis.yaml")) {
-            Files.writeString(redisConfig, new String(in.readAllBytes(), StandardCharsets.UTF_8)
-                    .replace("REDIS_URI", redis));
-        }
+        Path redisConfig = redisConfig(redis, "");
+        // (e): the same budgets in token blocks, under keys of their own
+        Path blocksConfig = redisConfig(redis, "key_prefix: tbgwb, blocks: {max_requests: 64}");
         Path lua = Files.createTempFile("tokenbudget-bench", ".lua");
         lua.toFile().deleteOnExit();
         Files.writeString(lua, WRK_LUA);
@@ -102,7 +99,7 @@ public final class GatewayBench {
             gateways.put(v, start(v, List.of("-Xms256m", "-Xmx256m", GatewayBenchApp.class.getName(),
                     "--spring.profiles.active=" + v, "--server.port=" + port,
                     "--bench.upstream=http://127.0.0.1:" + upstreamPort, "--bench.redis=" + redis,
-                    "--bench.redis-config=file:" + redisConfig)));
+                    "--bench.redis-config=file:" + redisConfig, "--bench.redis-blocks-config=file:" + blocksConfig)));
             urls.put(v, "http://127.0.0.1:" + port + "/v1/chat/completions");
         }
         for (Map.Entry<String, String> e : urls.entrySet()) {
@@ -243,6 +240,20 @@ public final class GatewayBench {
                 }
             }
         }
+    }
+
+    /**
+     * A Redis variant's engine config: {@code gateway/tokenbudget-redis.yaml} on {@code redis}, with
+     * {@code settings} (when not empty) in place of its key prefix.
+     */
+    private static Path redisConfig(String redis, String settings) throws IOException {
+        Path config = Files.createTempFile("tokenbudget-bench-redis", ".yaml");
+        config.toFile().deleteOnExit();
+        try (var in = GatewayBench.class.getResourceAsStream("/gateway/tokenbudget-redis.yaml")) {
+            String yaml = new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("REDIS_URI", redis);
+            Files.writeString(config, settings.isEmpty() ? yaml : yaml.replace("key_prefix: tbgw", settings));
+        }
+        return config;
     }
 
     private void record(String v, String measure, double value) {

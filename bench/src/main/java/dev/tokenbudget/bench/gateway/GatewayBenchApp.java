@@ -7,11 +7,12 @@ import org.springframework.context.annotation.Bean;
 import reactor.core.publisher.Mono;
 
 /**
- * The quickstart's route through Spring Cloud Gateway, in one of four variants chosen by the
+ * The quickstart's route through Spring Cloud Gateway, in one of five variants chosen by the
  * Spring profile (resources {@code application-<variant>.yaml}), for {@code bench/gateway.sh}:
  * {@code none} (no filter), {@code ratelimiter} (Spring Cloud Gateway's own
  * {@code RequestRateLimiter} on {@code RedisRateLimiter}, limits never reached), {@code memory}
- * (TokenBudget on the in-memory store) and {@code redis} (TokenBudget on Redis). Every variant
+ * (TokenBudget on the in-memory store), {@code redis} (TokenBudget on Redis) and
+ * {@code redis-blocks} (TokenBudget on Redis in token blocks). Every variant
  * forwards to the same fake provider ({@code bench.upstream}).
  *
  * <pre>java -cp ... dev.tokenbudget.bench.gateway.GatewayBenchApp --spring.profiles.active=memory

@@ -8,61 +8,56 @@ import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
 import dev.tokenbudget.store.SettleResult;
 import dev.tokenbudget.store.SlotState;
-import dev.tokenbudget.store.StoreUnavailableException;
-import dev.tokenbudget.store.ThresholdCrossing;
 import dev.tokenbudget.store.TokenCounts;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The blocks' life: reserving one (a lease in the store), carving requests out of it, settling,
- * releasing and expiring those requests in memory, and settling the block to the store once it is
- * retired and drained. A background thread retires blocks older than {@code flush_interval} and
- * settles drained ones, so the store's used tokens lag this instance's by about that much.
+ * The blocks' life: carving requests out of a path's block, settling, releasing and expiring those
+ * requests in memory, and settling the block to the store once it is retired and drained; the
+ * next block's reservation is {@link BlockRenewals}'. A background thread retires blocks older than
+ * {@code flush_interval} and settles drained ones, so the store's used tokens lag this instance's
+ * by about that much. Nothing here waits for the store: its calls are asynchronous.
  */
 final class BlockLeases {
 
     private static final Logger LOG = LoggerFactory.getLogger(BlockLeases.class);
+    /** How long {@link #close} waits for the store to answer what is in flight. */
+    private static final long CLOSE_WAIT_MILLIS = 30_000;
 
     private record Carve(PathBlock block, long in, long out, Instant expiresAt) {
     }
 
-    private final BudgetStore store;
-    private final BlockSettings settings;
     private final long flushNanos;
+    /** A block this old has less than {@code renew_below} of its time left: the next one is asked for. */
+    private final long renewAgeNanos;
     private final Collection<PathBlocks> paths;
     private final Map<String, Carve> carves = new ConcurrentHashMap<>();
-    private final ConcurrentLinkedQueue<ThresholdCrossing> crossings = new ConcurrentLinkedQueue<>();
-    private final ConcurrentLinkedQueue<LeaseExpiry> expired = new ConcurrentLinkedQueue<>();
-    private final ConcurrentLinkedQueue<PathBlock> unflushed = new ConcurrentLinkedQueue<>();
-    private final String instance = UUID.randomUUID().toString().substring(0, 8);
-    private final AtomicLong seq = new AtomicLong();
-    private final AtomicLong blocks = new AtomicLong();
+    private final BlockFlushes flushes;
+    private final BlockRenewals renewals;
     private final AtomicLong carved = new AtomicLong();
     private final AtomicLong oneByOne = new AtomicLong();
-    private final AtomicLong flushes = new AtomicLong();
-    private final AtomicLong refused = new AtomicLong();
+    private final AtomicLong waited = new AtomicLong();
     private final ScheduledExecutorService sweeper;
 
     BlockLeases(BudgetStore store, BlockSettings settings, Collection<PathBlocks> paths) {
-        this.store = store;
-        this.settings = settings;
         this.flushNanos = settings.flushInterval().toNanos();
+        this.renewAgeNanos = (long) ((1 - settings.renewBelow()) * flushNanos);
         this.paths = paths;
+        this.flushes = new BlockFlushes(store);
+        this.renewals = new BlockRenewals(store, settings, flushes);
         this.sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "tokenbudget-blocks");
             t.setDaemon(true);
@@ -73,122 +68,135 @@ final class BlockLeases {
     }
 
     BlockStats stats() {
-        return new BlockStats(blocks.get(), carved.get(), oneByOne.get(), flushes.get(), refused.get());
+        return new BlockStats(renewals.blocks(), carved.get(), oneByOne.get(), flushes.count(), renewals.refused(),
+                renewals.ahead(), waited.get());
+    }
+
+    BlockFlushes flushes() {
+        return flushes;
     }
 
     /**
-     * Under {@code p}'s lock: {@code c} reserved from the path's block (reserving a new block when
-     * the open one is full or old and the path is clear of its lines), or null when {@code c} must
-     * go to the store alone. Leases the store expired in passing are added to {@code expiredOut}.
+     * Under {@code p}'s lock, without waiting for the store: {@code c} reserved from the path's block
+     * (a {@link ReserveResult}); or the stage of the path's next block to wait for, when the path has
+     * no block {@code c} fits and {@code mayWait} (a new block is asked for when none is on its way);
+     * or null when {@code c} must go to the store alone. The next block is asked for ahead, while
+     * this one keeps taking requests, once less than {@code renew_below} of it is left, in tokens or
+     * in time ({@code flush_interval}).
      */
-    ReserveResult fromBlock(PathBlocks p, ReserveCommand c, List<LeaseExpiry> expiredOut) {
+    Object fromBlock(PathBlocks p, ReserveCommand c, boolean mayWait) {
         long now = System.nanoTime();
         p.lastUsedNanos = now;
-        PathBlock b = p.open;
-        if (b != null) {
+        for (PathBlock b = p.open; b != null; b = p.open) {
             if (b.fits(c, now, flushNanos)) {
-                return carved(b, c, List.of());
+                ReserveResult r = carved(b, c);
+                boolean low = b.low() || now - b.reservedAtNanos >= renewAgeNanos;
+                if (low && p.renewing == null && p.next == null && now >= p.coolUntilNanos) {
+                    renewals.renew(p, c, now, true);
+                }
+                return r;
             }
             retire(p, b);
-            flushIfDrained(b, c.now(), expiredOut);
+            flushes.ifDrained(b, c.now());
         }
-        if (p.seen == null || now < p.coolUntilNanos) {
+        if (p.renewing != null && mayWait) {
+            waited.incrementAndGet();
+            return p.renewing.done;
+        }
+        if (p.renewing != null || p.seen == null || now < p.coolUntilNanos) {
             oneByOne.incrementAndGet();
             return null;
         }
-        long n = p.size(c, settings.headroomShare(), settings.maxRequests());
-        long each = c.input() + c.output();
-        n = each == 0 ? n : Math.min(n, TokenCounts.MAX / each);
-        if (n < 2) {
-            return cool(p, now);
+        BlockRenewal r = renewals.renew(p, c, now, false);
+        if (r == null) {
+            oneByOne.incrementAndGet();
+            return null;
         }
-        Duration ttl = Duration.between(c.now(), c.leaseExpiresAt());
-        Instant expires = c.leaseExpiresAt().plus(ttl.isNegative() ? Duration.ZERO : ttl)
-                .plus(settings.flushInterval());
-        String id = "blk-" + instance + "-" + Long.toString(seq.incrementAndGet(), 36);
-        ReserveCommand block = new ReserveCommand(c.treeId(), id, c.now(), expires, c.slots(), n * c.input(),
-                n * c.output());
-        ReserveResult r = store.reserve(block);
-        expiredOut.addAll(r.expired());
-        if (!r.admitted()) {
-            refused.incrementAndGet();
-            p.seen = r.states();
-            return cool(p, now);
-        }
-        PathBlock nb = new PathBlock(p, id, TokenCounts.of(block.input(), block.output()), expires, now, r.states());
-        if (!p.clear(r.states(), c.lower())) {
-            // too close to a line after all (others moved it): give the block back, decide one by one
-            refused.incrementAndGet();
-            SettleResult back = store.settle(SettleCommand.release(c.treeId(), id, c.now()));
-            expiredOut.addAll(back.expired());
-            p.seen = nb.base;
-            return cool(p, now);
-        }
-        blocks.incrementAndGet();
-        p.open = nb;
-        p.live.add(nb);
-        return carved(nb, c, expiredOut);
+        waited.incrementAndGet();
+        return r.done;
     }
 
-    private ReserveResult cool(PathBlocks p, long now) {
-        p.coolUntilNanos = now + flushNanos;
-        oneByOne.incrementAndGet();
-        return null;
-    }
-
-    private ReserveResult carved(PathBlock b, ReserveCommand c, List<LeaseExpiry> expiredOut) {
+    private ReserveResult carved(PathBlock b, ReserveCommand c) {
         List<SlotState> states = b.carve(c.input(), c.output());
         carves.put(c.leaseId(), new Carve(b, c.input(), c.output(), c.leaseExpiresAt()));
         carved.incrementAndGet();
-        return new ReserveResult(true, -1, null, states, null, expiredOut.isEmpty() ? List.of()
-                : List.copyOf(expiredOut), null, 0, List.of(), c.output(), false);
+        return new ReserveResult(true, -1, null, states, null, List.of(), null, 0, List.of(), c.output(), false);
     }
 
-    private static void retire(PathBlocks p, PathBlock b) {
+    /** Under the path's lock: {@code b} takes no more requests; the next block, if any, takes them. */
+    static void retire(PathBlocks p, PathBlock b) {
         b.open = false;
         if (p.open == b) {
-            p.open = null;
+            p.open = p.next;
+            p.next = null;
+        } else if (p.next == b) {
+            p.next = null;
         }
     }
 
     /**
-     * A new path of a tree retires the open blocks of the same budgets on other windows, buckets or
+     * Under the path's lock: retires every block of the path, settling the drained ones, and has
+     * the block on its way given back. Usage the store does not count yet (beyond a block, on
+     * another window) would make the path's other blocks decide what the store would not.
+     */
+    private void retireAll(PathBlocks p, Instant now) {
+        for (PathBlock b = p.open; b != null; b = p.open) {
+            retire(p, b); // promotes the next block, retired in turn
+        }
+        if (p.renewing != null) {
+            p.renewing.voided = true;
+        }
+        for (PathBlock b : List.copyOf(p.live)) {
+            flushes.ifDrained(b, now);
+        }
+    }
+
+    /**
+     * A new path of a tree retires the blocks of the same budgets on other windows, buckets or
      * limits (a new day, a rolling bucket, a limit change): they would keep their tokens reserved
      * where no request asks for them any more.
      */
-    void supersede(PathBlocks fresh, Instant now, List<LeaseExpiry> expiredOut) {
+    void supersede(PathBlocks fresh, Instant now) {
         for (PathBlocks p : paths) {
             if (p == fresh || !p.treeId.equals(fresh.treeId) || !p.budgetIds.equals(fresh.budgetIds)) {
                 continue;
             }
             synchronized (p) {
-                if (p.open != null) {
-                    retire(p, p.open);
-                }
-                for (PathBlock b : List.copyOf(p.live)) {
-                    flushIfDrained(b, now, expiredOut);
-                }
+                retireAll(p, now);
             }
         }
     }
 
-    /** The settle of a request carved from a block, or null when {@code c}'s lease is the store's. */
-    SettleResult settle(SettleCommand c) {
+    /**
+     * The settle of a request carved from a block, or null when {@code c}'s lease is the store's.
+     * Completes once the block is settled to the store when this was its last request (its
+     * crossings are this settle's), else at once.
+     */
+    CompletableFuture<SettleResult> settle(SettleCommand c) {
         Carve k = carves.remove(c.leaseId());
         if (k == null) {
             return null;
         }
         PathBlock b = k.block();
-        SettleResult flushed = null;
+        CompletableFuture<SettleResult> flushed = null;
         synchronized (b.path) {
-            b.settle(k.in(), k.out(), c.release() ? null : TokenCounts.of(c.input(), c.output()));
+            boolean beyond = b.settle(k.in(), k.out(), c.release() ? null : TokenCounts.of(c.input(), c.output()));
+            if (beyond) {
+                retire(b.path, b);
+            }
             if (b.drained()) {
-                flushed = flush(b, c.now());
+                flushed = flushes.flush(b, c.now());
+            }
+            if (beyond) {
+                retireAll(b.path, c.now());
             }
         }
         SettleResult.Status status = c.release() ? SettleResult.Status.RELEASED : SettleResult.Status.SETTLED;
-        return flushed == null ? new SettleResult(status, List.of(), List.of())
-                : new SettleResult(status, new ArrayList<>(flushed.crossings()), new ArrayList<>(flushed.expired()));
+        if (flushed == null) {
+            return CompletableFuture.completedFuture(new SettleResult(status, List.of(), List.of()));
+        }
+        return flushed.thenApply(r -> r == null ? new SettleResult(status, List.of(), List.of())
+                : new SettleResult(status, new ArrayList<>(r.crossings()), new ArrayList<>(r.expired())));
     }
 
     /** Charges the carved requests whose leases ran out by {@code now} at their reservation. */
@@ -204,76 +212,10 @@ final class BlockLeases {
                 b.settle(k.in(), k.out(), TokenCounts.of(k.in(), k.out()));
                 out.add(new LeaseExpiry(b.path.treeId, e.getKey(), TokenCounts.of(k.in(), k.out()), b.path.budgetIds,
                         List.of()));
-                flushIfDrained(b, now, expired);
+                flushes.ifDrained(b, now);
             }
         }
-        out.addAll(pendingExpired());
-        return out;
-    }
-
-    /**
-     * Under the path's lock: settles a drained block to the store with what its requests used (a
-     * release when nothing). A failure leaves it to the sweeper, which tries again until the block's
-     * lease runs out (then the store charges it in full); null then.
-     */
-    private SettleResult flush(PathBlock b, Instant now) {
-        b.flushed = true;
-        b.path.live.remove(b);
-        try {
-            SettleResult r = store.settle(flushCommand(b, now));
-            flushes.incrementAndGet();
-            return r;
-        } catch (StoreUnavailableException e) {
-            LOG.warn("settling token block {} failed, trying again: {}", b.leaseId, e.toString());
-            unflushed.add(b);
-            return null;
-        }
-    }
-
-    /**
-     * Under the path's lock: settles {@code b} to the store if it is drained; its threshold
-     * crossings wait for the next settle to report them, the leases the store expired in passing go
-     * to {@code expiredOut}.
-     */
-    private void flushIfDrained(PathBlock b, Instant now, Collection<LeaseExpiry> expiredOut) {
-        if (b.drained()) {
-            SettleResult r = flush(b, now);
-            if (r != null) {
-                crossings.addAll(r.crossings());
-                expiredOut.addAll(r.expired());
-            }
-        }
-    }
-
-    private static SettleCommand flushCommand(PathBlock b, Instant now) {
-        boolean none = b.spentIn == 0 && b.spentOut == 0;
-        return new SettleCommand(b.path.treeId, b.leaseId, now, b.spentIn, b.spentOut, none);
-    }
-
-    private void pend(SettleResult r) {
-        if (r != null) {
-            crossings.addAll(r.crossings());
-            expired.addAll(r.expired());
-        }
-    }
-
-    /** Crossings found by flushes outside a settle, for the next settle to report. */
-    List<ThresholdCrossing> pendingCrossings() {
-        return drain(crossings);
-    }
-
-    List<LeaseExpiry> pendingExpired() {
-        return drain(expired);
-    }
-
-    private static <T> List<T> drain(ConcurrentLinkedQueue<T> q) {
-        if (q.isEmpty()) {
-            return new ArrayList<>(0);
-        }
-        List<T> out = new ArrayList<>();
-        for (T t = q.poll(); t != null; t = q.poll()) {
-            out.add(t);
-        }
+        out.addAll(flushes.pendingExpired());
         return out;
     }
 
@@ -284,38 +226,32 @@ final class BlockLeases {
             Instant wall = Instant.now();
             for (PathBlocks p : paths) {
                 synchronized (p) {
-                    if (p.open != null && now - p.open.reservedAtNanos >= flushNanos) {
+                    // twice: a next block promoted by the first may be as old
+                    for (int i = 0; i < 2 && p.open != null && now - p.open.reservedAtNanos >= flushNanos; i++) {
                         retire(p, p.open);
                     }
                     for (PathBlock b : List.copyOf(p.live)) {
-                        flushIfDrained(b, wall, expired);
+                        flushes.ifDrained(b, wall);
                     }
-                    if (p.live.isEmpty() && now - p.lastUsedNanos > 10 * flushNanos) {
+                    if (p.live.isEmpty() && p.renewing == null && now - p.lastUsedNanos > 10 * flushNanos) {
                         p.removed = true;
                         paths.remove(p);
                     }
                 }
             }
-            for (int i = unflushed.size(); i > 0; i--) {
-                PathBlock b = unflushed.poll();
-                if (b == null || !wall.isBefore(b.expiresAt)) {
-                    continue; // its lease ran out: the store charged it in full
-                }
-                try {
-                    pend(store.settle(flushCommand(b, wall)));
-                    flushes.incrementAndGet();
-                } catch (StoreUnavailableException e) {
-                    unflushed.add(b);
-                }
-            }
+            flushes.retry(wall);
         } catch (RuntimeException e) {
             LOG.warn("token block sweep failed: {}", e.toString());
         }
     }
 
-    /** Stops the sweeper and settles every block, charging requests still in flight at their reservation. */
+    /**
+     * Stops the sweeper and settles every block, charging requests still in flight at their
+     * reservation; waits for blocks on their way (then settles them too) and for the settles.
+     */
     void close() {
         sweeper.shutdownNow();
+        renewals.close(paths, CLOSE_WAIT_MILLIS);
         Instant wall = Instant.now();
         for (PathBlocks p : paths) {
             synchronized (p) {
@@ -325,10 +261,11 @@ final class BlockLeases {
                     b.carvedIn = 0;
                     b.carvedOut = 0;
                     retire(p, b);
-                    flush(b, wall);
+                    flushes.flush(b, wall);
                 }
             }
         }
+        flushes.await(CLOSE_WAIT_MILLIS);
         carves.clear();
     }
 }

@@ -18,16 +18,20 @@ import dev.tokenbudget.store.SettleResult;
 import dev.tokenbudget.store.Slot;
 import dev.tokenbudget.store.SlotState;
 import dev.tokenbudget.store.StoreIncident;
+import dev.tokenbudget.store.StoreUnavailableException;
 import dev.tokenbudget.store.ThresholdCrossing;
 import dev.tokenbudget.store.TokenCounts;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A shared store (Redis) used in token blocks ({@code store.redis.blocks}, docs/redis.md "Token
@@ -40,8 +44,19 @@ import java.util.function.Consumer;
  * instance's requests since. Leases the store never saw (the requests carved) are settled,
  * released and expired here; the block is settled to the store with what they used when it is
  * retired (full, {@code flush_interval} old, usage above a reservation, close) and drained.
+ *
+ * <p>Asynchronous end to end, as the store under it ({@link Capability#ASYNC_DECISIONS} is kept):
+ * a request that fits its path's block completes at once; the path's next block is reserved ahead,
+ * once less than {@code renew_below} of the open one is left, so requests keep being decided from
+ * the open one meanwhile; a request that fits no block waits for the next one on a stage, never on
+ * a thread; blocks are settled to the store with its asynchronous settle.
  */
 public final class BlockStore implements BudgetStore {
+
+    /** How often a request waits for a path's next block before it goes to the store alone. */
+    private static final int MAX_WAITS = 16;
+    /** How long a read waits for this instance's blocks being settled to the store. */
+    private static final long READ_WAIT_MILLIS = 5_000;
 
     private final BudgetStore store;
     private final BlockSettings settings;
@@ -62,46 +77,68 @@ public final class BlockStore implements BudgetStore {
         return leases.stats();
     }
 
+    /** The store's own: decisions wait for it only asynchronously (a block's reservation included). */
     @Override
     public Set<Capability> capabilities() {
-        // a block's renewal blocks its caller: decisions are not guaranteed non-blocking
-        Set<Capability> c = EnumSet.noneOf(Capability.class);
-        c.addAll(store.capabilities());
-        c.remove(Capability.ASYNC_DECISIONS);
-        return c;
+        return store.capabilities();
     }
 
     @Override
     public ReserveResult reserve(ReserveCommand c) {
+        return await(reserveAsync(c));
+    }
+
+    @Override
+    public SettleResult settle(SettleCommand c) {
+        return await(settleAsync(c));
+    }
+
+    /**
+     * From the path's block when {@code c} fits, complete at once; else, when the path's next block
+     * is on its way (or asked for now), once it is in place, without a thread waiting; else by the
+     * store alone. A failed block reservation fails the requests waiting for it.
+     */
+    @Override
+    public CompletableFuture<ReserveResult> reserveAsync(ReserveCommand c) {
         if (!eligible(c)) {
-            return store.reserve(c);
+            return stage(() -> store.reserveAsync(c));
         }
+        return decide(c, 0);
+    }
+
+    private CompletableFuture<ReserveResult> decide(ReserveCommand c, int waits) {
         PathKey key = new PathKey(c.treeId(), c.slots());
         while (true) {
             PathBlocks p = paths.get(key);
-            List<LeaseExpiry> expired = new ArrayList<>(0);
             if (p == null) {
                 PathBlocks fresh = new PathBlocks(c.treeId(), c.slots());
                 p = paths.putIfAbsent(key, fresh);
                 if (p == null) {
                     p = fresh;
-                    leases.supersede(fresh, c.now(), expired);
+                    leases.supersede(fresh, c.now());
                 }
             }
+            Object step;
             synchronized (p) {
                 if (p.removed) {
                     continue;
                 }
-                ReserveResult r = leases.fromBlock(p, c, expired);
-                if (r != null) {
-                    return r;
+                step = leases.fromBlock(p, c, waits < MAX_WAITS);
+            }
+            if (step instanceof ReserveResult r) {
+                return CompletableFuture.completedFuture(r);
+            }
+            if (step instanceof CompletableFuture<?> renewal) {
+                return renewal.handle((v, e) -> e == null ? decide(c, waits + 1)
+                        : CompletableFuture.<ReserveResult>failedFuture(unwrap(e))).thenCompose(f -> f);
+            }
+            PathBlocks path = p;
+            return stage(() -> store.reserveAsync(c)).thenApply(r -> {
+                synchronized (path) {
+                    path.seen = r.states();
                 }
-            }
-            ReserveResult r = store.reserve(c);
-            synchronized (p) {
-                p.seen = r.states();
-            }
-            return expired.isEmpty() ? r : withExpired(r, expired);
+                return r;
+            });
         }
     }
 
@@ -115,19 +152,17 @@ public final class BlockStore implements BudgetStore {
         return true;
     }
 
-    private static ReserveResult withExpired(ReserveResult r, List<LeaseExpiry> more) {
-        List<LeaseExpiry> all = new ArrayList<>(r.expired());
-        all.addAll(more);
-        return new ReserveResult(r.admitted(), r.bindingSlot(), r.bindingDimension(), r.states(), r.bindingBuckets(),
-                all, r.cause(), r.room(), r.uses(), r.output(), r.fitted());
+    @Override
+    public CompletableFuture<SettleResult> settleAsync(SettleCommand c) {
+        CompletableFuture<SettleResult> local = leases.settle(c);
+        CompletableFuture<SettleResult> r = local != null ? local : stage(() -> store.settleAsync(c));
+        return r.thenApply(this::withPending);
     }
 
-    @Override
-    public SettleResult settle(SettleCommand c) {
-        SettleResult local = leases.settle(c);
-        SettleResult r = local != null ? local : store.settle(c);
-        List<ThresholdCrossing> crossings = leases.pendingCrossings();
-        List<LeaseExpiry> expired = leases.pendingExpired();
+    private SettleResult withPending(SettleResult r) {
+        BlockFlushes f = leases.flushes();
+        List<ThresholdCrossing> crossings = f.pendingCrossings();
+        List<LeaseExpiry> expired = f.pendingExpired();
         if (crossings.isEmpty() && expired.isEmpty()) {
             return r;
         }
@@ -136,8 +171,34 @@ public final class BlockStore implements BudgetStore {
         return new SettleResult(r.status(), crossings, expired);
     }
 
+    private static <T> CompletableFuture<T> stage(Supplier<CompletionStage<T>> call) {
+        try {
+            return call.get().toCompletableFuture();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    }
+
+    /** What a stage completed with, or what it failed with, as the blocking methods throw it. */
+    private static <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (unwrap(e) instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new StoreUnavailableException("token blocks: " + unwrap(e), unwrap(e));
+        }
+    }
+
     @Override
     public List<SlotState> read(String treeId, List<Slot> slots, Instant now) {
+        // the store shows the blocks this instance settled, once, before they are left out below
+        leases.flushes().await(READ_WAIT_MILLIS);
         List<SlotState> states = new ArrayList<>(store.read(treeId, slots, now));
         for (PathBlocks p : paths.values()) {
             if (!p.treeId.equals(treeId)) {

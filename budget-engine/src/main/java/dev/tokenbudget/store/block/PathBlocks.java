@@ -13,8 +13,9 @@ import java.util.List;
 
 /**
  * The blocks of one path (tree and slots, windows and limits included: a new window, bucket or
- * limit is a new path): the open one, those retired but not yet settled to the store, and what the
- * store last showed of the path, to size the next block. Its monitor guards all of it.
+ * limit is a new path): the open one, the next one reserved ahead, those retired but not yet settled
+ * to the store, the reservation of a block in flight, and what the store last showed of the path,
+ * to size the next block. Its monitor guards all of it.
  */
 final class PathBlocks {
 
@@ -23,9 +24,14 @@ final class PathBlocks {
     final String treeId;
     final List<Slot> slots;
     final List<String> budgetIds;
-    /** Blocks not yet settled to the store, the open one last. */
+    /** Blocks the store holds and that are not yet settled to it (open, next and retired ones). */
     final List<PathBlock> live = new ArrayList<>(2);
+    /** The block requests are reserved from, or null. */
     PathBlock open;
+    /** A block reserved ahead, taking requests once {@link #open} is retired, or null. */
+    PathBlock next;
+    /** The reservation of the path's next block, while the store has not answered it; else null. */
+    BlockRenewal renewing;
     /** The store's last states of this path, or null before the first decision. */
     List<SlotState> seen;
     /** Until when (nanoTime) requests go to the store one by one: the path is near a line. */

@@ -24,15 +24,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Three instances (each its own Redis client) in token blocks, four threads each, on one tree until
- * its caps refuse: admitted reservations never pass a cap, every token settled is counted once
- * after the instances close, and each threshold fires once.
+ * its caps refuse (one request of each thread at a time, or eight through the asynchronous calls):
+ * admitted reservations never pass a cap, every token settled is counted once after the instances
+ * close, and each threshold fires once.
  */
 class BlockStoreConcurrencyTest {
 
@@ -56,10 +59,26 @@ class BlockStoreConcurrencyTest {
 
     @Test
     void instancesInBlocksNeverAdmitPastTheCapAndCountEveryTokenOnce() throws Exception {
+        run(BlockSettings.of(64, 1.0, Duration.ofMillis(200)), 1);
+    }
+
+    /**
+     * Small blocks renewed ahead at half, eight requests of each thread in flight at once through
+     * the asynchronous calls: blocks are reserved while others still take requests, requests wait
+     * for them, and the caps and totals hold exactly as above.
+     */
+    @Test
+    void blocksRenewedAheadUnderAsynchronousLoadKeepTheCapsAndCountEveryTokenOnce() throws Exception {
+        BlockStats stats = run(BlockSettings.of(16, 1.0, Duration.ofMillis(200)).withRenewBelow(0.5), 8);
+        assertThat(stats.renewedAhead()).isPositive();
+        assertThat(stats.blocks()).as("how many depends on timing; more than one per instance").isGreaterThan(3);
+    }
+
+    private BlockStats run(BlockSettings settings, int inFlight) throws Exception {
         List<BlockStore> instances = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             instances.add(new BlockStore(RedisBudgetStore.open(TestRedis.uri(), Duration.ofSeconds(5), prefix),
-                    BlockSettings.of(64, 1.0, Duration.ofMillis(200))));
+                    settings));
         }
         Instant now = Instant.parse("2026-05-10T10:00:00Z");
         List<Slot> path = path(now);
@@ -75,31 +94,48 @@ class BlockStoreConcurrencyTest {
             threads.add(new Thread(() -> {
                 Random random = new Random(id);
                 try {
-                    for (int i = 0; i < 400; i++) {
-                        // mostly one size, so that blocks near the cap fill it to the token
-                        long in = random.nextInt(8) == 0 ? 100 + random.nextInt(500) : 300;
-                        long out = 300;
-                        String lease = "c" + id + "-" + i;
-                        ReserveResult r = store.reserve(new ReserveCommand("t", lease, now, now.plusSeconds(600),
-                                path, in, out));
-                        if (!r.admitted()) {
-                            refused.incrementAndGet();
-                            continue;
+                    for (int i = 0; i < 400; i += inFlight) {
+                        List<ReserveCommand> asked = new ArrayList<>();
+                        List<CompletableFuture<ReserveResult>> replies = new ArrayList<>();
+                        for (int j = i; j < i + inFlight; j++) {
+                            // mostly one size, so that blocks near the cap fill it to the token
+                            long in = random.nextInt(8) == 0 ? 100 + random.nextInt(500) : 300;
+                            ReserveCommand c = new ReserveCommand("t", "c" + id + "-" + j, now,
+                                    now.plusSeconds(600), path, in, 300);
+                            asked.add(c);
+                            replies.add(inFlight == 1 ? CompletableFuture.completedFuture(store.reserve(c))
+                                    : store.reserveAsync(c));
                         }
-                        // what the reply shows as committed never passes a cap
-                        assertThat(r.states().get(0).committed().total()).isLessThanOrEqualTo(CAP);
-                        assertThat(r.states().get(1).committed().input()).isLessThanOrEqualTo(200_000);
-                        boolean release = random.nextInt(10) == 0;
-                        // settled at the reservation: used is then the sum of the admitted reservations
-                        long ui = release ? 0 : in;
-                        long uo = release ? 0 : out;
-                        SettleResult s = store.settle(release ? SettleCommand.release("t", lease, now)
-                                : new SettleCommand("t", lease, now, ui, uo, false));
-                        assertThat(s.status()).isEqualTo(release ? SettleResult.Status.RELEASED
-                                : SettleResult.Status.SETTLED);
-                        settledIn.addAndGet(ui);
-                        settledOut.addAndGet(uo);
-                        crossings.addAll(s.crossings());
+                        List<CompletableFuture<SettleResult>> settles = new ArrayList<>();
+                        List<Boolean> releases = new ArrayList<>();
+                        for (int j = 0; j < asked.size(); j++) {
+                            ReserveCommand c = asked.get(j);
+                            ReserveResult r = replies.get(j).get(30, TimeUnit.SECONDS);
+                            if (!r.admitted()) {
+                                refused.incrementAndGet();
+                                continue;
+                            }
+                            // what the reply shows as committed never passes a cap
+                            assertThat(r.states().get(0).committed().total()).isLessThanOrEqualTo(CAP);
+                            assertThat(r.states().get(1).committed().input()).isLessThanOrEqualTo(200_000);
+                            boolean release = random.nextInt(10) == 0;
+                            // settled at the reservation: used is then the sum of the admitted reservations
+                            long ui = release ? 0 : c.input();
+                            long uo = release ? 0 : c.output();
+                            SettleCommand sc = release ? SettleCommand.release("t", c.leaseId(), now)
+                                    : new SettleCommand("t", c.leaseId(), now, ui, uo, false);
+                            settles.add(inFlight == 1 ? CompletableFuture.completedFuture(store.settle(sc))
+                                    : store.settleAsync(sc));
+                            releases.add(release);
+                            settledIn.addAndGet(ui);
+                            settledOut.addAndGet(uo);
+                        }
+                        for (int j = 0; j < settles.size(); j++) {
+                            SettleResult s = settles.get(j).get(30, TimeUnit.SECONDS);
+                            assertThat(s.status()).isEqualTo(releases.get(j) ? SettleResult.Status.RELEASED
+                                    : SettleResult.Status.SETTLED);
+                            crossings.addAll(s.crossings());
+                        }
                     }
                 } catch (Throwable e) {
                     failures.add(e);
@@ -112,8 +148,13 @@ class BlockStoreConcurrencyTest {
         }
         assertThat(failures).isEmpty();
         long carved = 0;
+        BlockStats all = new BlockStats(0, 0, 0, 0, 0, 0, 0);
         for (BlockStore s : instances) {
-            carved += s.stats().carved();
+            BlockStats st = s.stats();
+            carved += st.carved();
+            all = new BlockStats(all.blocks() + st.blocks(), all.carved() + st.carved(), all.oneByOne() + st.oneByOne(),
+                    all.flushes() + st.flushes(), all.refusedBlocks() + st.refusedBlocks(),
+                    all.renewedAhead() + st.renewedAhead(), all.waited() + st.waited());
             s.close();
         }
         try (RedisBudgetStore check = RedisBudgetStore.open(TestRedis.uri(), Duration.ofSeconds(5), prefix)) {
@@ -129,5 +170,6 @@ class BlockStoreConcurrencyTest {
         assertThat(carved).isGreaterThan(100);
         assertThat(crossings).extracting(c -> c.budgetId() + "/" + c.windowKey() + "/" + c.percent())
                 .doesNotHaveDuplicates().contains("team/day:2026-05-10/50", "org/month:2026-05/50");
+        return all;
     }
 }

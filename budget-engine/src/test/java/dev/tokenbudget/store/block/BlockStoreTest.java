@@ -121,6 +121,7 @@ class BlockStoreTest {
         assertThat(stats.carved()).isGreaterThan(100);
         assertThat(stats.blocks()).isGreaterThan(5);
         assertThat(stats.oneByOne()).isGreaterThan(10);
+        assertThat(stats.renewedAhead()).as("next blocks reserved ahead").isPositive();
         blocks.close();
         assertThat(one.read("t", path(now), now)).isEqualTo(redis(prefix).read("t", path(now), now));
     }
