@@ -21,6 +21,9 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 final class StreamLoad {
 
+    /** How long a stream may still run after the load stopped before the run fails as stalled. */
+    private static final long STALL_MILLIS = 30_000;
+
     static final String BODY = "{\"model\":\"gpt-4o\",\"stream\":true,\"max_tokens\":256,"
             + "\"messages\":[{\"role\":\"user\",\"content\":\"Write a short poem about budgets.\"}]}";
 
@@ -69,14 +72,21 @@ final class StreamLoad {
                     ttfbs.add(l);
                 }
             });
+            t.setDaemon(true); // a stream that never ends must not keep the bench alive
             threads.add(t);
         }
         long begin = System.nanoTime();
         threads.forEach(Thread::start);
         Thread.sleep(seconds * 1000L);
         stop.set(true);
+        int stalled = 0;
         for (Thread t : threads) {
-            t.join();
+            t.join(STALL_MILLIS);
+            stalled += t.isAlive() ? 1 : 0;
+        }
+        if (stalled > 0) {
+            throw new IllegalStateException(stalled + " stream(s) on " + url + " still open " + STALL_MILLIS / 1000
+                    + " s after the run ended: a response the gateway never finished");
         }
         double elapsed = (System.nanoTime() - begin) / 1e9;
         if (failure.get() != null) {
