@@ -11,6 +11,7 @@ import dev.tokenbudget.store.SlotState;
 import dev.tokenbudget.store.TokenCounts;
 import dev.tokenbudget.store.redis.RedisBudgetStore;
 import dev.tokenbudget.store.redis.RedisTestServer;
+import dev.tokenbudget.testing.Poll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -130,14 +131,9 @@ class BlockRenewalTest {
         assertThat(blocks.stats().renewedAhead()).isEqualTo(1);
         RedisBudgetStore plain = redis();
         // both blocks retire within a few flush intervals and are settled: only what was used is counted
-        SlotState day = null;
-        for (int i = 0; i < 100; i++) {
-            Thread.sleep(50);
-            day = plain.read("t", BlockStoreTest.path(now), now).get(0);
-            if (day.reserved().equals(TokenCounts.ZERO) && blocks.stats().flushes() == 2) {
-                break;
-            }
-        }
+        Poll.until(Duration.ofSeconds(5), Duration.ofMillis(50), () -> blocks.stats().flushes() == 2
+                && plain.read("t", BlockStoreTest.path(now), now).get(0).reserved().equals(TokenCounts.ZERO));
+        SlotState day = plain.read("t", BlockStoreTest.path(now), now).get(0);
         assertThat(day).isEqualTo(new SlotState(TokenCounts.of(510, 510), TokenCounts.ZERO));
         assertThat(blocks.stats().flushes()).as("the first block settled, the next released").isEqualTo(2);
         assertThat(blocks.stats().blocks()).isEqualTo(2);

@@ -12,6 +12,7 @@ import dev.tokenbudget.store.SlotState;
 import dev.tokenbudget.store.TokenCounts;
 import dev.tokenbudget.store.redis.RedisBudgetStore;
 import dev.tokenbudget.store.redis.TestRedis;
+import dev.tokenbudget.testing.Poll;
 import dev.tokenbudget.window.Period;
 import dev.tokenbudget.window.WindowSpec;
 import org.junit.jupiter.api.AfterEach;
@@ -257,11 +258,11 @@ class BlockStoreTest {
         long block = survivor.read("t", path, now).get(0).reserved().total();
         // the instance dies: its connection goes, nothing is settled to Redis
         dying.close();
-        List<LeaseExpiry> expired = List.of();
-        for (int i = 0; i < 100 && expired.isEmpty(); i++) {
-            Thread.sleep(100);
-            expired = survivor.expireLeases(Instant.now());
-        }
+        List<LeaseExpiry> expired = new ArrayList<>();
+        Poll.until(Duration.ofSeconds(10), Duration.ofMillis(100), () -> {
+            expired.addAll(survivor.expireLeases(Instant.now()));
+            return !expired.isEmpty();
+        });
         assertThat(expired).singleElement().satisfies(e -> assertThat(e.charged().total()).isEqualTo(block));
         SlotState day = survivor.read("t", path, now).get(0);
         // charged at the reservation: the block's 80 used tokens are in it, nothing is lost
