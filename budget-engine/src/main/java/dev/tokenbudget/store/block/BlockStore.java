@@ -1,16 +1,9 @@
 package dev.tokenbudget.store.block;
 
 import dev.tokenbudget.config.BlockSettings;
-import dev.tokenbudget.ledger.LedgerChange;
-import dev.tokenbudget.ledger.LedgerEntry;
-import dev.tokenbudget.store.AllocationState;
+import dev.tokenbudget.store.AllocationStore;
 import dev.tokenbudget.store.BudgetStore;
-import dev.tokenbudget.store.HoldCommand;
 import dev.tokenbudget.store.LeaseExpiry;
-import dev.tokenbudget.store.LedgerPage;
-import dev.tokenbudget.store.LimitOverride;
-import dev.tokenbudget.store.LimitOverrides;
-import dev.tokenbudget.store.RebalanceCommand;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
@@ -20,7 +13,6 @@ import dev.tokenbudget.store.SlotState;
 import dev.tokenbudget.store.StoreIncident;
 import dev.tokenbudget.store.StoreUnavailableException;
 import dev.tokenbudget.store.ThresholdCrossing;
-import dev.tokenbudget.store.TokenCounts;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -51,7 +43,7 @@ import java.util.function.Supplier;
  * the open one meanwhile; a request that fits no block waits for the next one on a stage, never on
  * a thread; blocks are settled to the store with its asynchronous settle.
  */
-public final class BlockStore implements BudgetStore {
+public final class BlockStore implements BudgetStore, AllocationStore.Forwarding {
 
     /** How often a request waits for a path's next block before it goes to the store alone. */
     private static final int MAX_WAITS = 16;
@@ -234,39 +226,10 @@ public final class BlockStore implements BudgetStore {
         return out;
     }
 
+    /** Allocation, the ledger and limit changes are the underlying store's: blocks only decide reservations. */
     @Override
-    public RebalanceCommand.Result rebalance(RebalanceCommand command) {
-        return store.rebalance(command);
-    }
-
-    @Override
-    public HoldCommand.Result changeHold(HoldCommand command) {
-        return store.changeHold(command);
-    }
-
-    @Override
-    public AllocationState readAllocation(String treeId, Slot parent, List<Slot> children, Instant now) {
-        return store.readAllocation(treeId, parent, children, now);
-    }
-
-    @Override
-    public LedgerPage ledger(String treeId, long afterSeq, int max) {
-        return store.ledger(treeId, afterSeq, max);
-    }
-
-    @Override
-    public LedgerEntry appendLedger(String treeId, Instant at, LedgerChange change) {
-        return store.appendLedger(treeId, at, change);
-    }
-
-    @Override
-    public long saveLimits(LimitOverride change) {
-        return store.saveLimits(change);
-    }
-
-    @Override
-    public LimitOverrides limitOverrides(long knownVersion) {
-        return store.limitOverrides(knownVersion);
+    public AllocationStore allocations() {
+        return store;
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.ledger.LedgerChange;
 import dev.tokenbudget.ledger.LedgerEntry;
 import dev.tokenbudget.store.AllocationState;
+import dev.tokenbudget.store.AllocationStore;
 import dev.tokenbudget.store.Hold;
 import dev.tokenbudget.store.HoldCommand;
 import dev.tokenbudget.store.LedgerPage;
@@ -25,7 +26,7 @@ import java.util.function.Consumer;
  * The Redis store's calls besides decisions: cross-team allocation (rebalances, holds, pool
  * state), a tree's ledger, and run-time limit changes. One script call each, not batched.
  */
-final class RedisAllocation {
+final class RedisAllocation implements AllocationStore {
 
     /** Runs a script for a tree (RedisBudgetStore#run): Redis errors as StoreUnavailableException. */
     interface Runner {
@@ -49,7 +50,8 @@ final class RedisAllocation {
     }
 
     /** One EVALSHA of rebalance.lua: the claim, the moves and their ledger entries together. */
-    RebalanceCommand.Result rebalance(RebalanceCommand c) {
+    @Override
+    public RebalanceCommand.Result rebalance(RebalanceCommand c) {
         String tree = c.treeId();
         List<Slot> kids = c.children();
         String[] k = new String[3 + kids.size()];
@@ -85,7 +87,8 @@ final class RedisAllocation {
                 LedgerJson.entries(ScriptReplies.list(reply.get(1))));
     }
 
-    HoldCommand.Result changeHold(HoldCommand c) {
+    @Override
+    public HoldCommand.Result changeHold(HoldCommand c) {
         String tree = c.treeId();
         Hold h = c.hold();
         String[] k = {keys.ledger(tree), keys.ledgerKeys(tree), keys.window(tree, c.slot())};
@@ -101,7 +104,8 @@ final class RedisAllocation {
         return new HoldCommand.Result(true, LedgerJson.entry(reply.get(1).toString()));
     }
 
-    AllocationState readAllocation(String treeId, Slot parent, List<Slot> children, Instant now) {
+    @Override
+    public AllocationState readAllocation(String treeId, Slot parent, List<Slot> children, Instant now) {
         String[] k = new String[1 + children.size()];
         k[0] = keys.window(treeId, parent);
         for (int i = 0; i < children.size(); i++) {
@@ -111,13 +115,15 @@ final class RedisAllocation {
                 treeId));
     }
 
-    LedgerPage ledger(String treeId, long afterSeq, int max) {
+    @Override
+    public LedgerPage ledger(String treeId, long afterSeq, int max) {
         List<Object> reply = run(Script.LEDGER, new String[] {keys.ledger(treeId)},
                 new String[] {Long.toString(Math.max(0, afterSeq)), Integer.toString(Math.max(0, max))}, treeId);
         return new LedgerPage(LedgerJson.entries(reply.subList(1, reply.size())), ScriptReplies.num(reply.get(0)));
     }
 
-    LedgerEntry appendLedger(String treeId, Instant at, LedgerChange change) {
+    @Override
+    public LedgerEntry appendLedger(String treeId, Instant at, LedgerChange change) {
         List<Object> reply = run(Script.LEDGER_APPEND, new String[] {keys.ledger(treeId), keys.ledgerKeys(treeId)},
                 new String[] {LedgerJson.encode(at, change), Long.toString(RedisBudgetStore.LEDGER_TTL.toMillis())},
                 treeId);
@@ -129,7 +135,8 @@ final class RedisAllocation {
         return Long.toString(Math.max(1, Duration.between(now, s.window().expiresAt()).toMillis()));
     }
 
-    long saveLimits(LimitOverride c) {
+    @Override
+    public long saveLimits(LimitOverride c) {
         String[] a = {c.budgetId() + "/" + c.window(), limits(c.base()), limits(c.limits())};
         Long v = RedisScripts.run(connector.link().scripting(), Script.SAVE_LIMITS, ScriptOutputType.INTEGER,
                 new String[] {keys.limits()}, a, "(limits)", why -> incident.accept(new StoreIncident(c.budgetId(),
@@ -137,7 +144,8 @@ final class RedisAllocation {
         return v;
     }
 
-    LimitOverrides limitOverrides(long knownVersion) {
+    @Override
+    public LimitOverrides limitOverrides(long knownVersion) {
         List<Object> reply = RedisScripts.run(connector.link().scripting(), Script.LIMITS, ScriptOutputType.MULTI,
                 new String[] {keys.limits()}, new String[] {Long.toString(knownVersion)}, "(limits)",
                 why -> incident.accept(new StoreIncident("(limits)", StoreIncident.Kind.SCRIPTS_RELOADED, why)));

@@ -1,16 +1,9 @@
 package dev.tokenbudget.store.redis;
 
 import dev.tokenbudget.config.StoreSettings;
-import dev.tokenbudget.ledger.LedgerChange;
-import dev.tokenbudget.ledger.LedgerEntry;
-import dev.tokenbudget.store.AllocationState;
+import dev.tokenbudget.store.AllocationStore;
 import dev.tokenbudget.store.BudgetStore;
-import dev.tokenbudget.store.HoldCommand;
-import dev.tokenbudget.store.LedgerPage;
-import dev.tokenbudget.store.RebalanceCommand;
 import dev.tokenbudget.store.LeaseExpiry;
-import dev.tokenbudget.store.LimitOverride;
-import dev.tokenbudget.store.LimitOverrides;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
@@ -55,7 +48,7 @@ import java.util.function.Consumer;
  * tree after they run out, or by {@link #expireLeases}. Key layout and failure behaviour:
  * {@code docs/redis.md}. Thread-safe; one Lettuce connection is shared by all callers.
  */
-public final class RedisBudgetStore implements BudgetStore {
+public final class RedisBudgetStore implements BudgetStore, AllocationStore.Forwarding {
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisBudgetStore.class);
     /** Expired leases charged in passing per reserve/settle; the rest wait for the next call. */
@@ -251,39 +244,10 @@ public final class RedisBudgetStore implements BudgetStore {
         return out;
     }
 
+    /** Cross-team allocation, the ledger and limit changes, on the same connection and keys. */
     @Override
-    public RebalanceCommand.Result rebalance(RebalanceCommand c) {
-        return allocation.rebalance(c);
-    }
-
-    @Override
-    public HoldCommand.Result changeHold(HoldCommand c) {
-        return allocation.changeHold(c);
-    }
-
-    @Override
-    public AllocationState readAllocation(String treeId, Slot parent, List<Slot> children, Instant now) {
-        return allocation.readAllocation(treeId, parent, children, now);
-    }
-
-    @Override
-    public LedgerPage ledger(String treeId, long afterSeq, int max) {
-        return allocation.ledger(treeId, afterSeq, max);
-    }
-
-    @Override
-    public LedgerEntry appendLedger(String treeId, Instant at, LedgerChange change) {
-        return allocation.appendLedger(treeId, at, change);
-    }
-
-    @Override
-    public long saveLimits(LimitOverride c) {
-        return allocation.saveLimits(c);
-    }
-
-    @Override
-    public LimitOverrides limitOverrides(long knownVersion) {
-        return allocation.limitOverrides(knownVersion);
+    public AllocationStore allocations() {
+        return allocation;
     }
 
     private List<Object> run(Script script, String[] k, String[] a, String tree) {

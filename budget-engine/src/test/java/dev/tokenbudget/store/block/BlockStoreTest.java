@@ -2,7 +2,10 @@ package dev.tokenbudget.store.block;
 
 import dev.tokenbudget.budget.Limits;
 import dev.tokenbudget.config.BlockSettings;
+import dev.tokenbudget.ledger.LedgerChange;
+import dev.tokenbudget.ledger.LedgerEntry;
 import dev.tokenbudget.store.LeaseExpiry;
+import dev.tokenbudget.store.LimitOverride;
 import dev.tokenbudget.store.ReserveCommand;
 import dev.tokenbudget.store.ReserveResult;
 import dev.tokenbudget.store.SettleCommand;
@@ -26,6 +29,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -73,6 +77,22 @@ class BlockStoreTest {
                         new Limits(90_000, Limits.NONE, Limits.NONE), THRESHOLDS),
                 new Slot("org", MONTH.at(t), new Limits(Limits.NONE, 150_000, 400_000),
                         new Limits(Limits.NONE, 150_000, 400_000), List.of(75)));
+    }
+
+    @Test
+    void theLedgerAndLimitChangesAreTheUnderlyingStoresOwn() {
+        RedisBudgetStore redis = redis(prefix);
+        BlockStore blocks = new BlockStore(redis, BLOCKS);
+        LedgerChange change = new LedgerChange(LedgerChange.Kind.LIMITS_CHANGED, "team", "day",
+                Map.of("total", 100L), Map.of("total", 200L), "cli", null, "limits:1");
+        LedgerEntry entry = blocks.appendLedger("tree", Instant.parse("2026-12-07T10:00:00Z"), change);
+        assertThat(redis.ledger("tree", 0, 10).entries()).containsExactly(entry);
+        assertThat(blocks.ledger("tree", 0, 10)).isEqualTo(redis.ledger("tree", 0, 10));
+
+        long version = blocks.saveLimits(new LimitOverride("team", "day", Limits.total(100), Limits.total(200), 0));
+        assertThat(version).isPositive();
+        assertThat(redis.limitOverrides(0).version()).isEqualTo(version);
+        assertThat(blocks.limitOverrides(0)).isEqualTo(redis.limitOverrides(0));
     }
 
     @ParameterizedTest
