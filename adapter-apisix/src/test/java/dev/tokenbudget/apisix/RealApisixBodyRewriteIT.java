@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenbudget.apisix.BudgetProbe.Settled;
 import dev.tokenbudget.engine.DecisionHeaders;
-import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.store.TokenCounts;
-import dev.tokenbudget.store.redis.TestRedis;
 import dev.tokenbudget.testing.Poll;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,6 +16,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
+import static dev.tokenbudget.apisix.RealApisixStack.key;
+import static dev.tokenbudget.apisix.RealApisixStack.redisEngineHead;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -57,10 +57,7 @@ class RealApisixBodyRewriteIT {
     }
 
     private static String engineConfig(String keyPrefix) {
-        return "store:\n  type: redis\n  redis:\n    uri: \"" + TestRedis.uri() + "\"\n    key_prefix: " + keyPrefix
-                + "\n    timeout: 2s\n"
-                + "lease_ttl: 20s\n"
-                + "defaults:\n  zone: UTC\n  output_tokens: 200\n"
+        return redisEngineHead(keyPrefix)
                 + "providers:\n  openai: { api_key_env: OPENAI_API_KEY }\n"
                 + "budgets:\n"
                 + "  - id: support\n    windows:\n      - { period: month, limits: { total: 1M } }\n"
@@ -73,10 +70,6 @@ class RealApisixBodyRewriteIT {
                 + "    thresholds:\n      - { at: 90, policy: degrade_route }\n      - { at: 100, policy: hard_stop }\n"
                 + "    degrade:\n      max_output_tokens: 40\n      route: economy\n"
                 + "keys:\n" + key("support", SUPPORT) + key("saver", SAVER) + key("capped", CAPPED);
-    }
-
-    private static String key(String budget, String secret) {
-        return "  - { name: " + budget + "-key, sha256: " + KeyHash.of(secret) + ", budget: " + budget + " }\n";
     }
 
     @Test

@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tokenbudget.fake.FakeProvider;
 import dev.tokenbudget.fake.StreamPacer;
-import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.store.TokenCounts;
-import dev.tokenbudget.store.redis.TestRedis;
 import dev.tokenbudget.apisix.BudgetProbe.Settled;
 import dev.tokenbudget.testing.Poll;
 import org.junit.jupiter.api.AfterAll;
@@ -28,6 +26,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static dev.tokenbudget.apisix.BudgetProbe.minus;
+import static dev.tokenbudget.apisix.RealApisixStack.key;
+import static dev.tokenbudget.apisix.RealApisixStack.redisEngineHead;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -79,11 +79,7 @@ class RealApisixIT {
     // ---- the engine config
 
     private static String engineConfig(String keyPrefix) {
-        return "store:\n  type: redis\n  redis:\n    uri: \"" + TestRedis.uri() + "\"\n    key_prefix: " + keyPrefix
-                // a shared two-core machine: a slow call must not count as a store failure here
-                + "\n    timeout: 2s\n"
-                + "lease_ttl: 20s\n"
-                + "defaults:\n  zone: UTC\n  output_tokens: 200\n"
+        return redisEngineHead(keyPrefix)
                 + "providers:\n  openai: { api_key_env: OPENAI_API_KEY }\n"
                 + "  anthropic: { api_key_env: ANTHROPIC_API_KEY }\n"
                 + "budgets:\n"
@@ -98,10 +94,6 @@ class RealApisixIT {
                 + "    degrade:\n      models: { gpt-4.1: gpt-4.1-mini }\n      route: economy\n"
                 + "keys:\n"
                 + key("support", SUPPORT) + key("ops", OPS) + key("agents", AGENTS) + key("saver", SAVER);
-    }
-
-    private static String key(String budget, String secret) {
-        return "  - { name: " + budget + "-key, sha256: " + KeyHash.of(secret) + ", budget: " + budget + " }\n";
     }
 
     // ---- the checks

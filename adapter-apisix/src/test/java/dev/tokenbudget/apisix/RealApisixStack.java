@@ -4,6 +4,7 @@ import dev.tokenbudget.config.ConfigLoader;
 import dev.tokenbudget.engine.BudgetEngine;
 import dev.tokenbudget.fake.FakeProvider;
 import dev.tokenbudget.fake.PemTls;
+import dev.tokenbudget.identity.KeyHash;
 import dev.tokenbudget.store.redis.TestCertificates;
 import dev.tokenbudget.store.redis.TestRedis;
 
@@ -95,6 +96,23 @@ final class RealApisixStack implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * The head of a test's engine config: the shared Redis under {@code keyPrefix}, with a timeout
+     * a slow call on a shared two-core machine does not count as a store failure, a short lease and
+     * UTC defaults; the test appends its providers, budgets and keys.
+     */
+    static String redisEngineHead(String keyPrefix) {
+        return "store:\n  type: redis\n  redis:\n    uri: \"" + TestRedis.uri() + "\"\n    key_prefix: " + keyPrefix
+                + "\n    timeout: 2s\n"
+                + "lease_ttl: 20s\n"
+                + "defaults:\n  zone: UTC\n  output_tokens: 200\n";
+    }
+
+    /** A config line giving {@code budget} the virtual key {@code secret}, by its hash. */
+    static String key(String budget, String secret) {
+        return "  - { name: " + budget + "-key, sha256: " + KeyHash.of(secret) + ", budget: " + budget + " }\n";
     }
 
     private RunnerProcess startRunner() throws Exception {
