@@ -6,7 +6,7 @@
 # usage the provider reported (they must be equal: zero lost settlements) and the gateway's heap
 # after a full GC every 30 s (jcmd), and exits non-zero when anything was lost or grew.
 #
-#   reliability/soak.sh [--minutes 5] [--concurrency 64] [--redis redis://127.0.0.1:6379]
+#   reliability/soak.sh [--minutes 5] [--concurrency 64] [--redis redis://127.0.0.1:6379] [--blocks N]
 #                       [--redis-timeout 1s] [--sample-seconds 30] [--users 1000]
 #                       [--java-opts "-Xmx512m"] [--out reliability/target/soak]
 #

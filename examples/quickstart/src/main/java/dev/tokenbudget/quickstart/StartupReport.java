@@ -1,6 +1,7 @@
 package dev.tokenbudget.quickstart;
 
 import dev.tokenbudget.console.admin.AdminServer;
+import dev.tokenbudget.config.StoreSettings;
 import dev.tokenbudget.engine.BudgetEngine;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.event.EventListener;
@@ -28,6 +29,12 @@ class StartupReport {
         print(System.out);
     }
 
+    /** The store as the config chose it: "memory store", "redis store in token blocks of up to 64 requests". */
+    static String store(StoreSettings store) {
+        return store.type() + " store" + (store.blocks().enabled()
+                ? " in token blocks of up to " + store.blocks().maxRequests() + " requests" : "");
+    }
+
     void print(PrintStream out) {
         String gateway = "http://" + env.getProperty("server.address", "127.0.0.1") + ":"
                 + env.getProperty("local.server.port", env.getProperty("server.port", "8080"));
@@ -38,7 +45,7 @@ class StartupReport {
         out.println("  upstreams   OpenAI -> " + upstream("openai", fake) + "   Anthropic -> "
                 + upstream("anthropic", fake));
         out.println("  budgets     " + env.getProperty("tokenbudget.config") + " (" + engine.config().keys().size()
-                + " keys, " + engine.config().store().type() + " store)");
+                + " keys, " + store(engine.config().store()) + ")");
         out.println("  admin       http://127.0.0.1:" + admin.port() + "/   dashboard and admin API (bearer token "
                 + "TOKENBUDGET_ADMIN_TOKEN; printed above when generated) - see docs/admin-api.md");
         out.println("  demo keys   demo-key, demo-hard-stop (20k tokens/day, then 429), demo-degrade (cheaper model "

@@ -2,6 +2,8 @@ package dev.tokenbudget.quickstart;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tokenbudget.config.BlockSettings;
+import dev.tokenbudget.config.StoreSettings;
 import dev.tokenbudget.fake.FakeProvider;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -16,6 +18,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -149,6 +152,14 @@ class QuickstartApplicationTest {
 
         assertThat(printed).contains("http://127.0.0.1:" + port).contains("bundled fake provider " + fake.baseUrl())
                 .contains("curl -s http://127.0.0.1:" + port + "/v1/chat/completions")
-                .contains("demo-hard-stop");
+                .contains("demo-hard-stop").contains("keys, memory store)");
+    }
+
+    @Test
+    void theStoreLineSaysWhenRedisDecidesInTokenBlocks() {
+        StoreSettings redis = new StoreSettings("redis", "redis://127.0.0.1:6379", false, Duration.ofSeconds(1), "tb");
+        assertThat(StartupReport.store(redis)).isEqualTo("redis store");
+        assertThat(StartupReport.store(redis.withBlocks(BlockSettings.of(64, 0.1, Duration.ofSeconds(1)))))
+                .isEqualTo("redis store in token blocks of up to 64 requests");
     }
 }

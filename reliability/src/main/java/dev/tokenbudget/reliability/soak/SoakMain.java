@@ -179,7 +179,7 @@ public final class SoakMain {
                 # written by reliability/soak.sh for one run; the quickstart reads it
                 store:
                   type: redis
-                  redis: {uri: "%s", timeout: %s, key_prefix: %s}
+                  redis: {uri: "%s", timeout: %s, key_prefix: %s%s}
                 defaults: {zone: UTC, output_tokens: 512}
                 providers:
                   openai: {api_key_env: OPENAI_API_KEY}
@@ -199,7 +199,8 @@ public final class SoakMain {
                     windows: [{period: day, limits: {total: 200k}}]
                     thresholds: [{at: 100, policy: hard_stop}]
                 keys:
-                """.formatted(o.redis(), o.redisTimeout(), prefix) + k;
+                """.formatted(o.redis(), o.redisTimeout(), prefix,
+                o.blocks() == 0 ? "" : ", blocks: {max_requests: " + o.blocks() + "}") + k;
     }
 
     private static String token(SecureRandom random) {

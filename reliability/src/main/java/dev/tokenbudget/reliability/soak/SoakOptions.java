@@ -14,18 +14,20 @@ import java.util.List;
  * @param concurrency  client threads
  * @param redis        the Redis URI the gateway's store uses (keys under a fresh prefix)
  * @param redisTimeout the store's command timeout, as the config writes it ({@code 1s})
+ * @param blocks       token blocks of up to this many requests ({@code store.redis.blocks.max_requests}),
+ *                     0 for none (each decision one Redis call)
  * @param sampleEvery  time between heap samples
  * @param users        distinct end users of the key with per-user budgets
  * @param javaOpts     JVM options of the gateway
  * @param out          directory for the config, the gateway's log and the report
  */
-record SoakOptions(Path jar, Duration duration, int concurrency, String redis, String redisTimeout,
+record SoakOptions(Path jar, Duration duration, int concurrency, String redis, String redisTimeout, int blocks,
                    Duration sampleEvery, int users, List<String> javaOpts, Path out) {
 
     static final String USAGE = """
             usage: soak.sh [--minutes N] [--seconds N] [--concurrency N] [--redis URI] [--redis-timeout 1s]
-                           [--sample-seconds N] [--users N] [--java-opts "-Xmx512m ..."] [--out DIR] [--jar PATH]
-              defaults: 5 minutes, 64 clients, redis://127.0.0.1:6379, 1s, a heap sample every 30 s, 1000 users,
+                           [--blocks N] [--sample-seconds N] [--users N] [--java-opts "-Xmx512m ..."] [--out DIR] [--jar PATH]
+              defaults: 5 minutes, 64 clients, redis://127.0.0.1:6379, 1s, no token blocks, a heap sample every 30 s, 1000 users,
                         -Xmx512m, reliability/target/soak, examples/quickstart/target/tokenbudget-quickstart.jar""";
 
     static SoakOptions parse(String[] args) {
@@ -34,6 +36,7 @@ record SoakOptions(Path jar, Duration duration, int concurrency, String redis, S
         int concurrency = 64;
         String redis = "redis://127.0.0.1:6379";
         String timeout = "1s";
+        int blocks = 0;
         Duration every = Duration.ofSeconds(30);
         int users = 1000;
         List<String> javaOpts = List.of("-Xmx512m");
@@ -50,6 +53,7 @@ record SoakOptions(Path jar, Duration duration, int concurrency, String redis, S
                 case "--concurrency" -> concurrency = positive(name, v);
                 case "--redis" -> redis = requireScheme(v);
                 case "--redis-timeout" -> timeout = requireDuration(v);
+                case "--blocks" -> blocks = atLeast(name, v, 2);
                 case "--sample-seconds" -> every = Duration.ofSeconds(positive(name, v));
                 case "--users" -> users = positive(name, v);
                 case "--java-opts" -> javaOpts = v.isBlank() ? List.of() : List.of(v.trim().split("\\s+"));
@@ -61,19 +65,23 @@ record SoakOptions(Path jar, Duration duration, int concurrency, String redis, S
         if (!Files.isRegularFile(jar)) {
             throw new IllegalArgumentException("--jar: no quickstart jar at " + jar + " (soak.sh builds it)");
         }
-        return new SoakOptions(jar, duration, concurrency, redis, timeout, every, users, javaOpts, out);
+        return new SoakOptions(jar, duration, concurrency, redis, timeout, blocks, every, users, javaOpts, out);
     }
 
     private static int positive(String name, String v) {
+        return atLeast(name, v, 1);
+    }
+
+    private static int atLeast(String name, String v, int min) {
         try {
             int n = Integer.parseInt(v);
-            if (n >= 1) {
+            if (n >= min) {
                 return n;
             }
         } catch (NumberFormatException e) {
             // below
         }
-        throw new IllegalArgumentException(name + " must be a whole number >= 1, was '" + v + "'");
+        throw new IllegalArgumentException(name + " must be a whole number >= " + min + ", was '" + v + "'");
     }
 
     private static String requireScheme(String v) {
