@@ -18,7 +18,6 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
-import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -370,9 +369,7 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     private void onResponseBody(HttpBody b) {
         expect(Phase.RESPONSE_BODY, "response_body");
         ByteString body = b.getBody();
-        for (ByteBuffer piece : body.asReadOnlyByteBufferList()) {
-            forward.meter().onBytes(piece); // views of the message's bytes, read before it returns
-        }
+        ResponseChunks.meter(body, forward.meter());
         record.responseBytes(body.size());
         if (b.getEndOfStream()) {
             record.meter(forward.meter().complete());
