@@ -18,10 +18,10 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
-import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
 
 /**
  * One ext_proc stream, which is one HTTP request and its response, as a small state machine:
@@ -74,6 +74,8 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     private boolean closed;
     /** Envoy answered the request itself (413, 408...) while the admission was still being decided. */
     private boolean localReply;
+    /** The request for more time an undecided admission sends when it is still undecided later. */
+    private Future<?> askLater;
 
     /**
      * @param continuations where an admission not decided at once continues (the callback pool)
@@ -199,9 +201,10 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
 
     /**
      * Starts the admission; its answer goes out when it completes. Envoy's timer runs from the
-     * message's arrival: a large body, or a wait for the upstream quota, first restarts it at
-     * {@code max_message_timeout} when the filter has one, and the quota wait ends early enough
-     * for the answer to arrive in time either way.
+     * message's arrival: a large body first restarts it at {@code max_message_timeout} when the
+     * filter has one, and an admission still undecided at half of {@code message_timeout} (a wait
+     * for the upstream quota, a slow store) does then; the quota wait ends early enough for the
+     * answer to arrive in time either way.
      */
     private void admit(byte[] body, Answering answering) {
         if (answering == Answering.NOTHING) {
@@ -220,9 +223,19 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
         }
         CompletionStage<Admission> admission = gateway.admitAsync(identified, body, timeouts.answerWithin(extend));
         if (extend && !extended && !admission.toCompletableFuture().isDone()) {
-            out.answer(timeouts.moreTime()); // waiting for the store or the upstream quota
+            // waiting for the store or the upstream quota: Redis answers in milliseconds, so more time
+            // is asked for only when the decision is late
+            askLater = timeouts.askLater(this::askForMoreTime);
         }
         continueWhenDecided(admission, answering);
+    }
+
+    /** An admission still undecided at half of {@code message_timeout}: Envoy's timer restarts at its maximum. */
+    private synchronized void askForMoreTime() {
+        if (phase == Phase.ADMITTING && !closed && askLater != null) {
+            askLater = null;
+            out.answer(timeouts.moreTime());
+        }
     }
 
     /**
@@ -261,6 +274,10 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
 
     /** The admission's outcome; then what an observability-mode stream held meanwhile. */
     private synchronized void admitted(Admission a, Throwable e, Answering answering) {
+        if (askLater != null) {
+            askLater.cancel(false);
+            askLater = null;
+        }
         decided(a, e, answering);
         held.release(this::onNext);
     }
@@ -352,9 +369,7 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     private void onResponseBody(HttpBody b) {
         expect(Phase.RESPONSE_BODY, "response_body");
         ByteString body = b.getBody();
-        for (ByteBuffer piece : body.asReadOnlyByteBufferList()) {
-            forward.meter().onBytes(piece); // views of the message's bytes, read before it returns
-        }
+        ResponseChunks.meter(body, forward.meter());
         record.responseBytes(body.size());
         if (b.getEndOfStream()) {
             record.meter(forward.meter().complete());

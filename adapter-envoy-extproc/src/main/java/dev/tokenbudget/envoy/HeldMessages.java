@@ -15,7 +15,8 @@ import java.util.function.Consumer;
  */
 final class HeldMessages {
 
-    private final ArrayDeque<ProcessingRequest> held = new ArrayDeque<>();
+    /** Created on the first message held: most streams (not in observability mode) hold none. */
+    private ArrayDeque<ProcessingRequest> held;
     private Runnable end;
     private boolean holding;
 
@@ -29,6 +30,9 @@ final class HeldMessages {
     }
 
     void hold(ProcessingRequest r) {
+        if (held == null) {
+            held = new ArrayDeque<>();
+        }
         held.add(r);
     }
 
@@ -46,7 +50,7 @@ final class HeldMessages {
     /** The admission is in: hands over the held messages in order, then the end, if it came. */
     void release(Consumer<ProcessingRequest> handle) {
         holding = false;
-        for (ProcessingRequest r = held.poll(); r != null; r = held.poll()) {
+        for (ProcessingRequest r = held == null ? null : held.poll(); r != null; r = held.poll()) {
             handle.accept(r);
         }
         Runnable e = end;

@@ -1,8 +1,11 @@
 package dev.tokenbudget.envoy;
 
+import dev.tokenbudget.gateway.UpstreamTimer;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 
 import java.time.Duration;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The ext_proc filter's per-message timers, as configured in Envoy ({@code message_timeout},
@@ -12,8 +15,9 @@ import java.time.Duration;
  * with {@code override_message_timeout} up to {@code max_message_timeout} (Filter::onNewTimeout).
  *
  * <p>The processor answers an admission before its timer could fire: it asks for more time before
- * work that can be slow (a large body to estimate, a wait for an upstream quota) when the filter
- * allows it, and bounds the quota wait by what is left, keeping a margin for the way back.
+ * work that can be slow (a large body to estimate) and when an admission is still undecided at half
+ * of {@code message_timeout} (a wait for an upstream quota, a slow store), when the filter allows
+ * it, and bounds the quota wait by what is left, keeping a margin for the way back.
  *
  * @param message     the filter's {@code message_timeout} (Envoy's default is 200 ms)
  * @param maxMessage  the filter's {@code max_message_timeout}; zero when unset (no override possible)
@@ -55,6 +59,18 @@ public record MessageTimeouts(Duration message, Duration maxMessage) {
 
     private static final long MIN_MARGIN_NANOS = 20_000_000L;
     private static final long MAX_MARGIN_NANOS = 250_000_000L;
+
+    /**
+     * Runs {@code ask} once half of {@code message_timeout} has passed, unless cancelled first: an
+     * admission still undecided then asks for more time, half the timeout before Envoy's timer would
+     * fire. A store that answers in milliseconds (Redis) so costs no message; asking at once cost one
+     * more message per stream on every admission the store did not decide on the calling thread.
+     * Runs on the gateway layer's shared timer thread.
+     */
+    Future<?> askLater(Runnable ask) {
+        long t = message.getSeconds() >= Long.MAX_VALUE / 1_000_000_000L ? Long.MAX_VALUE : message.toNanos();
+        return UpstreamTimer.shared().schedule(ask, t / 2, TimeUnit.NANOSECONDS);
+    }
 
     /** The message restarting Envoy's timer at {@code max_message_timeout}; it must carry nothing else. */
     ProcessingResponse moreTime() {

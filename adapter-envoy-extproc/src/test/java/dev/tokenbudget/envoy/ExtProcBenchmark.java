@@ -17,6 +17,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 import static dev.tokenbudget.envoy.EnvoyMessages.post;
 import static dev.tokenbudget.envoy.EnvoyMessages.requestBody;
@@ -42,6 +43,8 @@ public final class ExtProcBenchmark {
      * cost the load client more CPU than the processor spends, and the client shares the cores.
      */
     private static final EnvoyRules RULES = EnvoyRules.untimed();
+    /** Messages the server sent on the measured streams (answers, timer overrides included). */
+    private static final LongAdder ANSWERS = new LongAdder();
 
     /**
      * One measured run; {@code serverCpuNanos}: the server process's CPU time during it (all its
@@ -49,7 +52,7 @@ public final class ExtProcBenchmark {
      */
     private record Result(long[] streamNanos, long[] messageNanos, double seconds, long serverCpuNanos,
                           long clientCpuNanos, long contextSwitches, Map<String, Long> serverTicks,
-                          int warmUpStreams) {
+                          int warmUpStreams, long answers) {
     }
 
     /** A server to measure: the null processor, or tokenbudget on a store. */
@@ -110,10 +113,13 @@ public final class ExtProcBenchmark {
             }
             for (int i = 0; i < variants.size(); i++) {
                 // every round's: CPU per stream is the figure that a busy machine moves least
-                perRound.append(String.format(Locale.ROOT, "%s at %d: %s µs (after %s warm-up streams)%n",
+                perRound.append(String.format(Locale.ROOT, "%s at %d: %s µs (after %s warm-up streams; %s "
+                                + "messages from the server per stream)%n",
                         variants.get(i).label(), c, results.get(i).stream().map(r -> String.format(Locale.ROOT,
                                 "%.0f", r.serverCpuNanos / 1e3 / r.streamNanos.length)).toList(),
-                        results.get(i).stream().map(r -> Integer.toString(r.warmUpStreams)).toList()));
+                        results.get(i).stream().map(r -> Integer.toString(r.warmUpStreams)).toList(),
+                        results.get(i).stream().map(r -> String.format(Locale.ROOT, "%.2f",
+                                (double) r.answers / r.streamNanos.length)).toList()));
             }
         }
         System.out.println();
@@ -173,12 +179,13 @@ public final class ExtProcBenchmark {
             long clientCpu0 = processCpuNanos();
             long switches0 = server.contextSwitches();
             Map<String, Long> ticks0 = server.ticksByThreadKind();
+            ANSWERS.reset();
             Result warm = drive(ch, shapes, streams, concurrency);
             Map<String, Long> ticks = new TreeMap<>(server.ticksByThreadKind());
             ticks0.forEach((k, v) -> ticks.merge(k, -v, Long::sum));
             return new Result(warm.streamNanos, warm.messageNanos, (System.nanoTime() - t0) / 1e9,
                     server.cpuNanos() - serverCpu0, processCpuNanos() - clientCpu0,
-                    server.contextSwitches() - switches0, ticks, warmUp);
+                    server.contextSwitches() - switches0, ticks, warmUp, ANSWERS.sum());
         } finally {
             ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             server.close();
@@ -235,7 +242,7 @@ public final class ExtProcBenchmark {
             f.get(30, TimeUnit.MINUTES);
         }
         pool.shutdown();
-        return new Result(streamNanos, messageNanos, (System.nanoTime() - t0) / 1e9, 0, 0, 0, Map.of(), 0);
+        return new Result(streamNanos, messageNanos, (System.nanoTime() - t0) / 1e9, 0, 0, 0, Map.of(), 0, 0);
     }
 
     /** One HTTP stream as Envoy drives it; returns the sum of the waits for the processor's answers. */
@@ -258,6 +265,7 @@ public final class ExtProcBenchmark {
                 total += t;
             }
             e.awaitClosed();
+            ANSWERS.add(e.arrivals());
             return total;
         }
     }

@@ -27,10 +27,9 @@ import static dev.tokenbudget.envoy.ExtProcFixture.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Response chunks reach the meter through one copy array per thread
- * ({@link dev.tokenbudget.gateway.ResponseMeter#onBytes(java.nio.ByteBuffer)}): streams whose chunks
- * take turns on one thread, with sizes going up and down and past that array, each meter the usage
- * of its own response.
+ * Response chunks reach the meter through one copy array per thread ({@link ResponseChunks}):
+ * streams whose chunks take turns on one thread, with sizes going up and down and past that array,
+ * each meter the usage of its own response.
  */
 class ExtProcChunkBufferTest {
 
@@ -51,10 +50,16 @@ class ExtProcChunkBufferTest {
                 payload("openai-chat-request.json"), "application/json",
                 split(payload("openai-chat-response.json"), 13));
 
-        while (!(openai.done() && anthropic.done() && json.done())) {
+        // chunks of about 22 KiB: each goes to the meter in pieces of the copy array's size
+        Driven large = new Driven("/v1/chat/completions", bearer(GatewayFixture.MAIN),
+                payload("openai-chat-stream-request.json"), "text/event-stream", split(padded, 3));
+        assertThat(padded.length / 3).isGreaterThan(2 * ResponseChunks.PIECE);
+
+        while (!(openai.done() && anthropic.done() && json.done() && large.done())) {
             openai.step();
             anthropic.step();
             json.step();
+            large.step();
         }
 
         assertThat(openai.charged().inputTokens()).isEqualTo(842);
@@ -63,6 +68,8 @@ class ExtProcChunkBufferTest {
         assertThat(anthropic.charged().outputTokens()).isEqualTo(38);
         assertThat(json.charged().inputTokens()).isEqualTo(1187);
         assertThat(json.charged().outputTokens()).isEqualTo(46);
+        assertThat(large.charged().inputTokens()).isEqualTo(842);
+        assertThat(large.charged().outputTokens()).isEqualTo(31);
         assertThat(g.engine.reservedTotal("org")).isZero();
     }
 

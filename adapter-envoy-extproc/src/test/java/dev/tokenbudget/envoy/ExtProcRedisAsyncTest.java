@@ -263,6 +263,39 @@ class ExtProcRedisAsyncTest {
         assertThat(pooled.get()).isEqualTo(refused.size());
     }
 
+    /**
+     * With the example's timers (1 s, at most 5 s) a reservation on its way to Redis asks Envoy for
+     * more time only once half of {@code message_timeout} has passed: a prompt answer goes out
+     * alone (one message per message of Envoy's), a late one after the override.
+     */
+    @Test
+    void aRedisAdmissionAsksForMoreTimeOnlyWhenItsDecisionIsLate() throws Exception {
+        start("30s", new MessageTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5)));
+        try (EnvoyStream prompt = stream()) {
+            prompt.exchange(requestHeaders(post("/v1/chat/completions", REQUEST.length, bearer("sk-tb-shared")), false,
+                    prompt.envoy().announced()));
+            assertThat(prompt.exchange(requestBody(REQUEST, true)).hasRequestBody()).isTrue();
+            assertThat(prompt.exchange(responseHeaders(200, "application/json", false)).hasResponseHeaders()).isTrue();
+            assertThat(prompt.exchange(responseBody(RESPONSE, true)).hasResponseBody()).isTrue();
+            assertThat(prompt.awaitClosed().getCode()).isEqualTo(Status.Code.OK);
+            assertThat(prompt.arrivals()).as("no override_message_timeout: Redis answered in time").isEqualTo(4);
+        }
+        try (EnvoyStream late = stream()) {
+            late.exchange(requestHeaders(post("/v1/chat/completions", REQUEST.length, bearer("sk-tb-shared")), false,
+                    late.envoy().announced()));
+            assertThat(redis.command("CLIENT", "PAUSE", "120000", "WRITE")).isEqualTo("+OK");
+            long sent = System.nanoTime();
+            late.send(requestBody(REQUEST, true));
+            assertThat(Poll.until(Duration.ofSeconds(10), () -> late.arrivals() == 2)).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - sent)).as("asked at half of message_timeout")
+                    .isGreaterThanOrEqualTo(Duration.ofMillis(500));
+            assertThat(redis.command("CLIENT", "UNPAUSE")).isEqualTo("+OK");
+            // EnvoyRules: the override restarts the body's timer at 5 s, then the forward is applied
+            assertThat(late.next().hasRequestBody()).isTrue();
+            assertThat(late.arrivals()).isEqualTo(3);
+        }
+    }
+
     private List<EnvoyStream> open(String key, int n) {
         List<EnvoyStream> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -301,6 +334,10 @@ class ExtProcRedisAsyncTest {
 
     /** Starts the server on the private Redis; returns the config (for a second engine on it). */
     private String start(String storeTimeout) throws Exception {
+        return start(storeTimeout, MessageTimeouts.ENVOY_DEFAULTS);
+    }
+
+    private String start(String storeTimeout, MessageTimeouts timeouts) throws Exception {
         String config = """
                 store: { type: redis, redis: { uri: "%s", timeout: %s, key_prefix: tb } }
                 budgets:
@@ -318,8 +355,7 @@ class ExtProcRedisAsyncTest {
         Path cfg = dir.resolve("tokenbudget.yaml");
         Files.writeString(cfg, config);
         server = ExtProcMain.server(new ExtProcMain.ExtProcSettings(cfg, "127.0.0.1", 0, -1, null, null,
-                Duration.ZERO, Duration.ofSeconds(5), 32 << 20, CALLBACK_THREADS,
-                MessageTimeouts.ENVOY_DEFAULTS)).start();
+                Duration.ZERO, Duration.ofSeconds(5), 32 << 20, CALLBACK_THREADS, timeouts)).start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
         return config;
     }

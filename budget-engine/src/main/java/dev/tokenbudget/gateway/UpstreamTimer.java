@@ -3,8 +3,12 @@ package dev.tokenbudget.gateway;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 
-/** One daemon thread that wakes requests waiting for an upstream quota to refill, shared by all gateways. */
-final class UpstreamTimer {
+/**
+ * One daemon thread for the gateway layer's timers, shared by all gateways and adapters: it wakes
+ * requests waiting for an upstream quota to refill, and runs adapters' per-request deadlines (the
+ * ext_proc adapter's request for more time when an admission is late). Tasks must be short.
+ */
+public final class UpstreamTimer {
 
     private UpstreamTimer() {
     }
@@ -14,7 +18,7 @@ final class UpstreamTimer {
 
         private static ScheduledExecutorService create() {
             ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
-                Thread th = new Thread(r, "tokenbudget-upstream-timer");
+                Thread th = new Thread(r, "tokenbudget-timer");
                 th.setDaemon(true);
                 return th;
             });
@@ -23,7 +27,8 @@ final class UpstreamTimer {
         }
     }
 
-    static ScheduledExecutorService shared() {
+    /** The shared timer; a cancelled task leaves its queue at once. */
+    public static ScheduledExecutorService shared() {
         return Holder.TIMER;
     }
 }
