@@ -7,7 +7,6 @@ import dev.tokenbudget.gateway.Identification;
 import dev.tokenbudget.gateway.Identified;
 import dev.tokenbudget.gateway.Reply;
 import dev.tokenbudget.gateway.ResponseMeter;
-import com.google.protobuf.ByteString;
 import io.envoyproxy.envoy.service.ext_proc.v3.CommonResponse;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpBody;
 import io.envoyproxy.envoy.service.ext_proc.v3.HttpHeaders;
@@ -70,7 +69,8 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     private byte[] clientBody;
     private Identified identified;
     private BoundedBody observedBody;
-    private Forward forward;
+    /** The admitted request's response side, once admitted. */
+    private ResponseMetering response;
     private boolean closed;
     /** Envoy answered the request itself (413, 408...) while the admission was still being decided. */
     private boolean localReply;
@@ -310,8 +310,9 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
                 reply(r);
                 return;
             }
-            forward = (Forward) a;
+            Forward forward = (Forward) a;
             record.forwarded(forward);
+            response = new ResponseMetering(forward, record);
             phase = Phase.AWAITING_RESPONSE;
             if (answering != Answering.NOTHING) {
                 Map<String, String> signed;
@@ -350,39 +351,26 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
             return;
         }
         expect(Phase.AWAITING_RESPONSE, "response_headers");
-        EnvoyHeaders headers = new EnvoyHeaders(h.getHeaders());
-        int status = headers.status();
-        ResponseMeter meter = forward.meter();
-        meter.onResponseHeaders(status, headers.first("content-type"), headers::first);
-        record.responseStatus(status);
-        boolean metered = forward.ticket() != null && forward.ticket().holdsLease();
-        if (h.getEndOfStream() || !metered) {
-            record.meter(meter.complete());
-            end(Answers.responseHeaders(forward.responseHeaders(), false));
-            return;
-        }
         phase = Phase.RESPONSE_BODY;
-        out.answer(Answers.responseHeaders(forward.responseHeaders(),
-                ProcessingModes.needsResponseOverride(announced)));
+        answer(response.headers(h, announced));
     }
 
     private void onResponseBody(HttpBody b) {
         expect(Phase.RESPONSE_BODY, "response_body");
-        ByteString body = b.getBody();
-        ResponseChunks.meter(body, forward.meter());
-        record.responseBytes(body.size());
-        if (b.getEndOfStream()) {
-            record.meter(forward.meter().complete());
-            end(Answers.continueResponseBody());
-        } else {
-            out.answer(Answers.continueResponseBody());
-        }
+        answer(response.body(b));
     }
 
     private void onResponseTrailers() {
         expect(Phase.RESPONSE_BODY, "response_trailers");
-        record.meter(forward.meter().complete()); // trailers end a body whose last chunk said more follows
-        end(Answers.continueResponseTrailers());
+        end(response.trailers());
+    }
+
+    private void answer(ResponseMetering.Step step) {
+        if (step.last()) {
+            end(step.answer());
+        } else {
+            out.answer(step.answer());
+        }
     }
 
     /** Envoy half-closed: the HTTP stream is over. Whatever is not settled yet is aborted. */
@@ -448,8 +436,8 @@ final class ExtProcStream implements StreamObserver<ProcessingRequest> {
     }
 
     private void abortMeter() {
-        if (forward != null && forward.meter().result() == null) {
-            record.meter(forward.meter().abort());
+        if (response != null) {
+            response.abort();
         }
     }
 
