@@ -34,9 +34,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * received (bytes, events, whether {@code [DONE]} came), what the upstream sent for that id
  * (whether it completed and wrote {@code [DONE]}), the loopback connections' queues ({@code ss})
  * and the gateway's threads ({@code jcmd Thread.print}), in {@code OUT_DIR/stall-ID.txt}; the
- * stuck client is left as it is and another takes its place. Exit status 1 when any stream stalled.
+ * stuck client is left as it is and another takes its place. With {@code burstSeconds} above 0 the
+ * load comes as the gateway bench's runs do: bursts of that long, each on a new HTTP client (new
+ * connections, the old ones left idle), {@code idleSeconds} apart. Exit status 1 when any stream
+ * stalled or failed.
  *
- * <pre>bench/stream-soak.sh [SECONDS] [CONCURRENCY] [CANCEL_EVERY] [PORT] [VARIANT] [OUT_DIR] [SILENCE_SECONDS]</pre>
+ * <pre>bench/stream-soak.sh [SECONDS] [CONCURRENCY] [CANCEL_EVERY] [PORT] [VARIANT] [OUT_DIR] [SILENCE_SECONDS]
+ *     [BURST_SECONDS] [IDLE_SECONDS]</pre>
  */
 public final class StreamSoak {
 
@@ -61,8 +65,10 @@ public final class StreamSoak {
     private final long silenceNanos;
     private final FakeProvider fake;
     private final Process gateway;
-    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5)).build();
+    /** The clients' HTTP client; in bursts, a new one (new connections) for each burst, as each bench run has. */
+    private volatile HttpClient client = newClient();
+    /** Between bursts: no new streams. */
+    private volatile boolean paused;
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicLong nextId = new AtomicLong();
     private final AtomicLong finished = new AtomicLong();
@@ -90,6 +96,8 @@ public final class StreamSoak {
         String variant = args.length > 4 ? args[4] : "memory";
         Path out = Path.of(args.length > 5 ? args[5] : "bench/target/stream-soak");
         int silence = args.length > 6 ? Integer.parseInt(args[6]) : 10;
+        int burst = args.length > 7 ? Integer.parseInt(args[7]) : 0;
+        int idle = args.length > 8 ? Integer.parseInt(args[8]) : 0;
         Files.createDirectories(out);
         int upstreamPort = port + 1;
         FakeProvider fake = FakeProvider.start(upstreamPort).replyTokens(256).tokensPerChunk(4)
@@ -105,7 +113,7 @@ public final class StreamSoak {
                 TimeUnit.SECONDS.toNanos(silence), fake, gw);
         int status;
         try {
-            status = soak.run(variant, seconds, concurrency);
+            status = soak.run(variant, seconds, concurrency, burst, idle);
         } finally {
             gw.destroy();
             if (!gw.waitFor(10, TimeUnit.SECONDS)) {
@@ -116,24 +124,41 @@ public final class StreamSoak {
         System.exit(status);
     }
 
-    private int run(String variant, int seconds, int concurrency) throws Exception {
+    private static HttpClient newClient() {
+        return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    private int run(String variant, int seconds, int concurrency, int burst, int idle) throws Exception {
         GatewayBench.awaitReady(variant, url);
         System.out.printf("soak: variant %s (gateway pid %d), %d clients, %d s, cancel every %s, silence %d s, "
-                + "load %s%n", variant, gateway.pid(), concurrency, seconds, cancelEvery == 0 ? "none" : cancelEvery,
-                TimeUnit.NANOSECONDS.toSeconds(silenceNanos), Stats.load());
+                + "bursts %s, load %s%n", variant, gateway.pid(), concurrency, seconds,
+                cancelEvery == 0 ? "none" : cancelEvery, TimeUnit.NANOSECONDS.toSeconds(silenceNanos),
+                burst == 0 ? "none" : burst + " s every " + (burst + idle) + " s", Stats.load());
         long begin = System.nanoTime();
         for (int i = 0; i < concurrency; i++) {
             startClient();
         }
         long end = begin + TimeUnit.SECONDS.toNanos(seconds);
         long nextLine = begin;
+        long nextPause = burst == 0 ? Long.MAX_VALUE : begin + TimeUnit.SECONDS.toNanos(burst);
+        long resume = Long.MAX_VALUE;
         while (System.nanoTime() < end && gateway.isAlive()) {
             watch();
+            if (System.nanoTime() >= nextPause) {
+                paused = true;
+                resume = nextPause + TimeUnit.SECONDS.toNanos(idle);
+                nextPause = Long.MAX_VALUE;
+            } else if (System.nanoTime() >= resume) {
+                client = newClient();
+                paused = false;
+                nextPause = resume + TimeUnit.SECONDS.toNanos(burst);
+                resume = Long.MAX_VALUE;
+            }
             if (System.nanoTime() >= nextLine) {
                 progress(begin);
                 nextLine += TimeUnit.SECONDS.toNanos(60);
             }
-            Thread.sleep(500);
+            Thread.sleep(100);
         }
         stop.set(true);
         // the streams open now finish, or go silent and are reported
@@ -166,6 +191,14 @@ public final class StreamSoak {
     private void clientLoop(Slot slot) {
         byte[] buf = new byte[8192];
         while (!stop.get()) {
+            if (paused) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                continue;
+            }
             long id = nextId.getAndIncrement();
             long cancelAt = cancelEvery > 0 && id % cancelEvery == cancelEvery - 1
                     ? ThreadLocalRandom.current().nextLong(1, 14_000) : Long.MAX_VALUE;
