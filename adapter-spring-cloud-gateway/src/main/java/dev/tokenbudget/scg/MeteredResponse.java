@@ -1,17 +1,21 @@
 package dev.tokenbudget.scg;
 
 import dev.tokenbudget.gateway.ResponseMeter;
+import io.netty.buffer.ByteBuf;
 import org.reactivestreams.Publisher;
 import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.NettyDataBuffer;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.server.reactive.ServerHttpResponse;
 import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
+import reactor.core.Fuseable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * The client's response, decorated so that every byte the upstream sends is shown to the
@@ -21,6 +25,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * each upstream chunk), and settles once: {@code complete()} when the write finished,
  * {@code abort()} when it failed or the client cancelled, and {@link #finishIfOpen()} for an
  * exchange that ended without the upstream response ever reaching this decorator.
+ *
+ * <p>Per chunk it does as little as it can, since a stream has one chunk per event: a flushed
+ * chunk that is a single buffer known at assembly (Spring Cloud Gateway's write filter wraps each
+ * upstream buffer in {@code Flux.just}) is metered as the writer receives the chunk, without an
+ * operator of its own; and a Netty buffer is read through its array, or copied through one array
+ * per thread when off-heap, without {@link java.nio.ByteBuffer} views or an iterator.
  */
 final class MeteredResponse extends ServerHttpResponseDecorator {
 
@@ -29,6 +39,10 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
     private final EngineCalls calls;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean finished = new AtomicBoolean();
+    private final Consumer<DataBuffer> meterEach = this::meter;
+
+    /** Where an off-heap Netty buffer's bytes are copied on their way to the meter (which keeps none). */
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[8192]);
 
     MeteredResponse(ServerHttpResponse delegate, ResponseMeter meter, Map<String, String> clientHeaders,
                     EngineCalls calls) {
@@ -41,15 +55,35 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
     @Override
     public Mono<Void> writeWith(Publisher<? extends DataBuffer> body) {
         begin();
-        return settling(super.writeWith(Flux.<DataBuffer>from(body).doOnNext(this::meter)));
+        return settling(super.writeWith(Flux.<DataBuffer>from(body).doOnNext(meterEach)));
     }
 
     @Override
     public Mono<Void> writeAndFlushWith(Publisher<? extends Publisher<? extends DataBuffer>> body) {
         begin();
-        Flux<Flux<DataBuffer>> metered = Flux.from(body).map(chunk -> Flux.<DataBuffer>from(chunk)
-                .doOnNext(this::meter));
+        Flux<Publisher<? extends DataBuffer>> metered = Flux.from(body).map(this::meterChunk);
         return settling(super.writeAndFlushWith(metered));
+    }
+
+    /**
+     * A flushed chunk: one buffer held by the chunk itself ({@code Flux.just}, {@code Mono.just}) is
+     * metered now, as the writer receives it, and the chunk passes on as it is; any other chunk is
+     * metered buffer by buffer as the writer reads it.
+     */
+    private Publisher<? extends DataBuffer> meterChunk(Publisher<? extends DataBuffer> chunk) {
+        if (chunk instanceof Fuseable.ScalarCallable<?> scalar) {
+            Object only;
+            try {
+                only = scalar.call();
+            } catch (Exception e) {
+                return chunk; // an error chunk: the writer gets its error as before
+            }
+            if (only instanceof DataBuffer buffer) {
+                meter(buffer);
+            }
+            return chunk;
+        }
+        return Flux.<DataBuffer>from(chunk).doOnNext(meterEach);
     }
 
     @Override
@@ -82,10 +116,32 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
     }
 
     private void meter(DataBuffer buffer) {
+        if (buffer instanceof NettyDataBuffer netty) {
+            meter(netty.getNativeBuffer());
+            return;
+        }
         try (DataBuffer.ByteBufferIterator it = buffer.readableByteBuffers()) {
             while (it.hasNext()) {
                 meter.onBytes(it.next());
             }
+        }
+    }
+
+    /** The readable bytes of a Netty buffer, whose indexes stay where they are. */
+    private void meter(ByteBuf b) {
+        int at = b.readerIndex();
+        int n = b.readableBytes();
+        if (b.hasArray()) {
+            meter.onBytes(b.array(), b.arrayOffset() + at, n);
+            return;
+        }
+        byte[] scratch = SCRATCH.get();
+        while (n > 0) {
+            int k = Math.min(n, scratch.length);
+            b.getBytes(at, scratch, 0, k);
+            meter.onBytes(scratch, 0, k);
+            at += k;
+            n -= k;
         }
     }
 

@@ -9,9 +9,14 @@ import dev.tokenbudget.gateway.GatewayOptions;
 import dev.tokenbudget.gateway.Identified;
 import dev.tokenbudget.gateway.TestRequest;
 import dev.tokenbudget.store.TokenCounts;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import org.junit.jupiter.api.Test;
+import org.reactivestreams.Publisher;
 import org.springframework.core.io.buffer.DataBuffer;
 import org.springframework.core.io.buffer.DefaultDataBufferFactory;
+import org.springframework.core.io.buffer.NettyDataBufferFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.mock.http.server.reactive.MockServerHttpResponse;
@@ -173,5 +178,95 @@ class MeteredResponseTest {
         assertThat(mockB.getBodyAsString().block()).isEqualTo(jsonB);
         assertThat(used()).isEqualTo(new TokenCounts(7, 4, 11));
         assertThat(reserved().total()).isZero();
+    }
+
+    private static final String STREAM_REQUEST = "{\"model\":\"gpt-4o\",\"stream\":true,\"max_tokens\":50,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+    private static final String JSON_REQUEST = "{\"model\":\"gpt-4o\",\"max_tokens\":50,"
+            + "\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+
+    /** A request admitted with {@code body}, its response decorated over {@code mock}. */
+    private MeteredResponse metered(MockServerHttpResponse mock, String body) {
+        return new MeteredResponse(mock, admit(body).meter(), Map.of(), inline);
+    }
+
+    private static DataBuffer netty(ByteBuf b) {
+        return new NettyDataBufferFactory(UnpooledByteBufAllocator.DEFAULT).wrap(b);
+    }
+
+    /** {@code s} in a Netty buffer of each kind the upstream client may hand over, its reader index not at 0. */
+    private static DataBuffer nettyKind(String s, int kind) {
+        byte[] b = ("pad" + s).getBytes(StandardCharsets.UTF_8);
+        ByteBuf buf = switch (kind % 4) {
+            case 0 -> Unpooled.directBuffer(b.length).writeBytes(b);
+            case 1 -> Unpooled.buffer(b.length).writeBytes(b);
+            case 2 -> Unpooled.wrappedBuffer(prefixed(b), 5, b.length); // heap, its array offset not 0
+            default -> Unpooled.wrappedBuffer(Unpooled.directBuffer().writeBytes(b, 0, b.length / 2),
+                    Unpooled.buffer().writeBytes(b, b.length / 2, b.length - b.length / 2)); // composite
+        };
+        buf.skipBytes(3);
+        return netty(buf);
+    }
+
+    private static byte[] prefixed(byte[] b) {
+        byte[] p = new byte[b.length + 5];
+        System.arraycopy(b, 0, p, 5, b.length);
+        return p;
+    }
+
+    @Test
+    void flushedNettyChunksOfEveryShapeMeterExactlyWithTheUsageSplitAcrossThem() {
+        // Spring Cloud Gateway flushes each upstream buffer as Flux.just(buffer); chunks of several
+        // buffers go through an operator instead; the usage event is cut at every byte in turn
+        String stream = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-4o\","
+                + "\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"},\"finish_reason\":null}],\"usage\":null}\n\n"
+                + CHAT_STREAM_TAIL;
+        int usageAt = stream.indexOf("\"usage\":{");
+        long settled = 0;
+        for (int cut = usageAt - 3; cut < usageAt + 40; cut++) {
+            MockServerHttpResponse mock = upstreamResponse(MediaType.TEXT_EVENT_STREAM);
+            MeteredResponse response = metered(mock, STREAM_REQUEST);
+            int k = cut;
+            String a = stream.substring(0, 30);
+            String b = stream.substring(30, k);
+            String c = stream.substring(k);
+            Flux<Publisher<DataBuffer>> chunks = Flux.just(
+                    Flux.just(nettyKind(a, k)),
+                    Flux.just(nettyKind(b.substring(0, b.length() / 2), k + 1), nettyKind(b.substring(b.length() / 2), k + 2)),
+                    Mono.just(nettyKind(c, k + 3)));
+
+            StepVerifier.create(response.writeAndFlushWith(chunks)).verifyComplete();
+
+            assertThat(mock.getBodyAsString().block()).isEqualTo(stream);
+            settled++;
+            assertThat(used()).isEqualTo(new TokenCounts(11 * settled, 7 * settled, 18 * settled));
+            assertThat(reserved().total()).isZero();
+        }
+    }
+
+    @Test
+    void anOffHeapNettyChunkLargerThanTheCopyBufferMetersExactly() {
+        String json = "{\"id\":\"a\",\"object\":\"chat.completion\",\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,"
+                + "\"message\":{\"role\":\"assistant\",\"content\":\"" + "y".repeat(30_000) + "\"}}],"
+                + "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3,\"total_tokens\":8}}";
+        MockServerHttpResponse mock = upstreamResponse(MediaType.APPLICATION_JSON);
+        MeteredResponse response = metered(mock, JSON_REQUEST);
+
+        StepVerifier.create(response.writeWith(Flux.just(nettyKind(json, 0)))).verifyComplete();
+
+        assertThat(mock.getBodyAsString().block()).isEqualTo(json);
+        assertThat(used()).isEqualTo(new TokenCounts(5, 3, 8));
+    }
+
+    @Test
+    void anErrorChunkFailsTheWriteAndSettlesConservatively() {
+        MockServerHttpResponse mock = upstreamResponse(MediaType.TEXT_EVENT_STREAM);
+        MeteredResponse response = metered(mock, STREAM_REQUEST);
+        Flux<Publisher<DataBuffer>> chunks = Flux.just(Mono.empty(), Mono.error(new IllegalStateException("upstream cut")));
+
+        StepVerifier.create(response.writeAndFlushWith(chunks)).verifyErrorMessage("upstream cut");
+
+        assertThat(reserved().total()).isZero();
+        assertThat(used().output()).isEqualTo(50); // nothing seen: charged at the reservation
     }
 }

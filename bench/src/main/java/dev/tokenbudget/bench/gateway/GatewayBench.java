@@ -298,7 +298,7 @@ public final class GatewayBench {
     }
 
     /** Polls the route with a real request until it answers 200 (bounded: three minutes). */
-    private static void awaitReady(String variant, String url) throws InterruptedException {
+    static void awaitReady(String variant, String url) throws InterruptedException {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
                 .header("Content-Type", "application/json").header("Authorization", "Bearer sk-bench")

@@ -25,7 +25,8 @@ public final class SseParser {
 
     private final SseListener listener;
     private final long maxEventBytes;
-    private final byte[] field = new byte[FIELD_CAP];
+    /** The current non-data line; grows up to {@link #FIELD_CAP} (most lines are a few dozen bytes). */
+    private byte[] field = new byte[64];
     private int fieldLen;
     private boolean fieldOverflow;
     private State state = State.LINE_START;
@@ -38,6 +39,9 @@ public final class SseParser {
     private boolean pendingNewline;
     private boolean eventHasFields;
     private final byte[] one = new byte[1];
+    /** The last event type passed on, and its bytes: a stream repeats a few types, each made a String once. */
+    private String lastType;
+    private byte[] lastTypeBytes;
     private static final byte[] NEWLINE = {'\n'};
 
     public SseParser(SseListener listener) {
@@ -148,6 +152,9 @@ public final class SseParser {
 
     private void keepField(byte c) {
         if (fieldLen < FIELD_CAP) {
+            if (fieldLen == field.length) {
+                field = java.util.Arrays.copyOf(field, Math.min(FIELD_CAP, field.length * 2));
+            }
             field[fieldLen++] = c;
         } else {
             fieldOverflow = true;
@@ -220,13 +227,22 @@ public final class SseParser {
         while (field[colon] != ':') {
             colon++;
         }
-        if (colon == 5 && new String(field, 0, 5, StandardCharsets.US_ASCII).equals("event")) {
+        if (colon == 5 && field[0] == 'e' && field[1] == 'v' && field[2] == 'e' && field[3] == 'n' && field[4] == 't') {
             int v = colon + 1;
             if (v < fieldLen && field[v] == ' ') {
                 v++;
             }
-            listener.onEventType(new String(field, v, fieldLen - v, StandardCharsets.UTF_8));
+            listener.onEventType(eventType(v, fieldLen));
         }
+    }
+
+    /** {@code field[from, to)} as a String: the last type's own String when the bytes are the same. */
+    private String eventType(int from, int to) {
+        if (lastTypeBytes == null || !java.util.Arrays.equals(field, from, to, lastTypeBytes, 0, lastTypeBytes.length)) {
+            lastTypeBytes = java.util.Arrays.copyOfRange(field, from, to);
+            lastType = new String(lastTypeBytes, StandardCharsets.UTF_8);
+        }
+        return lastType;
     }
 
     private void dispatch() {

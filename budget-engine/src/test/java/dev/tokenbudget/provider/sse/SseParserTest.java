@@ -22,6 +22,22 @@ class SseParserTest {
     }
 
     @Test
+    void passesOnEachEventsOwnTypeWhenTypesRepeatChangeGrowAndAreCutAnywhere() {
+        // the parser keeps a line in a buffer that grows, and makes a repeated type a String once
+        String longType = "t".repeat(70) + "é";
+        String s = "event: delta\ndata: 1\n\nevent: delta\ndata: 2\n\nevent: delt\ndata: 3\n\nevent: " + longType
+                + "\ndata: 4\n\nevent: delta\ndata: 5\n\nevent: " + longType.substring(1) + "\ndata: 6\n\n"
+                + "event: " + "x".repeat(SseParser.FIELD_CAP) + "\ndata: 7\n\n";
+        for (int cut = 0; cut <= s.length(); cut += 3) {
+            assertThat(parse(s, cut).events).as("cut %d", cut).containsExactly(
+                    new RecordingListener.Event("delta", "1"), new RecordingListener.Event("delta", "2"),
+                    new RecordingListener.Event("delt", "3"), new RecordingListener.Event(longType, "4"),
+                    new RecordingListener.Event("delta", "5"), new RecordingListener.Event(longType.substring(1), "6"),
+                    new RecordingListener.Event(null, "7"));
+        }
+    }
+
+    @Test
     void joinsDataLinesWithNewlineAndStripsOneLeadingSpaceOnly() {
         RecordingListener l = parse("data:a\ndata:  b\ndata\n\n");
         assertThat(l.events).containsExactly(new RecordingListener.Event(null, "a\n b\n"));
