@@ -38,9 +38,20 @@ final class Candidates {
 
     static final int COUNT = Kind.values().length;
 
-    /** The paths and what they rest on: the model and the trend at that day. */
+    /**
+     * Below this many standard errors a line's slope is taken for noise when testing for a steady workload
+     * ({@link Paths#flat()}).
+     */
+    static final double FLAT_Z = 1.5;
+
+    /**
+     * The paths and what they rest on: the model and the trend at that day. {@code flat}: a steady workload, on
+     * which the long mean is the forecast (no level shift in the history, no launch decaying, the long mean
+     * offered, and neither the 28-day nor the 90-day line through the deseasonalised days, the latter on at
+     * least {@link LocalTrend#STEADY_POINTS} days, has a slope of {@link #FLAT_Z} standard errors).
+     */
     record Paths(double[][] byKind, DailyModel model, LocalTrend trend, LocalTrend steady, Decay decay, MonthStart monthStart,
-                 Bursts bursts) {
+                 Bursts bursts, boolean flat) {
         boolean has(Kind k) {
             return byKind[k.ordinal()] != null;
         }
@@ -69,7 +80,7 @@ final class Candidates {
         DailyModel m = DailyModel.fit(history, p);
         double[][] out = new double[COUNT][];
         if (m.stage() == DailyModel.Stage.NO_HISTORY) {
-            return new Paths(out, m, null, null, null, ms, bursts);
+            return new Paths(out, m, null, null, null, ms, bursts, false);
         }
         LocalDate next = history.end();
         LocalTrend trend = LocalTrend.fit(history, m);
@@ -126,7 +137,13 @@ final class Candidates {
             }
         }
         out[Kind.MEAN14.ordinal()] = mean14(raw, days);
-        return new Paths(out, m, trend, longTrend.steady() ? longTrend : null, decay, ms, bursts);
+        boolean flat = m.shifts().isEmpty() && decay == null && out[Kind.LONG_MEAN.ordinal()] != null
+                && longTrend.points() >= LocalTrend.STEADY_POINTS && noSlope(longTrend) && noSlope(trend);
+        return new Paths(out, m, trend, longTrend.steady() ? longTrend : null, decay, ms, bursts, flat);
+    }
+
+    private static boolean noSlope(LocalTrend t) {
+        return Math.abs(t.slope()) < FLAT_Z * t.slopeError();
     }
 
     /** The plain mean of the last (up to) 14 days with usage data, flat: the rolling-14 baseline's rate. */

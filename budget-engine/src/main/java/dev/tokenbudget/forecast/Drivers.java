@@ -33,6 +33,9 @@ final class Drivers {
             }
         }
         out.add(w.substring(0, w.length() - 1));
+        if (e.steady()) {
+            out.add("steady workload (no level shift, no trend beyond noise): the long mean alone");
+        }
         LocalTrend named = trendCarrying(c, e.weights());
         if (named != null && e.trending() >= 0.2) {
             out.add(String.format(Locale.ROOT, "trend %+.0f %%/month", named.percentPerMonth()));

@@ -22,6 +22,8 @@ final class Ensemble {
      * (half as much 23 origins back), so that a candidate that has stopped fitting loses its weight sooner.
      */
     static final double ORIGIN_DECAY = 0.97;
+    /** How much larger than the best candidate's the long mean's rolling-origin MSE may be on a steady workload. */
+    static final double STEADY_MSE_RATIO = 1.5;
 
     /**
      * @param path    expected usage per day ahead
@@ -32,9 +34,10 @@ final class Ensemble {
      *                 recent for any past forecast of it to have an outcome): the ratios do not reflect it
      * @param trending the share of the weight on candidates that extrapolate a trend: the local trend, and
      *                 Holt-Winters when its chosen variant has one
+     * @param steady   whether the forecast is the long mean alone, the workload being steady ({@link #steady})
      */
     record Result(double[] path, double[] weights, Candidates.Paths atCut, double[] ratios, boolean unjudged,
-                  double trending) {
+                  double trending, boolean steady) {
     }
 
     private Ensemble() {
@@ -63,6 +66,13 @@ final class Ensemble {
             used[i] = elapsed > 0 ? sum(history, o - elapsed, o) : 0;
         }
         double[] w = weights(now, f, actual, used);
+        boolean steady = steady(now, w);
+        if (steady) {
+            // every candidate fits a steady workload, and their rolling-origin errors differ more by chance than by
+            // the noise of their level: the plain mean of the longest stretch has the least
+            w = new double[Candidates.COUNT];
+            w[Candidates.Kind.LONG_MEAN.ordinal()] = 1;
+        }
         double[] path = new double[days];
         for (Candidates.Kind k : Candidates.Kind.values()) {
             if (w[k.ordinal()] > 0) {
@@ -74,7 +84,21 @@ final class Ensemble {
         boolean unjudged = w[Candidates.Kind.DECAY.ordinal()] > 0 && judged(f, Candidates.Kind.DECAY) < MIN_WEIGHT_ORIGINS;
         double trending = w[Candidates.Kind.TREND.ordinal()] + w[Candidates.Kind.STEADY_TREND.ordinal()]
                 + (hw != null && hw.variant().trend() ? w[Candidates.Kind.HOLT_WINTERS.ordinal()] : 0);
-        return new Result(path, w, now, ratios(w, f, actual, used), unjudged, trending);
+        return new Result(path, w, now, ratios(w, f, actual, used), unjudged, trending, steady);
+    }
+
+    /**
+     * Whether the forecast is the long mean alone: the workload tests steady ({@link Candidates.Paths#flat()}) and
+     * the long mean's rolling-origin MSE is at most {@link #STEADY_MSE_RATIO} times the best candidate's (on a level
+     * that wanders without a trend or a shift the long mean lags, and its past errors show it).
+     */
+    static boolean steady(Candidates.Paths now, double[] w) {
+        double max = 0;
+        for (double x : w) {
+            max = Math.max(max, x);
+        }
+        // the weights are 1 / MSE², normalised: an MSE ratio of r is a weight ratio of 1 / r²
+        return now.flat() && max > 0 && w[Candidates.Kind.LONG_MEAN.ordinal()] * STEADY_MSE_RATIO * STEADY_MSE_RATIO >= max;
     }
 
     private static double[] weights(Candidates.Paths now, double[][] f, double[] actual, double[] used) {
