@@ -12,7 +12,6 @@ import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
 import reactor.core.Fuseable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Scheduler;
 
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,13 +31,6 @@ import java.util.function.Consumer;
  * upstream buffer in {@code Flux.just}) is metered as the writer receives the chunk, without an
  * operator of its own; and a Netty buffer is read through its array, or copied through one array
  * per thread when off-heap, without {@link java.nio.ByteBuffer} views or an iterator.
- *
- * <p>Flushed chunks reach the writer on the client connection's event loop ({@link WriteLoop}): the
- * writer (reactor-netty's {@code sendGroups}) ends each chunk with a flush through
- * {@code concatWith}, whose request count can lose a request when two threads request it at once,
- * the upstream connection's event loop starting the chunk and the client's asking for more after a
- * write; the stream then stops for good (BENCHMARKS.md, "A stream that never finished"). On one
- * thread it cannot.
  */
 final class MeteredResponse extends ServerHttpResponseDecorator {
 
@@ -48,26 +40,16 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean finished = new AtomicBoolean();
     private final Consumer<DataBuffer> meterEach = this::meter;
-    /** The client connection's event loop, where flushed chunks go to the writer; null: where they come. */
-    private final Scheduler writeLoop;
 
     /** Where an off-heap Netty buffer's bytes are copied on their way to the meter (which keeps none). */
     private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[8192]);
 
-    /** A response written where its chunks come from: no event loop of its own (tests, other servers). */
     MeteredResponse(ServerHttpResponse delegate, ResponseMeter meter, Map<String, String> clientHeaders,
                     EngineCalls calls) {
-        this(delegate, meter, clientHeaders, calls, null);
-    }
-
-    /** @param writeLoop where flushed chunks go to the writer ({@link WriteLoop#of}); null: where they come */
-    MeteredResponse(ServerHttpResponse delegate, ResponseMeter meter, Map<String, String> clientHeaders,
-                    EngineCalls calls, Scheduler writeLoop) {
         super(delegate);
         this.meter = meter;
         this.clientHeaders = clientHeaders;
         this.calls = calls;
-        this.writeLoop = writeLoop;
     }
 
     @Override
@@ -80,7 +62,7 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
     public Mono<Void> writeAndFlushWith(Publisher<? extends Publisher<? extends DataBuffer>> body) {
         begin();
         Flux<Publisher<? extends DataBuffer>> metered = Flux.from(body).map(this::meterChunk);
-        return settling(super.writeAndFlushWith(writeLoop == null ? metered : WriteLoop.onto(metered, writeLoop)));
+        return settling(super.writeAndFlushWith(metered));
     }
 
     /**

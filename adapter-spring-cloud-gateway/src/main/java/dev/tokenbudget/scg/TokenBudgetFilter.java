@@ -95,7 +95,7 @@ final class TokenBudgetFilter implements GatewayFilter, Ordered {
         }
         Forward forward = (Forward) admission;
         MeteredResponse response = new MeteredResponse(exchange.getResponse(), forward.meter(),
-                forward.responseHeaders(), calls, WriteLoop.of(exchange.getResponse()));
+                forward.responseHeaders(), calls);
         ServerHttpRequest upstream;
         try {
             org.springframework.cloud.gateway.route.Route route = exchange.getAttribute(

@@ -9,34 +9,24 @@ import dev.tokenbudget.gateway.GatewayOptions;
 import dev.tokenbudget.gateway.Identified;
 import dev.tokenbudget.gateway.TestRequest;
 import dev.tokenbudget.store.TokenCounts;
-import dev.tokenbudget.testing.Poll;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.buffer.UnpooledByteBufAllocator;
-import io.netty.channel.DefaultEventLoop;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import org.junit.jupiter.api.Test;
 import org.reactivestreams.Publisher;
 import org.springframework.core.io.buffer.DataBuffer;
-import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.core.io.buffer.DefaultDataBufferFactory;
 import org.springframework.core.io.buffer.NettyDataBufferFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
-import org.springframework.http.server.reactive.ServerHttpResponseDecorator;
 import org.springframework.mock.http.server.reactive.MockServerHttpResponse;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -278,83 +268,5 @@ class MeteredResponseTest {
 
         assertThat(reserved().total()).isZero();
         assertThat(used().output()).isEqualTo(50); // nothing seen: charged at the reservation
-    }
-
-    /**
-     * A writer standing in for reactor-netty's flushed write: it notes the thread each chunk reaches
-     * it on, writes the chunk's bytes (and releases them, as the channel does), and takes at most
-     * {@code max} chunks before it cancels the rest (a client gone).
-     */
-    private static final class LoopCheckingWriter extends ServerHttpResponseDecorator {
-        final List<Thread> threads = new CopyOnWriteArrayList<>();
-        final StringBuffer written = new StringBuffer();
-        private final long max;
-
-        LoopCheckingWriter(MockServerHttpResponse delegate, long max) {
-            super(delegate);
-            this.max = max;
-        }
-
-        @Override
-        public Mono<Void> writeAndFlushWith(Publisher<? extends Publisher<? extends DataBuffer>> body) {
-            return Flux.from(body).take(max).doOnNext(chunk -> threads.add(Thread.currentThread()))
-                    .concatMap(chunk -> Flux.from(chunk).doOnNext(b -> {
-                        written.append(b.toString(StandardCharsets.UTF_8));
-                        DataBufferUtils.release(b);
-                    }))
-                    .then();
-        }
-    }
-
-    @Test
-    void flushedChunksReachTheWriterOnTheClientConnectionsEventLoopInOrder() throws Exception {
-        DefaultEventLoop loop = new DefaultEventLoop(new DefaultThreadFactory("client-loop", true));
-        try {
-            Thread loopThread = loop.submit(Thread::currentThread).get();
-            LoopCheckingWriter writer = new LoopCheckingWriter(upstreamResponse(MediaType.TEXT_EVENT_STREAM), Long.MAX_VALUE);
-            MeteredResponse response = new MeteredResponse(writer, admit(STREAM_REQUEST).meter(), Map.of(), inline,
-                    Schedulers.fromExecutor(loop));
-            List<String> parts = new ArrayList<>();
-            for (int i = 0; i < 200; i++) {
-                parts.add(": comment " + i + "\n\n"); // SSE comments: no event, nothing to parse
-            }
-            parts.add(CHAT_STREAM_TAIL);
-            // the chunks come on another thread, as an upstream connection's event loop delivers them
-            Flux<Publisher<DataBuffer>> chunks = Flux.fromIterable(parts)
-                    .<Publisher<DataBuffer>>map(p -> Flux.just(netty(Unpooled.copiedBuffer(p, StandardCharsets.UTF_8))))
-                    .subscribeOn(Schedulers.single());
-
-            StepVerifier.create(response.writeAndFlushWith(chunks)).expectComplete().verify(Duration.ofSeconds(30));
-
-            assertThat(writer.threads).hasSize(parts.size()).containsOnly(loopThread);
-            assertThat(writer.written.toString()).isEqualTo(String.join("", parts));
-            assertThat(used()).isEqualTo(new TokenCounts(11, 7, 18));
-        } finally {
-            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-    }
-
-    @Test
-    void chunksLeftQueuedForTheEventLoopWhenTheClientGoesAreReleased() throws Exception {
-        DefaultEventLoop loop = new DefaultEventLoop(new DefaultThreadFactory("client-loop", true));
-        try {
-            LoopCheckingWriter writer = new LoopCheckingWriter(upstreamResponse(MediaType.TEXT_EVENT_STREAM), 1);
-            MeteredResponse response = new MeteredResponse(writer, admit(STREAM_REQUEST).meter(), Map.of(), inline,
-                    Schedulers.fromExecutor(loop));
-            List<ByteBuf> buffers = new ArrayList<>();
-            for (int i = 0; i < 10; i++) {
-                buffers.add(Unpooled.copiedBuffer(": chunk " + i + "\n\n", StandardCharsets.UTF_8));
-            }
-            // all ten are taken from the upstream at once (within the prefetch); the writer takes one, then cancels
-            Flux<Publisher<DataBuffer>> chunks = Flux.fromIterable(buffers).map(b -> Flux.just(netty(b)));
-
-            StepVerifier.create(response.writeAndFlushWith(chunks)).expectComplete().verify(Duration.ofSeconds(30));
-
-            assertThat(writer.threads).hasSize(1);
-            assertThat(Poll.until(Duration.ofSeconds(10), () -> buffers.stream().allMatch(b -> b.refCnt() == 0)))
-                    .as("reference counts %s", buffers.stream().map(ByteBuf::refCnt).toList()).isTrue();
-        } finally {
-            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
     }
 }
