@@ -1,6 +1,6 @@
 package dev.tokenbudget.envoy;
 
-import dev.tokenbudget.gateway.UpstreamTimer;
+import dev.tokenbudget.gateway.GatewayTimer;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
 
 import java.time.Duration;
@@ -69,7 +69,7 @@ public record MessageTimeouts(Duration message, Duration maxMessage) {
      */
     Future<?> askLater(Runnable ask) {
         long t = message.getSeconds() >= Long.MAX_VALUE / 1_000_000_000L ? Long.MAX_VALUE : message.toNanos();
-        return UpstreamTimer.shared().schedule(ask, t / 2, TimeUnit.NANOSECONDS);
+        return GatewayTimer.shared().schedule(ask, t / 2, TimeUnit.NANOSECONDS);
     }
 
     /** The message restarting Envoy's timer at {@code max_message_timeout}; it must carry nothing else. */

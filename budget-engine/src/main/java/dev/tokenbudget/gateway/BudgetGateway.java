@@ -97,7 +97,7 @@ public final class BudgetGateway {
         this.credentials = new UpstreamCredentials(engine.config(), options, engine.clock());
         this.estimator = options.estimator() != null ? options.estimator() : TokenizerEstimator.shared();
         List<UpstreamSpec> specs = engine.config().upstreams();
-        this.upstreams = specs.isEmpty() ? null : new UpstreamLimiters(specs, engine.clock(), UpstreamTimer.shared());
+        this.upstreams = specs.isEmpty() ? null : new UpstreamLimiters(specs, engine.clock(), GatewayTimer.shared());
     }
 
     public BudgetEngine engine() {

@@ -8,9 +8,9 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
  * requests waiting for an upstream quota to refill, and runs adapters' per-request deadlines (the
  * ext_proc adapter's request for more time when an admission is late). Tasks must be short.
  */
-public final class UpstreamTimer {
+public final class GatewayTimer {
 
-    private UpstreamTimer() {
+    private GatewayTimer() {
     }
 
     private static final class Holder {
