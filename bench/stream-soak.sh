@@ -5,7 +5,8 @@
 # JVM, all on loopback. A stream silent for SILENCE_SECONDS is reported with what the client got,
 # what the upstream sent for it, ss and the gateway's threads (OUT_DIR/stall-ID.txt); exit 1 if any.
 # BURST_SECONDS > 0: load in bursts that long, IDLE_SECONDS apart, each on new connections (as the
-# gateway bench's runs come).
+# gateway bench's runs come). GATEWAY_JAVA_OPTS: extra options for the gateway's JVM, e.g.
+# -Dio.netty.leakDetection.level=paranoid to have Netty log every leaked buffer (LEAK in gateway.log).
 #   bench/stream-soak.sh [SECONDS] [CONCURRENCY] [CANCEL_EVERY] [PORT] [VARIANT] [OUT_DIR] [SILENCE_SECONDS]
 #                        [BURST_SECONDS] [IDLE_SECONDS]
 source "$(dirname "$0")/lib.sh"

@@ -4,6 +4,7 @@ import dev.tokenbudget.gateway.ResponseMeter;
 import io.netty.buffer.ByteBuf;
 import org.reactivestreams.Publisher;
 import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.core.io.buffer.NettyDataBuffer;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
@@ -22,9 +23,10 @@ import java.util.function.Consumer;
  * {@link ResponseMeter} on its way through — read in place, never copied into a buffer of the
  * whole body, never changed, never delayed. It covers {@code writeWith} (JSON) and
  * {@code writeAndFlushWith} (Server-Sent Events: Spring Cloud Gateway's write filter flushes
- * each upstream chunk), and settles once: {@code complete()} when the write finished,
- * {@code abort()} when it failed or the client cancelled, and {@link #finishIfOpen()} for an
- * exchange that ended without the upstream response ever reaching this decorator.
+ * each upstream chunk; written here as one flux, see there), and settles once:
+ * {@code complete()} when the write finished, {@code abort()} when it failed or the client
+ * cancelled, and {@link #finishIfOpen()} for an exchange that ended without the upstream
+ * response ever reaching this decorator.
  *
  * <p>Per chunk it does as little as it can, since a stream has one chunk per event: a flushed
  * chunk that is a single buffer known at assembly (Spring Cloud Gateway's write filter wraps each
@@ -40,6 +42,12 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean finished = new AtomicBoolean();
     private final Consumer<DataBuffer> meterEach = this::meter;
+
+    /**
+     * Upstream chunks taken ahead of the writer, as many as Reactor Netty's {@code sendGroups} took:
+     * the upstream connection is asked in batches, not once per event.
+     */
+    private static final int PREFETCH = 32;
 
     /** Where an off-heap Netty buffer's bytes are copied on their way to the meter (which keeps none). */
     private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[8192]);
@@ -58,11 +66,43 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
         return settling(super.writeWith(Flux.<DataBuffer>from(body).doOnNext(meterEach)));
     }
 
+    /**
+     * A streamed response (Server-Sent Events), its upstream chunks flattened into one flux for
+     * {@code writeWith}, not passed on to {@code writeAndFlushWith}. Reactor Netty writes flushed
+     * groups through {@code sendGroups}, whose per-chunk {@code concatWith} (reactor-core's
+     * {@code FluxConcatArray}) can lose a request that arrives from the client connection's event
+     * loop while the upstream's loop subscribes the next chunk; the stream then stalls for good
+     * (BENCHMARKS.md, "A stream that never finished"). {@code writeWith} sends through the same
+     * writer, which flushes whenever it has written all it holds, so each event still reaches the
+     * client as it arrives. Chunks still queued when the client goes away are released.
+     */
     @Override
     public Mono<Void> writeAndFlushWith(Publisher<? extends Publisher<? extends DataBuffer>> body) {
         begin();
-        Flux<Publisher<? extends DataBuffer>> metered = Flux.from(body).map(this::meterChunk);
-        return settling(super.writeAndFlushWith(metered));
+        Flux<DataBuffer> chunks = Flux.from(body)
+                .map(this::meterChunk)
+                .<DataBuffer>concatMap(chunk -> chunk, PREFETCH)
+                .doOnDiscard(Object.class, MeteredResponse::releaseDiscarded);
+        return settling(super.writeWith(chunks));
+    }
+
+    /**
+     * Releases what the flattening leaves behind on a cancel: queued chunks that hold their buffer
+     * ({@code Flux.just}) and single buffers. Reactor Netty's writer releases only Netty buffers,
+     * and Spring's discards none of a flux's, so without this each queued chunk would leak.
+     */
+    private static void releaseDiscarded(Object discarded) {
+        if (discarded instanceof DataBuffer buffer) {
+            DataBufferUtils.release(buffer);
+        } else if (discarded instanceof Fuseable.ScalarCallable<?> scalar) {
+            try {
+                if (scalar.call() instanceof DataBuffer buffer) {
+                    DataBufferUtils.release(buffer);
+                }
+            } catch (Exception e) {
+                // an error chunk holds no buffer
+            }
+        }
     }
 
     /**

@@ -15,18 +15,27 @@ import io.netty.buffer.UnpooledByteBufAllocator;
 import org.junit.jupiter.api.Test;
 import org.reactivestreams.Publisher;
 import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.core.io.buffer.DataBufferUtils;
 import org.springframework.core.io.buffer.DefaultDataBufferFactory;
 import org.springframework.core.io.buffer.NettyDataBufferFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.mock.http.server.reactive.MockServerHttpResponse;
+import org.reactivestreams.Subscription;
+import reactor.core.Disposable;
+import reactor.core.publisher.BaseSubscriber;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Scheduler;
+import reactor.core.scheduler.Schedulers;
 import reactor.test.StepVerifier;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -268,5 +277,117 @@ class MeteredResponseTest {
 
         assertThat(reserved().total()).isZero();
         assertThat(used().output()).isEqualTo(50); // nothing seen: charged at the reservation
+    }
+
+    private static final String EVENT = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+            + "\"model\":\"gpt-4o\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hi\"}}],\"usage\":null}\n\n";
+
+    /**
+     * A writer that takes one buffer, releases it, and waits for a client that has gone away. Its
+     * {@code writeAndFlushWith} takes the chunks ahead as Reactor Netty's {@code sendGroups} does.
+     */
+    private static final class TakesOne extends MockServerHttpResponse {
+        @Override
+        protected Mono<Void> writeWithInternal(Publisher<? extends DataBuffer> body) {
+            return Mono.create(never -> body.subscribe(new BaseSubscriber<DataBuffer>() {
+                @Override
+                protected void hookOnSubscribe(Subscription s) {
+                    request(1);
+                }
+
+                @Override
+                protected void hookOnNext(DataBuffer b) {
+                    DataBufferUtils.release(b);
+                }
+            }));
+        }
+
+        @Override
+        protected Mono<Void> writeAndFlushWithInternal(Publisher<? extends Publisher<? extends DataBuffer>> body) {
+            return writeWithInternal(Flux.from(body).concatMap(chunk -> chunk, 32));
+        }
+    }
+
+    @Test
+    void chunksStillQueuedWhenTheClientGoesAwayAreReleased() {
+        // the upstream's buffers are pooled off-heap memory: each chunk that a cancel leaves queued
+        // must be released, or a gateway under client cancels runs out of direct memory
+        MeteredResponse response = metered(new TakesOne(), STREAM_REQUEST);
+        List<ByteBuf> created = new ArrayList<>();
+        Flux<Publisher<DataBuffer>> chunks = Flux.range(0, 64).<Publisher<DataBuffer>>map(i -> {
+            ByteBuf b = Unpooled.directBuffer().writeBytes(EVENT.getBytes(StandardCharsets.UTF_8));
+            created.add(b);
+            return Flux.just(netty(b));
+        }).hide(); // pushed as the upstream connection pushes them, not pulled one by one
+
+        Disposable write = response.writeAndFlushWith(chunks).subscribe();
+        write.dispose(); // the client goes away
+
+        assertThat(created).hasSizeGreaterThan(1); // more were taken ahead than the writer wrote
+        assertThat(created).allSatisfy(b -> assertThat(b.refCnt()).as("a queued chunk's buffer").isZero());
+    }
+
+    /** A writer that asks for one buffer at a time from a thread of its own, as the client's event loop does. */
+    private static final class OneAtATime extends MockServerHttpResponse {
+        final List<String> received = new CopyOnWriteArrayList<>();
+        private final Scheduler clientLoop;
+
+        OneAtATime(Scheduler clientLoop) {
+            this.clientLoop = clientLoop;
+        }
+
+        @Override
+        protected Mono<Void> writeWithInternal(Publisher<? extends DataBuffer> body) {
+            return Mono.create(done -> body.subscribe(new BaseSubscriber<DataBuffer>() {
+                @Override
+                protected void hookOnSubscribe(Subscription s) {
+                    clientLoop.schedule(() -> request(1));
+                }
+
+                @Override
+                protected void hookOnNext(DataBuffer b) {
+                    received.add(b.toString(StandardCharsets.UTF_8));
+                    DataBufferUtils.release(b);
+                    clientLoop.schedule(() -> request(1));
+                }
+
+                @Override
+                protected void hookOnComplete() {
+                    done.success();
+                }
+
+                @Override
+                protected void hookOnError(Throwable t) {
+                    done.error(t);
+                }
+            }));
+        }
+    }
+
+    @Test
+    void aStreamWhoseChunksArriveOnOneThreadWhileTheWriterAsksFromAnotherArrivesWholeAndInOrder() {
+        // the upstream connection's event loop emits chunks while the client connection's asks
+        // for more: every request must reach the chunk that is current, or the stream stalls
+        Scheduler upstream = Schedulers.newSingle("upstream-loop");
+        Scheduler client = Schedulers.newSingle("client-loop");
+        try {
+            for (int stream = 0; stream < 200; stream++) {
+                OneAtATime writer = new OneAtATime(client);
+                MeteredResponse response = metered(writer, STREAM_REQUEST);
+                Flux<Publisher<DataBuffer>> chunks = Flux.range(0, 64)
+                        .<Publisher<DataBuffer>>map(i -> Flux.just(buffer(i + ":" + EVENT)))
+                        .publishOn(upstream, 1);
+
+                StepVerifier.create(response.writeAndFlushWith(chunks)).expectComplete().verify(Duration.ofSeconds(30));
+
+                assertThat(writer.received).hasSize(64);
+                for (int i = 0; i < 64; i++) {
+                    assertThat(writer.received.get(i)).startsWith(i + ":");
+                }
+            }
+        } finally {
+            upstream.dispose();
+            client.dispose();
+        }
     }
 }

@@ -102,10 +102,14 @@ public final class StreamSoak {
         int upstreamPort = port + 1;
         FakeProvider fake = FakeProvider.start(upstreamPort).replyTokens(256).tokensPerChunk(4)
                 .pacer(StreamPacer.fixed(Duration.ZERO));
-        List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), "-Xms256m", "-Xmx256m", GatewayBenchApp.class.getName(),
-                "--spring.profiles.active=" + variant, "--server.port=" + port,
-                "--bench.upstream=http://127.0.0.1:" + upstreamPort);
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "-Xms256m", "-Xmx256m"));
+        String extra = System.getenv().getOrDefault("GATEWAY_JAVA_OPTS", "").strip();
+        if (!extra.isEmpty()) {
+            cmd.addAll(List.of(extra.split("\\s+"))); // e.g. -Dio.netty.leakDetection.level=paranoid
+        }
+        cmd.addAll(List.of(GatewayBenchApp.class.getName(), "--spring.profiles.active=" + variant,
+                "--server.port=" + port, "--bench.upstream=http://127.0.0.1:" + upstreamPort));
         Process gw = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.resolve("gateway.log").toFile())
                 .start();
         Runtime.getRuntime().addShutdownHook(new Thread(gw::destroyForcibly));
