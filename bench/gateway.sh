@@ -9,7 +9,8 @@
 #   bench/gateway.sh [REDIS_URI] [ROUNDS] [SECONDS] [CONNECTIONS] [BASE_PORT] [PARTS] [RATES] [OPEN_SECONDS] [WARMUP]
 #   PARTS: json,stream,open (default all); RATES: open-loop requests/s (default 200,1000);
 #   OPEN_SECONDS: seconds per open-loop run (default SECONDS); WARMUP: seconds of JSON load per
-#   variant before round 1 (default 20: on two cores less leaves round 1 warming up)
+#   variant before round 1 (default 20: on two cores less leaves round 1 warming up), then a round 0
+#   of the JSON and streamed parts, run as a round is and not recorded
 source "$(dirname "$0")/lib.sh"
 command -v wrk >/dev/null || { echo "bench/gateway.sh needs wrk: apt-get install -y wrk" >&2; exit 2; }
 bench_build
