@@ -32,7 +32,7 @@ final class GenerateSeriesCommand implements Callable<Integer> {
 
     @Option(names = "--regime", paramLabel = "REGIME", description = "A regime of the zoo: steady-weekly, linear-growth, "
             + "exponential-growth, shifts-up, shifts-down, launch-decay, successor, bursts, no-weekly, month-start, "
-            + "missing-days.")
+            + "missing-days, ramp-up.")
     private String regime;
 
     @Option(names = "--zoo", paramLabel = "DIR", description = "Write every regime for seeds 1..--seeds into DIR.")

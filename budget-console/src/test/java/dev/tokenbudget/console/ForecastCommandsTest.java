@@ -45,7 +45,8 @@ class ForecastCommandsTest {
                 .isZero();
         // one noise-floor row per series, shrinking as the month goes by
         List<String> floors = gen.out().lines().filter(l -> l.matches("[a-z-]+-1 .*")).toList();
-        assertThat(floors).hasSize(11);
+        int regimes = dev.tokenbudget.forecast.RegimeZoo.Regime.values().length; // 12 since ramp-up
+        assertThat(floors).hasSize(regimes);
         assertThat(floors).allSatisfy(l -> {
             String[] f = l.trim().split(" +");
             assertThat(Double.parseDouble(f[1])).isGreaterThan(Double.parseDouble(f[4])).isLessThan(3);
@@ -53,17 +54,17 @@ class ForecastCommandsTest {
         assertThat(cli.run("backtest", "--all", dir.toString())).as(cli.err()).isZero();
         List<String> lines = cli.out().lines().toList();
         assertThat(lines.get(0)).contains("series", "model", "holt-w", "/best", "/hw", "cov80", "cov95");
-        assertThat(lines).hasSize(1 + 11 + 2 + 4);
+        assertThat(lines).hasSize(1 + regimes + 2 + 4);
         assertThat(lines.get(1)).startsWith("bursts-1").contains(" 10 ");
-        assertThat(lines.get(12)).startsWith("all (pooled coverage)");
-        assertThat(lines.get(13)).startsWith("predictive alert (limit: previous window +10%)");
-        assertThat(lines.subList(14, 18)).allSatisfy(l -> assertThat(l).contains("precision", "recall"));
-        assertThat(lines.subList(14, 18)).filteredOn(l -> l.contains("(the alert's rule)")).singleElement()
+        assertThat(lines.get(1 + regimes)).startsWith("all (pooled coverage)");
+        assertThat(lines.get(2 + regimes)).startsWith("predictive alert (limit: previous window +10%)");
+        assertThat(lines.subList(3 + regimes, 7 + regimes)).allSatisfy(l -> assertThat(l).contains("precision", "recall"));
+        assertThat(lines.subList(3 + regimes, 7 + regimes)).filteredOn(l -> l.contains("(the alert's rule)")).singleElement()
                 .satisfies(l -> assertThat(l).contains("expected above the limit"));
         Terminal json = new Terminal();
         assertThat(json.run("backtest", "--all", dir.toString(), "--json")).isZero();
         JsonNode root = JSON.readTree(json.out());
-        assertThat(root.get("series")).hasSize(11);
+        assertThat(root.get("series")).hasSize(regimes);
         assertThat(root.get("alerts").get("rule").asText()).isEqualTo("expected");
         assertThat(root.get("alerts").get("rules")).hasSize(4);
         JsonNode row = root.get("series").get(0);
@@ -110,8 +111,8 @@ class ForecastCommandsTest {
                 .series()));
         assertThat(cli.run("generate-series", "--zoo", dir.toString(), "--seeds", "2", "--days", "40")).isZero();
         try (var files = Files.list(dir)) {
-            assertThat(files.map(p -> p.getFileName().toString()).toList()).hasSize(22)
-                    .contains("steady-weekly-1.csv", "missing-days-2.csv");
+            assertThat(files.map(p -> p.getFileName().toString()).toList()).hasSize(24)
+                    .contains("steady-weekly-1.csv", "missing-days-2.csv", "ramp-up-2.csv");
         }
         assertThat(cli.run("generate-series", "--regime", "sideways")).isEqualTo(2);
         assertThat(cli.err()).contains("--regime must be one of [steady-weekly,", "was 'sideways'");

@@ -19,7 +19,7 @@ public final class RegimeZoo {
     /** The kinds of workload. */
     public enum Regime {
         STEADY_WEEKLY, LINEAR_GROWTH, EXPONENTIAL_GROWTH, SHIFTS_UP, SHIFTS_DOWN, LAUNCH_DECAY, SUCCESSOR, BURSTS,
-        NO_WEEKLY, MONTH_START, MISSING_DAYS;
+        NO_WEEKLY, MONTH_START, MISSING_DAYS, RAMP_UP;
 
         /** The name on the command line and in file names: {@code steady-weekly}. */
         public String slug() {
@@ -148,6 +148,21 @@ public final class RegimeZoo {
                     for (int i = at; i < Math.min(days, at + len); i++) {
                         mult[i] *= f;
                     }
+                }
+            }
+            case RAMP_UP -> {
+                // a new budget's ramp (a feature launched, a team onboarded): from a low start the traffic grows by a
+                // constant 2.5 to 6 % a day until it is x2 to x4 its level before (12 to 56 days), then holds there;
+                // the next ramp starts 100 to 160 days after the last
+                for (int at = 14 + rnd.nextInt(30); at < days; at += 100 + rnd.nextInt(61)) {
+                    double f = 2 + 2 * rnd.nextDouble();
+                    double rate = 0.025 + 0.035 * rnd.nextDouble();
+                    int span = (int) Math.round(Math.log(f) / Math.log(1 + rate));
+                    events.add(new Event(start.plusDays(at), span, f));
+                    for (int i = at; i < days; i++) {
+                        mult[i] *= Math.pow(f, Math.min(1.0, (i - at + 1.0) / span));
+                    }
+                    growth *= f;
                 }
             }
             case MONTH_START -> {

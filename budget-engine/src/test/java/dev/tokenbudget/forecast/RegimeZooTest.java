@@ -169,6 +169,55 @@ class RegimeZooTest {
     }
 
     @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
+    void rampsGrowAFewPercentADayFromALowStartToAPlateau(long seed) {
+        Generated g = gen(Regime.RAMP_UP, seed);
+        DailySeries s = g.series();
+        assertThat(g.events()).hasSizeGreaterThanOrEqualTo(3);
+        assertThat(index(g.events().get(0).day())).isBetween(14, 43);
+        double product = 1;
+        for (int k = 0; k < g.events().size(); k++) {
+            Event e = g.events().get(k);
+            product *= e.factor();
+            int i = index(e.day());
+            int end = i + e.days();
+            double perDay = Math.pow(e.factor(), 1.0 / e.days()) - 1;
+            assertThat(e.days()).as(e.toString()).isBetween(12, 56);
+            assertThat(perDay).as(e.toString()).isBetween(0.024, 0.062);
+            if (end + 28 > DAYS) {
+                continue;
+            }
+            double before = mean(s, i - 14, i);
+            // the plateau: x factor the level before, and flat until the next ramp (or for four weeks)
+            int next = k + 1 < g.events().size() ? index(g.events().get(k + 1).day()) : Math.min(DAYS, end + 28);
+            double plateau = mean(s, end, end + 14);
+            assertThat(plateau / before).as(e.toString()).isCloseTo(e.factor(), within(0.12 * e.factor()));
+            assertThat(mean(s, next - 14, next) / plateau).as(e.toString()).isCloseTo(1.0, within(0.08));
+            // a constant rate, neither a step nor a straight line: on the generator's mean path each day of the ramp
+            // is (1 + rate)^7 its weekday a week before, and the plateau's the same as a week before
+            for (int d = i + 7; d < next; d++) {
+                double week = d < end ? Math.pow(1 + perDay, 7) : d >= end + 6 ? 1 : Double.NaN;
+                if (!Double.isNaN(week)) {
+                    assertThat(g.mean()[d] / g.mean()[d - 7]).as(e + " day " + d).isCloseTo(week, within(1e-9));
+                }
+            }
+            // and the usage follows it: each week of the ramp within the noise of the level before times (1 + rate)
+            // to the power of its days into the ramp
+            for (int w = i; w + 7 <= end; w += 7) {
+                double stated = 0;
+                for (int d = w; d < w + 7; d++) {
+                    stated += Math.pow(1 + perDay, d - i + 1) / 7;
+                }
+                assertThat(mean(s, w, w + 7) / before).as(e + " week from day " + w)
+                        .isCloseTo(stated, within(0.2 * stated));
+            }
+        }
+        assertThat(g.growth()).isCloseTo(product, within(1e-9 * product));
+        // from a low start: the last four weeks at least x8 the first two
+        assertThat(mean(s, DAYS - 28, DAYS) / mean(s, 0, 14)).isGreaterThan(8);
+    }
+
+    @ParameterizedTest
     @ValueSource(longs = {1, 2, 3, 4})
     void burstsOfOneToFiveDaysAreWhereStatedAndNowhereElse(long seed) {
         Generated g = gen(Regime.BURSTS, seed);
