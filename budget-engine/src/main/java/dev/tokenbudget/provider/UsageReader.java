@@ -31,6 +31,7 @@ public final class UsageReader {
     private Mode mode;
     private SseParser sse;
     private JsonScanner json;
+    private JsonScanner events;
     private EventStreamDecoder frames;
     private long bytes;
     private boolean finished;
@@ -110,6 +111,9 @@ public final class UsageReader {
             if (frames != null) {
                 frames.finish();
             }
+            if (events != null) {
+                events.close();
+            }
             if (json != null) {
                 json.end();
                 collector.endBody(json.failure());
@@ -136,6 +140,14 @@ public final class UsageReader {
         return frames;
     }
 
+    /** The scanner of a stream's documents (events, frames), one per response. */
+    private JsonScanner scanner() {
+        if (events == null) {
+            events = new JsonScanner(collector.paths(), collector::value);
+        }
+        return events;
+    }
+
     private SseParser sse() {
         if (sse == null) {
             sse = new SseParser(new EventReader(), maxEventBytes);
@@ -144,14 +156,16 @@ public final class UsageReader {
     }
 
     /**
-     * Runs a fresh JSON scanner over each event's data that the collector {@link UsageCollector#wants}:
+     * Runs the stream's JSON scanner over each event's data that the collector {@link UsageCollector#wants}:
      * an event's data is held (up to {@link #HELD_CAP} bytes) until its end, searched for the
      * collector's {@link EventKeys}, and parsed only when it may hold them; a longer event is parsed
-     * as it arrives, as every event was before.
+     * as it arrives, as every event was before. Each event is one document of the scanner
+     * ({@link JsonScanner#endDocument()}), judged as if it had a scanner of its own.
      */
     private final class EventReader implements SseListener {
         private String type;
-        private JsonScanner event;
+        /** Whether the current event is being parsed. */
+        private boolean parsing;
         private byte[] held;
         private int heldLen;
 
@@ -162,14 +176,14 @@ public final class UsageReader {
 
         @Override
         public void onData(byte[] b, int off, int len) {
-            if (event == null && searchEvents && collector.eventKeys() != null && heldLen + len <= HELD_CAP) {
+            if (!parsing && searchEvents && collector.eventKeys() != null && heldLen + len <= HELD_CAP) {
                 hold(b, off, len);
                 return;
             }
-            if (event == null) {
+            if (!parsing) {
                 startEvent();
             }
-            event.feed(b, off, len);
+            scanner().feed(b, off, len);
         }
 
         private void hold(byte[] b, int off, int len) {
@@ -181,26 +195,25 @@ public final class UsageReader {
             heldLen += len;
         }
 
-        /** A scanner for the current event, fed what was held of it. */
+        /** The current event is to be parsed: the scanner is fed what was held of it. */
         private void startEvent() {
             collector.begin(type);
-            event = new JsonScanner(collector.paths(), collector::value);
+            parsing = true;
             if (heldLen > 0) {
-                event.feed(held, 0, heldLen);
+                scanner().feed(held, 0, heldLen);
                 heldLen = 0;
             }
         }
 
         @Override
         public void onEventEnd() {
-            if (event == null && heldLen > 0 && collector.wants(held, 0, heldLen)) {
+            if (!parsing && heldLen > 0 && collector.wants(held, 0, heldLen)) {
                 startEvent();
             }
-            if (event != null) {
-                event.end();
-                collector.end(event.failure());
+            if (parsing) {
+                collector.end(scanner().endDocument());
             }
-            event = null;
+            parsing = false;
             type = null;
             heldLen = 0;
         }
@@ -213,9 +226,12 @@ public final class UsageReader {
 
         @Override
         public void onEventTooLarge() {
+            if (parsing) {
+                scanner().endDocument(); // the scanner is readied for the next event; this one is dropped
+            }
             collector.end("event too large");
             collector.note("an event exceeded " + maxEventBytes + " bytes and was skipped");
-            event = null;
+            parsing = false;
             type = null;
             heldLen = 0;
         }
@@ -247,10 +263,9 @@ public final class UsageReader {
                 return;
             }
             collector.begin(header(headers, ":event-type"));
-            JsonScanner s = new JsonScanner(collector.paths(), collector::value);
+            JsonScanner s = scanner();
             s.feed(payload, 0, payload.length);
-            s.end();
-            collector.end(s.failure());
+            collector.end(s.endDocument());
         }
 
         @Override
