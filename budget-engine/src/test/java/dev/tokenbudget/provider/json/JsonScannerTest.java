@@ -161,4 +161,20 @@ class JsonScannerTest {
         String deep = "[".repeat(2000) + "]".repeat(2000);
         assertThat(scan(deep).get("failure").text()).startsWith("malformed JSON");
     }
+
+    @Test
+    void anIntegerKeepsItsLiteralWhetherOrNotItIsACount() {
+        // a count's text is made when asked for, as Jackson gives it (-0 as 0); values that are not
+        // counts keep the literal Jackson read
+        String[] json = {"0", "-0", "12", "9007199254740991", "9007199254740992", "-5", "123456789012345678901"};
+        String[] literals = {"0", "0", "12", "9007199254740991", "9007199254740992", "-5", "123456789012345678901"};
+        long[] counts = {0, 0, 12, Scalar.MAX_COUNT, Scalar.INVALID, Scalar.INVALID, Scalar.INVALID};
+        for (int i = 0; i < literals.length; i++) {
+            Scalar v = scan("{\"usage\":{\"in\":" + json[i] + "}}").get("usage.in");
+            assertThat(v.text()).isEqualTo(literals[i]);
+            assertThat(v.count()).as(literals[i]).isEqualTo(counts[i]);
+            assertThat(v).isEqualTo(new Scalar(Scalar.Kind.NUMBER, literals[i], counts[i]));
+            assertThat(v.toString()).isEqualTo("Scalar[kind=NUMBER, text=" + literals[i] + ", count=" + counts[i] + "]");
+        }
+    }
 }
