@@ -61,7 +61,7 @@ final class DocValues {
     private int indexOf(String path) {
         for (int i = 0; i < size; i++) {
             String p = paths[i];
-            if (p == path || p.hashCode() == path.hashCode() && p.equals(path)) {
+            if (p == path || p.equals(path)) {
                 return i;
             }
         }

@@ -31,7 +31,8 @@ public final class UsageReader {
     private Mode mode;
     private SseParser sse;
     private JsonScanner json;
-    private JsonScanner events;
+    private JsonScanner documents;
+    private EventReader events;
     private EventStreamDecoder frames;
     private long bytes;
     private boolean finished;
@@ -82,6 +83,7 @@ public final class UsageReader {
         }
         if (mode == Mode.SSE) {
             sse().feed(b, off, len);
+            events.keepPiece();
         } else if (mode == Mode.EVENTS) {
             frames().feed(b, off, len);
         } else {
@@ -111,8 +113,8 @@ public final class UsageReader {
             if (frames != null) {
                 frames.finish();
             }
-            if (events != null) {
-                events.close();
+            if (documents != null) {
+                documents.close();
             }
             if (json != null) {
                 json.end();
@@ -142,22 +144,24 @@ public final class UsageReader {
 
     /** The scanner of a stream's documents (events, frames), one per response. */
     private JsonScanner scanner() {
-        if (events == null) {
-            events = new JsonScanner(collector.paths(), collector::value);
+        if (documents == null) {
+            documents = new JsonScanner(collector.paths(), collector::value);
         }
-        return events;
+        return documents;
     }
 
     private SseParser sse() {
         if (sse == null) {
-            sse = new SseParser(new EventReader(), maxEventBytes);
+            events = new EventReader();
+            sse = new SseParser(events, maxEventBytes);
         }
         return sse;
     }
 
     /**
      * Runs the stream's JSON scanner over each event's data that the collector {@link UsageCollector#wants}:
-     * an event's data is held (up to {@link #HELD_CAP} bytes) until its end, searched for the
+     * an event's data is kept (up to {@link #HELD_CAP} bytes: read in place while it is one piece of
+     * the chunk being fed, else copied) until its end, searched for the
      * collector's {@link EventKeys}, and parsed only when it may hold them; a longer event is parsed
      * as it arrives, as every event was before. Each event is one document of the scanner
      * ({@link JsonScanner#endDocument()}), judged as if it had a scanner of its own.
@@ -166,6 +170,10 @@ public final class UsageReader {
         private String type;
         /** Whether the current event is being parsed. */
         private boolean parsing;
+        /** The event's data while it is one piece of the chunk being fed: searched in place, not copied. */
+        private byte[] piece;
+        private int pieceOff;
+        private int pieceLen;
         private byte[] held;
         private int heldLen;
 
@@ -176,14 +184,30 @@ public final class UsageReader {
 
         @Override
         public void onData(byte[] b, int off, int len) {
-            if (!parsing && searchEvents && collector.eventKeys() != null && heldLen + len <= HELD_CAP) {
-                hold(b, off, len);
+            if (!parsing && searchEvents && collector.eventKeys() != null && heldLen + pieceLen + len <= HELD_CAP) {
+                if (heldLen == 0 && pieceLen == 0) {
+                    piece = b;
+                    pieceOff = off;
+                    pieceLen = len;
+                } else {
+                    keepPiece();
+                    hold(b, off, len);
+                }
                 return;
             }
             if (!parsing) {
                 startEvent();
             }
             scanner().feed(b, off, len);
+        }
+
+        /** The chunk's bytes are read only until its feed returns: a piece of the event still in them is copied. */
+        void keepPiece() {
+            if (pieceLen > 0) {
+                hold(piece, pieceOff, pieceLen);
+            }
+            piece = null;
+            pieceLen = 0;
         }
 
         private void hold(byte[] b, int off, int len) {
@@ -195,19 +219,32 @@ public final class UsageReader {
             heldLen += len;
         }
 
-        /** The current event is to be parsed: the scanner is fed what was held of it. */
+        private void forget() {
+            piece = null;
+            pieceLen = 0;
+            heldLen = 0;
+        }
+
+        /** The current event is to be parsed: the scanner is fed what was kept of it. */
         private void startEvent() {
             collector.begin(type);
             parsing = true;
-            if (heldLen > 0) {
+            if (pieceLen > 0) {
+                scanner().feed(piece, pieceOff, pieceLen);
+            } else if (heldLen > 0) {
                 scanner().feed(held, 0, heldLen);
-                heldLen = 0;
             }
+            forget();
+        }
+
+        private boolean wanted() {
+            return pieceLen > 0 ? collector.wants(piece, pieceOff, pieceLen)
+                    : heldLen > 0 && collector.wants(held, 0, heldLen);
         }
 
         @Override
         public void onEventEnd() {
-            if (!parsing && heldLen > 0 && collector.wants(held, 0, heldLen)) {
+            if (!parsing && wanted()) {
                 startEvent();
             }
             if (parsing) {
@@ -215,13 +252,13 @@ public final class UsageReader {
             }
             parsing = false;
             type = null;
-            heldLen = 0;
+            forget();
         }
 
         @Override
         public void onEventSkipped() {
             type = null;
-            heldLen = 0;
+            forget();
         }
 
         @Override
@@ -233,7 +270,7 @@ public final class UsageReader {
             collector.note("an event exceeded " + maxEventBytes + " bytes and was skipped");
             parsing = false;
             type = null;
-            heldLen = 0;
+            forget();
         }
     }
 

@@ -96,4 +96,23 @@ class StreamDocumentsTest {
         assertThat(partial.outputTokens()).isEqualTo(1);
         assertThat(partial.complete()).isFalse();
     }
+
+    @Test
+    void anEventReadInPlaceIsCopiedBeforeTheCallersArrayIsReused() {
+        // as ResponseMeter feeds an off-heap buffer: through one array, overwritten after each feed
+        byte[] b = OPENAI.replace("data: ", "data:").getBytes(StandardCharsets.UTF_8);
+        for (int size = 1; size <= 64; size++) {
+            UsageReader r = new UsageReader(ProviderCodec.of(Family.OPENAI).usageCollector(Endpoint.CHAT_COMPLETIONS),
+                    "text/event-stream", SseParser.DEFAULT_MAX_EVENT_BYTES);
+            byte[] scratch = new byte[size];
+            for (int at = 0; at < b.length; at += size) {
+                int n = Math.min(size, b.length - at);
+                System.arraycopy(b, at, scratch, 0, n);
+                r.feed(scratch, 0, n);
+                java.util.Arrays.fill(scratch, (byte) '}');
+            }
+            assertThat(Payloads.describe(r.finish())).as("pieces of %d", size)
+                    .isEqualTo("model=gpt-4.1 in=412 out=41 cached=128 reasoning=null complete=true error=null");
+        }
+    }
 }
