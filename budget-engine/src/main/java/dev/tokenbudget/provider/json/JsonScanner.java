@@ -383,28 +383,7 @@ public final class JsonScanner {
         if (path == null) {
             return;
         }
-        Scalar s = switch (t) {
-            case VALUE_NUMBER_INT -> parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER
-                    ? Scalar.integer(parser.getText(), parser.getBigIntegerValue())
-                    : integer(parser.getLongValue());
-            case VALUE_NUMBER_FLOAT -> Scalar.decimal(parser.getText());
-            case VALUE_STRING -> {
-                String v = parser.getText();
-                yield new Scalar(Scalar.Kind.STRING, v.length() > Scalar.TEXT_CAP ? v.substring(0, Scalar.TEXT_CAP)
-                        : v, Scalar.INVALID);
-            }
-            case VALUE_TRUE, VALUE_FALSE -> new Scalar(Scalar.Kind.BOOLEAN, parser.getText(), Scalar.INVALID);
-            default -> new Scalar(Scalar.Kind.NULL, null, Scalar.INVALID);
-        };
-        sink.value(path, s);
-    }
-
-    /** An integer that fits a long: its literal is made a String here only when it is not a count. */
-    private Scalar integer(long v) throws IOException {
-        if (v >= 0 && v <= Scalar.MAX_COUNT) {
-            return Scalar.count(v);
-        }
-        return Scalar.integer(parser.getText(), v);
+        sink.value(path, Scalar.read(t, parser));
     }
 
     /** The wanted path of a value named {@code field} at the current depth, or null when it is not one. */

@@ -1,5 +1,9 @@
 package dev.tokenbudget.provider.json;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+
+import java.io.IOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.Objects;
@@ -43,9 +47,25 @@ public final class Scalar {
         this.count = count;
     }
 
-    /** An integer literal that is a valid count: its text is made when asked for. */
-    static Scalar count(long v) {
-        return new Scalar(Kind.NUMBER, null, v);
+    /** The scalar {@code parser} stands on, a value token {@code t}. */
+    static Scalar read(JsonToken t, JsonParser parser) throws IOException {
+        return switch (t) {
+            case VALUE_NUMBER_INT -> parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                    ? integer(parser.getText(), parser.getBigIntegerValue())
+                    : integer(parser.getLongValue(), parser);
+            case VALUE_NUMBER_FLOAT -> decimal(parser.getText());
+            case VALUE_STRING -> {
+                String v = parser.getText();
+                yield new Scalar(Kind.STRING, v.length() > TEXT_CAP ? v.substring(0, TEXT_CAP) : v, INVALID);
+            }
+            case VALUE_TRUE, VALUE_FALSE -> new Scalar(Kind.BOOLEAN, parser.getText(), INVALID);
+            default -> new Scalar(Kind.NULL, null, INVALID);
+        };
+    }
+
+    /** An integer that fits a long: its literal is made a String here only when it is not a count. */
+    private static Scalar integer(long v, JsonParser parser) throws IOException {
+        return v >= 0 && v <= MAX_COUNT ? new Scalar(Kind.NUMBER, null, v) : integer(parser.getText(), v);
     }
 
     /** An integer that fits a long, with its literal. */
