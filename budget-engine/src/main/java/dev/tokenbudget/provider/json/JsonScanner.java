@@ -131,10 +131,11 @@ public final class JsonScanner {
     }
 
     /**
-     * A document of a stream read with {@link #endDocument()} longer than this lets its parser go at
-     * its end, so that a stream does not hold a long string's buffer from one event to the next.
+     * Bytes a parser reads over the documents of a stream ({@link #endDocument()}) before it is let
+     * go at the end of one: a stream holds no long string's buffer, nor the names of more than this
+     * many bytes of documents, from one event to the next.
      */
-    static final int REUSE_CAP = 16 * 1024;
+    static final int REUSE_CAP = 64 * 1024;
 
     private final Paths paths;
     private final Sink sink;
@@ -143,8 +144,10 @@ public final class JsonScanner {
     // null until the first byte, and again after a document that leaves it unfit for the next
     private JsonParser parser;
     private ByteArrayFeeder feeder;
-    // bytes of the current document fed so far, and whether its first byte opens an object or array
+    // bytes of the current document fed so far, and whether its first byte opens an object or array;
+    // bytes the parser read
     private long docBytes;
+    private long parserBytes;
     private boolean startsContainer;
     // per level, the dotted path leading to it ("usage.") or null when no wanted path lies below
     private String[] prefixes = new String[16];
@@ -186,6 +189,7 @@ public final class JsonScanner {
         }
         parser = p;
         feeder = (ByteArrayFeeder) p.getNonBlockingInputFeeder();
+        parserBytes = 0;
     }
 
     /** Feeds the next bytes. The array is read before this returns and not kept. */
@@ -202,6 +206,7 @@ public final class JsonScanner {
             }
         }
         docBytes += len;
+        parserBytes += len;
         separators.feed(b, off, len);
     }
 
@@ -213,13 +218,13 @@ public final class JsonScanner {
      * most events cost to read) only when this one began with <code>{</code> or {@code [} and was
      * one object or array, closed, with only blanks after it: the parser then stands where a fresh
      * one would before an object or an array. Any other document is judged at the end of its input
-     * like a document alone, and the next one starts on a fresh parser, as does the one after a
-     * document longer than {@value #REUSE_CAP} bytes (its long strings' buffers are let go).
+     * like a document alone, and the next one starts on a fresh parser, as does the one after the
+     * parser read {@value #REUSE_CAP} bytes.
      */
     public String endDocument() {
         String why = failure;
         boolean keep = why == null && (docBytes == 0 || startsContainer && depth == 0 && separators.closedAlone()
-                && docBytes <= REUSE_CAP);
+                && parserBytes <= REUSE_CAP);
         if (!keep) {
             if (why == null) {
                 why = finishInput();

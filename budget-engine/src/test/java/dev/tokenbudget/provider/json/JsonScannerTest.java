@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -176,5 +177,25 @@ class JsonScannerTest {
             assertThat(v).isEqualTo(new Scalar(Scalar.Kind.NUMBER, literals[i], counts[i]));
             assertThat(v.toString()).isEqualTo("Scalar[kind=NUMBER, text=" + literals[i] + ", count=" + counts[i] + "]");
         }
+    }
+
+    @Test
+    void oneScannerReadsAStreamOfDocumentsPastTheBytesAParserServes() {
+        // every document well-formed: the parser is kept, then let go after REUSE_CAP bytes and renewed
+        List<Long> seen = new java.util.ArrayList<>();
+        JsonScanner s = new JsonScanner(PATHS, (path, v) -> seen.add(v.count()));
+        long fed = 0;
+        for (int i = 0; i < 3000; i++) {
+            String doc = "{\"name" + i + "\":\"" + (i % 500 == 0 ? "x".repeat(20_000) : "") + "\",\"usage\":{\"in\":"
+                    + i + "}}";
+            byte[] b = doc.getBytes(StandardCharsets.UTF_8);
+            fed += b.length;
+            s.feed(b, 0, b.length / 2);
+            s.feed(b, b.length / 2, b.length - b.length / 2);
+            assertThat(s.endDocument()).as("document %d", i).isNull();
+            assertThat(seen).as("document %d", i).hasSize(i + 1).last().isEqualTo((long) i);
+        }
+        assertThat(fed).isGreaterThan(3L * JsonScanner.REUSE_CAP);
+        s.close();
     }
 }
