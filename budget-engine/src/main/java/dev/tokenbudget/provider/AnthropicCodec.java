@@ -90,6 +90,15 @@ final class AnthropicCodec implements ProviderCodec {
          */
         private static final EventKeys KEYS = EventKeys.of("usage", "error", "message_delta", "message_stop");
 
+        /** The counts' paths under {@code usage.} and {@code message.usage.}: input, cache write, cache read, output. */
+        private static final String[] USAGE = counts("usage.");
+        private static final String[] MESSAGE_USAGE = counts("message.usage.");
+
+        private static String[] counts(String prefix) {
+            return new String[] {prefix + "input_tokens", prefix + "cache_creation_input_tokens",
+                prefix + "cache_read_input_tokens", prefix + "output_tokens"};
+        }
+
         private Long uncached;
         private Long cacheWrite;
         private Long cacheRead;
@@ -114,24 +123,24 @@ final class AnthropicCodec implements ProviderCodec {
             model(text("model"));
             model(text("message.model"));
             if ("message_start".equals(type)) {
-                take("message.usage.");
+                take(MESSAGE_USAGE);
             } else if ("message_delta".equals(type)) {
-                take("usage.");
+                take(USAGE);
                 // server tools send several deltas; only the one with a stop reason is final
                 complete = output != null && has("delta.stop_reason");
             } else if ("message_stop".equals(type)) {
                 complete = output != null;
             } else if ("message".equals(type) || (type == null && has("usage.output_tokens"))) {
-                take("usage.");
+                take(USAGE);
                 complete = input != null && output != null;
             }
         }
 
-        private void take(String prefix) {
-            Long in = count(prefix + "input_tokens");
-            Long write = count(prefix + "cache_creation_input_tokens");
-            Long read = count(prefix + "cache_read_input_tokens");
-            Long out = count(prefix + "output_tokens");
+        private void take(String[] counts) {
+            Long in = count(counts[0]);
+            Long write = count(counts[1]);
+            Long read = count(counts[2]);
+            Long out = count(counts[3]);
             if (in != null) {
                 uncached = in;
             }

@@ -222,6 +222,14 @@ final class OpenAiCodec implements ProviderCodec {
          * event (its {@code "type":"error"}) or a failed response's {@code response.error} holds "error".
          */
         private static final EventKeys KEYS = EventKeys.of("usage", "error");
+        /** The counts' paths under {@code usage.} and {@code response.usage.}: input, output, cached, reasoning. */
+        private static final String[] USAGE = counts("usage.");
+        private static final String[] RESPONSE_USAGE = counts("response.usage.");
+
+        private static String[] counts(String prefix) {
+            return new String[] {prefix + "input_tokens", prefix + "output_tokens",
+                prefix + "input_tokens_details.cached_tokens", prefix + "output_tokens_details.reasoning_tokens"};
+        }
 
         @Override
         protected JsonScanner.Paths paths() {
@@ -248,22 +256,22 @@ final class OpenAiCodec implements ProviderCodec {
                 error(text("message"));
             }
             if (has("usage.input_tokens") || has("usage.output_tokens")) {
-                take("usage.");
+                take(USAGE);
             } else if (has("response.usage.input_tokens") || has("response.usage.output_tokens")) {
-                take("response.usage.");
+                take(RESPONSE_USAGE);
             }
         }
 
-        private void take(String prefix) {
-            Long in = count(prefix + "input_tokens");
-            Long out = count(prefix + "output_tokens");
+        private void take(String[] counts) {
+            Long in = count(counts[0]);
+            Long out = count(counts[1]);
             if (in == null || out == null) {
                 return;
             }
             input = in;
             output = out;
-            cached = count(prefix + "input_tokens_details.cached_tokens");
-            reasoning = count(prefix + "output_tokens_details.reasoning_tokens");
+            cached = count(counts[2]);
+            reasoning = count(counts[3]);
             complete = true;
         }
     }

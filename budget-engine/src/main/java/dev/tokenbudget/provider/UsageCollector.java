@@ -3,8 +3,6 @@ package dev.tokenbudget.provider;
 import dev.tokenbudget.provider.json.JsonScanner;
 import dev.tokenbudget.provider.json.Scalar;
 
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Turns the JSON documents of one response (the whole body, or each SSE event's data) into a
@@ -15,7 +13,7 @@ import java.util.Map;
 public abstract class UsageCollector {
 
     /** Values of the current document, last one wins (Gemini's JSON-array stream repeats paths cumulatively). */
-    protected final Map<String, Scalar> doc = new HashMap<>();
+    final DocValues doc = new DocValues();
     /** The current SSE event's type ({@code event:} line), or null. */
     protected String eventType;
 

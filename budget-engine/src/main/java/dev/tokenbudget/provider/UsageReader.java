@@ -31,6 +31,8 @@ public final class UsageReader {
     private Mode mode;
     private SseParser sse;
     private JsonScanner json;
+    private JsonScanner documents;
+    private EventReader events;
     private EventStreamDecoder frames;
     private long bytes;
     private boolean finished;
@@ -81,6 +83,7 @@ public final class UsageReader {
         }
         if (mode == Mode.SSE) {
             sse().feed(b, off, len);
+            events.keepPiece();
         } else if (mode == Mode.EVENTS) {
             frames().feed(b, off, len);
         } else {
@@ -110,6 +113,9 @@ public final class UsageReader {
             if (frames != null) {
                 frames.finish();
             }
+            if (documents != null) {
+                documents.close();
+            }
             if (json != null) {
                 json.end();
                 collector.endBody(json.failure());
@@ -136,22 +142,38 @@ public final class UsageReader {
         return frames;
     }
 
+    /** The scanner of a stream's documents (events, frames), one per response. */
+    private JsonScanner scanner() {
+        if (documents == null) {
+            documents = new JsonScanner(collector.paths(), collector::value);
+        }
+        return documents;
+    }
+
     private SseParser sse() {
         if (sse == null) {
-            sse = new SseParser(new EventReader(), maxEventBytes);
+            events = new EventReader();
+            sse = new SseParser(events, maxEventBytes);
         }
         return sse;
     }
 
     /**
-     * Runs a fresh JSON scanner over each event's data that the collector {@link UsageCollector#wants}:
-     * an event's data is held (up to {@link #HELD_CAP} bytes) until its end, searched for the
+     * Runs the stream's JSON scanner over each event's data that the collector {@link UsageCollector#wants}:
+     * an event's data is kept (up to {@link #HELD_CAP} bytes: read in place while it is one piece of
+     * the chunk being fed, else copied) until its end, searched for the
      * collector's {@link EventKeys}, and parsed only when it may hold them; a longer event is parsed
-     * as it arrives, as every event was before.
+     * as it arrives, as every event was before. Each event is one document of the scanner
+     * ({@link JsonScanner#endDocument()}), judged as if it had a scanner of its own.
      */
     private final class EventReader implements SseListener {
         private String type;
-        private JsonScanner event;
+        /** Whether the current event is being parsed. */
+        private boolean parsing;
+        /** The event's data while it is one piece of the chunk being fed: searched in place, not copied. */
+        private byte[] piece;
+        private int pieceOff;
+        private int pieceLen;
         private byte[] held;
         private int heldLen;
 
@@ -162,14 +184,30 @@ public final class UsageReader {
 
         @Override
         public void onData(byte[] b, int off, int len) {
-            if (event == null && searchEvents && collector.eventKeys() != null && heldLen + len <= HELD_CAP) {
-                hold(b, off, len);
+            if (!parsing && searchEvents && collector.eventKeys() != null && heldLen + pieceLen + len <= HELD_CAP) {
+                if (heldLen == 0 && pieceLen == 0) {
+                    piece = b;
+                    pieceOff = off;
+                    pieceLen = len;
+                } else {
+                    keepPiece();
+                    hold(b, off, len);
+                }
                 return;
             }
-            if (event == null) {
+            if (!parsing) {
                 startEvent();
             }
-            event.feed(b, off, len);
+            scanner().feed(b, off, len);
+        }
+
+        /** The chunk's bytes are read only until its feed returns: a piece of the event still in them is copied. */
+        void keepPiece() {
+            if (pieceLen > 0) {
+                hold(piece, pieceOff, pieceLen);
+            }
+            piece = null;
+            pieceLen = 0;
         }
 
         private void hold(byte[] b, int off, int len) {
@@ -181,43 +219,58 @@ public final class UsageReader {
             heldLen += len;
         }
 
-        /** A scanner for the current event, fed what was held of it. */
+        private void forget() {
+            piece = null;
+            pieceLen = 0;
+            heldLen = 0;
+        }
+
+        /** The current event is to be parsed: the scanner is fed what was kept of it. */
         private void startEvent() {
             collector.begin(type);
-            event = new JsonScanner(collector.paths(), collector::value);
-            if (heldLen > 0) {
-                event.feed(held, 0, heldLen);
-                heldLen = 0;
+            parsing = true;
+            if (pieceLen > 0) {
+                scanner().feed(piece, pieceOff, pieceLen);
+            } else if (heldLen > 0) {
+                scanner().feed(held, 0, heldLen);
             }
+            forget();
+        }
+
+        private boolean wanted() {
+            return pieceLen > 0 ? collector.wants(piece, pieceOff, pieceLen)
+                    : heldLen > 0 && collector.wants(held, 0, heldLen);
         }
 
         @Override
         public void onEventEnd() {
-            if (event == null && heldLen > 0 && collector.wants(held, 0, heldLen)) {
+            if (!parsing && wanted()) {
                 startEvent();
             }
-            if (event != null) {
-                event.end();
-                collector.end(event.failure());
+            if (parsing) {
+                collector.end(scanner().endDocument());
             }
-            event = null;
+            parsing = false;
             type = null;
-            heldLen = 0;
+            forget();
         }
 
         @Override
         public void onEventSkipped() {
             type = null;
-            heldLen = 0;
+            forget();
         }
 
         @Override
         public void onEventTooLarge() {
+            if (parsing) {
+                scanner().endDocument(); // the scanner is readied for the next event; this one is dropped
+            }
             collector.end("event too large");
             collector.note("an event exceeded " + maxEventBytes + " bytes and was skipped");
-            event = null;
+            parsing = false;
             type = null;
-            heldLen = 0;
+            forget();
         }
     }
 
@@ -247,10 +300,9 @@ public final class UsageReader {
                 return;
             }
             collector.begin(header(headers, ":event-type"));
-            JsonScanner s = new JsonScanner(collector.paths(), collector::value);
+            JsonScanner s = scanner();
             s.feed(payload, 0, payload.length);
-            s.end();
-            collector.end(s.failure());
+            collector.end(s.endDocument());
         }
 
         @Override

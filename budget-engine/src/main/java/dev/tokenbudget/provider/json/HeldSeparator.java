@@ -25,6 +25,10 @@ final class HeldSeparator {
     private boolean escaped;
     /** The separator held back, or {@link #NONE}. */
     private byte held = NONE;
+    /** Open brackets of the first root value; whether it closed; whether anything but blanks followed. */
+    private int nesting;
+    private boolean closed;
+    private boolean trailing;
 
     HeldSeparator(Feed feed) {
         this.feed = feed;
@@ -97,6 +101,9 @@ final class HeldSeparator {
                 continue;
             }
             byte c = b[i];
+            if (!isWhitespace(c)) {
+                nest(c);
+            }
             if (c == ',' || c == ':') {
                 separator = i;
             } else if (!isWhitespace(c)) {
@@ -106,6 +113,35 @@ final class HeldSeparator {
             i++;
         }
         return separator;
+    }
+
+    /** Follows the brackets of the first root value outside strings, and notes anything after it. */
+    private void nest(byte c) {
+        if (closed) {
+            trailing = true;
+        } else if (c == '{' || c == '[') {
+            nesting++;
+        } else if ((c == '}' || c == ']') && nesting > 0 && --nesting == 0) {
+            closed = true;
+        }
+    }
+
+    /**
+     * True when the bytes tracked so far hold one root object or array, closed, with only blanks
+     * after it (for a well-formed text: brackets are counted, not checked).
+     */
+    boolean closedAlone() {
+        return closed && !trailing;
+    }
+
+    /** Forgets what was tracked, for the next document of a stream. */
+    void reset() {
+        inString = false;
+        escaped = false;
+        held = NONE;
+        nesting = 0;
+        closed = false;
+        trailing = false;
     }
 
     /** Whether the bytes tracked so far end inside a string (for tests). */

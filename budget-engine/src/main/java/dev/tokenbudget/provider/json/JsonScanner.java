@@ -130,11 +130,25 @@ public final class JsonScanner {
         }
     }
 
+    /**
+     * Bytes a parser reads over the documents of a stream ({@link #endDocument()}) before it is let
+     * go at the end of one: a stream holds no long string's buffer, nor the names of more than this
+     * many bytes of documents, from one event to the next.
+     */
+    static final int REUSE_CAP = 64 * 1024;
+
     private final Paths paths;
     private final Sink sink;
     private final Tokens tokens;
-    private final JsonParser parser;
-    private final ByteArrayFeeder feeder;
+    private final JsonFactory factory;
+    // null until the first byte, and again after a document that leaves it unfit for the next
+    private JsonParser parser;
+    private ByteArrayFeeder feeder;
+    // bytes of the current document fed so far, and whether its first byte opens an object or array;
+    // bytes the parser read
+    private long docBytes;
+    private long parserBytes;
+    private boolean startsContainer;
     // per level, the dotted path leading to it ("usage.") or null when no wanted path lies below
     private String[] prefixes = new String[16];
     private int depth;
@@ -162,14 +176,20 @@ public final class JsonScanner {
         this.paths = paths;
         this.sink = sink;
         this.tokens = tokens;
+        this.factory = factory;
+    }
+
+    private void newParser() {
+        release();
         JsonParser p;
         try {
             p = factory.createNonBlockingByteArrayParser();
         } catch (IOException e) {
             throw new IllegalStateException("Jackson cannot create a non-blocking parser", e);
         }
-        this.parser = p;
-        this.feeder = (ByteArrayFeeder) p.getNonBlockingInputFeeder();
+        parser = p;
+        feeder = (ByteArrayFeeder) p.getNonBlockingInputFeeder();
+        parserBytes = 0;
     }
 
     /** Feeds the next bytes. The array is read before this returns and not kept. */
@@ -177,7 +197,53 @@ public final class JsonScanner {
         if (failure != null || len == 0) {
             return;
         }
+        if (docBytes == 0) {
+            // a parser kept between documents is where a fresh one would be only before an object or
+            // an array (a fresh one also takes a byte order mark first): anything else gets a fresh one
+            startsContainer = b[off] == '{' || b[off] == '[';
+            if (parser == null || !startsContainer) {
+                newParser();
+            }
+        }
+        docBytes += len;
+        parserBytes += len;
         separators.feed(b, off, len);
+    }
+
+    /**
+     * Ends one document of a stream of documents (an SSE event's data, an event-stream frame's
+     * payload) and readies this scanner for the next. Returns why the document is malformed, or
+     * null, as {@link #end()} and {@link #failure()} of a scanner made for that document alone would
+     * judge it. The Jackson parser is kept for the next document (a parser costs more to make than
+     * most events cost to read) only when this one began with <code>{</code> or {@code [} and was
+     * one object or array, closed, with only blanks after it: the parser then stands where a fresh
+     * one would before an object or an array. Any other document is judged at the end of its input
+     * like a document alone, and the next one starts on a fresh parser, as does the one after the
+     * parser read {@value #REUSE_CAP} bytes.
+     */
+    public String endDocument() {
+        String why = failure;
+        boolean keep = why == null && (docBytes == 0 || startsContainer && depth == 0 && separators.closedAlone()
+                && parserBytes <= REUSE_CAP);
+        if (!keep) {
+            if (why == null) {
+                why = finishInput();
+            }
+            release();
+        }
+        failure = null;
+        depth = 0;
+        pendingField = null;
+        sawValue = false;
+        rootDone = false;
+        docBytes = 0;
+        separators.reset();
+        return why;
+    }
+
+    /** Lets the parser go without judging what was fed: the stream ended (or was cut) between or inside documents. */
+    public void close() {
+        release();
     }
 
     private boolean push(byte[] b, int from, int to) {
@@ -196,11 +262,19 @@ public final class JsonScanner {
 
     /** Signals the end of input: an unfinished document becomes a failure. */
     public void end() {
-        if (failure != null) {
-            return;
+        if (failure == null) {
+            finishInput();
         }
+        release();
+    }
+
+    /** Ends the parser's input: returns the failure, if the input is malformed (cut short included). */
+    private String finishInput() {
         if (!separators.end()) {
-            return;
+            return failure;
+        }
+        if (parser == null) {
+            newParser(); // nothing was fed: a fresh parser judges the empty input
         }
         try {
             feeder.endOfInput();
@@ -211,21 +285,27 @@ public final class JsonScanner {
         if (depth > 0) {
             failure = "truncated JSON: the input ended inside a value";
         }
-        release();
+        return failure;
     }
 
     /**
      * Closes the parser once nothing more will be read: its text buffers go back to Jackson's
      * per-thread recycler and the field names it met into its factory's shared table, so the next
      * scanner on the thread neither allocates those buffers nor copies the table to add the same
-     * names again (a scanner is made per request body, per response and per streamed event read).
+     * names again (a scanner is made per request body and per response; a stream's documents share
+     * one while they end cleanly, see {@link #endDocument()}).
      */
     private void release() {
+        if (parser == null) {
+            return;
+        }
         try {
             parser.close();
         } catch (IOException | RuntimeException ignored) {
             // closing a byte-array parser cannot fail in a way that matters here
         }
+        parser = null;
+        feeder = null;
     }
 
     /** Why scanning stopped early, or null while the input is well-formed so far. */
@@ -308,20 +388,7 @@ public final class JsonScanner {
         if (path == null) {
             return;
         }
-        Scalar s = switch (t) {
-            case VALUE_NUMBER_INT -> parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER
-                    ? Scalar.integer(parser.getText(), parser.getBigIntegerValue())
-                    : Scalar.integer(parser.getText(), parser.getLongValue());
-            case VALUE_NUMBER_FLOAT -> Scalar.decimal(parser.getText());
-            case VALUE_STRING -> {
-                String v = parser.getText();
-                yield new Scalar(Scalar.Kind.STRING, v.length() > Scalar.TEXT_CAP ? v.substring(0, Scalar.TEXT_CAP)
-                        : v, Scalar.INVALID);
-            }
-            case VALUE_TRUE, VALUE_FALSE -> new Scalar(Scalar.Kind.BOOLEAN, parser.getText(), Scalar.INVALID);
-            default -> new Scalar(Scalar.Kind.NULL, null, Scalar.INVALID);
-        };
-        sink.value(path, s);
+        sink.value(path, Scalar.read(t, parser));
     }
 
     /** The wanted path of a value named {@code field} at the current depth, or null when it is not one. */

@@ -14,7 +14,9 @@ public interface SseListener {
 
     /**
      * Part of the payload of the current event. Between two {@code data:} lines of one event the
-     * parser passes a single {@code '\n'}, as the SSE specification joins them.
+     * parser passes a single {@code '\n'}, as the SSE specification joins them. The bytes are the
+     * caller's (or that newline's): they may be read until the parser's {@code feed} that passed
+     * them returns, and must not be changed.
      */
     void onData(byte[] bytes, int offset, int length);
 

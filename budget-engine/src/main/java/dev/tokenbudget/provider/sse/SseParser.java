@@ -38,7 +38,6 @@ public final class SseParser {
     private long eventBytes;
     private boolean pendingNewline;
     private boolean eventHasFields;
-    private final byte[] one = new byte[1];
     /** The last event type passed on, and its bytes: a stream repeats a few types, each made a String once. */
     private String lastType;
     private byte[] lastTypeBytes;
@@ -76,12 +75,31 @@ public final class SseParser {
                     continue;
                 }
             }
+            if (state == State.DATA_VALUE_START && c != '\n' && c != '\r') {
+                // one space after the colon is dropped; the value is passed from the caller's bytes
+                state = State.DATA_VALUE;
+                if (c == ' ') {
+                    i++;
+                    continue;
+                }
+            }
             if (state == State.DATA_VALUE) {
                 int j = i;
                 while (j < end && b[j] != '\n' && b[j] != '\r') {
                     j++;
                 }
                 emitData(b, i, j - i);
+                i = j;
+                if (i == end) {
+                    break;
+                }
+                c = b[i];
+            } else if (state == State.OTHER_VALUE) {
+                int j = i;
+                while (j < end && b[j] != '\n' && b[j] != '\r') {
+                    j++;
+                }
+                keepField(b, i, j - i);
                 i = j;
                 if (i == end) {
                     break;
@@ -136,16 +154,8 @@ public final class SseParser {
                     keepField(c);
                 }
             }
-            case DATA_VALUE_START -> {
-                state = State.DATA_VALUE;
-                if (c != ' ') {
-                    one[0] = c;
-                    emitData(one, 0, 1);
-                }
-            }
-            case OTHER_VALUE -> keepField(c);
-            case SKIP_LINE, DATA_VALUE -> {
-                // DATA_VALUE bytes are handled in feed(); a comment is ignored
+            case SKIP_LINE, DATA_VALUE_START, DATA_VALUE, OTHER_VALUE -> {
+                // value bytes are handled in feed(); a comment is ignored
             }
         }
     }
@@ -158,6 +168,21 @@ public final class SseParser {
             field[fieldLen++] = c;
         } else {
             fieldOverflow = true;
+        }
+    }
+
+    /** Keeps {@code b[off, off + len)} of a non-data line's value, up to the cap. */
+    private void keepField(byte[] b, int off, int len) {
+        int n = Math.min(len, FIELD_CAP - fieldLen);
+        if (n < len) {
+            fieldOverflow = true;
+        }
+        if (n > 0) {
+            if (fieldLen + n > field.length) {
+                field = java.util.Arrays.copyOf(field, Math.min(FIELD_CAP, Math.max(fieldLen + n, field.length * 2)));
+            }
+            System.arraycopy(b, off, field, fieldLen, n);
+            fieldLen += n;
         }
     }
 

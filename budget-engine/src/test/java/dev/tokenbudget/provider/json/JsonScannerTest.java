@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -160,5 +161,41 @@ class JsonScannerTest {
     void deepNestingBeyondTheLimitFailsCleanly() {
         String deep = "[".repeat(2000) + "]".repeat(2000);
         assertThat(scan(deep).get("failure").text()).startsWith("malformed JSON");
+    }
+
+    @Test
+    void anIntegerKeepsItsLiteralWhetherOrNotItIsACount() {
+        // a count's text is made when asked for, as Jackson gives it (-0 as 0); values that are not
+        // counts keep the literal Jackson read
+        String[] json = {"0", "-0", "12", "9007199254740991", "9007199254740992", "-5", "123456789012345678901"};
+        String[] literals = {"0", "0", "12", "9007199254740991", "9007199254740992", "-5", "123456789012345678901"};
+        long[] counts = {0, 0, 12, Scalar.MAX_COUNT, Scalar.INVALID, Scalar.INVALID, Scalar.INVALID};
+        for (int i = 0; i < literals.length; i++) {
+            Scalar v = scan("{\"usage\":{\"in\":" + json[i] + "}}").get("usage.in");
+            assertThat(v.text()).isEqualTo(literals[i]);
+            assertThat(v.count()).as(literals[i]).isEqualTo(counts[i]);
+            assertThat(v).isEqualTo(new Scalar(Scalar.Kind.NUMBER, literals[i], counts[i]));
+            assertThat(v.toString()).isEqualTo("Scalar[kind=NUMBER, text=" + literals[i] + ", count=" + counts[i] + "]");
+        }
+    }
+
+    @Test
+    void oneScannerReadsAStreamOfDocumentsPastTheBytesAParserServes() {
+        // every document well-formed: the parser is kept, then let go after REUSE_CAP bytes and renewed
+        List<Long> seen = new java.util.ArrayList<>();
+        JsonScanner s = new JsonScanner(PATHS, (path, v) -> seen.add(v.count()));
+        long fed = 0;
+        for (int i = 0; i < 3000; i++) {
+            String doc = "{\"name" + i + "\":\"" + (i % 500 == 0 ? "x".repeat(20_000) : "") + "\",\"usage\":{\"in\":"
+                    + i + "}}";
+            byte[] b = doc.getBytes(StandardCharsets.UTF_8);
+            fed += b.length;
+            s.feed(b, 0, b.length / 2);
+            s.feed(b, b.length / 2, b.length - b.length / 2);
+            assertThat(s.endDocument()).as("document %d", i).isNull();
+            assertThat(seen).as("document %d", i).hasSize(i + 1).last().isEqualTo((long) i);
+        }
+        assertThat(fed).isGreaterThan(3L * JsonScanner.REUSE_CAP);
+        s.close();
     }
 }
