@@ -19,11 +19,19 @@ import java.util.concurrent.TimeUnit;
 /**
  * Runs {@link EngineDecision} with JMH in sample-time mode (so that percentiles come out), the
  * decision and its reference one after the other, at 1 and 2 threads, round after round (one
- * fork each), and prints per round and the medians over the rounds.
+ * fork each, warmed up for {@value #WARMUP_SECONDS} s), and prints per round and the medians over the
+ * rounds.
  *
  * <pre>bench/engine.sh [ROUNDS] [MEASURE_SECONDS]</pre>
  */
 public final class EngineBench {
+
+    /**
+     * One-second warm-up iterations per fork. Two were enough on earlier machines; on session 10's
+     * the decision's mean was still 1.0-1.3 us (10 us in the first) until the sixth, so two left the
+     * JIT's work in the measurement (p99 16 us) where ten give 0.9 us (BENCHMARKS.md).
+     */
+    private static final int WARMUP_SECONDS = 10;
 
     /** Per case: per round {mean ns, p50 ns, p99 ns, p99.9 ns, ops/s}. */
     private final Map<String, List<double[]>> results = new LinkedHashMap<>();
@@ -77,7 +85,7 @@ public final class EngineBench {
                 .timeUnit(TimeUnit.NANOSECONDS)
                 .threads(threads)
                 .forks(1)
-                .warmupIterations(2)
+                .warmupIterations(WARMUP_SECONDS)
                 .warmupTime(TimeValue.seconds(1))
                 .measurementIterations(seconds)
                 .measurementTime(TimeValue.seconds(1))
