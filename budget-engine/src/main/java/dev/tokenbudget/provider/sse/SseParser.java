@@ -83,23 +83,17 @@ public final class SseParser {
                     continue;
                 }
             }
-            if (state == State.DATA_VALUE) {
+            if (state == State.DATA_VALUE || state == State.OTHER_VALUE) {
+                // the rest of the line's value in this chunk, in one piece
                 int j = i;
                 while (j < end && b[j] != '\n' && b[j] != '\r') {
                     j++;
                 }
-                emitData(b, i, j - i);
-                i = j;
-                if (i == end) {
-                    break;
+                if (state == State.DATA_VALUE) {
+                    emitData(b, i, j - i);
+                } else {
+                    keepField(b, i, j - i);
                 }
-                c = b[i];
-            } else if (state == State.OTHER_VALUE) {
-                int j = i;
-                while (j < end && b[j] != '\n' && b[j] != '\r') {
-                    j++;
-                }
-                keepField(b, i, j - i);
                 i = j;
                 if (i == end) {
                     break;
