@@ -55,8 +55,9 @@ final class EnvoyStream implements AutoCloseable {
 
             @Override
             public void onNext(ProcessingResponse value) {
-                answers.add(new Arrival(value, nanos.getAsLong()));
+                // counted before it is handed over: a reader that took it sees it counted
                 arrived.incrementAndGet();
+                answers.add(new Arrival(value, nanos.getAsLong()));
             }
 
             @Override
