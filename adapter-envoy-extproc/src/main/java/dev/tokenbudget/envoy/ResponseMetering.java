@@ -16,6 +16,10 @@ import io.envoyproxy.envoy.service.ext_proc.v3.ProtocolConfiguration;
  */
 final class ResponseMetering {
 
+    /** How a message's bytes reach the meter: copied, a piece at a time, into the meter's array. */
+    private static final ResponseMeter.ChunkCopier<ByteString> COPY =
+            (chunk, from, to, toOff, len) -> chunk.copyTo(to, from, toOff, len);
+
     /** An answer to a response message, and whether the stream ends with it. */
     record Step(ProcessingResponse answer, boolean last) {
     }
@@ -50,7 +54,9 @@ final class ResponseMetering {
     /** A chunk of the response body, metered; the last one settles. */
     Step body(HttpBody b) {
         ByteString body = b.getBody();
-        ResponseChunks.meter(body, forward.meter());
+        // a message's ByteString offers no view of its bytes but read-only buffers (a list and two
+        // buffers per chunk): copied straight into the meter's array instead
+        forward.meter().onBytes(body, 0, body.size(), COPY);
         record.responseBytes(body.size());
         if (b.getEndOfStream()) {
             record.meter(forward.meter().complete());

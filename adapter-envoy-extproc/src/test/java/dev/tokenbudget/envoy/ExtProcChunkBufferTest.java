@@ -4,6 +4,7 @@ import dev.tokenbudget.gateway.Forward;
 import dev.tokenbudget.gateway.GatewayFixture;
 import dev.tokenbudget.gateway.Identified;
 import dev.tokenbudget.gateway.MeterResult;
+import dev.tokenbudget.gateway.ResponseMeter;
 import dev.tokenbudget.usage.TokenUsage;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingRequest;
 import io.envoyproxy.envoy.service.ext_proc.v3.ProcessingResponse;
@@ -27,7 +28,7 @@ import static dev.tokenbudget.envoy.ExtProcFixture.payload;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Response chunks reach the meter through one copy array per thread ({@link ResponseChunks}):
+ * Response chunks reach the meter through one copy array per thread ({@link ResponseMeter#COPY_PIECE}):
  * streams whose chunks take turns on one thread, with sizes going up and down and past that array,
  * each meter the usage of its own response.
  */
@@ -53,7 +54,7 @@ class ExtProcChunkBufferTest {
         // chunks of about 22 KiB: each goes to the meter in pieces of the copy array's size
         Driven large = new Driven("/v1/chat/completions", bearer(GatewayFixture.MAIN),
                 payload("openai-chat-stream-request.json"), "text/event-stream", split(padded, 3));
-        assertThat(padded.length / 3).isGreaterThan(2 * ResponseChunks.PIECE);
+        assertThat(padded.length / 3).isGreaterThan(2 * ResponseMeter.COPY_PIECE);
 
         while (!(openai.done() && anthropic.done() && json.done() && large.done())) {
             openai.step();

@@ -49,8 +49,8 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
      */
     private static final int PREFETCH = 32;
 
-    /** Where an off-heap Netty buffer's bytes are copied on their way to the meter (which keeps none). */
-    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[8192]);
+    /** How an off-heap Netty buffer gives up its bytes, read from an index without moving its own. */
+    private static final ResponseMeter.ChunkCopier<ByteBuf> NETTY = ByteBuf::getBytes;
 
     MeteredResponse(ServerHttpResponse delegate, ResponseMeter meter, Map<String, String> clientHeaders,
                     EngineCalls calls) {
@@ -173,15 +173,8 @@ final class MeteredResponse extends ServerHttpResponseDecorator {
         int n = b.readableBytes();
         if (b.hasArray()) {
             meter.onBytes(b.array(), b.arrayOffset() + at, n);
-            return;
-        }
-        byte[] scratch = SCRATCH.get();
-        while (n > 0) {
-            int k = Math.min(n, scratch.length);
-            b.getBytes(at, scratch, 0, k);
-            meter.onBytes(scratch, 0, k);
-            at += k;
-            n -= k;
+        } else {
+            meter.onBytes(b, at, n, NETTY);
         }
     }
 

@@ -36,8 +36,25 @@ public final class ResponseMeter {
 
     private static final Logger LOG = LoggerFactory.getLogger(ResponseMeter.class);
 
-    /** Where bytes of a buffer without an accessible array are copied on their way to the reader. */
-    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[8192]);
+    /**
+     * The size of the array, one per thread, through which {@link #onBytes(Object, int, int, ChunkCopier)}
+     * copies a chunk whose bytes cannot be read in place: a larger chunk goes to the reader in pieces.
+     */
+    public static final int COPY_PIECE = 8 << 10;
+
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[COPY_PIECE]);
+
+    private static final ChunkCopier<ByteBuffer> BYTE_BUFFER = ByteBuffer::get;
+
+    /**
+     * Copies {@code len} bytes of a chunk, from its index {@code from}, into {@code to} at
+     * {@code toOff}: how an adapter's buffer type (an off-heap Netty buffer, a protobuf message's
+     * bytes) gives up its bytes. A method reference that captures nothing costs no allocation.
+     */
+    @FunctionalInterface
+    public interface ChunkCopier<C> {
+        void copy(C chunk, int from, byte[] to, int toOff, int len);
+    }
 
     /**
      * The status to pass to {@link #onResponseHeaders} when the adapter sees the response body but
@@ -109,19 +126,25 @@ public final class ResponseMeter {
      * read-only) is copied through one array per thread, in pieces, since the reader keeps nothing.
      */
     public void onBytes(ByteBuffer b) {
-        int at = b.position();
-        int n = b.remaining();
         if (b.hasArray()) {
-            onBytes(b.array(), b.arrayOffset() + at, n);
+            onBytes(b.array(), b.arrayOffset() + b.position(), b.remaining());
             return;
         }
+        onBytes(b, b.position(), b.remaining(), BYTE_BUFFER);
+    }
+
+    /**
+     * A chunk of the response body passed to the client, {@code len} bytes from its index
+     * {@code from}, whose bytes cannot be read in place: copied by {@code copier} through one array
+     * per thread, in pieces of at most {@link #COPY_PIECE} bytes, since the reader keeps nothing.
+     */
+    public <C> void onBytes(C chunk, int from, int len, ChunkCopier<? super C> copier) {
         byte[] scratch = SCRATCH.get();
-        while (n > 0) {
-            int k = Math.min(n, scratch.length);
-            b.get(at, scratch, 0, k);
+        for (int done = 0; done < len; ) {
+            int k = Math.min(len - done, COPY_PIECE);
+            copier.copy(chunk, from + done, scratch, 0, k);
             onBytes(scratch, 0, k);
-            at += k;
-            n -= k;
+            done += k;
         }
     }
 
