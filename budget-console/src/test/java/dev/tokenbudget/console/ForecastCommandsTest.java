@@ -45,7 +45,7 @@ class ForecastCommandsTest {
                 .isZero();
         // one noise-floor row per series, shrinking as the month goes by
         List<String> floors = gen.out().lines().filter(l -> l.matches("[a-z-]+-1 .*")).toList();
-        int regimes = dev.tokenbudget.forecast.RegimeZoo.Regime.values().length; // 12 since ramp-up
+        int regimes = dev.tokenbudget.forecast.RegimeZoo.Regime.values().length; // 13 since wander
         assertThat(floors).hasSize(regimes);
         assertThat(floors).allSatisfy(l -> {
             String[] f = l.trim().split(" +");
@@ -111,8 +111,9 @@ class ForecastCommandsTest {
                 .series()));
         assertThat(cli.run("generate-series", "--zoo", dir.toString(), "--seeds", "2", "--days", "40")).isZero();
         try (var files = Files.list(dir)) {
-            assertThat(files.map(p -> p.getFileName().toString()).toList()).hasSize(24)
-                    .contains("steady-weekly-1.csv", "missing-days-2.csv", "ramp-up-2.csv");
+            assertThat(files.map(p -> p.getFileName().toString()).toList())
+                    .hasSize(2 * dev.tokenbudget.forecast.RegimeZoo.Regime.values().length)
+                    .contains("steady-weekly-1.csv", "missing-days-2.csv", "ramp-up-2.csv", "wander-2.csv");
         }
         assertThat(cli.run("generate-series", "--regime", "sideways")).isEqualTo(2);
         assertThat(cli.err()).contains("--regime must be one of [steady-weekly,", "was 'sideways'");

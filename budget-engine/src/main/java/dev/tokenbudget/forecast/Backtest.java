@@ -56,46 +56,62 @@ public final class Backtest {
         }
     }
 
+    /**
+     * One window's forecasts at one horizon, as relative errors on the window's total ({@code (forecast − actual) /
+     * actual}), and whether the actual total fell in the model's bands.
+     */
+    public record WindowError(LocalDate start, LocalDate end, int day, double model, double linear, double rolling14,
+                              double holtWinters, boolean within80, boolean within95) {
+    }
+
     public List<HorizonResult> run(DailySeries data, WindowMode mode) {
-        List<LocalDate[]> windows = windows(data, mode);
         List<HorizonResult> out = new ArrayList<>();
         for (int h : HORIZONS) {
+            List<WindowError> errors = errors(data, mode, h);
+            if (errors.isEmpty()) {
+                continue;
+            }
             double em = 0;
             double el = 0;
             double er = 0;
             double eh = 0;
             int covered = 0;
             int covered95 = 0;
-            int n = 0;
-            for (LocalDate[] w : windows) {
-                LocalDate start = w[0];
-                LocalDate end = w[1];
-                int length = (int) java.time.temporal.ChronoUnit.DAYS.between(start, end);
-                if (h >= length) {
-                    continue;
-                }
-                long actual = data.sum(start, end);
-                if (actual <= 0) {
-                    continue;
-                }
-                LocalDate cut = start.plusDays(h);
-                long used = data.sum(start, cut);
-                Forecast f = model(data, start, end, cut, used);
-                double linear = (double) used * length / h;
-                double rolling = used + rollingAverage(data, cut) * (length - h);
-                double hw = used + holtWinters(data, cut, length - h);
-                em += Math.abs(f.expected() - actual) / actual;
-                el += Math.abs(linear - actual) / actual;
-                er += Math.abs(rolling - actual) / actual;
-                eh += Math.abs(hw - actual) / actual;
-                covered += f.within80(actual) ? 1 : 0;
-                covered95 += actual >= f.lower95() && actual <= f.upper95() ? 1 : 0;
-                n++;
+            for (WindowError e : errors) {
+                em += Math.abs(e.model());
+                el += Math.abs(e.linear());
+                er += Math.abs(e.rolling14());
+                eh += Math.abs(e.holtWinters());
+                covered += e.within80() ? 1 : 0;
+                covered95 += e.within95() ? 1 : 0;
             }
-            if (n > 0) {
-                out.add(new HorizonResult(h, n, 100 * em / n, 100 * el / n, 100 * er / n, 100 * eh / n,
-                        (double) covered / n, (double) covered95 / n));
+            int n = errors.size();
+            out.add(new HorizonResult(h, n, 100 * em / n, 100 * el / n, 100 * er / n, 100 * eh / n,
+                    (double) covered / n, (double) covered95 / n));
+        }
+        return out;
+    }
+
+    /** Every window's errors at day {@code day} of it (windows no longer than that, or with no usage, are left out). */
+    public List<WindowError> errors(DailySeries data, WindowMode mode, int day) {
+        List<WindowError> out = new ArrayList<>();
+        for (LocalDate[] w : windows(data, mode)) {
+            LocalDate start = w[0];
+            LocalDate end = w[1];
+            int length = (int) java.time.temporal.ChronoUnit.DAYS.between(start, end);
+            long actual = data.sum(start, end);
+            if (day >= length || actual <= 0) {
+                continue;
             }
+            LocalDate cut = start.plusDays(day);
+            long used = data.sum(start, cut);
+            Forecast f = model(data, start, end, cut, used);
+            double linear = (double) used * length / day;
+            double rolling = used + rollingAverage(data, cut) * (length - day);
+            double hw = used + holtWinters(data, cut, length - day);
+            out.add(new WindowError(start, end, day, (f.expected() - actual) / actual, (linear - actual) / actual,
+                    (rolling - actual) / actual, (hw - actual) / actual, f.within80(actual),
+                    actual >= f.lower95() && actual <= f.upper95()));
         }
         return out;
     }

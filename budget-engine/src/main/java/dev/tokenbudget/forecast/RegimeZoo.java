@@ -19,7 +19,7 @@ public final class RegimeZoo {
     /** The kinds of workload. */
     public enum Regime {
         STEADY_WEEKLY, LINEAR_GROWTH, EXPONENTIAL_GROWTH, SHIFTS_UP, SHIFTS_DOWN, LAUNCH_DECAY, SUCCESSOR, BURSTS,
-        NO_WEEKLY, MONTH_START, MISSING_DAYS, RAMP_UP;
+        NO_WEEKLY, MONTH_START, MISSING_DAYS, RAMP_UP, WANDER;
 
         /** The name on the command line and in file names: {@code steady-weekly}. */
         public String slug() {
@@ -36,7 +36,10 @@ public final class RegimeZoo {
         }
     }
 
-    /** Something the regime placed: on {@code day}, for {@code days} days, of size {@code factor}. */
+    /**
+     * Something the regime placed: on {@code day}, for {@code days} days, of size {@code factor} (for {@code wander}: the
+     * walk's standard deviation per day, in log terms, over the whole series).
+     */
     public record Event(LocalDate day, int days, double factor) {
     }
 
@@ -60,16 +63,7 @@ public final class RegimeZoo {
          */
         public double noiseFloor(int day) {
             double v = Math.exp(noise * noise) - 1;
-            double sum = 0;
-            int months = 0;
-            LocalDate start = series.start();
-            LocalDate m = start.withDayOfMonth(1);
-            if (m.isBefore(start)) {
-                m = m.plusMonths(1);
-            }
-            for (; !m.plusMonths(1).isAfter(series.end()); m = m.plusMonths(1)) {
-                int from = (int) java.time.temporal.ChronoUnit.DAYS.between(start, m);
-                int to = (int) java.time.temporal.ChronoUnit.DAYS.between(start, m.plusMonths(1));
+            return perMonth((from, to) -> {
                 double total = 0;
                 double sq = 0;
                 for (int i = from; i < to; i++) {
@@ -78,8 +72,47 @@ public final class RegimeZoo {
                         sq += mean[i] * mean[i];
                     }
                 }
-                if (total > 0) {
-                    sum += Math.sqrt(2 / Math.PI) * Math.sqrt(v * sq) / total;
+                return total > 0 ? Math.sqrt(2 / Math.PI) * Math.sqrt(v * sq) / total : Double.NaN;
+            });
+        }
+
+        /**
+         * What the oracle of {@link #noiseFloor(int)} achieved on this series, not what it achieves on average:
+         * the MAPE (in percent) of each calendar month's total forecast at day {@code day} as the days used so far
+         * plus the generator's mean path for the rest. On a series of a few months its luck shows: the simple
+         * baselines' errors can come out below it.
+         */
+        public double oracleMape(int day) {
+            return perMonth((from, to) -> {
+                double actual = 0;
+                double oracle = 0;
+                for (int i = from; i < to; i++) {
+                    actual += series.at(i);
+                    oracle += i < from + day ? series.at(i) : mean[i];
+                }
+                return actual > 0 ? Math.abs(oracle - actual) / actual : Double.NaN;
+            });
+        }
+
+        /** A month's relative error from the indices of its first day and of the day after its last (NaN: none). */
+        private interface MonthError {
+            double of(int from, int to);
+        }
+
+        /** The mean of {@code error} over the calendar months fully in the series, in percent (NaN: no month). */
+        private double perMonth(MonthError error) {
+            double sum = 0;
+            int months = 0;
+            LocalDate start = series.start();
+            LocalDate m = start.withDayOfMonth(1);
+            if (m.isBefore(start)) {
+                m = m.plusMonths(1);
+            }
+            for (; !m.plusMonths(1).isAfter(series.end()); m = m.plusMonths(1)) {
+                double e = error.of((int) java.time.temporal.ChronoUnit.DAYS.between(start, m),
+                        (int) java.time.temporal.ChronoUnit.DAYS.between(start, m.plusMonths(1)));
+                if (!Double.isNaN(e)) {
+                    sum += e;
                     months++;
                 }
             }
@@ -164,6 +197,18 @@ public final class RegimeZoo {
                     }
                     growth *= f;
                 }
+            }
+            case WANDER -> {
+                // a level that wanders without a trend or a step: a random walk of 1 to 2 % a day in log terms (a
+                // market's volume, a few large clients that come and go), stated as the one event spanning the series
+                double step = 0.01 + 0.01 * rnd.nextDouble();
+                double log = 0;
+                for (int i = 0; i < days; i++) {
+                    log += i == 0 ? 0 : step * rnd.nextGaussian();
+                    mult[i] = Math.exp(log);
+                }
+                events.add(new Event(start, days, step));
+                growth = mult[days - 1];
             }
             case MONTH_START -> {
                 double f = 2.5 + 1.5 * rnd.nextDouble();

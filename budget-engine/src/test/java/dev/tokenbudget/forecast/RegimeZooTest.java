@@ -256,6 +256,53 @@ class RegimeZooTest {
         assertThat(g.series().dateAt(0).getDayOfWeek()).isEqualTo(DayOfWeek.MONDAY);
     }
 
+    @ParameterizedTest
+    @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
+    void aWanderingLevelStepsByItsStatedDeviationEveryDayWithoutADrift(long seed) {
+        Generated g = gen(Regime.WANDER, seed);
+        assertThat(g.events()).hasSize(1);
+        double step = g.events().get(0).factor();
+        assertThat(step).isBetween(0.01, 0.02);
+        // the day-to-day change of the log mean path is the walk's step plus a weekday term that repeats each week:
+        // take out each weekday's average change and what is left is the step alone
+        double[] change = new double[DAYS - 1];
+        double[] byWeekday = new double[7];
+        int[] count = new int[7];
+        for (int i = 1; i < DAYS; i++) {
+            change[i - 1] = Math.log(g.mean()[i] / g.mean()[i - 1]);
+            byWeekday[i % 7] += change[i - 1];
+            count[i % 7]++;
+        }
+        double sum = 0;
+        double squares = 0;
+        for (int i = 1; i < DAYS; i++) {
+            double c = change[i - 1] - byWeekday[i % 7] / count[i % 7];
+            sum += change[i - 1];
+            squares += c * c;
+        }
+        assertThat(Math.sqrt(squares / (DAYS - 1 - 7))).as("the walk's daily step").isCloseTo(step, within(0.12 * step));
+        // no drift: the steps average to nothing, within four standard errors
+        assertThat(Math.abs(sum / (DAYS - 1))).isLessThan(4 * step / Math.sqrt(DAYS - 1));
+    }
+
+    @Test
+    void theOracleMissesOnlyTheNoiseOfTheDaysAhead() {
+        // averaged over seeds, what the oracle achieved is what the noise floor says it achieves on average
+        for (Regime r : new Regime[] {Regime.STEADY_WEEKLY, Regime.LAUNCH_DECAY, Regime.WANDER}) {
+            double achieved = 0;
+            double floor = 0;
+            for (long seed = 1; seed <= 20; seed++) {
+                Generated g = gen(r, seed);
+                achieved += g.oracleMape(10);
+                floor += g.noiseFloor(10);
+            }
+            assertThat(achieved).as(r.slug()).isCloseTo(floor, within(0.1 * floor));
+        }
+        // it knows the missing days: a month with outages ahead is no error for it
+        Generated missing = gen(Regime.MISSING_DAYS, 1);
+        assertThat(missing.oracleMape(10)).isLessThan(1.5 * missing.noiseFloor(10));
+    }
+
     @Test
     void theNoiseFloorIsTheRemainingDaysNoiseAndShrinksAsTheMonthGoesBy() {
         RegimeZoo.Generated g = RegimeZoo.generate(RegimeZoo.Regime.STEADY_WEEKLY, 1, java.time.LocalDate.of(2024, 1, 1),
