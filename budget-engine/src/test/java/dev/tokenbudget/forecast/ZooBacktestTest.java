@@ -48,7 +48,7 @@ class ZooBacktestTest {
     /**
      * Regimes on which the model is known to lose to the better simple baseline, with the most it may lose by: a level
      * that wanders like a random walk, which the 14-day mean follows about as well as any method without the walk's
-     * own parameters (docs/forecast.md, "Session 11"). A bound, so that the gap cannot widen unnoticed.
+     * own parameters (docs/forecast.md, "The criterion on 100 seeds"). A bound, so that the gap cannot widen unnoticed.
      */
     private static final Map<Regime, Double> KNOWN_GAPS = Map.of(Regime.WANDER, 1.15);
 
