@@ -90,6 +90,7 @@ public final class ForecastOdds {
             out.printf(Locale.ROOT, "%-20s %7d %7s %7s %7s %7s %7s %7s %6.0f%%%n", r.slug(), seeds, share(c[0], seeds),
                     share(c[1], seeds), ratio(rows, Row::model), ratio(rows, Row::oracle), share(c[2], seeds),
                     share(c[3], seeds), 100 * regimeCovered / regimeWindows);
+            // the split says something only where some month has an event near it
             if (byPlace[PLACES.length - 1][3] < regimeWindows) {
                 for (int p = 0; p < PLACES.length; p++) {
                     double n = byPlace[p][3];
@@ -123,24 +124,17 @@ public final class ForecastOdds {
     private static Row row(RegimeZoo.Generated g) {
         List<Backtest.WindowError> errors = new Backtest(new Forecaster()).errors(g.series(), Backtest.WindowMode.month(),
                 DAY);
-        double model = 0;
-        double linear = 0;
-        double rolling = 0;
-        int covered = 0;
         double[][] byPlace = new double[PLACES.length][4];
         for (Backtest.WindowError e : errors) {
-            model += Math.abs(e.model());
-            linear += Math.abs(e.linear());
-            rolling += Math.abs(e.rolling14());
-            covered += e.within80() ? 1 : 0;
             double[] p = byPlace[place(g, e)];
             p[0] += Math.abs(e.model());
             p[1] += Math.abs(e.linear());
             p[2] += Math.abs(e.rolling14());
             p[3]++;
         }
-        int n = errors.size();
-        return new Row(100 * model / n, g.oracleMape(DAY), 100 * Math.min(linear, rolling) / n, n, covered, byPlace);
+        Backtest.HorizonResult h = Backtest.summary(DAY, errors);
+        return new Row(h.mapeModel(), g.oracleMape(DAY), h.mapeBestBaseline(), h.windows(),
+                (int) Math.round(h.coverage80() * h.windows()), byPlace);
     }
 
     /** Where the nearest of the regime's events falls from a month's point of view ({@link #PLACES}). */

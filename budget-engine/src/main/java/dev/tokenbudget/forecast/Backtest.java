@@ -68,28 +68,32 @@ public final class Backtest {
         List<HorizonResult> out = new ArrayList<>();
         for (int h : HORIZONS) {
             List<WindowError> errors = errors(data, mode, h);
-            if (errors.isEmpty()) {
-                continue;
+            if (!errors.isEmpty()) {
+                out.add(summary(h, errors));
             }
-            double em = 0;
-            double el = 0;
-            double er = 0;
-            double eh = 0;
-            int covered = 0;
-            int covered95 = 0;
-            for (WindowError e : errors) {
-                em += Math.abs(e.model());
-                el += Math.abs(e.linear());
-                er += Math.abs(e.rolling14());
-                eh += Math.abs(e.holtWinters());
-                covered += e.within80() ? 1 : 0;
-                covered95 += e.within95() ? 1 : 0;
-            }
-            int n = errors.size();
-            out.add(new HorizonResult(h, n, 100 * em / n, 100 * el / n, 100 * er / n, 100 * eh / n,
-                    (double) covered / n, (double) covered95 / n));
         }
         return out;
+    }
+
+    /** The MAPE of each method and the model's coverage over {@code errors} (at least one), all made at day {@code day}. */
+    public static HorizonResult summary(int day, List<WindowError> errors) {
+        double em = 0;
+        double el = 0;
+        double er = 0;
+        double eh = 0;
+        int covered = 0;
+        int covered95 = 0;
+        for (WindowError e : errors) {
+            em += Math.abs(e.model());
+            el += Math.abs(e.linear());
+            er += Math.abs(e.rolling14());
+            eh += Math.abs(e.holtWinters());
+            covered += e.within80() ? 1 : 0;
+            covered95 += e.within95() ? 1 : 0;
+        }
+        int n = errors.size();
+        return new HorizonResult(day, n, 100 * em / n, 100 * el / n, 100 * er / n, 100 * eh / n, (double) covered / n,
+                (double) covered95 / n);
     }
 
     /** Every window's errors at day {@code day} of it (windows no longer than that, or with no usage, are left out). */
