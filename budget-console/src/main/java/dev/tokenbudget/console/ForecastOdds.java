@@ -18,7 +18,8 @@ import java.util.stream.IntStream;
  * How often a series of the regime zoo comes out worse than the best simple baseline, on many seeds. For every
  * regime it backtests the model (calendar months at day 10, as {@code backtest --all} does) and an oracle that knows
  * the generator's mean path, every future event included, and misses only the daily noise
- * ({@link RegimeZoo.Generated#oracleMape(int)}). Three seeds of a regime say little about how often one of its series
+ * ({@link RegimeZoo.Generated#oracleMape(int)}), and where the regime is a local level (a steady one, a wandering one)
+ * the best forecaster that cannot see the future ({@link RegimeZoo.Generated#idealMape(int)}). Three seeds of a regime say little about how often one of its series
  * loses; a hundred do, and the oracle shows how much of that is luck. A second table splits the months of the regimes
  * with events by where the nearest event falls, to show where the model loses (docs/forecast.md, "The criterion on
  * 100 seeds"):
@@ -37,11 +38,13 @@ public final class ForecastOdds {
     }
 
     /**
-     * One series: the model's, the oracle's and the best baseline's day-10 MAPE, its months and those inside the 80 %
+     * One series: the model's, the oracle's, the ideal filter's (NaN where the regime has none) and the best baseline's
+     * day-10 MAPE, its months and those inside the 80 %
      * band; per place of the nearest event ({@link #PLACES}), summed absolute errors of the model, linear and
      * rolling-14, and the months.
      */
-    private record Row(double model, double oracle, double best, int windows, int covered, double[][] byPlace) {
+    private record Row(double model, double oracle, double ideal, double best, int windows, int covered,
+                       double[][] byPlace) {
     }
 
     public static void main(String[] args) {
@@ -58,8 +61,8 @@ public final class ForecastOdds {
         out.printf(Locale.ROOT, "calendar months at day %d, seeds %d to %d, %d days each; a series loses when its"
                 + " MAPE is above the better of linear and rolling-14, wins big when at most 0.8 of it%n", DAY, first,
                 first + seeds - 1, DAYS);
-        out.printf(Locale.ROOT, "%-20s %7s %7s %7s %7s %7s %7s %7s %7s%n", "regime", "series", "model", "oracle",
-                "m/best", "o/best", "m<=0.8", "o<=0.8", "cov80");
+        out.printf(Locale.ROOT, "%-20s %7s %7s %7s %7s %7s %7s %7s %7s %7s %7s%n", "regime", "series", "model", "oracle",
+                "ideal", "m/best", "o/best", "i/best", "m<=0.8", "o<=0.8", "cov80");
         StringBuilder places = new StringBuilder();
         int series = 0;
         int[] counts = new int[4];
@@ -69,7 +72,7 @@ public final class ForecastOdds {
         for (RegimeZoo.Regime r : regimes) {
             Row[] rows = IntStream.range(0, seeds).parallel()
                     .mapToObj(i -> row(RegimeZoo.generate(r, first + i, START, DAYS))).toArray(Row[]::new);
-            int[] c = new int[4];
+            int[] c = new int[5];
             double regimeWindows = 0;
             double regimeCovered = 0;
             double[][] byPlace = new double[PLACES.length][4];
@@ -78,6 +81,7 @@ public final class ForecastOdds {
                 c[1] += x.oracle() > x.best() ? 1 : 0;
                 c[2] += x.model() <= 0.8 * x.best() ? 1 : 0;
                 c[3] += x.oracle() <= 0.8 * x.best() ? 1 : 0;
+                c[4] += x.ideal() > x.best() ? 1 : 0;
                 regimeWindows += x.windows();
                 regimeCovered += x.covered();
                 modelSum += x.model();
@@ -87,8 +91,10 @@ public final class ForecastOdds {
                     }
                 }
             }
-            out.printf(Locale.ROOT, "%-20s %7d %7s %7s %7s %7s %7s %7s %6.0f%%%n", r.slug(), seeds, share(c[0], seeds),
-                    share(c[1], seeds), ratio(rows, Row::model), ratio(rows, Row::oracle), share(c[2], seeds),
+            boolean ideal = !Double.isNaN(rows[0].ideal());
+            out.printf(Locale.ROOT, "%-20s %7d %7s %7s %7s %7s %7s %7s %7s %7s %6.0f%%%n", r.slug(), seeds,
+                    share(c[0], seeds), share(c[1], seeds), ideal ? share(c[4], seeds) : "-", ratio(rows, Row::model),
+                    ratio(rows, Row::oracle), ideal ? ratio(rows, Row::ideal) : "-", share(c[2], seeds),
                     share(c[3], seeds), 100 * regimeCovered / regimeWindows);
             // the split says something only where some month has an event near it
             if (byPlace[PLACES.length - 1][3] < regimeWindows) {
@@ -107,12 +113,13 @@ public final class ForecastOdds {
             windows += regimeWindows;
             covered += regimeCovered;
         }
-        out.printf(Locale.ROOT, "%-20s %7d %7s %7s %15s %7s %7s %6.0f%%  (model's mean MAPE %.3f)%n", "all", series,
+        out.printf(Locale.ROOT, "%-20s %7d %7s %7s %31s %7s %7s %6.0f%%  (model's mean MAPE %.3f)%n", "all", series,
                 share(counts[0], series), share(counts[1], series), "", share(counts[2], series),
                 share(counts[3], series), 100 * covered / windows, modelSum / series);
-        out.println("model, oracle: share of series that lose; m/best, o/best: mean MAPE over the mean of the best"
-                + " baseline's; m<=0.8, o<=0.8: share of series at least 20 % below the best baseline; cov80: months"
-                + " inside the model's 80 % band");
+        out.println("model, oracle, ideal: share of series that lose; m/best, o/best, i/best: mean MAPE over the mean of"
+                + " the best baseline's; m<=0.8, o<=0.8: share of series at least 20 % below the best baseline; cov80:"
+                + " months inside the model's 80 % band; ideal: a filter that knows the generator's parameters but not"
+                + " the level or the future (only where the regime is a local level)");
         if (!places.isEmpty()) {
             out.println();
             out.printf(Locale.ROOT, "%-20s %-30s %6s %7s %7s %7s%n", "regime", "nearest event (by its first day)",
@@ -133,7 +140,7 @@ public final class ForecastOdds {
             p[3]++;
         }
         Backtest.HorizonResult h = Backtest.summary(DAY, errors);
-        return new Row(h.mapeModel(), g.oracleMape(DAY), h.mapeBestBaseline(), h.windows(),
+        return new Row(h.mapeModel(), g.oracleMape(DAY), g.idealMape(DAY), h.mapeBestBaseline(), h.windows(),
                 (int) Math.round(h.coverage80() * h.windows()), byPlace);
     }
 

@@ -23,6 +23,16 @@ class ForecastOddsTest {
         return bytes.toString(StandardCharsets.UTF_8);
     }
 
+    private static RegimeZoo.Generated generate(RegimeZoo.Regime r, long seed) {
+        return RegimeZoo.generate(r, seed, LocalDate.of(2024, 1, 1), 548);
+    }
+
+    /** The backtest at day 10, as ForecastOdds runs it. */
+    private static Backtest.HorizonResult day10(RegimeZoo.Generated g) {
+        return new Backtest(new Forecaster()).run(g.series(), Backtest.WindowMode.month()).stream()
+                .filter(x -> x.day() == 10).findFirst().orElseThrow();
+    }
+
     private static String row(String table, String regime) {
         return table.lines().filter(l -> l.startsWith(regime + " ")).findFirst().orElseThrow();
     }
@@ -34,26 +44,46 @@ class ForecastOddsTest {
         double best = 0;
         double oracle = 0;
         for (long seed = 5; seed <= 6; seed++) {
-            RegimeZoo.Generated g = RegimeZoo.generate(RegimeZoo.Regime.LAUNCH_DECAY, seed, LocalDate.of(2024, 1, 1), 548);
-            Backtest.HorizonResult h = new Backtest(new Forecaster()).run(g.series(), Backtest.WindowMode.month()).stream()
-                    .filter(x -> x.day() == 10).findFirst().orElseThrow();
+            RegimeZoo.Generated g = generate(RegimeZoo.Regime.LAUNCH_DECAY, seed);
+            Backtest.HorizonResult h = day10(g);
             model += h.mapeModel();
             best += h.mapeBestBaseline();
             oracle += g.oracleMape(10);
         }
         String[] cells = row(table, "launch-decay").trim().split("\\s+");
         assertThat(cells[1]).isEqualTo("2");
-        assertThat(cells[4]).isEqualTo(String.format(Locale.ROOT, "%.3f", model / best));
-        assertThat(cells[5]).isEqualTo(String.format(Locale.ROOT, "%.3f", oracle / best));
+        assertThat(cells[5]).isEqualTo(String.format(Locale.ROOT, "%.3f", model / best));
+        assertThat(cells[6]).isEqualTo(String.format(Locale.ROOT, "%.3f", oracle / best));
+        // a launch is no local level: no ideal filter
+        assertThat(cells[4]).isEqualTo("-");
+        assertThat(cells[7]).isEqualTo("-");
         // the oracle knows every launch before it comes: it never loses, and wins big on both series
         assertThat(cells[3]).isEqualTo("0.0%");
-        assertThat(cells[7]).isEqualTo("100.0%");
+        assertThat(cells[9]).isEqualTo("100.0%");
         assertThat(table).doesNotContain("steady-weekly");
         // the months split by where the nearest launch falls add up to the series' months
         long months = table.lines().filter(l -> l.startsWith("launch-decay ") && (l.contains("event") || l.contains("none")))
                 .mapToLong(l -> Long.parseLong(l.substring(52).trim().split("\\s+")[0])).sum();
         assertThat(months).isEqualTo(2 * 18);
         assertThat(row(table, "all")).contains("model's mean MAPE " + String.format(Locale.ROOT, "%.3f", model / 2));
+    }
+
+    @Test
+    void aLocalLevelsRowShowsTheIdealFilterBesideTheModel() {
+        String table = run(4, 1, List.of("wander"));
+        int losing = 0;
+        double ideal = 0;
+        double best = 0;
+        for (long seed = 1; seed <= 4; seed++) {
+            RegimeZoo.Generated g = generate(RegimeZoo.Regime.WANDER, seed);
+            double b = day10(g).mapeBestBaseline();
+            losing += g.idealMape(10) > b ? 1 : 0;
+            ideal += g.idealMape(10);
+            best += b;
+        }
+        String[] cells = row(table, "wander").trim().split("\\s+");
+        assertThat(cells[4]).isEqualTo(String.format(Locale.ROOT, "%.1f%%", 100.0 * losing / 4));
+        assertThat(cells[7]).isEqualTo(String.format(Locale.ROOT, "%.3f", ideal / best));
     }
 
     @Test

@@ -49,7 +49,7 @@ public final class RegimeZoo {
      * none), and the events (shifts, bursts, launches, successors, missing days).
      */
     public record Generated(Regime regime, long seed, DailySeries series, double weeklyAmplitude, double growth,
-                            List<Event> events, double[] mean, double noise) {
+                            List<Event> events, double[] mean, double noise, double[] weekdayFactors) {
 
         /**
          * The noise floor of a forecast of each calendar month's total made at day {@code day}: the mean
@@ -92,6 +92,62 @@ public final class RegimeZoo {
                 }
                 return actual > 0 ? Math.abs(oracle - actual) / actual : Double.NaN;
             });
+        }
+
+        /**
+         * What the best forecaster that cannot see the future achieved on this series, where the regime is a local level
+         * and that forecaster is known: the MAPE (in percent) of each calendar month's total forecast at day {@code day}
+         * by a Kalman filter that knows the generator's form and parameters (the weekday factors, the day noise, the
+         * walk's step) but neither the level nor anything to come. On {@code steady-weekly} and {@code no-weekly} (no
+         * walk) it is the mean of every day so far; on {@code wander} the optimal exponential smoothing of the days. Its
+         * forecast is the expected rest of the month given the days so far, so no forecaster does better on average,
+         * and how often it loses to the simple baselines is how often any forecaster must. NaN for the other regimes,
+         * whose events no filter of this form foresees.
+         */
+        public double idealMape(int day) {
+            double q = switch (regime) {
+                case STEADY_WEEKLY, NO_WEEKLY -> 0;
+                case WANDER -> events.get(0).factor() * events.get(0).factor();
+                default -> Double.NaN;
+            };
+            if (Double.isNaN(q)) {
+                return Double.NaN;
+            }
+            // the log level μ: x = log(usage / weekday factor) + σ²/2 = μ + N(0, σ²); μ moves by N(0, q) a day
+            int n = series.size();
+            double[] level = new double[n];
+            double[] variance = new double[n];
+            double m = 0;
+            double v = Double.POSITIVE_INFINITY;
+            for (int i = 0; i < n; i++) {
+                double x = Math.log(series.at(i) / factor(i)) + noise * noise / 2;
+                if (Double.isInfinite(v)) {
+                    m = x;
+                    v = noise * noise;
+                } else {
+                    v += q;
+                    double gain = v / (v + noise * noise);
+                    m += gain * (x - m);
+                    v *= 1 - gain;
+                }
+                level[i] = m;
+                variance[i] = v;
+            }
+            return perMonth((from, to) -> {
+                int last = from + day - 1;
+                double actual = 0;
+                double forecast = 0;
+                for (int i = from; i < to; i++) {
+                    actual += series.at(i);
+                    forecast += i <= last ? series.at(i)
+                            : factor(i) * Math.exp(level[last] + (variance[last] + (i - last) * q) / 2);
+                }
+                return actual > 0 ? Math.abs(forecast - actual) / actual : Double.NaN;
+            });
+        }
+
+        private double factor(int i) {
+            return weekdayFactors[series.dateAt(i).getDayOfWeek().getValue() - 1];
         }
 
         /** A month's relative error from the indices of its first day and of the day after its last (NaN: none). */
@@ -246,7 +302,7 @@ public final class RegimeZoo {
             mean[i] = BASE * mult[i] * w;
             v[i] = Math.round(mean[i] * e);
         }
-        return new Generated(regime, seed, DailySeries.of(start, v), amp, growth, List.copyOf(events), mean, noise);
+        return new Generated(regime, seed, DailySeries.of(start, v), amp, growth, List.copyOf(events), mean, noise, week);
     }
 
     /** Weekday factors, Monday first, mean 1, largest over smallest = 1 + amp; the busy days are weekdays. */

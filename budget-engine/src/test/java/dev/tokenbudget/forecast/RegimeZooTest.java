@@ -304,6 +304,59 @@ class RegimeZooTest {
     }
 
     @Test
+    void theIdealOfASteadyWorkloadIsTheMeanOfEveryDaySoFar() {
+        // with no walk the filter's level is the plain mean of the log deseasonalised days, its variance σ² / days:
+        // computed here in one batch per month instead of day by day
+        Generated g = gen(Regime.STEADY_WEEKLY, 1);
+        double sum = 0;
+        int months = 0;
+        LocalDate m = LocalDate.of(2024, 1, 1);
+        for (; !m.plusMonths(1).isAfter(g.series().end()); m = m.plusMonths(1)) {
+            int from = (int) java.time.temporal.ChronoUnit.DAYS.between(g.series().start(), m);
+            int to = (int) java.time.temporal.ChronoUnit.DAYS.between(g.series().start(), m.plusMonths(1));
+            double logs = 0;
+            for (int i = 0; i < from + 10; i++) {
+                logs += Math.log(g.series().at(i) / weekday(g, i)) + g.noise() * g.noise() / 2;
+            }
+            double level = Math.exp(logs / (from + 10) + g.noise() * g.noise() / (from + 10) / 2);
+            double actual = 0;
+            double forecast = 0;
+            for (int i = from; i < to; i++) {
+                actual += g.series().at(i);
+                forecast += i < from + 10 ? g.series().at(i) : level * weekday(g, i);
+            }
+            sum += Math.abs(forecast - actual) / actual;
+            months++;
+        }
+        assertThat(g.idealMape(10)).isCloseTo(100 * sum / months, within(1e-9));
+    }
+
+    @Test
+    void theIdealOfAWanderingLevelSeesNoFutureAndBeatsAFixedWindow() {
+        double ideal = 0;
+        double oracle = 0;
+        double rolling14 = 0;
+        for (long seed = 1; seed <= 20; seed++) {
+            Generated g = gen(Regime.WANDER, seed);
+            ideal += g.idealMape(10);
+            oracle += g.oracleMape(10);
+            rolling14 += new Backtest(new Forecaster()).run(g.series(), Backtest.WindowMode.month()).stream()
+                    .filter(h -> h.day() == 10).findFirst().orElseThrow().mapeRolling14();
+        }
+        // it learns the level from the days so far only, so it misses more than the oracle; weighing them by the walk's
+        // step and the noise, it misses less than the mean of the last 14 days (a filter with no walk, the mean of all
+        // days, or one that follows the last day would not)
+        assertThat(ideal).isGreaterThan(1.2 * oracle).isLessThan(rolling14);
+        // where the regime has events no such filter foresees, there is no ideal
+        assertThat(gen(Regime.SHIFTS_UP, 1).idealMape(10)).isNaN();
+        assertThat(gen(Regime.MISSING_DAYS, 1).idealMape(10)).isNaN();
+    }
+
+    private static double weekday(Generated g, int i) {
+        return g.weekdayFactors()[g.series().dateAt(i).getDayOfWeek().getValue() - 1];
+    }
+
+    @Test
     void theNoiseFloorIsTheRemainingDaysNoiseAndShrinksAsTheMonthGoesBy() {
         RegimeZoo.Generated g = RegimeZoo.generate(RegimeZoo.Regime.STEADY_WEEKLY, 1, java.time.LocalDate.of(2024, 1, 1),
                 548);
