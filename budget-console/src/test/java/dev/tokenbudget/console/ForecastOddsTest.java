@@ -87,6 +87,22 @@ class ForecastOddsTest {
     }
 
     @Test
+    void inTheCalmWeeksAfterAShiftOrARampTheModelKeepsUpWithTheBaselines() {
+        // the Holt-Winters candidate restarts at the detected shifts and is fitted between them: before, its smoothing
+        // was chosen to absorb the steps and followed the last few days, and the weights it earned in the transition
+        // put 1.32, 1.12 and 1.22 times the better baseline's error on these months (30 seeds; now 1.05, 0.94, 0.87)
+        String table = run(30, 1, List.of("shifts-up", "shifts-down", "ramp-up"));
+        for (String regime : List.of("shifts-up", "shifts-down", "ramp-up")) {
+            String line = table.lines().filter(l -> l.startsWith(regime + " ") && l.contains("21-60 days before"))
+                    .findFirst().orElseThrow();
+            String[] cells = line.substring(52).trim().split("\\s+");
+            double model = Double.parseDouble(cells[1]);
+            double best = Math.min(Double.parseDouble(cells[2]), Double.parseDouble(cells[3]));
+            assertThat(model).as(line).isLessThanOrEqualTo(1.1 * best);
+        }
+    }
+
+    @Test
     void anUnknownRegimeIsNamedNotSkipped() {
         assertThatThrownBy(() -> run(1, 1, List.of("steady-weekly", "wandering")))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("wandering");

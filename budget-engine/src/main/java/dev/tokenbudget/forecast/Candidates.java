@@ -71,7 +71,8 @@ final class Candidates {
 
     /**
      * Paths of {@code days} days from the day after {@code raw}; {@code hw}: Holt-Winters'
-     * variant and parameters (null: none).
+     * variant and parameters ({@link #holtWinters}; null: none), run here restarting at the shifts detected in
+     * {@code raw}.
      */
     static Paths paths(DailySeries raw, int days, HoltWinters.Fit hw, ForecastParams p) {
         MonthStart ms = MonthStart.learn(raw);
@@ -112,7 +113,7 @@ final class Candidates {
         if (hw != null) {
             double[] y = values(history);
             if (y.length >= 3) {
-                HoltWinters.Fit f = HoltWinters.run(y, hw.variant(), hw.params());
+                HoltWinters.Fit f = HoltWinters.run(y, hw.variant(), hw.params(), restarts(history, m));
                 double[] h = new double[days];
                 for (int k = 0; k < days; k++) {
                     h[k] = f.forecast(k + 1);
@@ -140,6 +141,27 @@ final class Candidates {
         boolean flat = m.shifts().isEmpty() && decay == null && out[Kind.LONG_MEAN.ordinal()] != null
                 && longTrend.points() >= LocalTrend.STEADY_POINTS && noSlope(longTrend) && noSlope(trend);
         return new Paths(out, m, trend, longTrend.steady() ? longTrend : null, decay, ms, bursts, flat);
+    }
+
+    /**
+     * Holt-Winters' variant and parameters for the candidate, chosen on the history as the candidates learn from it
+     * (month-start effects and ended bursts taken out) and restarting at the level shifts the model detects there
+     * ({@link HoltWinters#select(double[], int[])}); null before 3 days of usage. The plain reference
+     * ({@link HoltWinters#select(double[])} on the raw days) absorbs each step into its smoothing: on a workload that
+     * shifts it chooses a level that follows the last few days, which after the shift forecasts noise.
+     */
+    static HoltWinters.Fit holtWinters(DailySeries raw, ForecastParams p) {
+        DailySeries history = Bursts.find(MonthStart.learn(raw).adjust(raw)).cleaned();
+        double[] y = values(history);
+        return y.length >= 3 ? HoltWinters.select(y, restarts(history, DailyModel.fit(history, p))) : null;
+    }
+
+    /** The model's detected level shifts as indices into {@link #values} of the history it was fitted on. */
+    private static int[] restarts(DailySeries history, DailyModel m) {
+        int first = history.size() - values(history).length;
+        return m.shifts().stream()
+                .mapToInt(d -> (int) java.time.temporal.ChronoUnit.DAYS.between(history.start(), d) - first)
+                .filter(i -> i > 0).toArray();
     }
 
     private static boolean noSlope(LocalTrend t) {

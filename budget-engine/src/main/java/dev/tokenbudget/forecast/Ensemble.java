@@ -45,7 +45,7 @@ final class Ensemble {
 
     static Result combine(DailySeries history, int days, int elapsed, ForecastParams p) {
         double[] y = Candidates.values(history);
-        HoltWinters.Fit hw = y.length >= 3 ? HoltWinters.select(y) : null;
+        HoltWinters.Fit hw = Candidates.holtWinters(history, p);
         Candidates.Paths now = Candidates.paths(history, days, hw, p);
         int n = history.size();
         int lead = n - y.length;

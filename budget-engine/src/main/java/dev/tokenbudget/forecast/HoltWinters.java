@@ -1,6 +1,7 @@
 package dev.tokenbudget.forecast;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -8,7 +9,8 @@ import java.util.List;
  * weekly season (additive or multiplicative), additive errors: the reference a careful analyst
  * would use. {@link #select} fits every variant the data allow (a season needs two weeks) by least
  * squares of the one-step errors and keeps the one with the smallest AICc; the damping φ is
- * bounded to [0.8, 0.98] so that no trend is extrapolated undamped. Pure and deterministic.
+ * bounded to [0.8, 0.98] so that no trend is extrapolated undamped. As the forecaster's candidate it can restart its
+ * level at level shifts found by other means ({@link #select(double[], int[])}). Pure and deterministic.
  */
 public final class HoltWinters {
 
@@ -20,6 +22,10 @@ public final class HoltWinters {
     private static final double[] BETAS = {0.01, 0.05, 0.15, 0.3};
     private static final double[] GAMMAS = {0.01, 0.1, 0.25, 0.4};
     private static final double[] PHIS = {0.8, 0.9, 0.98};
+    private static final int[] NO_RESTARTS = {};
+
+    /** Days after a restart whose median is the new level, and whose one-step errors the fit leaves out. */
+    static final int RESTART_DAYS = 7;
 
     /** Weekly season, if any. */
     public enum Season { NONE, ADDITIVE, MULTIPLICATIVE }
@@ -32,7 +38,7 @@ public final class HoltWinters {
     public record Params(double alpha, double beta, double gamma, double phi) {
     }
 
-    /** A fitted model: its final states, sum of squared one-step errors and AICc. */
+    /** A fitted model: its final states, sum of squared one-step errors over the {@code n} days fitted, and AICc. */
     public record Fit(Variant variant, Params params, double level, double slope, double[] season, int next,
                       double sse, int n, double aicc) {
 
@@ -69,6 +75,15 @@ public final class HoltWinters {
 
     /** The variant with the smallest AICc among those the data allow; null for fewer than 3 days. */
     public static Fit select(double[] y) {
+        return select(y, NO_RESTARTS);
+    }
+
+    /**
+     * As {@link #select(double[])}, with the level restarting at each of {@code restarts} (indices into {@code y},
+     * ascending: level shifts found by other means) as {@link #run(double[], Variant, Params, int[])} does, so that
+     * the smoothing is fitted to the workload between the shifts rather than to the steps.
+     */
+    static Fit select(double[] y, int[] restarts) {
         if (y.length < 3) {
             return null;
         }
@@ -81,7 +96,7 @@ public final class HoltWinters {
         }
         Fit best = null;
         for (Variant v : variants) {
-            Fit f = estimate(y, v);
+            Fit f = estimate(y, v, restarts);
             if (f != null && (best == null || f.aicc() < best.aicc())) {
                 best = f;
             }
@@ -90,7 +105,7 @@ public final class HoltWinters {
     }
 
     /** Least-squares parameters of one variant: a grid, then coordinate steps that halve. */
-    static Fit estimate(double[] y, Variant v) {
+    static Fit estimate(double[] y, Variant v, int[] restarts) {
         Fit best = null;
         for (double a : ALPHAS) {
             for (double b : v.trend() ? BETAS : new double[] {0}) {
@@ -99,7 +114,7 @@ public final class HoltWinters {
                         continue;
                     }
                     for (double p : v.trend() ? PHIS : new double[] {1}) {
-                        Fit f = run(y, v, new Params(a, b, g, p));
+                        Fit f = run(y, v, new Params(a, b, g, p), restarts);
                         if (best == null || f.sse() < best.sse()) {
                             best = f;
                         }
@@ -116,7 +131,7 @@ public final class HoltWinters {
                 for (double d : new double[] {-step, step}) {
                     Params q = nudge(best.params(), k, d);
                     if (q != null) {
-                        Fit f = run(y, v, q);
+                        Fit f = run(y, v, q, restarts);
                         if (f.sse() < best.sse()) {
                             best = f;
                         }
@@ -139,6 +154,17 @@ public final class HoltWinters {
 
     /** Runs the recursions with fixed parameters over {@code y}. */
     public static Fit run(double[] y, Variant v, Params p) {
+        return run(y, v, p, NO_RESTARTS);
+    }
+
+    /**
+     * As {@link #run(double[], Variant, Params)}, with the level restarting at each index of {@code restarts}
+     * (ascending): there it becomes the median of the next {@link #RESTART_DAYS} deseasonalised days (those the
+     * series has), the trend 0, and the one-step errors of those days are left out of the fit. Without restarts a
+     * step is absorbed by the smoothing, and the least squares choose a level that follows the last few days and a
+     * trend that the step kicked: after the step, on a calm workload, both extrapolate noise.
+     */
+    static Fit run(double[] y, Variant v, Params p, int[] restarts) {
         int n = y.length;
         boolean seasonal = v.season() != Season.NONE;
         double[] s = new double[PERIOD];
@@ -158,16 +184,30 @@ public final class HoltWinters {
         }
         double phi = v.trend() ? p.phi() : 0;
         double sse = 0;
+        int fitted = 0;
+        int next = 0;
+        int unfittedUntil = 0;
         for (int t = 0; t < n; t++) {
             int i = t % PERIOD;
+            while (next < restarts.length && restarts[next] < t) {
+                next++;
+            }
+            if (t > 0 && next < restarts.length && restarts[next] == t) {
+                unfittedUntil = Math.min(n, t + RESTART_DAYS);
+                l = restartLevel(y, v.season(), s, t, unfittedUntil);
+                b = 0;
+            }
             double base = l + phi * b;
             double fc = switch (v.season()) {
                 case NONE -> base;
                 case ADDITIVE -> base + s[i];
                 case MULTIPLICATIVE -> base * s[i];
             };
-            double e = y[t] - fc;
-            sse += e * e;
+            if (t >= unfittedUntil) {
+                double e = y[t] - fc;
+                sse += e * e;
+                fitted++;
+            }
             double deseason = switch (v.season()) {
                 case NONE -> y[t];
                 case ADDITIVE -> y[t] - s[i];
@@ -186,12 +226,28 @@ public final class HoltWinters {
         }
         // parameters: the smoothing ones, the initial level and slope, six free season states, sigma
         int k = 1 + 1 + (v.trend() ? 3 : 0) + (seasonal ? 1 + PERIOD - 1 : 0) + 1;
-        double aicc = n - k - 1 > 0 && sse > 0
-                ? n * Math.log(sse / n) + 2 * k + 2.0 * k * (k + 1) / (n - k - 1)
-                : n - k - 1 > 0 ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
+        double aicc = fitted - k - 1 > 0 && sse > 0
+                ? fitted * Math.log(sse / fitted) + 2 * k + 2.0 * k * (k + 1) / (fitted - k - 1)
+                : fitted - k - 1 > 0 ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
         Params used = new Params(p.alpha(), v.trend() ? p.beta() : 0, seasonal ? p.gamma() : 0,
                 v.trend() ? p.phi() : 1);
-        return new Fit(v, used, l, b, s, n % PERIOD, sse, n, aicc);
+        return new Fit(v, used, l, b, s, n % PERIOD, sse, fitted, aicc);
+    }
+
+    /** The median of days {@code from} to {@code to} (exclusive), the season taken out. */
+    private static double restartLevel(double[] y, Season season, double[] s, int from, int to) {
+        double[] z = new double[to - from];
+        for (int j = from; j < to; j++) {
+            double f = s[j % PERIOD];
+            z[j - from] = switch (season) {
+                case NONE -> y[j];
+                case ADDITIVE -> y[j] - f;
+                case MULTIPLICATIVE -> f > 1e-9 ? y[j] / f : y[j];
+            };
+        }
+        Arrays.sort(z);
+        int k = z.length;
+        return k % 2 == 1 ? z[k / 2] : (z[k / 2 - 1] + z[k / 2]) / 2;
     }
 
     private static double mean(double[] y, int from, int to) {

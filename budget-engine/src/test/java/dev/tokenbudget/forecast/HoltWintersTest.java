@@ -84,6 +84,39 @@ class HoltWintersTest {
     }
 
     @Test
+    void aRestartTakesTheMedianOfTheNextWeekAsTheLevelAndLeavesItsErrorsOut() {
+        double[] y = {10, 10, 10, 10, 20, 22, 18, 20, 21, 19, 20, 20, 20};
+        Fit f = HoltWinters.run(y, new Variant(false, Season.NONE), new Params(0.5, 0, 0, 1), new int[] {4});
+        // from day 4 the level is median(20, 22, 18, 20, 21, 19, 20) = 20, then 20, 21, 19.5, 19.75, 20.375, 19.6875,
+        // 19.84375 on days 4 to 10, whose errors are not counted; day 11 misses by 0.15625, day 12 by 0.078125
+        assertThat(f.n()).isEqualTo(y.length - HoltWinters.RESTART_DAYS);
+        assertThat(f.sse()).isCloseTo(0.15625 * 0.15625 + 0.078125 * 0.078125, within(1e-12));
+        assertThat(f.level()).isCloseTo(19.9609375, within(1e-12));
+        // without the restart the step is an error of 10 on day 4 and the level lags it
+        Fit plain = HoltWinters.run(y, new Variant(false, Season.NONE), new Params(0.5, 0, 0, 1));
+        assertThat(plain.n()).isEqualTo(y.length);
+        assertThat(plain.sse()).isGreaterThan(100);
+    }
+
+    @Test
+    void withRestartsAtTheShiftsTheSmoothingIsChosenForTheCalmBetweenThem() {
+        Random rnd = new Random(3);
+        double[] y = new double[150];
+        for (int t = 0; t < y.length; t++) {
+            y[t] = (t < 50 ? 100 : t < 100 ? 180 : 110) * (1 + 0.05 * rnd.nextGaussian());
+        }
+        Fit plain = HoltWinters.select(y);
+        Fit restarted = HoltWinters.select(y, new int[] {50, 100});
+        // to absorb two steps the least squares choose a level that follows the last days; between the steps the
+        // series is flat noise, best forecast by a long average
+        assertThat(plain.params().alpha()).isGreaterThan(0.2);
+        assertThat(restarted.params().alpha()).isLessThan(0.1);
+        double truth = 14 * 110;
+        assertThat(Math.abs(restarted.sum(1, 14) - truth)).isLessThan(Math.abs(plain.sum(1, 14) - truth));
+        assertThat(restarted.sum(1, 14)).isCloseTo(truth, within(0.03 * truth));
+    }
+
+    @Test
     void shortHistoriesGetNoSeasonAndTooShortOnesNoFit() {
         assertThat(HoltWinters.select(new double[] {1, 2})).isNull();
         Fit f = HoltWinters.select(new double[] {10, 11, 9, 10, 12, 10, 11, 10, 9, 11});
