@@ -46,7 +46,8 @@ public final class RegimeZoo {
     /**
      * A generated series and its stated properties: the weekly amplitude (largest weekday factor
      * over smallest, minus 1; 0 without a cycle), the growth factor over the whole series (1 when
-     * none), and the events (shifts, bursts, launches, successors, missing days).
+     * none), the events (shifts, bursts, launches, successors, missing days), the mean path, the day noise (σ of the
+     * log-normal) and the weekday factors (Monday first).
      */
     public record Generated(Regime regime, long seed, DailySeries series, double weeklyAmplitude, double growth,
                             List<Event> events, double[] mean, double noise, double[] weekdayFactors) {
@@ -100,9 +101,9 @@ public final class RegimeZoo {
          * by a Kalman filter that knows the generator's form and parameters (the weekday factors, the day noise, the
          * walk's step) but neither the level nor anything to come. On {@code steady-weekly} and {@code no-weekly} (no
          * walk) it is the mean of every day so far; on {@code wander} the optimal exponential smoothing of the days. Its
-         * forecast is the expected rest of the month given the days so far, so no forecaster does better on average,
-         * and how often it loses to the simple baselines is how often any forecaster must. NaN for the other regimes,
-         * whose events no filter of this form foresees.
+         * forecast is the expected rest of the month given the days so far, so no forecaster has a smaller expected
+         * squared error, and how often it loses to the simple baselines is about how often any forecaster must. NaN for
+         * the other regimes, whose events no filter of this form foresees.
          */
         public double idealMape(int day) {
             double q = switch (regime) {
