@@ -70,15 +70,34 @@ final class Candidates {
     }
 
     /**
+     * What every candidate learns from: the raw days, the month-start effects and the bursts found in them, the
+     * history with both taken out, and the model fitted on it.
+     */
+    record Learned(DailySeries raw, MonthStart monthStart, Bursts bursts, DailySeries history, DailyModel model) {
+    }
+
+    static Learned learn(DailySeries raw, ForecastParams p) {
+        MonthStart ms = MonthStart.learn(raw);
+        Bursts bursts = Bursts.find(ms.adjust(raw));
+        DailySeries history = bursts.cleaned();
+        return new Learned(raw, ms, bursts, history, DailyModel.fit(history, p));
+    }
+
+    /**
      * Paths of {@code days} days from the day after {@code raw}; {@code hw}: Holt-Winters'
      * variant and parameters ({@link #holtWinters}; null: none), run here restarting at the shifts detected in
      * {@code raw}.
      */
     static Paths paths(DailySeries raw, int days, HoltWinters.Fit hw, ForecastParams p) {
-        MonthStart ms = MonthStart.learn(raw);
-        Bursts bursts = Bursts.find(ms.adjust(raw));
-        DailySeries history = bursts.cleaned();
-        DailyModel m = DailyModel.fit(history, p);
+        return paths(learn(raw, p), days, hw, p);
+    }
+
+    /** As {@link #paths(DailySeries, int, HoltWinters.Fit, ForecastParams)}, from what was learned already. */
+    static Paths paths(Learned learned, int days, HoltWinters.Fit hw, ForecastParams p) {
+        MonthStart ms = learned.monthStart();
+        Bursts bursts = learned.bursts();
+        DailySeries history = learned.history();
+        DailyModel m = learned.model();
         double[][] out = new double[COUNT][];
         if (m.stage() == DailyModel.Stage.NO_HISTORY) {
             return new Paths(out, m, null, null, null, ms, bursts, false);
@@ -137,7 +156,7 @@ final class Candidates {
                 }
             }
         }
-        out[Kind.MEAN14.ordinal()] = mean14(raw, days);
+        out[Kind.MEAN14.ordinal()] = mean14(learned.raw(), days);
         boolean flat = m.shifts().isEmpty() && decay == null && out[Kind.LONG_MEAN.ordinal()] != null
                 && longTrend.points() >= LocalTrend.STEADY_POINTS && noSlope(longTrend) && noSlope(trend);
         return new Paths(out, m, trend, longTrend.steady() ? longTrend : null, decay, ms, bursts, flat);
@@ -150,10 +169,9 @@ final class Candidates {
      * ({@link HoltWinters#select(double[])} on the raw days) absorbs each step into its smoothing: on a workload that
      * shifts it chooses a level that follows the last few days, which after the shift forecasts noise.
      */
-    static HoltWinters.Fit holtWinters(DailySeries raw, ForecastParams p) {
-        DailySeries history = Bursts.find(MonthStart.learn(raw).adjust(raw)).cleaned();
-        double[] y = values(history);
-        return y.length >= 3 ? HoltWinters.select(y, restarts(history, DailyModel.fit(history, p))) : null;
+    static HoltWinters.Fit holtWinters(Learned learned) {
+        double[] y = values(learned.history());
+        return y.length >= 3 ? HoltWinters.select(y, restarts(learned.history(), learned.model())) : null;
     }
 
     /** The model's detected level shifts as indices into {@link #values} of the history it was fitted on. */

@@ -45,8 +45,9 @@ final class Ensemble {
 
     static Result combine(DailySeries history, int days, int elapsed, ForecastParams p) {
         double[] y = Candidates.values(history);
-        HoltWinters.Fit hw = Candidates.holtWinters(history, p);
-        Candidates.Paths now = Candidates.paths(history, days, hw, p);
+        Candidates.Learned learned = Candidates.learn(history, p);
+        HoltWinters.Fit hw = Candidates.holtWinters(learned);
+        Candidates.Paths now = Candidates.paths(learned, days, hw, p);
         int n = history.size();
         int lead = n - y.length;
         int minTrain = lead + Math.min(14, Math.max(5, y.length / 2));
